@@ -1,0 +1,128 @@
+"""The accuracy model of SPEC §4: exact data, and error bounds from error analysis.
+
+Exact mode
+    Values are small integers times one power of two per array, sized so that every partial
+    sum of every output is an integer multiple of that power below 2**p (p = 24 for float32,
+    53 for float64).  Then every summation order gives the exact result, and a direct
+    backend must agree with the definition bit for bit.
+
+Real-valued mode
+    Direct summation of n products satisfies ``|y_hat - y| <= gamma_n * (|x| * |w|)`` elementwise,
+    with ``gamma_n = n u / (1 - n u)`` and u the unit roundoff of the dtype (Higham, *Accuracy
+    and Stability of Numerical Algorithms*, §3.1).  FFT-based methods are only stable
+    normwise: for a transform of total length L,
+    ``max |y_hat - y| <= C u log2(L) (||x||_2 ||w||_1 + ||x||_1 ||w||_2)`` per output channel,
+    summed over the input channels it reads, with ``C`` = :data:`FFT_CONSTANT`.
+    The oracle is the reference computed in ``np.longdouble``; its own rounding is added to
+    the bound.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import reference
+
+#: Exact-mode integer range: values in [-EXACT_RANGE, EXACT_RANGE].
+EXACT_RANGE = 8
+#: Constant of the normwise FFT bound (the error of scipy.fft is far below it in practice).
+FFT_CONSTANT = 4.0
+
+
+def unit_roundoff(dtype) -> float:
+    return float(np.finfo(dtype).eps) / 2
+
+
+def gamma(n: int, u: float) -> float:
+    """``gamma_n = n u / (1 - n u)``: the relative error of n-term direct summation."""
+    if n * u >= 1:
+        return math.inf
+    return n * u / (1 - n * u)
+
+
+def exact_array(rng: np.random.Generator, shape, dtype, *, exponent=0, density=1.0) -> np.ndarray:
+    """Small integers in ``[-EXACT_RANGE, EXACT_RANGE]`` times ``2**exponent``.
+
+    With ``density < 1`` a fraction of entries is zero (sparse data finds bugs that dense,
+    evenly mixed data averages out).
+    """
+    a = rng.integers(-EXACT_RANGE, EXACT_RANGE + 1, size=shape).astype(dtype)
+    if density < 1:
+        a[rng.random(size=shape) >= density] = 0
+    return a * np.dtype(dtype).type(2.0**exponent)
+
+
+def exact_fits(terms: int, dtype) -> bool:
+    """Whether sums of ``terms`` products of exact-mode values are exactly representable."""
+    mantissa = np.finfo(dtype).nmant + 1
+    return terms * EXACT_RANGE * EXACT_RANGE < 2**mantissa
+
+
+def real_array(rng: np.random.Generator, shape, dtype, *, scale=1.0) -> np.ndarray:
+    """Normally distributed values of magnitude ``scale``, with sign changes (cancellation)."""
+    return (rng.standard_normal(size=shape) * scale).astype(dtype)
+
+
+# ----------------------------------------------------------------- the bounds
+
+
+def terms_per_output(op: str, w_shape) -> int:
+    """How many products each output sums: prod(K), times C_in/groups at layer level."""
+    if op == "conv":
+        return int(np.prod(w_shape[1:]))
+    return int(np.prod(w_shape))
+
+
+def direct_bound(op: str, x, w, kwargs, dtype):
+    """Elementwise bound ``gamma_n (|x| * |w|)`` for direct summation in ``dtype``.
+
+    Includes the rounding of the longdouble oracle itself.
+    """
+    magnitude = getattr(reference, op)(np.abs(x), np.abs(w), acc=np.longdouble, **kwargs)
+    n = terms_per_output(op, np.shape(w))
+    g = gamma(n, unit_roundoff(dtype)) + gamma(n + 1, unit_roundoff(np.longdouble))
+    return (g * magnitude).astype(np.float64)
+
+
+def _fft_length(op: str, x_shape, w_shape, kwargs) -> int:
+    if op == "conv":
+        padded = [s + p[0] + p[1] for s, p in zip(x_shape[2:], kwargs["padding"])]
+        spans = [d * (k - 1) + 1 for k, d in zip(w_shape[2:], kwargs["dilation"])]
+        return int(np.prod([s + k - 1 for s, k in zip(padded, spans)]))
+    return int(np.prod([m + k - 1 for m, k in zip(x_shape, w_shape)]))
+
+
+def fft_bound(op: str, x, w, kwargs, dtype):
+    """Normwise bound for FFT-based methods, one value per (batch, output channel).
+
+    Returned with trailing singleton axes so it broadcasts against the output.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    length = _fft_length(op, x.shape, w.shape, kwargs)
+    factor = FFT_CONSTANT * unit_roundoff(dtype) * (math.log2(max(length, 2)) + 1)
+    if op != "conv":
+        return np.float64(factor * (np.linalg.norm(x.ravel()) * np.abs(w).sum() + np.abs(x).sum() * np.linalg.norm(w.ravel())))
+    n, c_in = x.shape[:2]
+    c_out, c_group = w.shape[:2]
+    groups = c_in // c_group
+    x2 = np.sqrt((x.reshape(n, c_in, -1) ** 2).sum(-1))  # (N, C_in)
+    x1 = np.abs(x.reshape(n, c_in, -1)).sum(-1)
+    w2 = np.sqrt((w.reshape(c_out, c_group, -1) ** 2).sum(-1))  # (C_out, Cg)
+    w1 = np.abs(w.reshape(c_out, c_group, -1)).sum(-1)
+    bound = np.zeros((n, c_out))
+    o_group = c_out // groups
+    for g in range(groups):
+        xs = slice(g * c_group, (g + 1) * c_group)
+        os_ = slice(g * o_group, (g + 1) * o_group)
+        bound[:, os_] = x2[:, xs] @ w1[os_].T + x1[:, xs] @ w2[os_].T
+    return (factor * bound).reshape(bound.shape + (1,) * (x.ndim - 2))
+
+
+def error_bound(accuracy: str, op: str, x, w, kwargs, dtype):
+    """The bound for one call, broadcastable to its output."""
+    if accuracy == "fft":
+        return fft_bound(op, x, w, kwargs, dtype)
+    return direct_bound(op, x, w, kwargs, dtype)

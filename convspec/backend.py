@@ -1,0 +1,198 @@
+"""Backends: resolving a TARGET, and the capability declaration that drives skips.
+
+A backend is any object or module with some of the contract functions
+(:data:`convspec.contract.OPS`).  It may declare what it supports in an attribute
+``convspec_capabilities``, a dict with any of these keys:
+
+``dtypes``
+    subset of ``("float32", "float64")`` (default: both).  The others must raise.
+``ndims``
+    subset of ``(1, 2, 3)``, the number of spatial axes (default: all).  The others must raise.
+``ops``
+    which contract functions to check (default: every one that exists).
+``accuracy``
+    ``"direct"`` (default; elementwise error bound, bit-exact on exactly representable data)
+    or ``"fft"`` (normwise bound, SPEC §4).
+``validates_arguments``
+    ``True`` if bad arguments raise ``ValueError`` (checked by ``rejects_bad_arguments``).
+
+This one declaration drives the skips, the report and the docs alike.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+
+from .contract import DTYPES, NDIMS, OPS
+
+ACCURACY_CLASSES = ("direct", "fft")
+ENTRY_POINT_GROUP = "convspec.backends"
+
+
+class LoadError(Exception):
+    """A TARGET could not be resolved to a usable backend (CLI exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    dtypes: tuple[str, ...] = DTYPES
+    ndims: tuple[int, ...] = NDIMS
+    ops: tuple[str, ...] = OPS
+    accuracy: str = "direct"
+    validates_arguments: bool = False
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether some dtype or dimension is declared unsupported."""
+        return set(self.dtypes) != set(DTYPES) or set(self.ndims) != set(NDIMS)
+
+    @classmethod
+    def declared(cls, decl) -> "Capabilities":
+        if decl is None:
+            return cls()
+        if not isinstance(decl, dict):
+            raise LoadError(f"convspec_capabilities={decl!r}, but should be a dict")
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(decl) - known
+        if unknown:
+            raise LoadError(
+                f"convspec_capabilities has unknown keys {sorted(unknown)}, but should use only {sorted(known)}"
+            )
+        caps = cls(**{k: tuple(v) if isinstance(v, (list, tuple, set)) else v for k, v in decl.items()})
+        for name, allowed in (("dtypes", DTYPES), ("ndims", NDIMS), ("ops", OPS)):
+            value = getattr(caps, name)
+            if not isinstance(value, tuple) or not set(value) <= set(allowed):
+                raise LoadError(f"convspec_capabilities[{name!r}]={value!r}, but should be a subset of {allowed}")
+        if caps.accuracy not in ACCURACY_CLASSES:
+            raise LoadError(
+                f"convspec_capabilities['accuracy']={caps.accuracy!r}, but should be one of {ACCURACY_CLASSES}"
+            )
+        return caps
+
+
+@dataclass
+class Backend:
+    """A resolved backend: the user's object plus its name and declared capabilities."""
+
+    name: str
+    target: str
+    obj: object = field(repr=False)
+    capabilities: Capabilities
+
+    @property
+    def ops(self) -> tuple[str, ...]:
+        """Contract functions that exist on the object and are not excluded by the declaration."""
+        return tuple(op for op in OPS if op in self.capabilities.ops and callable(getattr(self.obj, op, None)))
+
+    def __getattr__(self, op):
+        if op in OPS:
+            fn = getattr(self.obj, op, None)
+            if callable(fn):
+                return fn
+        raise AttributeError(f"backend {self.name!r} has no {op!r}")
+
+    def __repr__(self):
+        return f"Backend({self.name!r})"
+
+
+def bundled_names() -> dict[str, str]:
+    from impls import BUNDLED
+
+    return dict(BUNDLED)
+
+
+def entry_point_names() -> dict[str, importlib.metadata.EntryPoint]:
+    return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _import_file(path: str):
+    if not os.path.isfile(path):
+        raise LoadError(f"TARGET file {path!r} does not exist")
+    path = os.path.abspath(path)
+    name = "convspec_user_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # so the file can import its neighbours
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:
+        del sys.modules[name]
+        raise LoadError(f"TARGET file {path!r} failed to import: {type(e).__name__}: {e}") from e
+    return module
+
+
+def _import_module(path: str):
+    try:
+        return importlib.import_module(path)
+    except Exception as e:
+        raise LoadError(f"TARGET module {path!r} failed to import: {type(e).__name__}: {e}") from e
+
+
+def _resolve(target: str):
+    """The object a TARGET names, and a short display name for it."""
+    bundled = bundled_names()
+    if target in bundled:
+        return _import_module(bundled[target]), target
+    points = entry_point_names()
+    if target in points:
+        try:
+            return points[target].load(), target
+        except Exception as e:
+            raise LoadError(f"entry point {target!r} failed to load: {type(e).__name__}: {e}") from e
+    base, _, attr = target.partition(":") if not os.path.exists(target) else (target, "", "")
+    if base.endswith(".py") or os.sep in base or os.path.isfile(base):
+        module = _import_file(base)
+        name = os.path.splitext(os.path.basename(base))[0]
+    elif base.replace(".", "").replace("_", "").isalnum():
+        module = _import_module(base)
+        name = base.rsplit(".", 1)[-1]
+    else:
+        raise LoadError(
+            f"TARGET={target!r}, but should be a bundled backend ({', '.join(sorted(bundled))}), "
+            "an entry point, pkg.mod[:attr] or path/to/file.py[:attr]"
+        )
+    if not attr:
+        return module, name
+    try:
+        obj = getattr(module, attr)
+    except AttributeError:
+        raise LoadError(f"TARGET={target!r}, but {base!r} has no attribute {attr!r}") from None
+    if isinstance(obj, type):
+        try:
+            obj = obj()
+        except Exception as e:
+            raise LoadError(f"TARGET={target!r}: instantiating {attr} failed: {type(e).__name__}: {e}") from e
+    return obj, attr
+
+
+def load_backend(target) -> Backend:
+    """Resolve TARGET exactly as ``convspec check`` does.
+
+    TARGET is a bundled backend's name (``naive``, ``im2col``, ``fft``, ``numba``), a name
+    registered in the entry-point group ``convspec.backends``, an import path
+    ``pkg.mod[:attr]`` or a file ``path/to/file.py[:attr]``.  An object that already has
+    contract functions is wrapped as it is.  Raises :class:`LoadError` when the target cannot
+    be loaded or has no contract function.
+    """
+    if isinstance(target, Backend):
+        return target
+    if isinstance(target, str):
+        obj, name = _resolve(target)
+    else:
+        obj, name, target = target, getattr(target, "__name__", type(target).__name__), repr(target)
+    caps = Capabilities.declared(getattr(obj, "convspec_capabilities", None))
+    backend = Backend(name=name, target=target, obj=obj, capabilities=caps)
+    if not backend.ops:
+        raise LoadError(
+            f"TARGET={target!r} has none of the contract functions {', '.join(OPS)} "
+            "(or its convspec_capabilities['ops'] excludes them all)"
+        )
+    return backend

@@ -1,0 +1,34 @@
+"""The property catalogue (SPEC §3): every property, in one place, by name.
+
+``signal`` -- ``correlate`` and ``convolve``; ``layer`` -- ``conv``; ``hygiene`` -- what
+every contract function owes its callers.  Definitions come first in the order, so a
+wrong backend is usually caught by the first properties run.
+"""
+
+from ..property import REGISTRY, Property
+from . import signal, layer, hygiene  # noqa: F401  (registration)
+
+#: Concept tags of SPEC §3 (each covered by at least one property).
+CONCEPTS = (
+    "definition", "commutativity", "flip-relation", "linearity", "matrix-view",
+    "translation-equivariance", "sparse-interactions", "shape-valid", "shape-same", "shape-full",
+    "shape-strided", "stride-downsampling", "zero-padding", "multichannel", "grouped-channels",
+    "batch-independence", "variable-size", "separability", "dimensions", "dtype-preservation",
+    "input-immutability", "memory-layout", "determinism", "output-ownership",
+)
+
+
+def _order(p: Property):
+    first = ("_definition", "_impulse_response", "_accuracy")
+    return (0 if p.name.endswith(first) else 1, p.op != "conv")
+
+
+#: Every property, definitions first.
+CATALOGUE: tuple[Property, ...] = tuple(sorted(REGISTRY.values(), key=_order))
+
+
+def get(name: str) -> Property:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"property={name!r}, but should be one of {sorted(REGISTRY)}") from None

@@ -1,0 +1,69 @@
+"""Drawing helpers shared by the property modules (draws are labelled through ``ctx``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..strategies import conv_problems, signal_problems
+
+
+def flip(w, axes=None):
+    """``w`` reversed on ``axes`` (default: every axis)."""
+    axes = range(w.ndim) if axes is None else axes
+    index = [slice(None)] * w.ndim
+    for a in axes:
+        index[a] = slice(None, None, -1)
+    return w[tuple(index)]
+
+
+def signal_shapes(ctx, *, mode=None, max_size=None):
+    """``(x_shape, w_shape)`` for the example's ``ndim`` and ``mode`` axes."""
+    ndim = ctx.axis("ndim")
+    mode = mode or ctx.axis("mode")
+    x_shape, w_shape = ctx.draw(signal_problems(ndim, mode), label="shapes")
+    if max_size:
+        x_shape = tuple(min(m, max_size) for m in x_shape)
+        if mode == "valid":
+            w_shape = tuple(min(k, m) for k, m in zip(w_shape, x_shape))
+    return x_shape, w_shape
+
+
+def signal_data(ctx, *, mode=None, real=False, max_size=None):
+    """Arrays ``x, w`` for ``correlate``/``convolve``: exact-mode data unless ``real``."""
+    x_shape, w_shape = signal_shapes(ctx, mode=mode, max_size=max_size)
+    make = ctx.real if real else ctx.exact
+    return make(x_shape), make(w_shape)
+
+
+def conv_problem(ctx, **limits):
+    """A drawn :class:`~convspec.strategies.ConvProblem` for the example's ``ndim``."""
+    return ctx.draw(conv_problems(ctx.axis("ndim"), **limits), label="problem")
+
+
+def conv_data(ctx, *, real=False, **limits):
+    """``(x, w, kwargs)`` for ``conv``: exact-mode data unless ``real``."""
+    p = conv_problem(ctx, **limits)
+    make = ctx.real if real else ctx.exact
+    return make(p.x), make(p.w), p.kwargs
+
+
+def call_data(ctx, op, *, real=False):
+    """Positional arrays and keywords of one valid call of ``op``."""
+    if op == "conv":
+        x, w, kwargs = conv_data(ctx, real=real)
+        return (x, w), kwargs
+    x, w = signal_data(ctx, real=real)
+    return (x, w), {"mode": ctx.axis("mode")}
+
+
+def pad_axis(a, axis, before=0, after=0):
+    widths = [(0, 0)] * a.ndim
+    widths[axis] = (before, after)
+    return np.pad(a, widths)
+
+
+def take(a, axis, index):
+    """``a[..., index, ...]`` with ``index`` (a slice) on ``axis``."""
+    sl = [slice(None)] * a.ndim
+    sl[axis] = index
+    return a[tuple(sl)]

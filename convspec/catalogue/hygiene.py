@@ -1,0 +1,211 @@
+"""Properties every contract function owes its callers, whatever it computes (SPEC §2).
+
+Registered per function as ``<op>_<name>``: dtypes kept, inputs left alone, any memory
+layout accepted, the same answer twice, results owned by the caller, declared capabilities
+honoured, bad arguments rejected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .. import reference
+from ..contract import NDIMS, OPS, SIGNAL_OPS
+from ..property import BackendError, prop
+from ..strategies import as_layout, layouts
+from .common import call_data
+
+
+def _axes(op):
+    return ("dtype", "ndim", "mode") if op in SIGNAL_OPS else ("dtype", "ndim")
+
+
+def _every_op(register):
+    for op in OPS:
+        register(op)
+    return register
+
+
+def _reference(op, args, kwargs):
+    return getattr(reference, op)(*args, **kwargs)
+
+
+@_every_op
+def _dtype(op):
+    @prop(f"{op}_dtype_preservation", op=op, concepts=("dtype-preservation",), axes=_axes(op),
+          statement=f"{op}(x, w).dtype = x.dtype (float32 stays float32, float64 stays float64)")
+    def dtype(ctx):
+        args, kwargs = call_data(ctx, op, real=True)
+        y = ctx.call(op, *args, **kwargs)
+        ctx.expect(y.dtype == args[0].dtype, f"{op}(...).dtype={y.dtype} for {args[0].dtype} inputs, but should be {args[0].dtype}")
+
+    dtype.__doc__ = """The result has the dtype of the inputs (SPEC §2).
+
+    Promoting float32 to float64 doubles memory and hides precision bugs; demoting loses
+    accuracy silently.
+    """
+
+
+@_every_op
+def _immutability(op):
+    @prop(f"{op}_input_immutability", op=op, concepts=("input-immutability",), axes=_axes(op),
+          statement=f"{op}(x, w) leaves x and w (and the buffers they view) unchanged")
+    def immutability(ctx):
+        args, kwargs = call_data(ctx, op)
+        kind = ctx.draw(st.sampled_from(("contiguous",) + tuple(layouts().elements)), label="layout")
+        views = [a if kind == "contiguous" else as_layout(a, kind) for a in args]
+        bases = [v.base if v.base is not None else v for v in views]
+        before = [b.copy() for b in bases]
+        ctx.call(op, *views, **kwargs)
+        for name, b, was in zip(("x", "w"), bases, before):
+            ctx.expect(np.array_equal(b, was, equal_nan=True),
+                       f"{op}(...) changed {name} in place ({int(np.sum(b != was))} entries), but should leave its inputs unchanged")
+
+    immutability.__doc__ = """A call never writes into its inputs (SPEC §2).
+
+    Checked on the whole buffer behind each input, for plain and non-contiguous views.
+    """
+
+
+@_every_op
+def _layout(op):
+    @prop(f"{op}_memory_layout", op=op, concepts=("memory-layout",), axes=_axes(op),
+          statement=f"{op} gives the same result for Fortran-ordered, transposed, strided, reversed and offset views as for contiguous inputs")
+    def layout(ctx):
+        args, kwargs = call_data(ctx, op)
+        kinds = ctx.draw(st.tuples(layouts(), st.sampled_from((None,) + tuple(layouts().elements))), label="layouts (x, w)")
+        views = [as_layout(a, k) if k else a for a, k in zip(args, kinds)]
+        expected = _reference(op, args, kwargs)
+        ctx.nondegenerate(expected)
+        y = ctx.call(op, *views, **kwargs)
+        ctx.expect_equal(y, expected, f"{op}(x as {kinds[0]}, w as {kinds[1] or 'contiguous'})",
+                         "the definition on the same values held contiguously")
+
+    layout.__doc__ = """Non-contiguous inputs are read by index, not by memory order (SPEC §2).
+
+    The values are those of exact-mode data; only the strides differ.  Compared with the
+    definition, so a backend that reads ``x.data`` in memory order fails.
+    """
+
+
+@_every_op
+def _determinism(op):
+    @prop(f"{op}_determinism", op=op, concepts=("determinism",), axes=_axes(op),
+          statement=f"two calls of {op} on the same inputs give bit-identical results")
+    def determinism(ctx):
+        args, kwargs = call_data(ctx, op, real=True)
+        first = np.array(ctx.call(op, *args, **kwargs), copy=True)
+        second = ctx.call(op, *args, **kwargs)
+        ctx.expect(first.shape == second.shape and np.array_equal(first, second, equal_nan=True),
+                   f"{op}(...) gave different results on identical inputs "
+                   f"(max |difference|={float(np.nanmax(np.abs(first.astype(float) - second))) if first.shape == second.shape else 'shape'}), "
+                   "but should be deterministic")
+
+    determinism.__doc__ = """Identical calls return identical bits, on real-valued data.
+
+    Holds for every algorithm class: a fixed summation order gives the same rounding.
+    """
+
+
+@_every_op
+def _ownership(op):
+    @prop(f"{op}_output_ownership", op=op, concepts=("output-ownership",), axes=_axes(op),
+          statement=f"a result of {op} shares no memory with the inputs and is neither overwritten nor reused by later calls on new data")
+    def ownership(ctx):
+        args, kwargs = call_data(ctx, op)
+        y1 = ctx.call(op, *args, **kwargs)
+        ctx.expect(not any(np.shares_memory(y1, a) for a in args),
+                   f"{op}(...) returned an array that shares memory with its input, but should return its own array")
+        kept = np.array(y1, copy=True)
+        fresh = tuple(ctx.exact(a.shape) for a in args)  # same shapes, new values
+        expected = _reference(op, fresh, kwargs)
+        ctx.nondegenerate(expected)
+        y2 = ctx.call(op, *fresh, **kwargs)
+        ctx.expect(np.array_equal(y1, kept, equal_nan=True),
+                   f"{op}(...) result was changed by a later call ({int(np.sum(y1 != kept))} entries), but should be owned by the caller")
+        ctx.expect_equal(y2, expected, f"second {op}(...) on new data of the same shapes", "the definition (not a stale result)")
+
+    ownership.__doc__ = """Results belong to the caller (SPEC §2).
+
+    A later call with new data of the same shapes must neither write into an earlier result
+    (a reused output buffer) nor return a stale one (a cache keyed by shape).
+    """
+
+
+@_every_op
+def _declared(op):
+    @prop(f"{op}_declared_capabilities", op=op, concepts=("dtype-preservation", "dimensions"), axes=(), only_if="narrowed",
+          statement=f"{op} raises for every dtype and dimension its declaration excludes, instead of returning something")
+    def declared(ctx):
+        caps = ctx.backend.capabilities
+        cases = [("dtype", d) for d in ("float32", "float64") if d not in caps.dtypes]
+        cases += [("ndim", n) for n in NDIMS if n not in caps.ndims]
+        axis, value = ctx.draw(st.sampled_from(cases), label="unsupported")
+        ctx.fix_axes(dtype=value if axis == "dtype" else caps.dtypes[0],
+                     ndim=value if axis == "ndim" else caps.ndims[0], mode="full")
+        args, kwargs = call_data(ctx, op, real=True)
+        try:
+            y = ctx.call(op, *args, **kwargs)
+        except BackendError:
+            return
+        ctx.expect(False, f"{op}(...) with {axis}={value!r} returned {type(y).__name__}, but {axis}={value!r} "
+                          "is declared unsupported, so it should raise")
+
+    declared.__doc__ = """What a backend declares unsupported must raise a clean error (SPEC §2).
+
+    Applies when ``convspec_capabilities`` narrows ``dtypes`` or ``ndims``; the declared
+    cases are checked by every other property.
+    """
+    return declared
+
+
+@_every_op
+def _bad_arguments(op):
+    @prop(f"{op}_rejects_bad_arguments", op=op, concepts=("validation",), axes=_axes(op), only_if="validates_arguments",
+          statement=f"{op} raises ValueError naming the argument for invalid arguments")
+    def bad_arguments(ctx):
+        args, kwargs = call_data(ctx, op, real=True)
+        x, w = args
+        cases = _bad_cases(op, x, w, kwargs)
+        name = ctx.draw(st.sampled_from(sorted(cases)), label="bad argument")
+        argument, bad_args, bad_kwargs = cases[name]
+        try:
+            y = getattr(ctx.backend, op)(*bad_args, **bad_kwargs)
+        except ValueError as e:
+            ctx.expect(argument in str(e), f"{op}(...) with {name} raised ValueError({str(e)!r}), but the message should name {argument!r}")
+            return
+        except Exception as e:
+            ctx.expect(False, f"{op}(...) with {name} raised {type(e).__name__}: {e}, but should raise ValueError naming {argument!r}")
+        ctx.expect(False, f"{op}(...) with {name} returned {type(y).__name__}, but should raise ValueError naming {argument!r}")
+
+    bad_arguments.__doc__ = """Bad arguments are rejected with a ``ValueError`` naming the argument (SPEC §5).
+
+    Applies to backends that declare ``validates_arguments`` (every bundled one does).
+    """
+
+
+def _bad_cases(op, x, w, kwargs):
+    """``name -> (argument the message must name, args, kwargs)`` for one valid call."""
+    if op in SIGNAL_OPS:
+        cases = {
+            "unknown mode": ("mode", (x, w), {"mode": "middle"}),
+            "kernel ndim differs": ("ndim", (x, w[None]), kwargs),
+            "4-D input": ("ndim", (x.reshape((1,) * (4 - x.ndim) + x.shape), w.reshape((1,) * (4 - w.ndim) + w.shape)), kwargs),
+            "valid with m < k": ("valid", (x, np.ones(tuple(m + 1 for m in x.shape), dtype=x.dtype)), {"mode": "valid"}),
+        }
+        return cases
+    nd = x.ndim - 2
+    cases = {
+        "zero stride": ("stride", (x, w), {**kwargs, "stride": (0,) + kwargs["stride"][1:]}),
+        "zero dilation": ("dilation", (x, w), {**kwargs, "dilation": (0,) + kwargs["dilation"][1:]}),
+        "negative padding": ("padding", (x, w), {**kwargs, "padding": ((-1, 0),) + kwargs["padding"][1:]}),
+        "wrong ndim of x": ("ndim", (x[0], w), kwargs),
+        "groups not dividing C_in": ("groups", (x, w), {**kwargs, "groups": x.shape[1] + 1}),
+        "channel mismatch": ("w.shape", (x, np.concatenate([w, w], axis=1)), kwargs),
+        "kernel larger than padded input": (
+            "w.shape", (x, np.ones(w.shape[:2] + tuple(s + a + b + 1 for s, (a, b) in zip(x.shape[2:], kwargs["padding"])), dtype=w.dtype)),
+            {**kwargs, "dilation": (1,) * nd}),
+        "stride of the wrong length": ("stride", (x, w), {**kwargs, "stride": kwargs["stride"] + (1,)}),
+    }
+    return cases

@@ -1,0 +1,279 @@
+"""What a property is, and the context it runs in.
+
+A property is a function ``fn(ctx)`` registered with :func:`prop`.  Its docstring states
+the identity and its preconditions; the registration gives its stable name, the contract
+function it is about (``op``), its concept tags and a one-line statement.  It draws what it
+needs through ``ctx`` (labelled, so counterexamples read well), calls the backend through
+``ctx.call`` (checked and recorded, so failures come with a reproduction) and states its
+expectations with ``ctx.expect_equal`` / ``ctx.expect_within``.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from . import accuracy
+from .contract import DTYPES, MODES, NDIMS, conv_output_shape, signal_output_shape
+
+#: Discrete axes a property may range over; drawn by hypothesis, or fixed by pytest.
+AXES = {"dtype": DTYPES, "ndim": NDIMS, "mode": MODES}
+
+
+class PropertyFailure(AssertionError):
+    """The backend broke the property (status ``failed``)."""
+
+
+class BackendError(Exception):
+    """The backend raised, or exceeded the per-call time limit (status ``error``)."""
+
+
+class CallTimeout(BaseException):
+    """Raised inside a backend call that exceeds the per-call time limit."""
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    op: str
+    concepts: tuple[str, ...]
+    statement: str
+    fn: object = field(repr=False, compare=False)
+    axes: tuple[str, ...] = ("dtype",)
+    requires: tuple[str, ...] = ()
+    only_if: str | None = None  # a capability flag the backend must declare, e.g. validates_arguments
+
+    @property
+    def doc(self) -> str:
+        return (self.fn.__doc__ or "").strip()
+
+    @property
+    def axis_values(self) -> dict[str, tuple]:
+        """Each axis with the values this property ranges over: ``"ndim"`` means every value
+        of :data:`AXES`, ``("ndim", (2, 3))`` only those."""
+        return dict((a, AXES[a]) if isinstance(a, str) else (a[0], tuple(a[1])) for a in self.axes)
+
+    def allowed(self, backend) -> dict[str, tuple]:
+        """The axis values that apply to ``backend`` (its declaration narrows dtype and ndim)."""
+        caps = backend.capabilities
+        narrowed = {"dtype": caps.dtypes, "ndim": caps.ndims, "mode": MODES}
+        return {a: tuple(v for v in values if v in narrowed[a]) for a, values in self.axis_values.items()}
+
+    def skip_reason(self, backend) -> str | None:
+        missing = [op for op in (self.op,) + self.requires if op not in backend.ops]
+        if missing:
+            return f"backend has no {', '.join(missing)}"
+        if self.only_if and not getattr(backend.capabilities, self.only_if):
+            return ONLY_IF_REASONS.get(self.only_if, f"backend does not declare {self.only_if}")
+        for axis, values in self.allowed(backend).items():
+            if not values:
+                return f"backend declares no supported {axis} among {self.axis_values[axis]}"
+        return None
+
+
+REGISTRY: dict[str, Property] = {}
+
+ONLY_IF_REASONS = {
+    "narrowed": "backend declares every dtype and dimension supported",
+    "validates_arguments": "backend does not declare validates_arguments",
+}
+
+
+def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), only_if=None):
+    """Register ``fn`` as the property ``name`` (names are stable: tools depend on them)."""
+
+    def register(fn):
+        if name in REGISTRY:
+            raise ValueError(f"property {name!r} registered twice")
+        REGISTRY[name] = Property(name, op, tuple(concepts), statement, fn, tuple(axes), tuple(requires), only_if)
+        return fn
+
+    return register
+
+
+@dataclass
+class Call:
+    """One recorded backend call: inputs as they were before the call, and the result."""
+
+    op: str
+    args: tuple
+    kwargs: dict
+    layouts: tuple = ()
+    result: object = None
+
+
+def fmt(v) -> str:
+    """Numbers as plain Python floats, so messages never read ``np.float64(1.0)``."""
+    if isinstance(v, (np.floating, float)):
+        return repr(float(v))
+    if isinstance(v, (np.integer, int)):
+        return repr(int(v))
+    return repr(v)
+
+
+def _describe_kwargs(kwargs) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def expected_shape(op, args, kwargs):
+    if op in ("correlate", "convolve"):
+        return signal_output_shape(np.shape(args[0]), np.shape(args[1]), kwargs["mode"])
+    return conv_output_shape(np.shape(args[0]), np.shape(args[1]), **kwargs)
+
+
+class Context:
+    """What a property sees: labelled draws, checked backend calls, and expectations."""
+
+    def __init__(self, prop: Property, backend, data, fixed=None, call_timeout=None):
+        self.prop = prop
+        self.backend = backend
+        self.data = data
+        self.fixed = dict(fixed or {})
+        self.call_timeout = call_timeout
+        self.calls: list[Call] = []
+        self._allowed = prop.allowed(backend)
+        self._axes: dict[str, object] = {}
+        self._rng = None
+
+    # ------------------------------------------------------------ drawing
+
+    def draw(self, strategy, label):
+        return self.data.draw(strategy, label=label)
+
+    def axis(self, name):
+        """A discrete axis (dtype, ndim, mode): fixed by pytest, else drawn once per example."""
+        if name not in self._axes:
+            if name in self.fixed:
+                self._axes[name] = self.fixed[name]
+            else:
+                self._axes[name] = self.draw(st.sampled_from(self._allowed[name]), label=name)
+        return self._axes[name]
+
+    def fix_axes(self, **values):
+        """Set axes for the rest of the example (for properties that leave the declared ones)."""
+        self._axes.update(values)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.axis("dtype"))
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The example's random generator; its seed is one labelled draw, so it shrinks to 0."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.draw(st.integers(0, 2**32 - 1), label="seed"))
+            self._exponent = int(self._rng.integers(-3, 4))
+        return self._rng
+
+    def exact(self, shape, dtype=None) -> np.ndarray:
+        """Exact-mode data (SPEC §4): small integers times the example's power of two,
+        sometimes sparse.  Every array of an example shares the power, so sums of them stay exact."""
+        rng = self.rng
+        density = 1.0 if rng.random() < 0.7 else 0.3
+        return accuracy.exact_array(rng, shape, dtype or self.dtype, exponent=self._exponent, density=density)
+
+    def real(self, shape, dtype=None) -> np.ndarray:
+        """Real-valued data spanning several magnitudes."""
+        rng = self.rng
+        return accuracy.real_array(rng, shape, dtype or self.dtype, scale=10.0 ** int(rng.integers(-3, 4)))
+
+    # ------------------------------------------------------------ calling
+
+    def call(self, op, *args, check_shape=True, **kwargs):
+        """Call ``backend.op(*args, **kwargs)``, recorded for the reproduction and checked.
+
+        Raises :class:`BackendError` if it raises or times out, :class:`PropertyFailure` if it
+        returns something other than an ndarray of the contract's output shape.
+        """
+        from .strategies import layout_of
+
+        record = Call(op, tuple(np.array(a, copy=True) for a in args), dict(kwargs), tuple(layout_of(a) for a in args))
+        self.calls.append(record)
+        fn = getattr(self.backend, op)
+        try:
+            with _time_limit(self.call_timeout):
+                y = fn(*args, **kwargs)
+        except CallTimeout:
+            raise BackendError(f"{op}({_describe_kwargs(kwargs)}) took longer than the per-call limit of {self.call_timeout} s") from None
+        except Exception as e:
+            tb = traceback.extract_tb(e.__traceback__)[-1]
+            raise BackendError(
+                f"{op}({_describe_kwargs(kwargs)}) raised {type(e).__name__}: {e} "
+                f"[at {tb.filename}:{tb.lineno}]"
+            ) from None
+        if not isinstance(y, np.ndarray):
+            raise PropertyFailure(f"{op}(...) returned {type(y).__name__}, but should return a numpy.ndarray")
+        want = expected_shape(op, args, kwargs)
+        if check_shape and y.shape != want:
+            raise PropertyFailure(f"{op}(...).shape={y.shape}, but should be {want} (SPEC §2 output size)")
+        record.result = y
+        return y
+
+    # ------------------------------------------------------------ expecting
+
+    def tolerance(self):
+        """Slack for comparing backend outputs: zero for direct backends on exact data,
+        the sum of the normwise bounds of the calls made so far for FFT backends."""
+        if self.backend.capabilities.accuracy == "direct":
+            return 0.0
+        total = 0.0
+        for c in self.calls:
+            total += float(np.max(accuracy.error_bound("fft", c.op, c.args[0], c.args[1], c.kwargs, c.args[0].dtype)))
+        return 4.0 * total
+
+    def expect_equal(self, actual, expected, what, why):
+        """``actual`` must equal ``expected`` (exactly, or within :meth:`tolerance`)."""
+        self.expect_within(actual, expected, self.tolerance(), what, why)
+
+    def expect_within(self, actual, expected, bound, what, why, *, bound_name="tolerance"):
+        actual = np.asarray(actual)
+        expected = np.asarray(expected)
+        if actual.shape != expected.shape:
+            raise PropertyFailure(f"{what}.shape={actual.shape}, but should be {expected.shape} ({why})")
+        diff = np.abs(actual.astype(np.longdouble) - expected.astype(np.longdouble))
+        bad = ~(diff <= bound)  # NaN counts as bad
+        if np.any(bad):
+            idx = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(diff, nan=np.inf), -1))), bad.shape)
+            where = "" if actual.ndim == 0 else "[" + ", ".join(str(int(i)) for i in idx) + "]"
+            b = np.broadcast_to(bound, actual.shape)[idx] if np.ndim(bound) else bound
+            slack = "" if not np.any(np.asarray(bound) > 0) else f", {bound_name} {float(b):.3g}"
+            raise PropertyFailure(
+                f"{what}{where}={fmt(actual[idx])}, but should be {fmt(expected[idx])} ({why}); "
+                f"{int(bad.sum())} of {bad.size} entries differ, max |difference|={float(np.nanmax(np.where(np.isfinite(diff), diff, np.inf))):.3g}{slack}"
+            )
+
+    def expect(self, condition, message):
+        if not condition:
+            raise PropertyFailure(message)
+
+    def nondegenerate(self, *ys):
+        """Examples whose outputs are all zero prove nothing: discard them (SPEC §4)."""
+        assume(all(np.any(np.asarray(y) != 0) for y in ys))
+
+
+class _time_limit:
+    """Per-call time limit via SIGALRM (main thread only; the runner's watchdog covers the rest)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.active = bool(seconds) and threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.active:
+            self.previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def _expire(self, *_):
+        raise CallTimeout()
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False

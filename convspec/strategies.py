@@ -1,0 +1,164 @@
+"""Hypothesis strategies for convolution problems.
+
+They reach where real bugs live: sizes from 1 to well past 16 per axis (tile boundaries),
+channel counts past 8 and not multiples of 8, asymmetric padding and padding larger than the
+kernel, stride and dilation above 1 together, 1x1 kernels with stride, non-square inputs and
+kernels, batch above 1.  Sizes are capped so one example stays cheap for the naive backend,
+and every draw shrinks toward the smallest problem.
+
+* :func:`signal_problems` -- ``(x_shape, w_shape)`` for ``correlate``/``convolve``.
+* :func:`conv_problems` -- a :class:`ConvProblem` for ``conv``.
+* :func:`layouts` -- names of non-contiguous memory layouts, applied by :func:`as_layout`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+#: Largest input length per axis, by number of spatial axes (past 16, the usual tile edge).
+MAX_SIZE = {1: 70, 2: 34, 3: 12}
+#: Largest kernel length per axis.
+MAX_KERNEL = {1: 9, 2: 5, 3: 3}
+#: Largest number of input elements of one example (keeps the naive backend fast).
+MAX_ELEMENTS = 6000
+
+
+@st.composite
+def signal_problems(draw, ndim, mode):
+    """Shapes ``(x_shape, w_shape)`` for ``correlate``/``convolve`` in ``mode``.
+
+    * ``ndim`` -- number of axes (1, 2 or 3).
+    * ``mode`` -- ``"valid"`` keeps ``k <= m`` on every axis; the others allow kernels
+      longer than the input.
+    """
+    cap = MAX_SIZE[ndim]
+    x_shape = tuple(draw(st.integers(1, cap)) for _ in range(ndim))
+    w_shape = tuple(
+        draw(st.integers(1, min(m, MAX_KERNEL[ndim]) if mode == "valid" else MAX_KERNEL[ndim] + 2))
+        for m in x_shape
+    )
+    return x_shape, w_shape
+
+
+@dataclass(frozen=True)
+class ConvProblem:
+    """Shapes and hyper-parameters of one ``conv`` call (short repr for counterexamples)."""
+
+    x: tuple
+    w: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    groups: int
+
+    @property
+    def kwargs(self) -> dict:
+        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.x) - 2
+
+    def __repr__(self):
+        return (
+            f"ConvProblem(x={self.x}, w={self.w}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, groups={self.groups})"
+        )
+
+
+@st.composite
+def conv_problems(draw, ndim, *, max_stride=3, max_dilation=3, max_groups=3, max_channels=5, unit=False):
+    """A :class:`ConvProblem` with ``ndim`` spatial axes.
+
+    * ``ndim`` -- number of spatial axes (1, 2 or 3).
+    * ``max_stride``, ``max_dilation`` -- upper bounds (1 disables striding / dilation).
+    * ``max_groups`` -- upper bound on ``groups``; channels per group go up to
+      ``max_channels``, so ``C_in`` and ``C_out`` reach past 8 without being multiples of 8.
+    * ``unit`` -- if true, no padding, stride or dilation (for properties about those).
+    """
+    groups = draw(st.integers(1, max_groups))
+    c_group = draw(st.integers(1, max_channels))
+    o_group = draw(st.integers(1, max_channels))
+    n = draw(st.integers(1, 3))
+    kernel = tuple(draw(st.integers(1, MAX_KERNEL[ndim])) for _ in range(ndim))
+    if unit:
+        stride = dilation = (1,) * ndim
+        padding = ((0, 0),) * ndim
+    else:
+        stride = tuple(draw(st.integers(1, max_stride)) for _ in range(ndim))
+        dilation = tuple(draw(st.integers(1, max_dilation)) for _ in range(ndim))
+        padding = tuple((draw(st.integers(0, k + 2)), draw(st.integers(0, k + 2))) for k in kernel)
+    c_in = groups * c_group
+    per_axis = max(1, int((MAX_ELEMENTS / (n * c_in)) ** (1 / ndim)))
+    cap = min(MAX_SIZE[ndim], per_axis)
+    sizes = []
+    for k, d, (a, b) in zip(kernel, dilation, padding):
+        least = max(1, d * (k - 1) + 1 - a - b)
+        sizes.append(draw(st.integers(least, max(least, cap))))
+    return ConvProblem(
+        x=(n, c_in) + tuple(sizes),
+        w=(groups * o_group, c_group) + kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+    )
+
+
+# ----------------------------------------------------------------- memory layouts
+
+LAYOUTS = ("fortran", "transposed", "strided", "reversed", "offset")
+
+
+def layouts():
+    """Names of non-contiguous layouts (see :func:`as_layout`)."""
+    return st.sampled_from(LAYOUTS)
+
+
+_LAYOUT_TAGS: dict[int, tuple] = {}  # id -> (weak reference, kind)
+
+
+def as_layout(a: np.ndarray, kind: str) -> np.ndarray:
+    """The values of ``a`` held in memory laid out as ``kind``; never a C-contiguous copy.
+
+    ``fortran``: column-major.  ``transposed``: axes of a contiguous buffer in reverse
+    order, viewed back.  ``strided``: every other element of a larger buffer.  ``reversed``:
+    negative strides on every axis.  ``offset``: a view starting one element into a buffer.
+    """
+    if kind == "fortran":
+        out = np.asfortranarray(a)
+    elif kind == "transposed":
+        out = np.ascontiguousarray(a.transpose()).transpose()
+    elif kind == "strided":
+        big = np.zeros(tuple(2 * s for s in a.shape), dtype=a.dtype)
+        view = big[(slice(None, None, 2),) * a.ndim]
+        view[...] = a
+        out = view
+    elif kind == "reversed":
+        rev = (slice(None, None, -1),) * a.ndim
+        out = np.ascontiguousarray(a[rev])[rev]
+    elif kind == "offset":
+        buf = np.zeros(a.size + 1, dtype=a.dtype)
+        buf[1:] = a.ravel()
+        out = buf[1:].reshape(a.shape)
+    else:
+        raise ValueError(f"kind={kind!r}, but should be one of {LAYOUTS}")
+    _LAYOUT_TAGS[id(out)] = (weakref.ref(out, lambda ref, key=id(out): _forget(ref, key)), kind)
+    return out
+
+
+def _forget(ref, key):
+    if _LAYOUT_TAGS.get(key, (None,))[0] is ref:
+        del _LAYOUT_TAGS[key]
+
+
+def layout_of(a) -> str | None:
+    """The layout name :func:`as_layout` gave ``a``, for reproductions (``None``: plain)."""
+    ref, kind = _LAYOUT_TAGS.get(id(a), (None, None))
+    if ref is None or ref() is not a:
+        return None
+    return kind

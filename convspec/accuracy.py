@@ -122,7 +122,10 @@ def fft_bound(op: str, x, w, kwargs, dtype):
 
 
 def error_bound(accuracy: str, op: str, x, w, kwargs, dtype):
-    """The bound for one call, broadcastable to its output."""
-    if accuracy == "fft":
-        return fft_bound(op, x, w, kwargs, dtype)
-    return direct_bound(op, x, w, kwargs, dtype)
+    """The bound for one call of a backend of class ``accuracy``, broadcastable to its output.
+
+    ``"direct"`` gets the elementwise bound; ``"fft"`` and ``"undeclared"`` the normwise one.
+    """
+    if accuracy == "direct":
+        return direct_bound(op, x, w, kwargs, dtype)
+    return fft_bound(op, x, w, kwargs, dtype)

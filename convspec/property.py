@@ -218,8 +218,8 @@ class Context:
     # ------------------------------------------------------------ expecting
 
     def tolerance(self):
-        """Slack for comparing backend outputs: zero for direct backends on exact data,
-        the sum of the normwise bounds of the calls made so far for FFT backends."""
+        """Slack for comparing backend outputs: zero for direct backends on exact data, else
+        four times the sum of the normwise bounds of the calls made so far."""
         if self.backend.capabilities.accuracy == "direct":
             return 0.0
         total = 0.0

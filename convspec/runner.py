@@ -37,8 +37,8 @@ class Profile:
 
 
 PROFILES = {
-    "quick": Profile("quick", 8, 30, 300),
-    "default": Profile("default", 25, 60, 600),
+    "quick": Profile("quick", 20, 30, 300),
+    "default": Profile("default", 100, 60, 600),
     "thorough": Profile("thorough", 250, 120, 3600),
 }
 
@@ -105,7 +105,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         derandomize=False,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
-        verbosity=Verbosity.quiet,
+        verbosity=Verbosity.normal,
         print_blob=False,
         phases=(Phase.explicit, Phase.generate, Phase.shrink),
     )(test)

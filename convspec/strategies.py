@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-#: Largest input length per axis, by number of spatial axes (past 16, the usual tile edge).
+#: Largest input length per axis of ``conv``, by number of spatial axes (past 16, the usual tile edge).
 MAX_SIZE = {1: 70, 2: 34, 3: 12}
+#: Largest input length per axis of ``correlate``/``convolve`` (one channel, so larger: past 64).
+MAX_SIGNAL_SIZE = {1: 160, 2: 72, 3: 20}
 #: Largest kernel length per axis.
 MAX_KERNEL = {1: 9, 2: 5, 3: 3}
 #: Largest number of input elements of one example (keeps the naive backend fast).
@@ -35,8 +37,7 @@ def signal_problems(draw, ndim, mode):
     * ``mode`` -- ``"valid"`` keeps ``k <= m`` on every axis; the others allow kernels
       longer than the input.
     """
-    cap = MAX_SIZE[ndim]
-    x_shape = tuple(draw(st.integers(1, cap)) for _ in range(ndim))
+    x_shape = tuple(draw(st.integers(1, MAX_SIGNAL_SIZE[ndim])) for _ in range(ndim))
     w_shape = tuple(
         draw(st.integers(1, min(m, MAX_KERNEL[ndim]) if mode == "valid" else MAX_KERNEL[ndim] + 2))
         for m in x_shape
@@ -71,7 +72,7 @@ class ConvProblem:
 
 
 @st.composite
-def conv_problems(draw, ndim, *, max_stride=3, max_dilation=3, max_groups=3, max_channels=5, unit=False):
+def conv_problems(draw, ndim, *, max_stride=3, max_dilation=3, max_groups=3, max_channels=11, unit=False):
     """A :class:`ConvProblem` with ``ndim`` spatial axes.
 
     * ``ndim`` -- number of spatial axes (1, 2 or 3).

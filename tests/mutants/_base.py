@@ -1,0 +1,27 @@
+"""Correct building blocks for the mutants: each mutant file changes one thing.
+
+The mutants are deliberately wrong backends; convspec must catch every one of them.  Each
+file's docstring names the bug class.  They build on the reference sums (fast enough for
+the properties) so that the only wrong thing in a mutant is its bug.
+"""
+
+import numpy as np
+
+from convspec import reference
+
+
+def correlate(x, w, *, mode):
+    return reference.correlate(x, w, mode=mode).astype(x.dtype)
+
+
+def convolve(x, w, *, mode):
+    return reference.convolve(x, w, mode=mode).astype(x.dtype)
+
+
+def conv(x, w, *, stride, padding, dilation, groups):
+    return reference.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups).astype(x.dtype)
+
+
+def dense(x, w, kwargs):
+    """The stride-1 output for the same padding, dilation and groups."""
+    return conv(x, w, **{**kwargs, "stride": (1,) * (x.ndim - 2)})

@@ -11,13 +11,14 @@ Exit codes of ``check``: 0 every applicable property held; 1 a property failed o
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import json
 import random
 import sys
 
 from . import __version__
 from .backend import LoadError, bundled_names, entry_point_names, load_backend
-from .runner import PROFILES, check, default_jobs
+from .runner import PROFILES, check, default_jobs, profile_named
 
 CELL = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "error": "ERROR"}
 
@@ -87,7 +88,12 @@ def cmd_check(args) -> int:
         return 2
     seed = args.seed if args.seed is not None else random.getrandbits(32)
     jobs = args.jobs or default_jobs(len(backends))
-    results = check(args.targets, props, profile=args.profile, seed=seed, jobs=jobs,
+    profile = profile_named(args.profile)
+    if args.call_timeout:
+        profile = replace(profile, call_timeout=args.call_timeout)
+    if args.property_timeout:
+        profile = replace(profile, property_timeout=args.property_timeout)
+    results = check(args.targets, props, profile=profile, seed=seed, jobs=jobs,
                     progress=_progress(len(props) * len(backends)))
     if sys.stderr.isatty():
         sys.stderr.write("\n")
@@ -153,6 +159,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, help="hypothesis seed (default: random, printed)")
     p.add_argument("--only", nargs="+", metavar="PROPERTY", help="run only these properties")
     p.add_argument("--jobs", type=int, help="backends checked in parallel (default: up to 2)")
+    p.add_argument("--call-timeout", type=float, metavar="SECONDS", help="limit for one backend call (default: the profile's)")
+    p.add_argument("--property-timeout", type=float, metavar="SECONDS",
+                   help="limit for one property, after which the worker is killed (default: the profile's)")
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("list", help="list backends and the property catalogue")

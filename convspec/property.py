@@ -38,6 +38,10 @@ class CallTimeout(BaseException):
     """Raised inside a backend call that exceeds the per-call time limit."""
 
 
+class BackendTimeout(BaseException):
+    """A call exceeded the limit: ends the property at once (no shrinking through more hangs)."""
+
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -48,6 +52,7 @@ class Property:
     axes: tuple[str, ...] = ("dtype",)
     requires: tuple[str, ...] = ()
     only_if: str | None = None  # a capability flag the backend must declare, e.g. validates_arguments
+    lifts_ndim: bool = False  # also calls the function with ndim + 1 (so ndim + 1 must be supported)
 
     @property
     def doc(self) -> str:
@@ -62,7 +67,8 @@ class Property:
     def allowed(self, backend) -> dict[str, tuple]:
         """The axis values that apply to ``backend`` (its declaration narrows dtype and ndim)."""
         caps = backend.capabilities
-        narrowed = {"dtype": caps.dtypes, "ndim": caps.ndims, "mode": MODES}
+        ndims = tuple(n for n in caps.ndims if not self.lifts_ndim or n + 1 in caps.ndims)
+        narrowed = {"dtype": caps.dtypes, "ndim": ndims, "mode": MODES}
         return {a: tuple(v for v in values if v in narrowed[a]) for a, values in self.axis_values.items()}
 
     def skip_reason(self, backend) -> str | None:
@@ -85,13 +91,13 @@ ONLY_IF_REASONS = {
 }
 
 
-def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), only_if=None):
+def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), only_if=None, lifts_ndim=False):
     """Register ``fn`` as the property ``name`` (names are stable: tools depend on them)."""
 
     def register(fn):
         if name in REGISTRY:
             raise ValueError(f"property {name!r} registered twice")
-        REGISTRY[name] = Property(name, op, tuple(concepts), statement, fn, tuple(axes), tuple(requires), only_if)
+        REGISTRY[name] = Property(name, op, tuple(concepts), statement, fn, tuple(axes), tuple(requires), only_if, lifts_ndim)
         return fn
 
     return register
@@ -200,7 +206,7 @@ class Context:
             with _time_limit(self.call_timeout):
                 y = fn(*args, **kwargs)
         except CallTimeout:
-            raise BackendError(f"{op}({_describe_kwargs(kwargs)}) took longer than the per-call limit of {self.call_timeout} s") from None
+            raise BackendTimeout(f"{op}({_describe_kwargs(kwargs)}) took longer than the per-call limit of {self.call_timeout} s") from None
         except Exception as e:
             tb = traceback.extract_tb(e.__traceback__)[-1]
             raise BackendError(

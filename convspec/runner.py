@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from .backend import load_backend
-from .property import BackendError, Context, Property, PropertyFailure
+from .property import BackendError, BackendTimeout, Context, Property, PropertyFailure
 from .repro import reproduction
 
 
@@ -116,7 +116,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         test()
     except PropertyFailure as e:
         status, message, error = "failed", str(e), e
-    except BackendError as e:
+    except (BackendError, BackendTimeout) as e:
         status, message, error = "error", str(e), e
     except Flaky as e:
         inner = [x for x in getattr(e, "exceptions", []) if isinstance(x, (PropertyFailure, BackendError))]

@@ -371,7 +371,7 @@ def conv_separability(ctx):
     ctx.expect_equal(h, y, "one pass per axis", "conv with the separable kernel")
 
 
-@prop("conv_dimension_embedding", op="conv", concepts=("dimensions",), axes=("dtype", ("ndim", (1, 2))),
+@prop("conv_dimension_embedding", op="conv", concepts=("dimensions",), axes=("dtype", ("ndim", (1, 2))), lifts_ndim=True,
       statement="a d-D conv equals the (d+1)-D conv with a singleton spatial axis appended")
 def conv_dimension_embedding(ctx):
     """1-D, 2-D and 3-D layers agree on data that does not use the extra axis.

@@ -369,7 +369,7 @@ def _separability(op):
 
 @_both
 def _embedding(op):
-    @prop(f"{op}_dimension_embedding", op=op, concepts=("dimensions",), axes=("dtype", ("ndim", (1, 2)), "mode"),
+    @prop(f"{op}_dimension_embedding", op=op, concepts=("dimensions",), axes=("dtype", ("ndim", (1, 2)), "mode"), lifts_ndim=True,
           statement=f"a d-D {op} equals the (d+1)-D {op} with a singleton axis appended")
     def embedding(ctx):
         mode = ctx.axis("mode")

@@ -1,0 +1,43 @@
+"""pytest plugin (registered through the ``pytest11`` entry point).
+
+Options: ``--backend TARGET`` (repeatable; default: every bundled backend) and
+``--convspec-profile NAME`` for the tests made by :func:`convspec.testing.section_tests`;
+every property test is parametrized over its discrete axes.
+"""
+
+from __future__ import annotations
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("convspec")
+    group.addoption("--backend", action="append", default=[], metavar="TARGET",
+                    help="convspec backend to check (repeatable; default: every bundled backend)")
+    group.addoption("--convspec-profile", default="default", help="convspec profile: quick, default or thorough")
+
+
+def pytest_generate_tests(metafunc):
+    prop = getattr(metafunc.function, "convspec_property", None)
+    if prop is None:
+        return
+    from .testing import cases
+
+    if "convspec_backend" in metafunc.fixturenames:
+        from impls import BUNDLED
+
+        targets = metafunc.config.getoption("backend") or list(BUNDLED)
+        metafunc.parametrize("convspec_backend", targets, ids=[t.rsplit("/", 1)[-1] for t in targets])
+    if "convspec_case" in metafunc.fixturenames:
+        found = cases(prop)
+        metafunc.parametrize("convspec_case", [f for _, f in found], ids=[i for i, _ in found])
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "convspec: a convspec property test")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def convspec_profile(request):
+    return request.config.getoption("convspec_profile")

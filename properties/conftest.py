@@ -1,0 +1,1 @@
+# The --backend option and the parametrization come from convspec's pytest plugin.

@@ -126,12 +126,24 @@ def catalogue_listing():
              "requires": list(p.requires), "axes": list(p.axis_values)} for p in CATALOGUE]
 
 
+def catalogue_markdown() -> str:
+    """The catalogue as a Markdown table (the README carries it; a test keeps them equal)."""
+    rows = ["| property | op | concepts | statement |", "|---|---|---|---|"]
+    for p in catalogue_listing():
+        statement = p["statement"].replace("|", "\\|")
+        rows.append(f"| `{p['name']}` | {p['op']} | {', '.join(p['concepts'])} | {statement} |")
+    return "\n".join(rows)
+
+
 def cmd_list(args) -> int:
     backends = sorted(bundled_names()) + sorted(entry_point_names())
     props = catalogue_listing()
     if args.json:
         json.dump({"backends": backends, "properties": props}, sys.stdout, indent=1)
         print()
+        return 0
+    if args.markdown:
+        print(catalogue_markdown())
         return 0
     print("backends: " + ", ".join(backends))
     print()
@@ -166,6 +178,7 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("list", help="list backends and the property catalogue")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--markdown", action="store_true", help="the catalogue as a Markdown table")
     p.set_defaults(run=cmd_list)
 
     p = sub.add_parser("report", help="check bundled, trusted and mutant backends; write reports/conformance.md")

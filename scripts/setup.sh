@@ -1,0 +1,14 @@
+# Sourced by main.sh and test.sh: a virtual environment in .venv with convspec installed
+# from this checkout (a regular, non-editable install) and the test and report extras.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet ".[report]"
+if [ "${CONVSPEC_WITH_TORCH:-1}" = 1 ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
+    # optional peer: PyTorch is a trusted implementation when present, never a requirement
+    .venv/bin/python -m pip install --quiet torch==2.13.0 || echo "PyTorch not installed: its trusted adapter is skipped"
+fi

@@ -1,0 +1,131 @@
+"""The command line from outside, as a user runs it: exit codes, table, JSON, reproductions."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from convspec.catalogue import CONCEPTS
+
+from corpus import mutants
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def convspec(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "convspec", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=600)
+
+
+def test_list_json_covers_every_concept(tmp_path):
+    out = convspec("list", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    listing = json.loads(out.stdout)
+    assert {"naive", "im2col", "fft", "numba"} <= set(listing["backends"])
+    for p in listing["properties"]:
+        assert set(p) >= {"name", "op", "concepts", "statement"} and p["statement"]
+    covered = {c for p in listing["properties"] for c in p["concepts"]}
+    assert not set(CONCEPTS) - covered, f"uncovered concepts: {set(CONCEPTS) - covered}"
+    names = [p["name"] for p in listing["properties"]]
+    assert len(names) == len(set(names))
+
+
+def test_check_passes_and_writes_json(tmp_path):
+    out = convspec("check", "naive", "--profile", "quick", "--seed", "1", "--json", str(tmp_path / "r.json"),
+                   "--only", "conv_definition", "correlate_definition", "conv_declared_capabilities", cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "conv_definition" in out.stdout and "pass" in out.stdout
+    payload = json.loads((tmp_path / "r.json").read_text())
+    statuses = {r["property"]: r["status"] for r in payload["results"]}
+    assert statuses == {"conv_definition": "passed", "correlate_definition": "passed", "conv_declared_capabilities": "skipped"}
+    for r in payload["results"]:
+        assert set(r) >= {"backend", "property", "concepts", "status", "message", "counterexample"}
+
+
+def test_failure_exits_1_with_a_runnable_reproduction(tmp_path):
+    mutant = [m for m in mutants() if "kernel_not_flipped" in m][0]
+    out = convspec("check", mutant, "--seed", "2", "--only", "convolve_definition", "--json", str(tmp_path / "r.json"),
+                   cwd=tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "FAIL" in out.stdout and "but should be" in out.stdout
+    repro = json.loads((tmp_path / "r.json").read_text())["results"][0]["counterexample"]["reproduction"]
+    assert "load_backend" in repro
+    run = subprocess.run([sys.executable, "-c", repro], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stderr
+    got, expected = run.stdout.strip().split("\n", 1)
+    assert got != expected  # the reproduction shows the wrong answer beside the right one
+
+
+@pytest.mark.parametrize("target, why", [
+    ("no/such/file.py", "does not exist"),
+    ("no_such_module_xyz", "failed to import"),
+    ("naive:nothing", "TARGET"),
+    ("$$$", "TARGET="),
+])
+def test_load_errors_exit_2(tmp_path, target, why):
+    out = convspec("check", target, cwd=tmp_path)
+    assert out.returncode == 2
+    assert why in out.stderr
+
+
+def test_file_without_contract_functions_exits_2(tmp_path):
+    (tmp_path / "empty.py").write_text("x = 1\n")
+    out = convspec("check", str(tmp_path / "empty.py"), cwd=tmp_path)
+    assert out.returncode == 2 and "none of the contract functions" in out.stderr
+
+
+def test_usage_error_exits_2(tmp_path):
+    assert convspec("check", cwd=tmp_path).returncode == 2
+    assert convspec("check", "naive", "--profile", "nope", cwd=tmp_path).returncode == 2
+    assert convspec("check", "naive", "--only", "no_such_property", cwd=tmp_path).returncode == 2
+
+
+def test_hang_and_crash_are_reported_per_property(tmp_path):
+    (tmp_path / "bad.py").write_text(textwrap.dedent("""
+        import os, time
+        from convspec import reference
+        def correlate(x, w, *, mode):
+            if x.size > 3:
+                time.sleep(1000)
+            return reference.correlate(x, w, mode=mode).astype(x.dtype)
+        def convolve(x, w, *, mode):
+            if x.size > 3:
+                os._exit(3)
+            return reference.convolve(x, w, mode=mode).astype(x.dtype)
+    """))
+    out = convspec("check", str(tmp_path / "bad.py"), "--only", "correlate_definition", "convolve_definition",
+                   "convolve_shape_full", "--call-timeout", "2", "--property-timeout", "60", "--seed", "1", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "took longer than the per-call limit" in out.stdout
+    assert "crashed the worker process (exit code 3)" in out.stdout
+    assert out.stdout.count("ERROR") == 3  # the run went on after the crash
+
+
+def test_file_target_with_attribute_and_class(tmp_path):
+    (tmp_path / "cls.py").write_text(textwrap.dedent("""
+        from convspec import reference
+        class MyConv:
+            convspec_capabilities = {"accuracy": "direct", "ndims": [1]}
+            def correlate(self, x, w, *, mode):
+                if x.ndim != 1:
+                    raise ValueError("x.ndim must be 1")
+                return reference.correlate(x, w, mode=mode).astype(x.dtype)
+    """))
+    out = convspec("check", f"{tmp_path / 'cls.py'}:MyConv", "--profile", "quick", "--seed", "3", cwd=tmp_path)
+    assert out.returncode == 0, out.stdout
+    assert "correlate_declared_capabilities" in out.stdout
+
+
+def test_entry_point_backend(tmp_path):
+    (tmp_path / "ep_backend.py").write_text("from impls.im2col import conv, correlate, convolve\n")
+    dist = tmp_path / "ep_backend-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ep-backend\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[convspec.backends]\nmine = ep_backend\n")
+    env = {"PYTHONPATH": str(tmp_path)}
+    assert "mine" in json.loads(convspec("list", "--json", cwd=tmp_path, env=env).stdout)["backends"]
+    out = convspec("check", "mine", "--only", "conv_definition", "--profile", "quick", cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr

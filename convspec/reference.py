@@ -104,16 +104,19 @@ def conv_matrix(x_shape, w, *, stride, padding, dilation, groups):
 
 
 def signal_matrix(x_shape, w, mode):
-    """Dense matrix of ``correlate(., w, mode=mode)`` acting on inputs of ``x_shape``."""
+    """Dense matrix of ``correlate(., w, mode=mode)`` acting on inputs of ``x_shape``.
+
+    Row ``i`` of the full matrix holds ``w[j]`` in column ``i + j - (k - 1)`` (when that is
+    inside the input): one kernel tap at a time, the same value along a whole diagonal.
+    """
     w = np.asarray(w, dtype=np.float64)
     full_shape = tuple(m + k - 1 for m, k in zip(x_shape, w.shape))
-    rows = []
-    for i in itertools.product(*(range(s) for s in full_shape)):
-        row = np.zeros(x_shape)
-        for j in itertools.product(*(range(k) for k in w.shape)):
-            pos = tuple(ii + jj - (k - 1) for ii, jj, k in zip(i, j, w.shape))
-            if all(0 <= q < m for q, m in zip(pos, x_shape)):
-                row[pos] += w[j]
-        rows.append(row.ravel())
-    a = np.array(rows).reshape(full_shape + (-1,))
+    rows = np.indices(full_shape).reshape(len(full_shape), -1)  # every full index i, one per column
+    a = np.zeros((rows.shape[1], int(np.prod(x_shape))))
+    for j in itertools.product(*(range(k) for k in w.shape)):
+        pos = rows + np.array([jj - (k - 1) for jj, k in zip(j, w.shape)])[:, None]
+        inside = np.all((pos >= 0) & (pos < np.array(x_shape)[:, None]), axis=0)
+        cols = np.ravel_multi_index(tuple(pos[:, inside]), x_shape)
+        a[np.flatnonzero(inside), cols] += w[j]
+    a = a.reshape(full_shape + (-1,))
     return _mode_slice(a, x_shape, w.shape, mode).reshape(-1, int(np.prod(x_shape)))

@@ -19,14 +19,29 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-#: Largest input length per axis of ``conv``, by number of spatial axes (past 16, the usual tile edge).
-MAX_SIZE = {1: 70, 2: 34, 3: 12}
+#: Largest input length per axis of ``conv``, by number of spatial axes (past 16 and 64, tile edges).
+MAX_SIZE = {1: 160, 2: 72, 3: 20}
 #: Largest input length per axis of ``correlate``/``convolve`` (one channel, so larger: past 64).
 MAX_SIGNAL_SIZE = {1: 160, 2: 72, 3: 20}
 #: Largest kernel length per axis.
 MAX_KERNEL = {1: 9, 2: 5, 3: 3}
-#: Largest number of input elements of one example (keeps the naive backend fast).
-MAX_ELEMENTS = 6000
+#: Largest number of input elements of one ``conv`` example (keeps the naive backend fast).
+MAX_ELEMENTS = 16000
+#: Size classes: most bugs show on small inputs and shrink well; tile-boundary bugs need large ones.
+SIZE_CLASSES = {"small": (1, 8), "medium": (9, 20), "large": (21, None)}
+
+
+def sizes(draw, least, cap):
+    """A length in ``[least, cap]`` from a size class: small (to 8), medium (9-20) or large (21-cap).
+
+    Classes keep large sizes frequent (hypothesis favours small integers) while shrinking
+    still goes to the smallest class first.
+    """
+    lo, hi = SIZE_CLASSES[draw(st.sampled_from(list(SIZE_CLASSES)))]
+    lo, hi = max(lo, least), min(hi or cap, cap)
+    if lo > hi:
+        lo, hi = least, max(least, cap)
+    return draw(st.integers(lo, hi))
 
 
 @st.composite
@@ -37,7 +52,7 @@ def signal_problems(draw, ndim, mode):
     * ``mode`` -- ``"valid"`` keeps ``k <= m`` on every axis; the others allow kernels
       longer than the input.
     """
-    x_shape = tuple(draw(st.integers(1, MAX_SIGNAL_SIZE[ndim])) for _ in range(ndim))
+    x_shape = tuple(sizes(draw, 1, MAX_SIGNAL_SIZE[ndim]) for _ in range(ndim))
     w_shape = tuple(
         draw(st.integers(1, min(m, MAX_KERNEL[ndim]) if mode == "valid" else MAX_KERNEL[ndim] + 2))
         for m in x_shape
@@ -72,7 +87,8 @@ class ConvProblem:
 
 
 @st.composite
-def conv_problems(draw, ndim, *, max_stride=3, max_dilation=3, max_groups=3, max_channels=11, unit=False):
+def conv_problems(draw, ndim, *, max_stride=3, max_dilation=3, max_groups=3, max_channels=11, unit=False,
+                  max_elements=MAX_ELEMENTS):
     """A :class:`ConvProblem` with ``ndim`` spatial axes.
 
     * ``ndim`` -- number of spatial axes (1, 2 or 3).
@@ -80,6 +96,8 @@ def conv_problems(draw, ndim, *, max_stride=3, max_dilation=3, max_groups=3, max
     * ``max_groups`` -- upper bound on ``groups``; channels per group go up to
       ``max_channels``, so ``C_in`` and ``C_out`` reach past 8 without being multiples of 8.
     * ``unit`` -- if true, no padding, stride or dilation (for properties about those).
+    * ``max_elements`` -- cap on the input size ``N * C_in * prod(S)`` (the spatial size
+      gives way to it).
     """
     groups = draw(st.integers(1, max_groups))
     c_group = draw(st.integers(1, max_channels))
@@ -94,14 +112,14 @@ def conv_problems(draw, ndim, *, max_stride=3, max_dilation=3, max_groups=3, max
         dilation = tuple(draw(st.integers(1, max_dilation)) for _ in range(ndim))
         padding = tuple((draw(st.integers(0, k + 2)), draw(st.integers(0, k + 2))) for k in kernel)
     c_in = groups * c_group
-    per_axis = max(1, int((MAX_ELEMENTS / (n * c_in)) ** (1 / ndim)))
+    per_axis = max(1, int((max_elements / (n * c_in)) ** (1 / ndim)))
     cap = min(MAX_SIZE[ndim], per_axis)
-    sizes = []
+    spatial = []
     for k, d, (a, b) in zip(kernel, dilation, padding):
         least = max(1, d * (k - 1) + 1 - a - b)
-        sizes.append(draw(st.integers(least, max(least, cap))))
+        spatial.append(sizes(draw, least, cap))
     return ConvProblem(
-        x=(n, c_in) + tuple(sizes),
+        x=(n, c_in) + tuple(spatial),
         w=(groups * o_group, c_group) + kernel,
         stride=stride,
         padding=padding,

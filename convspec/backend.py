@@ -17,6 +17,11 @@ A backend is any object or module with some of the contract functions
     ``"direct"`` to be checked bit for bit.
 ``validates_arguments``
     ``True`` if bad arguments raise ``ValueError`` (checked by ``rejects_bad_arguments``).
+``biases``
+    ``True`` if ``conv``, ``local_conv`` and ``tiled_conv`` take the ``bias`` keyword.
+``reasons``
+    ``{op: why}`` for contract functions the backend leaves out on purpose; the reason is
+    shown where their properties are skipped.
 
 This one declaration drives the skips, the report and the docs alike.
 """
@@ -40,13 +45,15 @@ class LoadError(Exception):
     """A TARGET could not be resolved to a usable backend (CLI exit code 2)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Capabilities:
     dtypes: tuple[str, ...] = DTYPES
     ndims: tuple[int, ...] = NDIMS
     ops: tuple[str, ...] = OPS
     accuracy: str = "undeclared"
     validates_arguments: bool = False
+    biases: bool = False
+    reasons: dict = field(default_factory=dict)
 
     @property
     def narrowed(self) -> bool:
@@ -66,6 +73,8 @@ class Capabilities:
                 f"convspec_capabilities has unknown keys {sorted(unknown)}, but should use only {sorted(known)}"
             )
         caps = cls(**{k: tuple(v) if isinstance(v, (list, tuple, set)) else v for k, v in decl.items()})
+        if not isinstance(caps.reasons, dict):
+            raise LoadError(f"convspec_capabilities['reasons']={caps.reasons!r}, but should be a dict {{op: why}}")
         for name, allowed in (("dtypes", DTYPES), ("ndims", NDIMS), ("ops", OPS)):
             value = getattr(caps, name)
             if not isinstance(value, tuple) or not set(value) <= set(allowed):

@@ -27,6 +27,45 @@ tuples of positive ints (one per spatial axis); ``padding`` is a tuple of ``(bef
 pairs of non-negative ints; output channel ``o`` reads input group ``o // (C_out // groups)``.
 Output ``(N, C_out, *O)`` with
 ``O_i = (S_i + before_i + after_i - dilation_i * (K_i - 1) - 1) // stride_i + 1``.
+``conv`` may take ``bias``: ``(C_out,)`` shared per channel or ``(C_out, *O)`` untied (per location).
+
+Gradients (eq. 9.11-9.13), for ``y = conv(x, w, ...)`` and ``gy = dL/dy``::
+
+    conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups)   dL/dw, eq. 9.11
+    conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups)     dL/dx, eq. 9.13
+
+``conv_grad_input`` is the transposed convolution; it must be told the input shape, since
+with stride > 1 up to ``stride`` input sizes give the same output size.
+
+Pooling, per channel over ``x: (N, C, *S)``::
+
+    max_pool(x, *, window, stride, padding, ceil_mode=False)
+    avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False)
+    lp_pool(x, *, p, window, stride, padding, ceil_mode=False)
+    adaptive_max_pool(x, *, output_size)
+    adaptive_avg_pool(x, *, output_size)
+
+======================  =======================================================================
+output size             ``O = (S + before + after - window) // stride + 1``; with ``ceil_mode``
+                        rounded up, but a window may not start in the after-padding
+                        (``(O - 1) * stride < S + before``), as in PyTorch
+padding                 ``before, after < window``, so every window holds an input element
+max                     padding is -inf (never wins); a window holding NaN gives NaN
+avg                     divisor: the window's input elements (``count_padding=False``), or
+                        the whole window clipped to the padded input (``count_padding=True``)
+lp                      ``(sum |x|^p) ** (1/p)`` over the window, padding contributes 0; p >= 1;
+                        ``p = 2`` is the L2 norm of the window
+adaptive                bin ``i`` of ``O`` over ``S``: ``[floor(i S / O), ceil((i + 1) S / O))``
+======================  =======================================================================
+
+Locally connected and tiled layers (no dilation, no groups)::
+
+    local_conv(x, w, *, stride, padding, bias=None)   eq. 9.9,  w: (C_out, *O, C_in, *K)
+    tiled_conv(x, w, *, stride, padding, bias=None)   eq. 9.10, w: (C_out, C_in, *K, *T)
+
+``local_conv`` has one kernel per output location (``bias``: ``(C_out, *O)``); ``tiled_conv``
+cycles through ``T`` kernels per axis, output ``i`` using kernel ``i % T`` (``bias``:
+``(C_out, *T)``, tiled the same way).  ``T = 1`` is ``conv``; ``T = O`` is ``local_conv``.
 
 The ``check_*`` functions are what the bundled backends call to reject bad arguments with
 a ``ValueError`` naming the argument and its value.
@@ -41,7 +80,11 @@ import numpy as np
 #: Contract functions, by level.
 SIGNAL_OPS = ("correlate", "convolve")
 LAYER_OPS = ("conv",)
-OPS = SIGNAL_OPS + LAYER_OPS
+GRADIENT_OPS = ("conv_grad_input", "conv_grad_weight")
+POOL_OPS = ("max_pool", "avg_pool", "lp_pool")
+ADAPTIVE_OPS = ("adaptive_max_pool", "adaptive_avg_pool")
+UNSHARED_OPS = ("local_conv", "tiled_conv")
+OPS = SIGNAL_OPS + LAYER_OPS + GRADIENT_OPS + POOL_OPS + ADAPTIVE_OPS + UNSHARED_OPS
 
 MODES = ("full", "same", "valid")
 NDIMS = (1, 2, 3)
@@ -194,6 +237,120 @@ def check_conv_args(x, w, stride, padding, dilation, groups):
                 f"but the padded input x is only {s + a + b} long there"
             )
     return x, w, stride, padding, dilation, groups
+
+
+def pool_output_length(s: int, window: int, stride: int, before: int, after: int, ceil_mode: bool) -> int:
+    """Pooling output length; in ceil mode no window may start in the after-padding."""
+    span = s + before + after - window
+    n = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (n - 1) * stride >= s + before:
+        n -= 1
+    return n
+
+
+def pool_output_shape(x_shape, *, window, stride, padding, ceil_mode=False) -> tuple[int, ...]:
+    return tuple(x_shape[:2]) + tuple(
+        pool_output_length(s, k, st, p[0], p[1], ceil_mode) for s, k, st, p in zip(x_shape[2:], window, stride, padding)
+    )
+
+
+def adaptive_bins(s: int, o: int) -> list[tuple[int, int]]:
+    """``[start, end)`` of each of the ``o`` bins over length ``s`` (PyTorch's rule)."""
+    return [((i * s) // o, -(-((i + 1) * s) // o)) for i in range(o)]
+
+
+def _batched(name, a, nd_min=3):
+    a = _float_array(name, a)
+    if a.ndim not in (3, 4, 5):
+        raise ValueError(f"{name}.ndim={a.ndim}, but should be 3, 4 or 5 (N, C, *S)")
+    if 0 in a.shape:
+        raise ValueError(f"{name}.shape={a.shape}, but no axis may be empty")
+    return a
+
+
+def check_pool_args(x, window, stride, padding, ceil_mode=False):
+    """Validate pooling arguments; returns ``(x, window, stride, padding)`` as tuples."""
+    x = _batched("x", x)
+    nd = x.ndim - 2
+    window = _int_tuple("window", window, nd, minimum=1)
+    stride = _int_tuple("stride", window if stride is None else stride, nd, minimum=1)
+    padding = _padding(padding, nd)
+    for i, (s, k, (a, b)) in enumerate(zip(x.shape[2:], window, padding)):
+        if a >= k or b >= k:
+            raise ValueError(f"padding={padding}, but should be smaller than window={window} on axis {i}")
+        if s + a + b < k:
+            raise ValueError(f"window={window} is {k} on axis {i}, but the padded input x is only {s + a + b} long there")
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise ValueError(f"ceil_mode={ceil_mode!r}, but should be a bool")
+    return x, window, stride, padding
+
+
+def check_adaptive_args(x, output_size):
+    x = _batched("x", x)
+    output_size = _int_tuple("output_size", output_size, x.ndim - 2, minimum=1)
+    if any(o > s for o, s in zip(output_size, x.shape[2:])):
+        raise ValueError(f"output_size={output_size}, but should not exceed the input size {x.shape[2:]}")
+    return x, output_size
+
+
+def check_grad_args(gy, other, shape, shape_name, stride, padding, dilation, groups):
+    """Validate ``conv_grad_input`` (``other = w``) or ``conv_grad_weight`` (``other = x``)."""
+    gy = _batched("gy", gy)
+    other_name = "w" if shape_name == "input_shape" else "x"
+    other = _float_array(other_name, other)
+    if other.dtype != gy.dtype:
+        raise ValueError(f"{other_name}.dtype={other.dtype}, but should equal gy.dtype={gy.dtype}")
+    try:
+        shape = tuple(int(v) for v in shape)
+    except TypeError:
+        raise ValueError(f"{shape_name}={shape!r}, but should be a tuple of ints") from None
+    if len(shape) != gy.ndim or any(v < 1 for v in shape):
+        raise ValueError(f"{shape_name}={shape}, but should have {gy.ndim} positive entries")
+    x_shape, w_shape = (shape, other.shape) if shape_name == "input_shape" else (other.shape, shape)
+    _, _, stride, padding, dilation, groups = check_conv_args(
+        np.empty(x_shape, dtype=gy.dtype), np.empty(w_shape, dtype=gy.dtype), stride, padding, dilation, groups)
+    want = conv_output_shape(x_shape, w_shape, stride=stride, padding=padding, dilation=dilation)
+    if gy.shape != want:
+        raise ValueError(f"gy.shape={gy.shape}, but should be {want}, the output shape of conv for {shape_name}={shape}")
+    return gy, other, shape, stride, padding, dilation, groups
+
+
+def check_bias(bias, allowed_shapes, dtype):
+    """``bias`` is ``None`` or an array of one of ``allowed_shapes`` (and the layer's dtype)."""
+    if bias is None:
+        return None
+    bias = _float_array("bias", bias)
+    if bias.shape not in allowed_shapes:
+        raise ValueError(f"bias.shape={bias.shape}, but should be one of {sorted(set(allowed_shapes))}")
+    if bias.dtype != dtype:
+        raise ValueError(f"bias.dtype={bias.dtype}, but should equal x.dtype={dtype}")
+    return bias
+
+
+def check_unshared_args(x, w, stride, padding, tiled):
+    """Validate ``local_conv`` / ``tiled_conv``; returns ``(x, w, stride, padding, out_shape, tiles)``."""
+    x = _batched("x", x)
+    w = _float_array("w", w)
+    if w.dtype != x.dtype:
+        raise ValueError(f"w.dtype={w.dtype}, but should equal x.dtype={x.dtype}")
+    nd = x.ndim - 2
+    if w.ndim != 2 + 2 * nd:
+        layout = "(C_out, C_in, *K, *T)" if tiled else "(C_out, *O, C_in, *K)"
+        raise ValueError(f"w.ndim={w.ndim}, but should be {2 + 2 * nd}: {layout}")
+    stride = _int_tuple("stride", stride, nd, minimum=1)
+    padding = _padding(padding, nd)
+    c_in = w.shape[1] if tiled else w.shape[1 + nd]
+    kernel = w.shape[2:2 + nd] if tiled else w.shape[2 + nd:]
+    if c_in != x.shape[1]:
+        raise ValueError(f"w.shape={w.shape} has C_in={c_in}, but x has {x.shape[1]} channels")
+    for i, (s, k, (a, b)) in enumerate(zip(x.shape[2:], kernel, padding)):
+        if s + a + b < k:
+            raise ValueError(f"w.shape={w.shape} has kernel {k} on axis {i}, but the padded input x is only {s + a + b} long")
+    out = conv_output_shape(x.shape, (w.shape[0], c_in) + tuple(kernel), stride=stride, padding=padding, dilation=(1,) * nd)
+    if not tiled and tuple(w.shape[1:1 + nd]) != out[2:]:
+        raise ValueError(f"w.shape={w.shape}, but its output locations should be {out[2:]} for this input, stride and padding")
+    tiles = tuple(w.shape[2 + nd:]) if tiled else None
+    return x, w, stride, padding, out, tiles
 
 
 def signal_as_conv_padding(w_shape, mode: str) -> tuple[tuple[int, int], ...]:

@@ -74,7 +74,8 @@ class Property:
     def skip_reason(self, backend) -> str | None:
         missing = [op for op in (self.op,) + self.requires if op not in backend.ops]
         if missing:
-            return f"backend has no {', '.join(missing)}"
+            why = "; ".join(backend.capabilities.reasons[op] for op in missing if op in backend.capabilities.reasons)
+            return f"backend has no {', '.join(missing)}" + (f" ({why})" if why else "")
         if self.only_if and not getattr(backend.capabilities, self.only_if):
             return ONLY_IF_REASONS.get(self.only_if, f"backend does not declare {self.only_if}")
         for axis, values in self.allowed(backend).items():
@@ -86,6 +87,7 @@ class Property:
 REGISTRY: dict[str, Property] = {}
 
 ONLY_IF_REASONS = {
+    "biases": "backend does not declare biases (the bias keyword)",
     "narrowed": "backend declares every dtype and dimension supported",
     "validates_arguments": "backend does not declare validates_arguments",
 }

@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-from .contract import conv_output_shape, same_offset
+from .contract import adaptive_bins, conv_output_shape, pool_output_shape, same_offset
 
 
 def correlate_full(x, w, acc=np.float64):
@@ -53,7 +53,7 @@ def convolve(x, w, *, mode, acc=np.float64):
     return correlate(x, w[(slice(None, None, -1),) * w.ndim], mode=mode, acc=acc)
 
 
-def conv(x, w, *, stride, padding, dilation, groups, acc=np.float64):
+def conv(x, w, *, stride, padding, dilation, groups, bias=None, acc=np.float64):
     """Eq. 9.7 with stride (9.8), zero padding, dilation and groups.
 
     ``y[n, o, i] = sum_{c, j} xpad[n, g*Cg + c, i*stride + j*dilation] * w[o, c, j]``
@@ -75,6 +75,148 @@ def conv(x, w, *, stride, padding, dilation, groups, acc=np.float64):
             )
             taps = xg[(slice(None), slice(None)) + window]  # (N, Cg, *O)
             y[:, g * o_group:(g + 1) * o_group] += np.einsum("nc...,oc->no...", taps, wg[(Ellipsis,) + j])
+    return y if bias is None else y + _bias(bias, y.ndim, acc)
+
+
+def _bias(bias, ndim, acc):
+    """A shared ``(C_out,)`` or untied ``(C_out, *O)`` bias, shaped to broadcast over ``(N, C_out, *O)``."""
+    b = np.asarray(bias, dtype=acc)
+    return b.reshape(b.shape + (1,) * (ndim - 1 - b.ndim))
+
+
+def _taps(shape_out, kernel, stride, dilation):
+    """For each kernel tap ``j``: ``(j, slices)`` picking ``i*stride + j*dilation`` for every output ``i``."""
+    for j in itertools.product(*(range(k) for k in kernel)):
+        yield j, tuple(slice(jj * d, jj * d + (o - 1) * s + 1, s) for jj, d, o, s in zip(j, dilation, shape_out, stride))
+
+
+def conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups, acc=np.float64):
+    """Eq. 9.13: ``dx[n, g*Cg + c, p] = sum_{o in g, i, j : i s + j d - before = p} gy[n, o, i] w[o, c, j]``.
+
+    Every output scatters its gradient back through the taps that produced it; positions
+    that fell in the padding are dropped.  (The transposed convolution.)
+    """
+    gy = np.asarray(gy, dtype=acc)
+    w = np.asarray(w, dtype=acc)
+    padded = tuple(input_shape[:2]) + tuple(s + a + b for s, (a, b) in zip(input_shape[2:], padding))
+    dxp = np.zeros(padded, dtype=acc)
+    c_group, o_group = w.shape[1], w.shape[0] // groups
+    for g in range(groups):
+        gyg = gy[:, g * o_group:(g + 1) * o_group]
+        for j, window in _taps(gy.shape[2:], w.shape[2:], stride, dilation):
+            dxp[(slice(None), slice(g * c_group, (g + 1) * c_group)) + window] += np.einsum(
+                "no...,oc->nc...", gyg, w[(slice(g * o_group, (g + 1) * o_group), slice(None)) + j])
+    return dxp[(slice(None), slice(None)) + tuple(slice(a, a + s) for s, (a, _) in zip(input_shape[2:], padding))]
+
+
+def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups, acc=np.float64):
+    """Eq. 9.11: ``dw[o, c, j] = sum_{n, i} gy[n, o, i] xpad[n, g*Cg + c, i s + j d]``, ``g`` the group of ``o``."""
+    gy = np.asarray(gy, dtype=acc)
+    xp = np.pad(np.asarray(x, dtype=acc), ((0, 0), (0, 0)) + tuple(padding))
+    dw = np.zeros(weight_shape, dtype=acc)
+    c_group, o_group = weight_shape[1], weight_shape[0] // groups
+    for g in range(groups):
+        gyg = gy[:, g * o_group:(g + 1) * o_group]
+        for j, window in _taps(gy.shape[2:], weight_shape[2:], stride, dilation):
+            taps = xp[(slice(None), slice(g * c_group, (g + 1) * c_group)) + window]
+            dw[(slice(g * o_group, (g + 1) * o_group), slice(None)) + j] = np.einsum(
+                "nop,ncp->oc", gyg.reshape(gyg.shape[:2] + (-1,)), taps.reshape(taps.shape[:2] + (-1,)))
+    return dw
+
+
+def _pool_windows(x, window, stride, padding, ceil_mode, fill, acc):
+    """Padded values and two masks, with one entry per (output, window tap):
+
+    ``values[..., i, t]``: the input under tap ``t`` of window ``i`` (``fill`` in padding);
+    ``real``: 1 where that is an input element; ``declared``: 1 where it is an input element
+    or declared padding (not the ceil-mode overhang beyond it).
+    """
+    x = np.asarray(x, dtype=acc)
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding)]
+    widths = ((0, 0), (0, 0)) + tuple((a, b + e) for (a, b), e in zip(padding, extra))
+    values = np.pad(x, widths, constant_values=fill)
+    real = np.pad(np.ones(x.shape[2:]), widths[2:])
+    declared = np.pad(np.ones(tuple(n + a + b for n, (a, b) in zip(x.shape[2:], padding))), tuple((0, e) for e in extra))
+    cols, rmask, dmask = [], [], []
+    for _, sl in _taps(out[2:], window, stride, (1,) * len(window)):
+        cols.append(values[(Ellipsis,) + sl])
+        rmask.append(real[sl])
+        dmask.append(declared[sl])
+    return np.stack(cols, -1), np.stack(rmask, -1), np.stack(dmask, -1)
+
+
+def max_pool(x, *, window, stride, padding, ceil_mode=False, acc=np.float64):
+    """Max over each window; padding is -inf, NaN propagates (section 9.3)."""
+    values, _, _ = _pool_windows(x, window, stride, padding, ceil_mode, -np.inf, acc)
+    return np.max(values, axis=-1)
+
+
+def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False, acc=np.float64):
+    """Mean over each window: sum / (input elements, or the declared padded window)."""
+    values, real, declared = _pool_windows(x, window, stride, padding, ceil_mode, 0.0, acc)
+    return values.sum(-1) / (declared if count_padding else real).sum(-1)
+
+
+def lp_pool(x, *, p, window, stride, padding, ceil_mode=False, acc=np.float64):
+    """``(sum |x|^p) ** (1/p)`` over each window (padding contributes 0); p = 2 is the L2 norm."""
+    values, _, _ = _pool_windows(x, window, stride, padding, ceil_mode, 0.0, acc)
+    return (np.abs(values) ** p).sum(-1) ** (1.0 / p)
+
+
+def _adaptive(x, output_size, reduce, acc):
+    x = np.asarray(x, dtype=acc)
+    y = np.empty(x.shape[:2] + tuple(output_size), dtype=acc)
+    bins = [adaptive_bins(s, o) for s, o in zip(x.shape[2:], output_size)]
+    for i in itertools.product(*(range(o) for o in output_size)):
+        region = tuple(slice(*bins[a][ii]) for a, ii in enumerate(i))
+        block = x[(slice(None), slice(None)) + region]
+        y[(slice(None), slice(None)) + i] = reduce(block.reshape(block.shape[:2] + (-1,)), axis=-1)
+    return y
+
+
+def adaptive_max_pool(x, *, output_size, acc=np.float64):
+    """Max over each of ``output_size`` bins, whatever the input size (e.g. four quadrants)."""
+    return _adaptive(x, output_size, np.max, acc)
+
+
+def adaptive_avg_pool(x, *, output_size, acc=np.float64):
+    """Mean over each of ``output_size`` bins."""
+    return _adaptive(x, output_size, np.mean, acc)
+
+
+def _unshared(x, w, stride, padding, kernel_at, kernel_shape, bias, acc):
+    x = np.asarray(x, dtype=acc)
+    w = np.asarray(w, dtype=acc)
+    out = conv_output_shape(x.shape, (w.shape[0], x.shape[1]) + tuple(kernel_shape), stride=stride, padding=padding,
+                            dilation=(1,) * len(stride))
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple(padding))
+    y = np.zeros(out, dtype=acc)
+    for i in itertools.product(*(range(o) for o in out[2:])):
+        seen = xp[(slice(None), slice(None)) + tuple(slice(ii * s, ii * s + k) for ii, s, k in zip(i, stride, kernel_shape))]
+        k = kernel_at(w, i)
+        y[(slice(None), slice(None)) + i] = np.einsum("ncp,ocp->no", seen.reshape(seen.shape[:2] + (-1,)),
+                                                      k.reshape(k.shape[:2] + (-1,)))
+    return y if bias is None else y + bias
+
+
+def local_conv(x, w, *, stride, padding, bias=None, acc=np.float64):
+    """Eq. 9.9: ``Z[n, o, i] = sum_{c, j} V[n, c, i s + j - before] W[o, i, c, j]``: a kernel per location."""
+    nd = np.ndim(x) - 2
+    b = None if bias is None else np.asarray(bias, dtype=acc)
+    return _unshared(x, w, stride, padding, lambda w, i: w[(slice(None),) + i], np.shape(w)[2 + nd:], b, acc)
+
+
+def tiled_conv(x, w, *, stride, padding, bias=None, acc=np.float64):
+    """Eq. 9.10: output ``i`` uses kernel ``w[..., i % T]``; the bias ``(C_out, *T)`` is tiled alike."""
+    nd = np.ndim(x) - 2
+    tiles = np.shape(w)[2 + nd:]
+    y = _unshared(x, w, stride, padding, lambda w, i: w[(Ellipsis,) + tuple(ii % t for ii, t in zip(i, tiles))],
+                  np.shape(w)[2:2 + nd], None, acc)
+    if bias is not None:
+        b = np.asarray(bias, dtype=acc)
+        index = np.ix_(*(np.arange(o) % t for o, t in zip(y.shape[2:], tiles)))
+        y = y + b[(slice(None),) + index]
     return y
 
 

@@ -6,11 +6,21 @@ reshape), so stride and dilation cost nothing extra; the GEMM is NumPy's BLAS ``
 
 import numpy as np
 
-from convspec.contract import check_conv_args, conv_output_shape
+from convspec.contract import (
+    adaptive_bins,
+    check_adaptive_args,
+    check_bias,
+    check_conv_args,
+    check_grad_args,
+    check_pool_args,
+    check_unshared_args,
+    conv_output_shape,
+    pool_output_shape,
+)
 
 from ._layout import signal_via_conv
 
-convspec_capabilities = {"accuracy": "direct", "validates_arguments": True}
+convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True}
 
 
 def windows(xp, kernel, out, stride, dilation):
@@ -21,24 +31,153 @@ def windows(xp, kernel, out, stride, dilation):
     return np.lib.stride_tricks.as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1):
+def columns(xp, kernel, out, stride, dilation, channels=slice(None)):
+    """im2col: ``(N, prod(O), C * prod(K))``, one row per receptive field."""
+    nd = len(kernel)
+    view = windows(xp[:, channels], kernel, out, stride, dilation)
+    # (N, C, *O, *K) -> (N, *O, C, *K)
+    order = (0,) + tuple(range(2, 2 + nd)) + (1,) + tuple(range(2 + nd, 2 + 2 * nd))
+    return view.transpose(order).reshape(xp.shape[0], int(np.prod(out)), -1)
+
+
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Layer convolution (eq. 9.7/9.8) as ``columns @ kernel_matrix.T`` per group."""
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
-    nd = x.ndim - 2
+    bias = check_bias(bias, {(out[1],), out[1:]}, x.dtype)
     xp = np.pad(x, ((0, 0), (0, 0)) + padding)
-    view = windows(xp, w.shape[2:], out[2:], stride, dilation)
     n, c_out = out[:2]
     c_group, o_group = w.shape[1], c_out // groups
-    n_out = int(np.prod(out[2:]))
-    y = np.empty((n, c_out, n_out), dtype=x.dtype)
-    # (N, Cg, *O, *K) -> (N, *O, Cg, *K): each row is one receptive field
-    order = (0,) + tuple(range(2, 2 + nd)) + (1,) + tuple(range(2 + nd, 2 + 2 * nd))
+    y = np.empty((n, c_out, int(np.prod(out[2:]))), dtype=x.dtype)
     for g in range(groups):
-        cols = view[:, g * c_group:(g + 1) * c_group].transpose(order).reshape(n, n_out, -1)
+        cols = columns(xp, w.shape[2:], out[2:], stride, dilation, slice(g * c_group, (g + 1) * c_group))
         kmat = w[g * o_group:(g + 1) * o_group].reshape(o_group, -1)
         y[:, g * o_group:(g + 1) * o_group] = np.matmul(cols, kmat.T).transpose(0, 2, 1)
-    return y.reshape(out)
+    y = y.reshape(out)
+    if bias is not None:
+        y += bias.reshape(bias.shape + (1,) * (y.ndim - 1 - bias.ndim))
+    return y
+
+
+def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation=None, groups=1):
+    """Eq. 9.11 as one GEMM per group: ``dw_g = sum_n gy_g[n] @ columns_g[n]``."""
+    gy, x, shape, stride, padding, dilation, groups = check_grad_args(gy, x, weight_shape, "weight_shape", stride, padding, dilation, groups)
+    xp = np.pad(x, ((0, 0), (0, 0)) + padding)
+    c_group, o_group = shape[1], shape[0] // groups
+    dw = np.empty(shape, dtype=gy.dtype)
+    g2 = gy.reshape(gy.shape[0], gy.shape[1], -1)
+    for g in range(groups):
+        cols = columns(xp, shape[2:], gy.shape[2:], stride, dilation, slice(g * c_group, (g + 1) * c_group))
+        dw[g * o_group:(g + 1) * o_group] = np.einsum("nop,npk->ok", g2[:, g * o_group:(g + 1) * o_group], cols,
+                                                       optimize=True).reshape((o_group,) + shape[1:])
+    return dw
+
+
+def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1):
+    """Eq. 9.13 as GEMM then col2im: gradient columns ``gy^T @ w``, scattered back tap by tap."""
+    gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride, padding, dilation, groups)
+    nd = len(shape) - 2
+    padded = shape[:2] + tuple(s + a + b for s, (a, b) in zip(shape[2:], padding))
+    dxp = np.zeros(padded, dtype=gy.dtype)
+    c_group, o_group = w.shape[1], w.shape[0] // groups
+    g2 = gy.reshape(gy.shape[0], gy.shape[1], -1)
+    kernel = w.shape[2:]
+    for g in range(groups):
+        kmat = w[g * o_group:(g + 1) * o_group].reshape(o_group, -1)
+        dcols = np.matmul(g2[:, g * o_group:(g + 1) * o_group].transpose(0, 2, 1), kmat)  # (N, P, Cg*K)
+        dcols = dcols.reshape((shape[0],) + gy.shape[2:] + (c_group,) + kernel)
+        for j in np.ndindex(*kernel):  # col2im: every tap adds its slice back
+            target = tuple(slice(jj * d, jj * d + (o - 1) * s + 1, s) for jj, d, o, s in zip(j, dilation, gy.shape[2:], stride))
+            part = dcols[(Ellipsis,) + j]  # (N, *O, Cg)
+            dxp[(slice(None), slice(g * c_group, (g + 1) * c_group)) + target] += np.moveaxis(part, -1, 1)
+    return dxp[(slice(None), slice(None)) + tuple(slice(a, a + s) for s, (a, _) in zip(shape[2:], padding))]
+
+
+def _pool_view(x, window, stride, padding, ceil_mode, fill):
+    """Validated arguments and windows ``(N, C, *O, *K)`` over ``x`` padded with ``fill``
+    (plus the ceil-mode overhang, which never counts)."""
+    x, window, stride, padding = check_pool_args(x, window, stride, padding, ceil_mode)
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    widths = tuple((a, max(b, (o - 1) * s + k - n - a)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding))
+    xp = np.pad(x, ((0, 0), (0, 0)) + widths, constant_values=fill)
+    view = windows(xp, window, out[2:], stride, (1,) * len(window))
+    return x, window, stride, padding, out, widths, view
+
+
+def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False):
+    x, window, _, _, _, _, view = _pool_view(x, window, stride, padding, ceil_mode, -np.inf)
+    return np.max(view, axis=tuple(range(-len(window), 0)))
+
+
+def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False):
+    x, window, stride, padding, out, widths, view = _pool_view(x, window, stride, padding, ceil_mode, 0)
+    axes = tuple(range(-len(window), 0))
+    # the divisor: the same windows over a mask of the elements that count
+    if count_padding:
+        inner = tuple(n + a + b for n, (a, b) in zip(x.shape[2:], padding))
+        pads = tuple((0, wb - b) for (_, b), (_, wb) in zip(padding, widths))
+    else:
+        inner, pads = x.shape[2:], widths
+    mask = np.pad(np.ones((1, 1) + tuple(inner)), ((0, 0), (0, 0)) + tuple(pads))
+    counts = windows(mask, window, out[2:], stride, (1,) * len(window)).sum(axis=axes)
+    return (view.sum(axis=axes) / counts).astype(x.dtype)
+
+
+def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False):
+    if not np.isfinite(p) or p < 1:
+        raise ValueError(f"p={p!r}, but should be a finite number >= 1")
+    x, window, _, _, _, _, view = _pool_view(x, window, stride, padding, ceil_mode, 0)
+    return (np.abs(view) ** p).sum(axis=tuple(range(-len(window), 0))) ** x.dtype.type(1.0 / p)
+
+
+def _adaptive(x, output_size, reduce):
+    x, output_size = check_adaptive_args(x, output_size)
+    y = np.empty(x.shape[:2] + output_size, dtype=x.dtype)
+    bins = [adaptive_bins(s, o) for s, o in zip(x.shape[2:], output_size)]
+    axes = tuple(range(2, x.ndim))
+    for i in np.ndindex(*output_size):
+        region = tuple(slice(*bins[a][ii]) for a, ii in enumerate(i))
+        y[(slice(None), slice(None)) + i] = reduce(x[(slice(None), slice(None)) + region], axis=axes)
+    return y
+
+
+def adaptive_max_pool(x, *, output_size):
+    return _adaptive(x, output_size, np.max)
+
+
+def adaptive_avg_pool(x, *, output_size):
+    return _adaptive(x, output_size, np.mean)
+
+
+def _unshared(x, w, stride, padding, bias, tiled):
+    x, w, stride, padding, out, tiles = check_unshared_args(x, w, stride, padding, tiled)
+    nd = x.ndim - 2
+    kernel = w.shape[2:2 + nd] if tiled else w.shape[2 + nd:]
+    bias = check_bias(bias, {(out[1],) + (tiles if tiled else out[2:])}, x.dtype)
+    xp = np.pad(x, ((0, 0), (0, 0)) + padding)
+    cols = columns(xp, kernel, out[2:], stride, (1,) * nd)  # (N, P, C*K)
+    c_out, positions = out[1], int(np.prod(out[2:]))
+    if tiled:  # the kernel of every position, gathered by i mod T
+        pick = np.ix_(*(np.arange(o) % t for o, t in zip(out[2:], tiles)))
+        wk = w[(slice(None), slice(None)) + (slice(None),) * nd + pick]  # (C_out, C, *K, *O)
+        wk = np.moveaxis(wk.reshape(c_out, -1, positions), 2, 1)  # (C_out, P, C*K)
+    else:
+        wk = w.reshape(c_out, positions, -1)  # (C_out, P, C*K)
+    y = np.einsum("npk,opk->nop", cols, wk, optimize=True).reshape(out)
+    if bias is not None:
+        b = bias[(slice(None),) + pick] if tiled else bias
+        y += b
+    return y.astype(x.dtype, copy=False)
+
+
+def local_conv(x, w, *, stride=None, padding=None, bias=None):
+    """Locally connected layer (eq. 9.9) on the im2col columns: one small product per location."""
+    return _unshared(x, w, stride, padding, bias, tiled=False)
+
+
+def tiled_conv(x, w, *, stride=None, padding=None, bias=None):
+    """Tiled convolution (eq. 9.10) on the im2col columns, each position's kernel gathered by i mod T."""
+    return _unshared(x, w, stride, padding, bias, tiled=True)
 
 
 def correlate(x, w, *, mode):

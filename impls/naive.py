@@ -11,14 +11,20 @@ import itertools
 import numpy as np
 
 from convspec.contract import (
+    check_adaptive_args,
+    check_bias,
     check_conv_args,
+    check_grad_args,
+    check_pool_args,
     check_signal_args,
+    check_unshared_args,
     conv_output_shape,
+    pool_output_shape,
     same_offset,
     signal_output_shape,
 )
 
-convspec_capabilities = {"accuracy": "direct", "validates_arguments": True}
+convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True}
 
 
 def _overlap(f, m, k):
@@ -53,7 +59,7 @@ def convolve(x, w, *, mode):
     return _signal(x, w, mode, w[(slice(None, None, -1),) * w.ndim])
 
 
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1):
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Multichannel cross-correlation (eq. 9.7) sampled every ``stride`` (eq. 9.8).
 
     ``Z[n, o, i] = sum_{c, j} V[n, g*Cg + c, i*stride + j*dilation - before] K[o, c, j]``
@@ -76,4 +82,136 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1):
             y[(slice(None), slice(g * o_group, (g + 1) * o_group)) + i] = np.tensordot(
                 seen, kernel, axes=(list(range(1, seen.ndim)), list(range(1, kernel.ndim)))
             )
+    return _conv_bias(y, bias, x.dtype)
+
+
+def _conv_bias(y, bias, x_dtype):
+    """Add a shared ``(C_out,)`` or untied ``(C_out, *O)`` bias."""
+    bias = check_bias(bias, {(y.shape[1],), y.shape[1:]}, x_dtype)
+    if bias is not None:
+        y += bias.reshape(bias.shape + (1,) * (y.ndim - 1 - bias.ndim))
     return y
+
+
+def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1):
+    """Eq. 9.13: the gradient reaching input position ``p`` is the sum, over every output ``i``
+    and tap ``j`` that read ``p`` (``i*stride + j*dilation - before = p``), of ``gy[i] * w[j]``."""
+    gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride, padding, dilation, groups)
+    dx = np.zeros(shape, dtype=gy.dtype)
+    c_group, o_group = w.shape[1], w.shape[0] // groups
+    for c_abs in range(shape[1]):
+        g, c = divmod(c_abs, c_group)
+        outs = slice(g * o_group, (g + 1) * o_group)
+        for p in itertools.product(*(range(s) for s in shape[2:])):
+            total = np.zeros(shape[0], dtype=np.float64)
+            for j in itertools.product(*(range(k) for k in w.shape[2:])):
+                i = []
+                for q, jj, s, d, (b, _), o in zip(p, j, stride, dilation, padding, gy.shape[2:]):
+                    t = q + b - jj * d
+                    i.append(t // s if t >= 0 and t % s == 0 and t // s < o else None)
+                if None not in i:
+                    total += gy[(slice(None), outs) + tuple(i)] @ w[(outs, c) + j]
+            dx[(slice(None), c_abs) + p] = total
+    return dx
+
+
+def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation=None, groups=1):
+    """Eq. 9.11: ``dw[o, c, j]`` sums ``gy[n, o, i] * x[n, g*Cg + c, i*stride + j*dilation - before]``
+    over every batch item and output position (zero where that falls in the padding)."""
+    gy, x, shape, stride, padding, dilation, groups = check_grad_args(gy, x, weight_shape, "weight_shape", stride, padding, dilation, groups)
+    v = np.pad(x, ((0, 0), (0, 0)) + padding)
+    dw = np.zeros(shape, dtype=gy.dtype)
+    c_group, o_group = shape[1], shape[0] // groups
+    for o, c in itertools.product(range(shape[0]), range(c_group)):
+        channel = (o // o_group) * c_group + c
+        for j in itertools.product(*(range(k) for k in shape[2:])):
+            seen = v[(slice(None), channel) + tuple(slice(jj * d, jj * d + (n - 1) * s + 1, s)
+                                                    for jj, d, n, s in zip(j, dilation, gy.shape[2:], stride))]
+            dw[(o, c) + j] = np.sum(gy[:, o] * seen)
+    return dw
+
+
+def _pool(x, window, stride, padding, ceil_mode, reduce):
+    """Loop over output positions; each window clipped to the input (padding never wins a
+    max and adds nothing to a sum).  ``reduce(values, declared)`` gets the input values under
+    the window and how many elements of declared padding it also covers."""
+    x, window, stride, padding = check_pool_args(x, window, stride, padding, ceil_mode)
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    y = np.zeros(out, dtype=x.dtype)
+    for i in itertools.product(*(range(o) for o in out[2:])):
+        region, declared = [], 1
+        for ii, s, k, (b, a), n in zip(i, stride, window, padding, x.shape[2:]):
+            start = ii * s - b
+            region.append(slice(max(start, 0), min(start + k, n)))
+            declared *= min(start + k, n + a) - start  # the window, cut at the end of the declared padding
+        values = x[(slice(None), slice(None)) + tuple(region)]
+        y[(slice(None), slice(None)) + i] = reduce(values.reshape(values.shape[:2] + (-1,)), declared)
+    return y
+
+
+def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False):
+    """Max over each window (section 9.3); padding never wins; NaN in a window gives NaN."""
+    return _pool(x, window, stride, padding, ceil_mode, lambda v, _: np.max(v, axis=-1))
+
+
+def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False):
+    """Mean over each window: divided by its input elements, or by the window cut to the declared padding."""
+    return _pool(x, window, stride, padding, ceil_mode,
+                 lambda v, declared: np.sum(v, axis=-1) / (declared if count_padding else v.shape[-1]))
+
+
+def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False):
+    """``(sum |x|^p) ** (1/p)`` over each window; p = 2 is the L2 norm of the window."""
+    if not np.isfinite(p) or p < 1:
+        raise ValueError(f"p={p!r}, but should be a finite number >= 1")
+    return _pool(x, window, stride, padding, ceil_mode, lambda v, _: np.sum(np.abs(v) ** p, axis=-1) ** (1.0 / p))
+
+
+def _adaptive(x, output_size, reduce):
+    x, output_size = check_adaptive_args(x, output_size)
+    y = np.zeros(x.shape[:2] + output_size, dtype=x.dtype)
+    for i in itertools.product(*(range(o) for o in output_size)):
+        region = tuple(slice((ii * s) // o, -(-((ii + 1) * s) // o)) for ii, s, o in zip(i, x.shape[2:], output_size))
+        values = x[(slice(None), slice(None)) + region]
+        y[(slice(None), slice(None)) + i] = reduce(values.reshape(values.shape[:2] + (-1,)), axis=-1)
+    return y
+
+
+def adaptive_max_pool(x, *, output_size):
+    """Max over each of ``output_size`` bins, whatever the input size."""
+    return _adaptive(x, output_size, np.max)
+
+
+def adaptive_avg_pool(x, *, output_size):
+    """Mean over each of ``output_size`` bins, whatever the input size."""
+    return _adaptive(x, output_size, np.mean)
+
+
+def _unshared(x, w, stride, padding, bias, tiled):
+    x, w, stride, padding, out, tiles = check_unshared_args(x, w, stride, padding, tiled)
+    nd = x.ndim - 2
+    kernel = w.shape[2:2 + nd] if tiled else w.shape[2 + nd:]
+    bias = check_bias(bias, {(out[1],) + (tiles if tiled else out[2:])}, x.dtype)
+    v = np.pad(x, ((0, 0), (0, 0)) + padding)
+    y = np.zeros(out, dtype=x.dtype)
+    for i in itertools.product(*(range(o) for o in out[2:])):
+        seen = v[(slice(None), slice(None)) + tuple(slice(ii * s, ii * s + k) for ii, s, k in zip(i, stride, kernel))]
+        if tiled:  # eq. 9.10: the kernel of position i is number i mod t on each axis
+            which = tuple(ii % t for ii, t in zip(i, tiles))
+            k_i, b_i = w[(Ellipsis,) + which], None if bias is None else bias[(slice(None),) + which]
+        else:  # eq. 9.9: a kernel of its own at every position
+            k_i, b_i = w[(slice(None),) + i], None if bias is None else bias[(slice(None),) + i]
+        y[(slice(None), slice(None)) + i] = np.tensordot(seen, k_i, axes=(list(range(1, seen.ndim)), list(range(1, k_i.ndim))))
+        if b_i is not None:
+            y[(slice(None), slice(None)) + i] += b_i
+    return y
+
+
+def local_conv(x, w, *, stride=None, padding=None, bias=None):
+    """Locally connected layer (eq. 9.9): ``w[o, i, c, j]`` is the weight of output ``o`` at location ``i``."""
+    return _unshared(x, w, stride, padding, bias, tiled=False)
+
+
+def tiled_conv(x, w, *, stride=None, padding=None, bias=None):
+    """Tiled convolution (eq. 9.10): ``w[o, c, j, t]`` with ``t`` cycling as ``i mod T``."""
+    return _unshared(x, w, stride, padding, bias, tiled=True)

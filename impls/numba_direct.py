@@ -8,11 +8,22 @@ float64 and rounded once to the input dtype.
 import numba
 import numpy as np
 
-from convspec.contract import check_conv_args, conv_output_shape
+from convspec.contract import (
+    check_adaptive_args,
+    check_conv_args,
+    check_grad_args,
+    check_pool_args,
+    conv_output_shape,
+    pool_output_shape,
+)
 
 from ._layout import signal_via_conv
 
-convspec_capabilities = {"accuracy": "direct", "validates_arguments": True}
+convspec_capabilities = {
+    "accuracy": "direct",
+    "validates_arguments": True,
+    "reasons": {op: "left to naive and im2col" for op in ("local_conv", "tiled_conv")},
+}
 
 
 @numba.njit(cache=True, nogil=True)
@@ -49,6 +60,166 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1):
     y = np.empty(out + (1,) * lift, dtype=x.dtype)
     _conv3d(xp, wc, groups, tuple(stride) + (1,) * lift, tuple(dilation) + (1,) * lift, y)
     return y.reshape(out)
+
+
+@numba.njit(cache=True, nogil=True)
+def _grad_input3d(gy, w, groups, stride, dilation, dxp):
+    n_batch, c_out, o0, o1, o2 = gy.shape
+    _, c_group, k0, k1, k2 = w.shape
+    s0, s1, s2 = stride
+    d0, d1, d2 = dilation
+    o_group = c_out // groups
+    for n in range(n_batch):
+        for o in range(c_out):
+            first = (o // o_group) * c_group
+            for i0 in range(o0):
+                for i1 in range(o1):
+                    for i2 in range(o2):
+                        g = gy[n, o, i0, i1, i2]
+                        for c in range(c_group):
+                            for j0 in range(k0):
+                                for j1 in range(k1):
+                                    for j2 in range(k2):
+                                        dxp[n, first + c, i0 * s0 + j0 * d0, i1 * s1 + j1 * d1, i2 * s2 + j2 * d2] += g * w[o, c, j0, j1, j2]
+
+
+@numba.njit(cache=True, nogil=True)
+def _grad_weight3d(gy, xp, groups, stride, dilation, dw):
+    n_batch, c_out, o0, o1, o2 = gy.shape
+    _, c_group, k0, k1, k2 = dw.shape
+    s0, s1, s2 = stride
+    d0, d1, d2 = dilation
+    o_group = c_out // groups
+    for o in range(c_out):
+        first = (o // o_group) * c_group
+        for c in range(c_group):
+            for j0 in range(k0):
+                for j1 in range(k1):
+                    for j2 in range(k2):
+                        acc = 0.0
+                        for n in range(n_batch):
+                            for i0 in range(o0):
+                                for i1 in range(o1):
+                                    for i2 in range(o2):
+                                        acc += gy[n, o, i0, i1, i2] * xp[n, first + c, i0 * s0 + j0 * d0, i1 * s1 + j1 * d1, i2 * s2 + j2 * d2]
+                        dw[o, c, j0, j1, j2] = acc
+
+
+def _lift(a, lift):
+    return np.ascontiguousarray(a).reshape(a.shape + (1,) * lift)
+
+
+def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1):
+    """Eq. 9.13 as compiled loops scattering each output's gradient through its taps."""
+    gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride, padding, dilation, groups)
+    lift = 3 - (gy.ndim - 2)
+    padded = shape[:2] + tuple(s + a + b for s, (a, b) in zip(shape[2:], padding))
+    dxp = np.zeros(padded + (1,) * lift, dtype=np.float64)
+    _grad_input3d(_lift(gy, lift), _lift(w, lift), groups, tuple(stride) + (1,) * lift, tuple(dilation) + (1,) * lift, dxp)
+    dxp = dxp.reshape(padded)
+    keep = tuple(slice(a, a + s) for s, (a, _) in zip(shape[2:], padding))
+    return np.ascontiguousarray(dxp[(slice(None), slice(None)) + keep], dtype=gy.dtype)
+
+
+def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation=None, groups=1):
+    """Eq. 9.11 as compiled loops: each weight gathers its products over batch and positions."""
+    gy, x, shape, stride, padding, dilation, groups = check_grad_args(gy, x, weight_shape, "weight_shape", stride, padding, dilation, groups)
+    lift = 3 - (gy.ndim - 2)
+    xp = np.pad(x, ((0, 0), (0, 0)) + padding)
+    dw = np.empty(shape + (1,) * lift, dtype=gy.dtype)
+    _grad_weight3d(_lift(gy, lift), _lift(xp, lift), groups, tuple(stride) + (1,) * lift, tuple(dilation) + (1,) * lift, dw)
+    return dw.reshape(shape)
+
+
+MAX, AVG, LP = 0, 1, 2
+
+
+@numba.njit(cache=True, nogil=True)
+def _pool3d(x, window, stride, before, after, kind, p, count_padding, y):
+    n_batch, channels, n0, n1, n2 = x.shape
+    _, _, o0, o1, o2 = y.shape
+    for n in range(n_batch):
+        for c in range(channels):
+            for i0 in range(o0):
+                for i1 in range(o1):
+                    for i2 in range(o2):
+                        a0 = i0 * stride[0] - before[0]
+                        a1 = i1 * stride[1] - before[1]
+                        a2 = i2 * stride[2] - before[2]
+                        # the window clipped to the input, and to the declared padding
+                        lo0, hi0 = max(a0, 0), min(a0 + window[0], n0)
+                        lo1, hi1 = max(a1, 0), min(a1 + window[1], n1)
+                        lo2, hi2 = max(a2, 0), min(a2 + window[2], n2)
+                        declared = ((min(a0 + window[0], n0 + after[0]) - a0) * (min(a1 + window[1], n1 + after[1]) - a1)
+                                    * (min(a2 + window[2], n2 + after[2]) - a2))
+                        best = -np.inf
+                        total = 0.0
+                        for j0 in range(lo0, hi0):
+                            for j1 in range(lo1, hi1):
+                                for j2 in range(lo2, hi2):
+                                    v = x[n, c, j0, j1, j2]
+                                    if kind == 0:
+                                        if v > best or v != v:  # NaN wins and stays
+                                            best = v
+                                            if v != v:
+                                                break
+                                    elif kind == 1:
+                                        total += v
+                                    else:
+                                        total += abs(v) ** p
+                        if kind == 0:
+                            y[n, c, i0, i1, i2] = best
+                        elif kind == 1:
+                            count = declared if count_padding else (hi0 - lo0) * (hi1 - lo1) * (hi2 - lo2)
+                            y[n, c, i0, i1, i2] = total / count
+                        else:
+                            y[n, c, i0, i1, i2] = total ** (1.0 / p)
+
+
+def _pool(x, window, stride, padding, ceil_mode, kind, p=1.0, count_padding=False):
+    x, window, stride, padding = check_pool_args(x, window, stride, padding, ceil_mode)
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    lift = 3 - (x.ndim - 2)
+    y = np.empty(out + (1,) * lift, dtype=x.dtype)
+    _pool3d(_lift(x, lift), tuple(window) + (1,) * lift, tuple(stride) + (1,) * lift, tuple(a for a, _ in padding) + (0,) * lift,
+            tuple(b for _, b in padding) + (0,) * lift, kind, float(p), bool(count_padding), y)
+    return y.reshape(out)
+
+
+def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False):
+    """Max over each window, compiled; padding never wins, NaN propagates."""
+    return _pool(x, window, stride, padding, ceil_mode, MAX)
+
+
+def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False):
+    """Mean over each window, compiled."""
+    return _pool(x, window, stride, padding, ceil_mode, AVG, count_padding=count_padding)
+
+
+def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False):
+    """``(sum |x|^p) ** (1/p)`` over each window, compiled."""
+    if not np.isfinite(p) or p < 1:
+        raise ValueError(f"p={p!r}, but should be a finite number >= 1")
+    return _pool(x, window, stride, padding, ceil_mode, LP, p=p)
+
+
+def _adaptive(x, output_size, kind):
+    x, output_size = check_adaptive_args(x, output_size)
+    y = np.empty(x.shape[:2] + output_size, dtype=x.dtype)
+    for i in np.ndindex(*output_size):
+        region = tuple(slice((ii * s) // o, -(-((ii + 1) * s) // o)) for ii, s, o in zip(i, x.shape[2:], output_size))
+        block = x[(slice(None), slice(None)) + region]
+        window = block.shape[2:]
+        y[(slice(None), slice(None)) + i] = _pool(np.ascontiguousarray(block), window, window, None, False, kind)[(Ellipsis,) + (0,) * len(window)]
+    return y
+
+
+def adaptive_max_pool(x, *, output_size):
+    return _adaptive(x, output_size, MAX)
+
+
+def adaptive_avg_pool(x, *, output_size):
+    return _adaptive(x, output_size, AVG)
 
 
 def correlate(x, w, *, mode):

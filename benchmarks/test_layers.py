@@ -22,6 +22,6 @@ def test_conv(benchmark, target, descriptor):
     x, w, kw = conv_arguments(descriptor, np.random.default_rng(0))
     y = backend.conv(x, w, **kw)  # untimed warm-up (compiles Numba) and correctness check
     exact = reference.conv(x, w, acc=np.float64, **kw)
-    assert np.all(np.abs(y - exact) <= 2 * error_bound(backend.capabilities.accuracy, "conv", x, w, kw, x.dtype) + 1e-6)
+    assert np.all(np.abs(y - exact) <= 2 * error_bound(backend.capabilities.accuracy, "conv", (x, w), kw, x.dtype) + 1e-6)
     benchmark.group = descriptor
     benchmark(backend.conv, x, w, **kw)

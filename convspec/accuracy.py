@@ -68,20 +68,33 @@ def real_array(rng: np.random.Generator, shape, dtype, *, scale=1.0) -> np.ndarr
 # ----------------------------------------------------------------- the bounds
 
 
-def terms_per_output(op: str, w_shape) -> int:
-    """How many products each output sums: prod(K), times C_in/groups at layer level."""
+POOLS = ("max_pool", "avg_pool", "lp_pool", "adaptive_max_pool", "adaptive_avg_pool")
+
+
+def terms_per_output(op: str, args, kwargs) -> int:
+    """An upper bound on the number of products each output of ``op`` sums."""
+    a, b = (np.shape(v) for v in args[:2])
+    nd = len(a) - 2
     if op == "conv":
-        return int(np.prod(w_shape[1:]))
-    return int(np.prod(w_shape))
+        return int(np.prod(b[1:]))
+    if op == "conv_grad_input":  # every output channel of the group, every tap
+        return int(b[0] // kwargs["groups"] * np.prod(b[2:]))
+    if op == "conv_grad_weight":  # every batch item and output position
+        return int(a[0] * np.prod(a[2:]))
+    if op == "local_conv":
+        return int(np.prod(b[1 + nd:]))
+    if op == "tiled_conv":
+        return int(np.prod(b[1:2 + nd]))
+    return int(np.prod(b))
 
 
-def direct_bound(op: str, x, w, kwargs, dtype):
-    """Elementwise bound ``gamma_n (|x| * |w|)`` for direct summation in ``dtype``.
+def direct_bound(op: str, args, kwargs, dtype):
+    """Elementwise bound ``gamma_n (|a| * |b|)`` for direct summation in ``dtype``.
 
     Includes the rounding of the longdouble oracle itself.
     """
-    magnitude = getattr(reference, op)(np.abs(x), np.abs(w), acc=np.longdouble, **kwargs)
-    n = terms_per_output(op, np.shape(w))
+    magnitude = getattr(reference, op)(*(np.abs(v) for v in args), acc=np.longdouble, **kwargs)
+    n = terms_per_output(op, args, kwargs)
     g = gamma(n, unit_roundoff(dtype)) + gamma(n + 1, unit_roundoff(np.longdouble))
     return (g * magnitude).astype(np.float64)
 
@@ -94,14 +107,18 @@ def _fft_length(op: str, x_shape, w_shape, kwargs) -> int:
     return int(np.prod([m + k - 1 for m, k in zip(x_shape, w_shape)]))
 
 
-def fft_bound(op: str, x, w, kwargs, dtype):
-    """Normwise bound for FFT-based methods, one value per (batch, output channel).
+def fft_bound(op: str, args, kwargs, dtype):
+    """Normwise bound for FFT-based methods.
 
-    Returned with trailing singleton axes so it broadcasts against the output.
+    Per (batch, output channel) for ``conv``, returned with trailing singleton axes so it
+    broadcasts against the output; one number for the signal functions; for the other
+    linear functions (gradients, unshared layers) from the norms of the whole arguments.
     """
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    length = _fft_length(op, x.shape, w.shape, kwargs)
+    x, w = (np.asarray(v, dtype=np.float64) for v in args[:2])
+    if op in ("conv", "correlate", "convolve"):
+        length = _fft_length(op, x.shape, w.shape, kwargs)
+    else:
+        length = x.size + w.size
     factor = FFT_CONSTANT * unit_roundoff(dtype) * (math.log2(max(length, 2)) + 1)
     if op != "conv":
         return np.float64(factor * (np.linalg.norm(x.ravel()) * np.abs(w).sum() + np.abs(x).sum() * np.linalg.norm(w.ravel())))
@@ -121,11 +138,39 @@ def fft_bound(op: str, x, w, kwargs, dtype):
     return (factor * bound).reshape(bound.shape + (1,) * (x.ndim - 2))
 
 
-def error_bound(accuracy: str, op: str, x, w, kwargs, dtype):
+def pool_bound(op: str, args, kwargs, dtype):
+    """Pooling error, whatever the algorithm: max is exact; a mean or an Lp norm of ``n``
+    terms is within ``(n + 3) u`` of its magnitude (all terms of an Lp norm are positive)."""
+    x = args[0]
+    if op in ("max_pool", "adaptive_max_pool"):
+        return np.float64(0.0)
+    u = unit_roundoff(dtype)
+    if op == "adaptive_avg_pool":
+        n = int(np.prod([-(-s // o) + 1 for s, o in zip(np.shape(x)[2:], kwargs["output_size"])]))
+        magnitude = reference.adaptive_avg_pool(np.abs(x), acc=np.longdouble, **kwargs)
+    else:
+        n = int(np.prod(kwargs["window"]))
+        fn = getattr(reference, op)
+        magnitude = fn(np.abs(x), acc=np.longdouble, **kwargs)
+    return (gamma(n + 3, u) * magnitude).astype(np.float64)
+
+
+def error_bound(accuracy: str, op: str, args, kwargs, dtype):
     """The bound for one call of a backend of class ``accuracy``, broadcastable to its output.
 
-    ``"direct"`` gets the elementwise bound; ``"fft"`` and ``"undeclared"`` the normwise one.
+    ``"direct"`` gets the elementwise bound; ``"fft"`` and ``"undeclared"`` the normwise one;
+    pooling its own (its error does not depend on the algorithm class).
     """
+    if op in POOLS:
+        return pool_bound(op, args, kwargs, dtype)
     if accuracy == "direct":
-        return direct_bound(op, x, w, kwargs, dtype)
-    return fft_bound(op, x, w, kwargs, dtype)
+        return direct_bound(op, args, kwargs, dtype)
+    return fft_bound(op, args, kwargs, dtype)
+
+
+def comparison_slack(accuracy: str, op: str, args, kwargs, dtype) -> float:
+    """How far one call's output may stray on exact-mode data: nothing for a direct backend's
+    sums (they are exact) and for max pooling; the bound otherwise."""
+    if op not in POOLS and accuracy == "direct":
+        return 0.0
+    return float(np.max(error_bound(accuracy, op, args, kwargs, dtype)))

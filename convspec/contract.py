@@ -87,6 +87,12 @@ UNSHARED_OPS = ("local_conv", "tiled_conv")
 OPS = SIGNAL_OPS + LAYER_OPS + GRADIENT_OPS + POOL_OPS + ADAPTIVE_OPS + UNSHARED_OPS
 
 MODES = ("full", "same", "valid")
+
+
+def arg_names(op: str) -> tuple[str, ...]:
+    """Names of the positional arrays of ``op``, as the contract writes them."""
+    return {"conv_grad_input": ("gy", "w"), "conv_grad_weight": ("gy", "x")}.get(
+        op, ("x",) if op.endswith("_pool") else ("x", "w"))
 NDIMS = (1, 2, 3)
 DTYPES = ("float32", "float64")
 
@@ -307,8 +313,11 @@ def check_grad_args(gy, other, shape, shape_name, stride, padding, dilation, gro
     if len(shape) != gy.ndim or any(v < 1 for v in shape):
         raise ValueError(f"{shape_name}={shape}, but should have {gy.ndim} positive entries")
     x_shape, w_shape = (shape, other.shape) if shape_name == "input_shape" else (other.shape, shape)
-    _, _, stride, padding, dilation, groups = check_conv_args(
-        np.empty(x_shape, dtype=gy.dtype), np.empty(w_shape, dtype=gy.dtype), stride, padding, dilation, groups)
+    try:
+        _, _, stride, padding, dilation, groups = check_conv_args(
+            np.empty(x_shape, dtype=gy.dtype), np.empty(w_shape, dtype=gy.dtype), stride, padding, dilation, groups)
+    except ValueError as e:
+        raise ValueError(f"{shape_name}={shape}: {e}") from None
     want = conv_output_shape(x_shape, w_shape, stride=stride, padding=padding, dilation=dilation)
     if gy.shape != want:
         raise ValueError(f"gy.shape={gy.shape}, but should be {want}, the output shape of conv for {shape_name}={shape}")

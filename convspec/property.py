@@ -20,7 +20,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from . import accuracy
-from .contract import DTYPES, MODES, NDIMS, conv_output_shape, signal_output_shape
+from .contract import DTYPES, MODES, NDIMS, conv_output_shape, pool_output_shape, signal_output_shape
 
 #: Discrete axes a property may range over; drawn by hypothesis, or fixed by pytest.
 AXES = {"dtype": DTYPES, "ndim": NDIMS, "mode": MODES}
@@ -130,9 +130,26 @@ def _describe_kwargs(kwargs) -> str:
 
 
 def expected_shape(op, args, kwargs):
+    """The contract's output shape for a call (SPEC §2)."""
+    a = np.shape(args[0])
+    b = np.shape(args[1]) if len(args) > 1 else None
+    nd = len(a) - 2
     if op in ("correlate", "convolve"):
-        return signal_output_shape(np.shape(args[0]), np.shape(args[1]), kwargs["mode"])
-    return conv_output_shape(np.shape(args[0]), np.shape(args[1]), **kwargs)
+        return signal_output_shape(a, b, kwargs["mode"])
+    if op == "conv":
+        return conv_output_shape(a, b, **{k: v for k, v in kwargs.items() if k != "bias"})
+    if op == "conv_grad_input":
+        return tuple(kwargs["input_shape"])
+    if op == "conv_grad_weight":
+        return tuple(kwargs["weight_shape"])
+    if op in ("max_pool", "avg_pool", "lp_pool"):
+        return pool_output_shape(a, window=kwargs["window"], stride=kwargs["stride"], padding=kwargs["padding"],
+                                 ceil_mode=kwargs.get("ceil_mode", False))
+    if op in ("adaptive_max_pool", "adaptive_avg_pool"):
+        return a[:2] + tuple(kwargs["output_size"])
+    kernel = b[2:2 + nd] if op == "tiled_conv" else b[2 + nd:]
+    return conv_output_shape(a, (b[0], a[1]) + tuple(kernel), stride=kwargs["stride"], padding=kwargs["padding"],
+                             dilation=(1,) * nd)
 
 
 class Context:
@@ -226,14 +243,10 @@ class Context:
     # ------------------------------------------------------------ expecting
 
     def tolerance(self):
-        """Slack for comparing backend outputs: zero for direct backends on exact data, else
-        four times the sum of the normwise bounds of the calls made so far."""
-        if self.backend.capabilities.accuracy == "direct":
-            return 0.0
-        total = 0.0
-        for c in self.calls:
-            total += float(np.max(accuracy.error_bound("fft", c.op, c.args[0], c.args[1], c.kwargs, c.args[0].dtype)))
-        return 4.0 * total
+        """Slack for comparing backend outputs: four times the sum of the calls' slacks so far
+        (zero for a direct backend's sums on exact data, see :func:`accuracy.comparison_slack`)."""
+        cls = self.backend.capabilities.accuracy
+        return 4.0 * sum(accuracy.comparison_slack(cls, c.op, c.args, c.kwargs, c.args[0].dtype) for c in self.calls)
 
     def expect_equal(self, actual, expected, what, why):
         """``actual`` must equal ``expected`` (exactly, or within :meth:`tolerance`)."""

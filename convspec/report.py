@@ -57,7 +57,7 @@ def accuracy_fractions(target, *, samples=12, seed=0) -> dict:
                     w = rng.standard_normal(tuple(rng.integers(1, 6, size=ndim))).astype(dtype)
                     kw = {"mode": "full"}
                 exact = getattr(reference, op)(x, w, acc=np.longdouble, **kw)
-                bound = accuracy.error_bound(backend.capabilities.accuracy, op, x, w, kw, dtype)
+                bound = accuracy.error_bound(backend.capabilities.accuracy, op, (x, w), kw, dtype)
                 err = np.abs(getattr(backend, op)(x, w, **kw) - exact)
                 worst = max(worst, float(np.max(err / np.maximum(bound, np.finfo(np.float64).tiny))))
             out[f"{op}/{dtype}"] = worst

@@ -38,7 +38,7 @@ class Profile:
 
 PROFILES = {
     "quick": Profile("quick", 20, 30, 300),
-    "default": Profile("default", 100, 60, 600),
+    "default": Profile("default", 60, 60, 600),
     "thorough": Profile("thorough", 250, 120, 3600),
 }
 

@@ -181,3 +181,81 @@ def layout_of(a) -> str | None:
     if ref is None or ref() is not a:
         return None
     return kind
+
+
+@dataclass(frozen=True)
+class PoolProblem:
+    """Shape and hyper-parameters of one pooling call (short repr for counterexamples)."""
+
+    x: tuple
+    window: tuple
+    stride: tuple
+    padding: tuple
+    ceil_mode: bool
+
+    @property
+    def kwargs(self) -> dict:
+        return dict(window=self.window, stride=self.stride, padding=self.padding, ceil_mode=self.ceil_mode)
+
+    def __repr__(self):
+        return (f"PoolProblem(x={self.x}, window={self.window}, stride={self.stride}, padding={self.padding}, "
+                f"ceil_mode={self.ceil_mode})")
+
+
+@st.composite
+def pool_problems(draw, ndim, *, max_window=4, max_stride=4, ceil_mode=None, padded=True):
+    """A :class:`PoolProblem` with ``ndim`` spatial axes.
+
+    * ``ndim`` -- number of spatial axes (1, 2 or 3).
+    * ``max_window``, ``max_stride`` -- upper bounds; strides above the window leave gaps.
+    * ``ceil_mode`` -- fixed, or drawn when ``None``.
+    * ``padded`` -- if false, no padding.
+    """
+    n = draw(st.integers(1, 2))
+    c = draw(st.integers(1, 4))
+    window = tuple(draw(st.integers(1, max_window)) for _ in range(ndim))
+    stride = tuple(draw(st.integers(1, max_stride)) for _ in range(ndim))
+    padding = tuple((draw(st.integers(0, k - 1)), draw(st.integers(0, k - 1))) if padded else (0, 0) for k in window)
+    ceil = draw(st.booleans()) if ceil_mode is None else ceil_mode
+    cap = min(MAX_SIZE[ndim], max(1, int((MAX_ELEMENTS / (n * c)) ** (1 / ndim))))
+    spatial = tuple(sizes(draw, max(1, k - a - b), cap) for k, (a, b) in zip(window, padding))
+    return PoolProblem((n, c) + spatial, window, stride, padding, ceil)
+
+
+@dataclass(frozen=True)
+class UnsharedProblem:
+    """Shapes of one ``local_conv`` / ``tiled_conv`` call."""
+
+    x: tuple
+    w: tuple
+    stride: tuple
+    padding: tuple
+
+    @property
+    def kwargs(self) -> dict:
+        return dict(stride=self.stride, padding=self.padding)
+
+    def __repr__(self):
+        return f"UnsharedProblem(x={self.x}, w={self.w}, stride={self.stride}, padding={self.padding})"
+
+
+@st.composite
+def unshared_problems(draw, ndim, *, tiled, tiles=None):
+    """An :class:`UnsharedProblem`: ``w`` is ``(C_out, *O, C_in, *K)`` (local) or
+    ``(C_out, C_in, *K, *T)`` (tiled; ``tiles`` fixes T, else drawn from 1 to 3 per axis)."""
+    from .contract import conv_output_shape
+
+    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    kernel = tuple(draw(st.integers(1, MAX_KERNEL[ndim])) for _ in range(ndim))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
+    padding = tuple((draw(st.integers(0, k)), draw(st.integers(0, k))) for k in kernel)
+    cap = min({1: 40, 2: 14, 3: 7}[ndim], max(1, int((2000 / (n * c_in)) ** (1 / ndim))))
+    spatial = tuple(sizes(draw, max(1, k - a - b), cap) for k, (a, b) in zip(kernel, padding))
+    x = (n, c_in) + spatial
+    out = conv_output_shape(x, (c_out, c_in) + kernel, stride=stride, padding=padding, dilation=(1,) * ndim)[2:]
+    if tiled:
+        t = tiles if tiles is not None else tuple(draw(st.integers(1, 3)) for _ in range(ndim))
+        w = (c_out, c_in) + kernel + tuple(t)
+    else:
+        w = (c_out,) + out + (c_in,) + kernel
+    return UnsharedProblem(x, w, stride, padding)

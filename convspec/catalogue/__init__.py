@@ -1,12 +1,15 @@
 """The property catalogue (SPEC §3): every property, in one place, by name.
 
-``signal`` -- ``correlate`` and ``convolve``; ``layer`` -- ``conv``; ``hygiene`` -- what
-every contract function owes its callers.  Definitions come first in the order, so a
+``signal`` -- ``correlate`` and ``convolve``; ``layer`` -- ``conv``; ``gradients`` --
+``conv_grad_input`` and ``conv_grad_weight``; ``pooling`` -- the pooling functions and
+learned invariance; ``unshared`` -- ``local_conv``, ``tiled_conv`` and biases; ``hygiene``
+-- what every contract function owes its callers.  Definitions come first in the order, so a
 wrong backend is usually caught by the first properties run.
 """
 
+from ..contract import OPS
 from ..property import REGISTRY, Property
-from . import signal, layer, hygiene  # noqa: F401  (registration)
+from . import signal, layer, gradients, pooling, unshared, hygiene  # noqa: F401  (registration)
 
 #: Concept tags of SPEC §3 (each covered by at least one property).
 CONCEPTS = (
@@ -15,12 +18,15 @@ CONCEPTS = (
     "shape-strided", "stride-downsampling", "zero-padding", "multichannel", "grouped-channels",
     "batch-independence", "variable-size", "separability", "dimensions", "dtype-preservation",
     "input-immutability", "memory-layout", "determinism", "output-ownership",
+    "pooling-max", "pooling-avg", "pooling-lp", "pooling-invariance", "pooling-downsampling",
+    "pooling-variable-size", "learned-invariance", "locally-connected", "tiled", "gradient-kernel",
+    "gradient-input", "bias",
 )
 
 
 def _order(p: Property):
     first = ("_definition", "_impulse_response", "_accuracy")
-    return (0 if p.name.endswith(first) else 1, p.op != "conv")
+    return (0 if p.name.endswith(first) else 1, OPS.index(p.op))
 
 
 #: Every property, definitions first.

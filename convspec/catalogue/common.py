@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..strategies import conv_problems, signal_problems
+from hypothesis import strategies as st
+
+from ..contract import conv_output_shape
+from ..strategies import conv_problems, pool_problems, signal_problems, unshared_problems
 
 
 def flip(w, axes=None):
@@ -47,13 +50,52 @@ def conv_data(ctx, *, real=False, **limits):
     return make(p.x), make(p.w), p.kwargs
 
 
+def grad_data(ctx, op, *, real=False, **limits):
+    """``(args, kwargs)`` of a gradient call: ``(gy, w)`` with ``input_shape`` or ``(gy, x)`` with ``weight_shape``."""
+    x, w, kw = conv_data(ctx, real=real, **limits)
+    make = ctx.real if real else ctx.exact
+    gy = make(conv_output_shape(x.shape, w.shape, **kw))
+    if op == "conv_grad_input":
+        return (gy, w), {"input_shape": x.shape, **kw}
+    return (gy, x), {"weight_shape": w.shape, **kw}
+
+
+def pool_data(ctx, op, *, real=False, **limits):
+    """``(args, kwargs)`` of a pooling call (``p`` drawn for ``lp_pool``, ``count_padding`` for ``avg_pool``)."""
+    make = ctx.real if real else ctx.exact
+    if op.startswith("adaptive"):
+        p = conv_problem(ctx, unit=True)
+        x = make(p.x[:1] + (min(p.x[1], 4),) + p.x[2:])
+        size = ctx.draw(st.tuples(*(st.integers(1, s) for s in x.shape[2:])), label="output_size")
+        return (x,), {"output_size": size}
+    p = ctx.draw(pool_problems(ctx.axis("ndim"), **limits), label="problem")
+    kwargs = p.kwargs
+    if op == "lp_pool":
+        kwargs = {"p": ctx.draw(st.sampled_from([2, 1, 3, 1.5]), label="p"), **kwargs}
+    if op == "avg_pool":
+        kwargs = {**kwargs, "count_padding": ctx.draw(st.booleans(), label="count_padding")}
+    return (make(p.x),), kwargs
+
+
+def unshared_data(ctx, op, *, real=False, **limits):
+    p = ctx.draw(unshared_problems(ctx.axis("ndim"), tiled=op == "tiled_conv", **limits), label="problem")
+    make = ctx.real if real else ctx.exact
+    return (make(p.x), make(p.w)), p.kwargs
+
+
 def call_data(ctx, op, *, real=False):
     """Positional arrays and keywords of one valid call of ``op``."""
     if op == "conv":
         x, w, kwargs = conv_data(ctx, real=real)
         return (x, w), kwargs
-    x, w = signal_data(ctx, real=real)
-    return (x, w), {"mode": ctx.axis("mode")}
+    if op in ("correlate", "convolve"):
+        x, w = signal_data(ctx, real=real)
+        return (x, w), {"mode": ctx.axis("mode")}
+    if op.startswith("conv_grad"):
+        return grad_data(ctx, op, real=real)
+    if op.endswith("_pool"):
+        return pool_data(ctx, op, real=real)
+    return unshared_data(ctx, op, real=real)
 
 
 def pad_axis(a, axis, before=0, after=0):

@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import reference
-from ..contract import NDIMS, OPS, SIGNAL_OPS
+from ..contract import NDIMS, OPS, SIGNAL_OPS, arg_names
 from ..property import BackendError, prop
 from ..strategies import as_layout, layouts
 from .common import call_data
@@ -21,14 +21,14 @@ def _axes(op):
     return ("dtype", "ndim", "mode") if op in SIGNAL_OPS else ("dtype", "ndim")
 
 
+def _reference(op, args, kwargs):
+    return getattr(reference, op)(*args, **kwargs)
+
+
 def _every_op(register):
     for op in OPS:
         register(op)
     return register
-
-
-def _reference(op, args, kwargs):
-    return getattr(reference, op)(*args, **kwargs)
 
 
 @_every_op
@@ -58,7 +58,7 @@ def _immutability(op):
         bases = [v.base if v.base is not None else v for v in views]
         before = [b.copy() for b in bases]
         ctx.call(op, *views, **kwargs)
-        for name, b, was in zip(("x", "w"), bases, before):
+        for name, b, was in zip(arg_names(op), bases, before):
             ctx.expect(np.array_equal(b, was, equal_nan=True),
                        f"{op}(...) changed {name} in place ({int(np.sum(b != was))} entries), but should leave its inputs unchanged")
 
@@ -74,13 +74,13 @@ def _layout(op):
           statement=f"{op} gives the same result for Fortran-ordered, transposed, strided, reversed and offset views as for contiguous inputs")
     def layout(ctx):
         args, kwargs = call_data(ctx, op)
-        kinds = ctx.draw(st.tuples(layouts(), st.sampled_from((None,) + tuple(layouts().elements))), label="layouts (x, w)")
+        kinds = ctx.draw(st.tuples(layouts(), st.sampled_from((None,) + tuple(layouts().elements))), label="layouts")
         views = [as_layout(a, k) if k else a for a, k in zip(args, kinds)]
         expected = _reference(op, args, kwargs)
         ctx.nondegenerate(expected)
         y = ctx.call(op, *views, **kwargs)
-        ctx.expect_equal(y, expected, f"{op}(x as {kinds[0]}, w as {kinds[1] or 'contiguous'})",
-                         "the definition on the same values held contiguously")
+        names = ", ".join(f"{n} as {k or 'contiguous'}" for n, k in zip(arg_names(op), kinds))
+        ctx.expect_equal(y, expected, f"{op}({names})", "the definition on the same values held contiguously")
 
     layout.__doc__ = """Non-contiguous inputs are read by index, not by memory order (SPEC §2).
 
@@ -166,8 +166,7 @@ def _bad_arguments(op):
           statement=f"{op} raises ValueError naming the argument for invalid arguments")
     def bad_arguments(ctx):
         args, kwargs = call_data(ctx, op, real=True)
-        x, w = args
-        cases = _bad_cases(op, x, w, kwargs)
+        cases = _bad_cases(op, args, kwargs)
         name = ctx.draw(st.sampled_from(sorted(cases)), label="bad argument")
         argument, bad_args, bad_kwargs = cases[name]
         try:
@@ -185,8 +184,42 @@ def _bad_arguments(op):
     """
 
 
-def _bad_cases(op, x, w, kwargs):
+def _bad_cases(op, args, kwargs):
     """``name -> (argument the message must name, args, kwargs)`` for one valid call."""
+    x = args[0]
+    w = args[1] if len(args) > 1 else None
+    nd = x.ndim - 2
+    if op.startswith("adaptive"):
+        return {
+            "output size larger than input": ("output_size", args, {"output_size": tuple(s + 1 for s in x.shape[2:])}),
+            "output size of the wrong length": ("output_size", args, {"output_size": kwargs["output_size"] + (1,)}),
+            "2-D input": ("ndim", (x.reshape(x.shape[0], -1),), kwargs),
+        }
+    if op.endswith("_pool"):
+        return {
+            "zero window": ("window", args, {**kwargs, "window": (0,) + kwargs["window"][1:]}),
+            "zero stride": ("stride", args, {**kwargs, "stride": (0,) + kwargs["stride"][1:]}),
+            "padding as large as the window": ("padding", args, {**kwargs, "padding": ((kwargs["window"][0], 0),) + kwargs["padding"][1:]}),
+            "2-D input": ("ndim", (x.reshape(x.shape[0], -1),), kwargs),
+        }
+    if op.startswith("conv_grad"):
+        shape_name = "input_shape" if op == "conv_grad_input" else "weight_shape"
+        grown = tuple(kwargs[shape_name][:2]) + tuple(s + 50 for s in kwargs[shape_name][2:])
+        return {
+            f"{shape_name} that does not give gy's shape": (shape_name, args, {**kwargs, shape_name: grown}),
+            "zero stride": ("stride", args, {**kwargs, "stride": (0,) + kwargs["stride"][1:]}),
+            "negative padding": ("padding", args, {**kwargs, "padding": ((-1, 0),) + kwargs["padding"][1:]}),
+        }
+    if op in ("local_conv", "tiled_conv"):
+        cases = {
+            "zero stride": ("stride", args, {**kwargs, "stride": (0,) + kwargs["stride"][1:]}),
+            "negative padding": ("padding", args, {**kwargs, "padding": ((-1, 0),) + kwargs["padding"][1:]}),
+            "channel mismatch": ("C_in", (np.concatenate([x, x], axis=1), w), kwargs),
+            "kernel of the wrong rank": ("w.ndim", (x, w[..., None]), kwargs),
+        }
+        if op == "local_conv":
+            cases["weights for other output locations"] = ("w.shape", (x, np.concatenate([w, w], axis=1)), kwargs)
+        return cases
     if op in SIGNAL_OPS:
         cases = {
             "unknown mode": ("mode", (x, w), {"mode": "middle"}),
@@ -195,7 +228,6 @@ def _bad_cases(op, x, w, kwargs):
             "valid with m < k": ("valid", (x, np.ones(tuple(m + 1 for m in x.shape), dtype=x.dtype)), {"mode": "valid"}),
         }
         return cases
-    nd = x.ndim - 2
     cases = {
         "zero stride": ("stride", (x, w), {**kwargs, "stride": (0,) + kwargs["stride"][1:]}),
         "zero dilation": ("dilation", (x, w), {**kwargs, "dilation": (0,) + kwargs["dilation"][1:]}),

@@ -43,7 +43,7 @@ def conv_accuracy(ctx):
     exact = reference.conv(x, w, acc=np.longdouble, **kw)
     y = ctx.call("conv", x, w, **kw)
     cls = ctx.backend.capabilities.accuracy
-    bound = accuracy.error_bound(cls, "conv", x, w, kw, x.dtype)
+    bound = accuracy.error_bound(cls, "conv", (x, w), kw, x.dtype)
     ctx.expect_within(y, exact, bound, "conv(x, w, ...)", f"the exact result within the {cls} error bound for {x.dtype}",
                       bound_name="bound")
 

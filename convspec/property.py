@@ -74,7 +74,7 @@ class Property:
     def skip_reason(self, backend) -> str | None:
         missing = [op for op in (self.op,) + self.requires if op not in backend.ops]
         if missing:
-            why = "; ".join(backend.capabilities.reasons[op] for op in missing if op in backend.capabilities.reasons)
+            why = "; ".join(dict.fromkeys(backend.capabilities.reasons[op] for op in missing if op in backend.capabilities.reasons))
             return f"backend has no {', '.join(missing)}" + (f" ({why})" if why else "")
         if self.only_if and not getattr(backend.capabilities, self.only_if):
             return ONLY_IF_REASONS.get(self.only_if, f"backend does not declare {self.only_if}")

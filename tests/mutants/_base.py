@@ -25,3 +25,25 @@ def conv(x, w, *, stride, padding, dilation, groups):
 def dense(x, w, kwargs):
     """The stride-1 output for the same padding, dilation and groups."""
     return conv(x, w, **{**kwargs, "stride": (1,) * (x.ndim - 2)})
+
+
+def _cast(name):
+    def op(*args, **kwargs):
+        return getattr(reference, name)(*args, **kwargs).astype(args[0].dtype)
+    op.__name__ = name
+    return op
+
+
+conv_grad_input = _cast("conv_grad_input")
+conv_grad_weight = _cast("conv_grad_weight")
+max_pool = _cast("max_pool")
+avg_pool = _cast("avg_pool")
+lp_pool = _cast("lp_pool")
+adaptive_max_pool = _cast("adaptive_max_pool")
+adaptive_avg_pool = _cast("adaptive_avg_pool")
+local_conv = _cast("local_conv")
+tiled_conv = _cast("tiled_conv")
+
+
+def conv_with_bias(x, w, *, stride, padding, dilation, groups, bias=None):
+    return reference.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias).astype(x.dtype)

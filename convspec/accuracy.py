@@ -138,13 +138,22 @@ def fft_bound(op: str, args, kwargs, dtype):
     return (factor * bound).reshape(bound.shape + (1,) * (x.ndim - 2))
 
 
-def pool_bound(op: str, args, kwargs, dtype):
-    """Pooling error, whatever the algorithm: max is exact; a mean or an Lp norm of ``n``
-    terms is within ``(n + 3) u`` of its magnitude (all terms of an Lp norm are positive)."""
+def pool_bound(op: str, args, kwargs, dtype, accuracy="direct"):
+    """Pooling error: max is exact whatever the algorithm.  A direct mean or Lp norm of ``n``
+    terms is within ``gamma_(n+3)`` of its magnitude (all terms of an Lp norm are positive);
+    other algorithms (running sums, recursive filters) only normwise, within
+    ``gamma_(n+L+3)`` of the largest magnitude in the (batch, channel) slice of length L."""
     x = args[0]
     if op in ("max_pool", "adaptive_max_pool"):
         return np.float64(0.0)
     u = unit_roundoff(dtype)
+    if accuracy != "direct":
+        a = np.abs(np.asarray(x, dtype=np.float64))
+        p = kwargs.get("p", 1)
+        top = a.reshape(a.shape[:2] + (-1,)).max(-1) ** p
+        n = int(np.prod(kwargs.get("window", a.shape[2:]))) + int(np.prod(a.shape[2:]))
+        scale = (n * top) ** (1.0 / p) if op == "lp_pool" else top
+        return gamma(n + 3, u) * scale.reshape(scale.shape + (1,) * (a.ndim - 2))
     if op == "adaptive_avg_pool":
         n = int(np.prod([-(-s // o) + 1 for s, o in zip(np.shape(x)[2:], kwargs["output_size"])]))
         magnitude = reference.adaptive_avg_pool(np.abs(x), acc=np.longdouble, **kwargs)
@@ -162,7 +171,7 @@ def error_bound(accuracy: str, op: str, args, kwargs, dtype):
     pooling its own (its error does not depend on the algorithm class).
     """
     if op in POOLS:
-        return pool_bound(op, args, kwargs, dtype)
+        return pool_bound(op, args, kwargs, dtype, accuracy)
     if accuracy == "direct":
         return direct_bound(op, args, kwargs, dtype)
     return fft_bound(op, args, kwargs, dtype)

@@ -49,7 +49,8 @@ Pooling, per channel over ``x: (N, C, *S)``::
 output size             ``O = (S + before + after - window) // stride + 1``; with ``ceil_mode``
                         rounded up, but a window may not start in the after-padding
                         (``(O - 1) * stride < S + before``), as in PyTorch
-padding                 ``before, after < window``, so every window holds an input element
+padding                 ``before, after <= window // 2`` (PyTorch's rule), so every window
+                        holds an input element
 max                     padding is -inf (never wins); a window holding NaN gives NaN
 avg                     divisor: the window's input elements (``count_padding=False``), or
                         the whole window clipped to the padded input (``count_padding=True``)
@@ -282,8 +283,8 @@ def check_pool_args(x, window, stride, padding, ceil_mode=False):
     stride = _int_tuple("stride", window if stride is None else stride, nd, minimum=1)
     padding = _padding(padding, nd)
     for i, (s, k, (a, b)) in enumerate(zip(x.shape[2:], window, padding)):
-        if a >= k or b >= k:
-            raise ValueError(f"padding={padding}, but should be smaller than window={window} on axis {i}")
+        if a > k // 2 or b > k // 2:
+            raise ValueError(f"padding={padding}, but should be at most half the window={window} on axis {i} (window // 2)")
         if s + a + b < k:
             raise ValueError(f"window={window} is {k} on axis {i}, but the padded input x is only {s + a + b} long there")
     if not isinstance(ceil_mode, (bool, np.bool_)):

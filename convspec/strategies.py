@@ -215,7 +215,7 @@ def pool_problems(draw, ndim, *, max_window=4, max_stride=4, ceil_mode=None, pad
     c = draw(st.integers(1, 4))
     window = tuple(draw(st.integers(1, max_window)) for _ in range(ndim))
     stride = tuple(draw(st.integers(1, max_stride)) for _ in range(ndim))
-    padding = tuple((draw(st.integers(0, k - 1)), draw(st.integers(0, k - 1))) if padded else (0, 0) for k in window)
+    padding = tuple((draw(st.integers(0, k // 2)), draw(st.integers(0, k // 2))) if padded else (0, 0) for k in window)
     ceil = draw(st.booleans()) if ceil_mode is None else ceil_mode
     cap = min(MAX_SIZE[ndim], max(1, int((MAX_ELEMENTS / (n * c)) ** (1 / ndim))))
     spatial = tuple(sizes(draw, max(1, k - a - b), cap) for k, (a, b) in zip(window, padding))

@@ -199,7 +199,7 @@ def _bad_cases(op, args, kwargs):
         return {
             "zero window": ("window", args, {**kwargs, "window": (0,) + kwargs["window"][1:]}),
             "zero stride": ("stride", args, {**kwargs, "stride": (0,) + kwargs["stride"][1:]}),
-            "padding as large as the window": ("padding", args, {**kwargs, "padding": ((kwargs["window"][0], 0),) + kwargs["padding"][1:]}),
+            "padding over half the window": ("padding", args, {**kwargs, "padding": ((kwargs["window"][0] // 2 + 1, 0),) + kwargs["padding"][1:]}),
             "2-D input": ("ndim", (x.reshape(x.shape[0], -1),), kwargs),
         }
     if op.startswith("conv_grad"):

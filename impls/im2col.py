@@ -131,14 +131,18 @@ def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False):
 
 
 def _adaptive(x, output_size, reduce):
+    """Separable: a box's max (or mean: every row of a box has as many elements) is the
+    reduction over one axis's bins of the reduction over the next axis's bins."""
     x, output_size = check_adaptive_args(x, output_size)
-    y = np.empty(x.shape[:2] + output_size, dtype=x.dtype)
-    bins = [adaptive_bins(s, o) for s, o in zip(x.shape[2:], output_size)]
-    axes = tuple(range(2, x.ndim))
-    for i in np.ndindex(*output_size):
-        region = tuple(slice(*bins[a][ii]) for a, ii in enumerate(i))
-        y[(slice(None), slice(None)) + i] = reduce(x[(slice(None), slice(None)) + region], axis=axes)
-    return y
+    y = x
+    for axis, o in enumerate(output_size, start=2):
+        cut = [slice(None)] * x.ndim
+        parts = []
+        for start, end in adaptive_bins(x.shape[axis], o):
+            cut[axis] = slice(start, end)
+            parts.append(reduce(y[tuple(cut)], axis=axis))
+        y = np.stack(parts, axis=axis)
+    return y.astype(x.dtype, copy=False)
 
 
 def adaptive_max_pool(x, *, output_size):

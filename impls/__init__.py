@@ -6,4 +6,5 @@ BUNDLED = {
     "im2col": "impls.im2col",
     "fft": "impls.fft",
     "numba": "impls.numba_direct",
+    "auto": "impls.auto",
 }

@@ -1,0 +1,5 @@
+"""The unshared properties of the catalogue (convspec/catalogue/unshared.py), against every --backend."""
+
+from convspec.testing import section_tests
+
+globals().update(section_tests("unshared"))

@@ -38,29 +38,53 @@ def _doc(path) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
+def _accuracy_call(op, ndim, dtype, rng):
+    """Arguments of one real-valued call of ``op`` for :func:`accuracy_fractions` (None: not measured)."""
+    x = rng.standard_normal((2, 6) + tuple(rng.integers(8, 20, size=ndim))).astype(dtype)
+    w = rng.standard_normal((4, 3) + tuple(rng.integers(1, 4, size=ndim))).astype(dtype)
+    kw = dict(stride=(1,) * ndim, padding=((1, 1),) * ndim, dilation=(1,) * ndim, groups=2)
+    if op in ("correlate", "convolve"):
+        return (rng.standard_normal(tuple(rng.integers(8, 40 if ndim == 1 else 16, size=ndim))).astype(dtype),
+                rng.standard_normal(tuple(rng.integers(1, 6, size=ndim))).astype(dtype)), {"mode": "full"}
+    if op == "conv":
+        return (x, w), kw
+    gy = rng.standard_normal(reference.conv(x, w, **kw).shape).astype(dtype)
+    if op == "conv_grad_input":
+        return (gy, w), {"input_shape": x.shape, **kw}
+    if op == "conv_grad_weight":
+        return (gy, x), {"weight_shape": w.shape, **kw}
+    pool = dict(window=(3,) * ndim, stride=(2,) * ndim, padding=((1, 1),) * ndim, ceil_mode=False)
+    if op == "avg_pool":
+        return (x,), pool
+    if op == "lp_pool":
+        return (x,), {"p": 2, **pool}
+    if op == "adaptive_avg_pool":
+        return (x,), {"output_size": (3,) * ndim}
+    return None
+
+
 def accuracy_fractions(target, *, samples=12, seed=0) -> dict:
-    """Largest measured error / bound per (op, dtype), on real-valued data of several sizes."""
+    """Largest measured error / bound per (op, dtype), on real-valued data of several sizes.
+
+    Covers the functions whose results are rounded (max pooling is exact, unshared layers are
+    checked exactly by their definitions)."""
     backend = load_backend(target)
     rng = np.random.default_rng(seed)
     out = {}
     for op in backend.ops:
         for dtype in backend.capabilities.dtypes:
-            worst = 0.0
+            worst = None
             for _ in range(samples):
-                ndim = int(rng.choice(backend.capabilities.ndims))
-                if op == "conv":
-                    x = rng.standard_normal((2, 6) + tuple(rng.integers(8, 20, size=ndim))).astype(dtype)
-                    w = rng.standard_normal((4, 3) + tuple(rng.integers(1, 4, size=ndim))).astype(dtype)
-                    kw = dict(stride=(1,) * ndim, padding=((1, 1),) * ndim, dilation=(1,) * ndim, groups=2)
-                else:
-                    x = rng.standard_normal(tuple(rng.integers(8, 40 if ndim == 1 else 16, size=ndim))).astype(dtype)
-                    w = rng.standard_normal(tuple(rng.integers(1, 6, size=ndim))).astype(dtype)
-                    kw = {"mode": "full"}
-                exact = getattr(reference, op)(x, w, acc=np.longdouble, **kw)
-                bound = accuracy.error_bound(backend.capabilities.accuracy, op, (x, w), kw, dtype)
-                err = np.abs(getattr(backend, op)(x, w, **kw) - exact)
-                worst = max(worst, float(np.max(err / np.maximum(bound, np.finfo(np.float64).tiny))))
-            out[f"{op}/{dtype}"] = worst
+                call = _accuracy_call(op, int(rng.choice(backend.capabilities.ndims)), dtype, rng)
+                if call is None:
+                    break
+                args, kw = call
+                exact = getattr(reference, op)(*args, acc=np.longdouble, **kw)
+                bound = accuracy.error_bound(backend.capabilities.accuracy, op, args, kw, dtype)
+                err = np.abs(getattr(backend, op)(*args, **kw) - exact)
+                worst = max(worst or 0.0, float(np.max(err / np.maximum(bound, np.finfo(np.float64).tiny))))
+            if worst is not None:
+                out[f"{op}/{dtype}"] = worst
     return out
 
 

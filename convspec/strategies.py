@@ -27,6 +27,9 @@ MAX_SIGNAL_SIZE = {1: 160, 2: 72, 3: 20}
 MAX_KERNEL = {1: 9, 2: 5, 3: 3}
 #: Largest number of input elements of one ``conv`` example (keeps the naive backend fast).
 MAX_ELEMENTS = 16000
+#: Largest number of multiply-adds of one ``conv`` example, so that a plain Python loop
+#: implementation (a course exercise, a first draft) is still checked in reasonable time.
+MAX_MACS = 250_000
 #: Size classes: most bugs show on small inputs and shrink well; tile-boundary bugs need large ones.
 SIZE_CLASSES = {"small": (1, 8), "medium": (9, 20), "large": (21, None)}
 
@@ -112,7 +115,8 @@ def conv_problems(draw, ndim, *, max_stride=3, max_dilation=3, max_groups=3, max
         dilation = tuple(draw(st.integers(1, max_dilation)) for _ in range(ndim))
         padding = tuple((draw(st.integers(0, k + 2)), draw(st.integers(0, k + 2))) for k in kernel)
     c_in = groups * c_group
-    per_axis = max(1, int((max_elements / (n * c_in)) ** (1 / ndim)))
+    macs_per_position = n * groups * o_group * c_group * int(np.prod(kernel)) / int(np.prod(stride))
+    per_axis = max(1, int(min(max_elements / (n * c_in), MAX_MACS / macs_per_position) ** (1 / ndim)))
     cap = min(MAX_SIZE[ndim], per_axis)
     spatial = []
     for k, d, (a, b) in zip(kernel, dilation, padding):

@@ -129,3 +129,13 @@ def test_entry_point_backend(tmp_path):
     assert "mine" in json.loads(convspec("list", "--json", cwd=tmp_path, env=env).stdout)["backends"]
     out = convspec("check", "mine", "--only", "conv_definition", "--profile", "quick", cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_pytest_properties_with_a_backend_option():
+    root = os.path.dirname(HERE)
+    target = os.path.join(HERE, "trusted", "numpy_convolve.py")
+    out = subprocess.run([sys.executable, "-m", "pytest", os.path.join(root, "properties", "test_signal.py"), "--backend", target,
+                          "-v", "-k", "definition", "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=root, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert "test_correlate_definition[numpy_convolve.py-float32-1d-full] PASSED" in out.stdout
+    assert "test_correlate_definition[numpy_convolve.py-float32-2d-full] SKIPPED" in out.stdout

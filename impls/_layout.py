@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from convspec.contract import check_signal_args, signal_as_conv_padding
+from convspec.contract import check_bias, check_signal_args, signal_as_conv_padding
 
 
 def flipped(w):
@@ -19,3 +19,11 @@ def signal_via_conv(conv, x, w, mode, *, flip):
     y = conv(x[None, None], w[None, None], stride=ones, dilation=ones,
              padding=signal_as_conv_padding(w.shape, mode), groups=1)
     return y[0, 0]
+
+
+def add_bias(y, bias):
+    """``y`` plus a shared ``(C_out,)`` or untied ``(C_out, *O)`` bias (checked), in place."""
+    bias = check_bias(bias, {(y.shape[1],), y.shape[1:]}, y.dtype)
+    if bias is not None:
+        y += bias.reshape(bias.shape + (1,) * (y.ndim - 1 - bias.ndim))
+    return y

@@ -42,12 +42,12 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     shape_x, shape_w = np.shape(x), np.shape(w)
     taps = int(np.prod(shape_w[2:])) if len(shape_w) > 2 else 1
     dense = all(s in (None, 1) for s in (stride if isinstance(stride, tuple) else (stride,)))
-    if bias is None and dense and taps > 1 and len(shape_x) > 2:
+    if dense and taps > 1 and len(shape_x) > 2:
         length = int(np.prod([s + k - 1 for s, k in zip(shape_x[2:], shape_w[2:])]))
         outputs = int(np.prod(shape_x[2:])) * shape_w[0] * shape_x[0]
         transforms = shape_x[0] * shape_x[1] + shape_w[0] * shape_w[1] + shape_x[0] * shape_w[0]
         if _fft_cheaper(outputs, taps * shape_w[1], length, transforms):
-            return fft.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
+            return fft.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
     return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
 
 

@@ -10,12 +10,13 @@ import scipy.fft as sfft
 
 from convspec.contract import check_conv_args, check_grad_args, conv_output_shape
 
-from ._layout import signal_via_conv
+from ._layout import add_bias, signal_via_conv
 
 _NO_FFT = "not a linear shift-invariant filter: it has no convolution-theorem form"
 convspec_capabilities = {
     "accuracy": "fft",
     "validates_arguments": True,
+    "biases": True,
     "reasons": {op: _NO_FFT for op in ("max_pool", "lp_pool", "adaptive_max_pool", "local_conv", "tiled_conv")}
     | {op: "pooling is left to the direct backends" for op in ("avg_pool", "adaptive_avg_pool")},
 }
@@ -31,7 +32,7 @@ def dilated(w, dilation):
     return wd
 
 
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1):
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Layer convolution (eq. 9.7/9.8) through the convolution theorem."""
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
@@ -54,7 +55,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1):
     y = sfft.irfftn(yf, s=fast, axes=axes)
     # complete overlaps start at k - 1; then keep every stride-th
     keep = tuple(slice(k - 1, k - 1 + (o - 1) * s + 1, s) for k, o, s in zip(span, out[2:], stride))
-    return np.ascontiguousarray(y[(slice(None), slice(None)) + keep], dtype=x.dtype)
+    return add_bias(np.ascontiguousarray(y[(slice(None), slice(None)) + keep], dtype=x.dtype), bias)
 
 
 def _upsampled(gy, stride):

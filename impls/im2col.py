@@ -18,7 +18,7 @@ from convspec.contract import (
     pool_output_shape,
 )
 
-from ._layout import signal_via_conv
+from ._layout import add_bias, signal_via_conv
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True}
 
@@ -44,7 +44,6 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     """Layer convolution (eq. 9.7/9.8) as ``columns @ kernel_matrix.T`` per group."""
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
-    bias = check_bias(bias, {(out[1],), out[1:]}, x.dtype)
     xp = np.pad(x, ((0, 0), (0, 0)) + padding)
     n, c_out = out[:2]
     c_group, o_group = w.shape[1], c_out // groups
@@ -53,10 +52,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
         cols = columns(xp, w.shape[2:], out[2:], stride, dilation, slice(g * c_group, (g + 1) * c_group))
         kmat = w[g * o_group:(g + 1) * o_group].reshape(o_group, -1)
         y[:, g * o_group:(g + 1) * o_group] = np.matmul(cols, kmat.T).transpose(0, 2, 1)
-    y = y.reshape(out)
-    if bias is not None:
-        y += bias.reshape(bias.shape + (1,) * (y.ndim - 1 - bias.ndim))
-    return y
+    return add_bias(y.reshape(out), bias)
 
 
 def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation=None, groups=1):

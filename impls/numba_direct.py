@@ -17,11 +17,12 @@ from convspec.contract import (
     pool_output_shape,
 )
 
-from ._layout import signal_via_conv
+from ._layout import add_bias, signal_via_conv
 
 convspec_capabilities = {
     "accuracy": "direct",
     "validates_arguments": True,
+    "biases": True,
     "reasons": {op: "left to naive and im2col" for op in ("local_conv", "tiled_conv")},
 }
 
@@ -49,7 +50,7 @@ def _conv3d(xp, w, groups, stride, dilation, y):
                         y[n, o, i0, i1, i2] = acc
 
 
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1):
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Layer convolution (eq. 9.7/9.8) as compiled direct loops."""
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
@@ -59,7 +60,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1):
     wc = np.ascontiguousarray(w).reshape(w.shape + (1,) * lift)
     y = np.empty(out + (1,) * lift, dtype=x.dtype)
     _conv3d(xp, wc, groups, tuple(stride) + (1,) * lift, tuple(dilation) + (1,) * lift, y)
-    return y.reshape(out)
+    return add_bias(y.reshape(out), bias)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1,6 +1,5 @@
 """Helpers shared by the bundled fast backends (not by ``naive``, which stays independent)."""
 
-import numpy as np
 
 from convspec.contract import check_bias, check_signal_args, signal_as_conv_padding
 

@@ -102,7 +102,7 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
     fast = tuple(sfft.next_fast_len(max(p, u + k - 1), real=True) for p, u, k in zip(padded, up.shape[2:], wd.shape[2:]))
     uf = sfft.rfftn(up, s=fast, axes=axes)
     wf = sfft.rfftn(wd, s=fast, axes=axes)
-    c_group, o_group = w.shape[1], w.shape[0] // groups
+    o_group = w.shape[0] // groups
     zf = np.concatenate([np.einsum("no...,oc...->nc...", uf[:, g * o_group:(g + 1) * o_group], wf[g * o_group:(g + 1) * o_group])
                          for g in range(groups)], axis=1)
     z = sfft.irfftn(zf, s=fast, axes=axes)

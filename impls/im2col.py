@@ -72,7 +72,6 @@ def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation
 def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1):
     """Eq. 9.13 as GEMM then col2im: gradient columns ``gy^T @ w``, scattered back tap by tap."""
     gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride, padding, dilation, groups)
-    nd = len(shape) - 2
     padded = shape[:2] + tuple(s + a + b for s, (a, b) in zip(shape[2:], padding))
     dxp = np.zeros(padded, dtype=gy.dtype)
     c_group, o_group = w.shape[1], w.shape[0] // groups

@@ -295,7 +295,7 @@ def _mode_slices(op):
         inner = tuple(slice(k - 1, m) for m, k in zip(x.shape, w.shape))
         ctx.expect_equal(valid, full[inner], f"{op}(x, w, 'valid')", "full[k-1 : m]")
 
-    slices.__doc__ = f"""``same`` and ``valid`` are slices of ``full`` (SPEC §2).
+    slices.__doc__ = """``same`` and ``valid`` are slices of ``full`` (SPEC §2).
 
     ``same`` starts at ``(k - 1) // 2``: for even ``k`` it is off-centre toward the start,
     as in ``scipy.signal`` and ``numpy.convolve``.  ``valid`` keeps the complete overlaps.
@@ -332,7 +332,7 @@ def _variable_size(op):
         small = ctx.call(op, np.ascontiguousarray(x[tuple(slice(0, c) for c in cut)]), w, mode="valid")
         ctx.expect_equal(small, expected, f"{op}(x[:{cut}], w, 'valid')", f"{op}(x, w, 'valid') cut to the same outputs")
 
-    variable_size.__doc__ = f"""One kernel serves inputs of any size (section 9.7).
+    variable_size.__doc__ = """One kernel serves inputs of any size (section 9.7).
 
     Each output depends only on its window, so cutting the input to ``m'`` cuts the valid
     output to ``m' - k + 1`` without changing it.  Catches results cached by shape.  Exact.
@@ -360,7 +360,7 @@ def _separability(op):
             y = ctx.call(op, y, f.reshape(shape), mode=mode)
         ctx.expect_equal(y, expected, f"one 1-D {op} per axis, {mode!r}", f"{op} with the outer-product kernel")
 
-    separability.__doc__ = f"""A kernel that is an outer product of 1-D kernels can be applied one axis at a time (section 9.8).
+    separability.__doc__ = """A kernel that is an outer product of 1-D kernels can be applied one axis at a time (section 9.8).
 
     In every mode, since each axis is cut from ``full`` independently.  Costs O(w d)
     instead of O(w^d) per output.  Exact.

@@ -5,7 +5,6 @@ file's docstring names the bug class.  They build on the reference sums (fast en
 the properties) so that the only wrong thing in a mutant is its bug.
 """
 
-import numpy as np
 
 from convspec import reference
 

@@ -1,5 +1,4 @@
 """'same' mode cut from full at k // 2 instead of (k - 1) // 2: wrong for even kernels only."""
-import numpy as np
 from _base import conv  # noqa: F401
 from convspec import reference
 

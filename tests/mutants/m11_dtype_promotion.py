@@ -1,5 +1,4 @@
 """float32 inputs come back as float64."""
-import numpy as np
 from convspec import reference
 
 

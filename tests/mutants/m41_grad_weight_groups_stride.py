@@ -7,7 +7,7 @@ def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups):
     if groups == 1 or all(s == 1 for s in stride):
         return reference.conv_grad_weight(gy, x, weight_shape=weight_shape, stride=stride, padding=padding,
                                           dilation=dilation, groups=groups).astype(gy.dtype)
-    c_group, o_group = weight_shape[1], weight_shape[0] // groups
+    c_group = weight_shape[1]
     parts = []
     for o in range(weight_shape[0]):
         g = o % groups

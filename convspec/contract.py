@@ -337,8 +337,12 @@ def check_bias(bias, allowed_shapes, dtype):
     return bias
 
 
-def check_unshared_args(x, w, stride, padding, tiled):
-    """Validate ``local_conv`` / ``tiled_conv``; returns ``(x, w, stride, padding, out_shape, tiles)``."""
+def check_unshared_args(x, w, stride, padding, tiled, bias=None):
+    """Validate ``local_conv`` / ``tiled_conv`` and their bias.
+
+    Returns ``(x, w, stride, padding, out_shape, kernel, tiles, bias)``; ``tiles`` is ``None``
+    for ``local_conv``.
+    """
     x = _batched("x", x)
     w = _float_array("w", w)
     if w.dtype != x.dtype:
@@ -360,7 +364,8 @@ def check_unshared_args(x, w, stride, padding, tiled):
     if not tiled and tuple(w.shape[1:1 + nd]) != out[2:]:
         raise ValueError(f"w.shape={w.shape}, but its output locations should be {out[2:]} for this input, stride and padding")
     tiles = tuple(w.shape[2 + nd:]) if tiled else None
-    return x, w, stride, padding, out, tiles
+    bias = check_bias(bias, {(out[1],) + (tiles if tiled else out[2:])}, x.dtype)
+    return x, w, stride, padding, out, tuple(kernel), tiles, bias
 
 
 def signal_as_conv_padding(w_shape, mode: str) -> tuple[tuple[int, int], ...]:

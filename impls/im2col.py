@@ -9,7 +9,6 @@ import numpy as np
 from convspec.contract import (
     adaptive_bins,
     check_adaptive_args,
-    check_bias,
     check_conv_args,
     check_grad_args,
     check_pool_args,
@@ -149,10 +148,8 @@ def adaptive_avg_pool(x, *, output_size):
 
 
 def _unshared(x, w, stride, padding, bias, tiled):
-    x, w, stride, padding, out, tiles = check_unshared_args(x, w, stride, padding, tiled)
+    x, w, stride, padding, out, kernel, tiles, bias = check_unshared_args(x, w, stride, padding, tiled, bias)
     nd = x.ndim - 2
-    kernel = w.shape[2:2 + nd] if tiled else w.shape[2 + nd:]
-    bias = check_bias(bias, {(out[1],) + (tiles if tiled else out[2:])}, x.dtype)
     xp = np.pad(x, ((0, 0), (0, 0)) + padding)
     cols = columns(xp, kernel, out[2:], stride, (1,) * nd)  # (N, P, C*K)
     c_out, positions = out[1], int(np.prod(out[2:]))

@@ -188,10 +188,7 @@ def adaptive_avg_pool(x, *, output_size):
 
 
 def _unshared(x, w, stride, padding, bias, tiled):
-    x, w, stride, padding, out, tiles = check_unshared_args(x, w, stride, padding, tiled)
-    nd = x.ndim - 2
-    kernel = w.shape[2:2 + nd] if tiled else w.shape[2 + nd:]
-    bias = check_bias(bias, {(out[1],) + (tiles if tiled else out[2:])}, x.dtype)
+    x, w, stride, padding, out, kernel, tiles, bias = check_unshared_args(x, w, stride, padding, tiled, bias)
     v = np.pad(x, ((0, 0), (0, 0)) + padding)
     y = np.zeros(out, dtype=x.dtype)
     for i in itertools.product(*(range(o) for o in out[2:])):

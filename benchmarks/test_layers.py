@@ -1,8 +1,11 @@
-"""pytest-benchmark: bundled backends on a few layer problems (run: pytest benchmarks).
+"""pytest-benchmark: layers (ResNet-50 with ``--resnet``, else a quick set) for the bundled
+backends and PyTorch when installed.  Run: ``pytest benchmarks [--resnet]``.
 
-Each timed result is first checked against the reference, untimed: fast and wrong is
-worthless.
+Each method is timed in its own block after an untimed warm-up call, which also checks the
+result against the reference: fast and wrong is worthless.
 """
+
+import importlib.util
 
 import numpy as np
 import pytest
@@ -10,18 +13,49 @@ import pytest
 from convspec import load_backend, reference
 from convspec.accuracy import error_bound
 
-from problems import LAYERS, conv_arguments
+from problems import LAYERS_QUICK, RESNET50, conv_arguments
 
-BACKENDS = ["im2col", "fft", "numba"]
+BACKENDS = ["auto", "im2col", "fft", "numba"]
+HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
-@pytest.mark.parametrize("descriptor", LAYERS)
+def _layers(config):
+    return RESNET50 if config.getoption("resnet") else LAYERS_QUICK
+
+
+def pytest_generate_tests(metafunc):
+    if "descriptor" in metafunc.fixturenames:
+        metafunc.parametrize("descriptor", _layers(metafunc.config))
+
+
+def _checked(fn, x, w, kw, accuracy):
+    y = fn(x, w, **kw)
+    exact = reference.conv(x, w, acc=np.float64, **kw)
+    bound = 2 * error_bound(accuracy, "conv", (x, w), kw, x.dtype) + 1e-5 * np.abs(exact).max()
+    assert np.all(np.abs(y - exact) <= bound), "wrong result: not timed"
+
+
 @pytest.mark.parametrize("target", BACKENDS)
 def test_conv(benchmark, target, descriptor):
     backend = load_backend(target)
     x, w, kw = conv_arguments(descriptor, np.random.default_rng(0))
-    y = backend.conv(x, w, **kw)  # untimed warm-up (compiles Numba) and correctness check
-    exact = reference.conv(x, w, acc=np.float64, **kw)
-    assert np.all(np.abs(y - exact) <= 2 * error_bound(backend.capabilities.accuracy, "conv", (x, w), kw, x.dtype) + 1e-6)
+    _checked(backend.conv, x, w, kw, backend.capabilities.accuracy)  # untimed warm-up and check
     benchmark.group = descriptor
     benchmark(backend.conv, x, w, **kw)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed")
+def test_conv_torch(benchmark, descriptor):
+    import torch
+
+    x, w, kw = conv_arguments(descriptor, np.random.default_rng(0))
+    xt, wt = torch.from_numpy(x), torch.from_numpy(w)
+    pad = kw["padding"][0][0]
+
+    def run(x_, w_, **_):
+        with torch.no_grad():
+            return torch.nn.functional.conv2d(xt, wt, stride=kw["stride"], padding=pad).numpy()
+
+    _checked(run, x, w, kw, "undeclared")
+    benchmark.group = descriptor
+    benchmark(run, x, w)

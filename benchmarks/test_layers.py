@@ -13,7 +13,7 @@ import pytest
 from convspec import load_backend, reference
 from convspec.accuracy import error_bound
 
-from problems import LAYERS_QUICK, RESNET50, conv_arguments
+from problems import LAYERS_QUICK, RESNET50, conv_arguments, conv_flops
 
 BACKENDS = ["auto", "im2col", "fft", "numba"]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -41,6 +41,7 @@ def test_conv(benchmark, target, descriptor):
     x, w, kw = conv_arguments(descriptor, np.random.default_rng(0))
     _checked(backend.conv, x, w, kw, backend.capabilities.accuracy)  # untimed warm-up and check
     benchmark.group = descriptor
+    benchmark.extra_info["flops"] = conv_flops(descriptor)
     benchmark(backend.conv, x, w, **kw)
 
 
@@ -58,4 +59,19 @@ def test_conv_torch(benchmark, descriptor):
 
     _checked(run, x, w, kw, "undeclared")
     benchmark.group = descriptor
+    benchmark.extra_info["flops"] = conv_flops(descriptor)
     benchmark(run, x, w)
+
+
+def test_gemm_peak(benchmark):
+    """The machine's float32 GEMM rate in this run: the roofline the layers are measured against."""
+    from threadpoolctl import threadpool_info
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((1024, 1024)).astype(np.float32) for _ in range(2))
+    np.matmul(a, b)
+    benchmark.group = "GEMM"
+    benchmark.extra_info["flops"] = 2.0 * 1024**3
+    benchmark.extra_info["blas"] = [{k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+                                    for info in threadpool_info()]
+    benchmark(np.matmul, a, b)

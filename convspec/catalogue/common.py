@@ -10,6 +10,18 @@ from ..contract import conv_output_shape
 from ..strategies import conv_problems, pool_problems, signal_problems, unshared_problems
 
 
+def for_each(*ops):
+    """Decorator: call ``register(op)`` once per contract function, so one identity written
+    once becomes one property per function (``correlate_linearity``, ``convolve_linearity``)."""
+
+    def apply(register):
+        for op in ops:
+            register(op)
+        return register
+
+    return apply
+
+
 def flip(w, axes=None):
     """``w`` reversed on ``axes`` (default: every axis)."""
     axes = range(w.ndim) if axes is None else axes

@@ -9,24 +9,18 @@ from hypothesis import strategies as st
 from .. import reference
 from ..contract import conv_output_length, conv_output_shape
 from ..property import prop
-from .common import conv_data, grad_data
+from .common import conv_data, for_each, grad_data
 
 LAYER = ("dtype", "ndim")
 EQUATION = {"conv_grad_weight": "eq. 9.11", "conv_grad_input": "eq. 9.13"}
 CONCEPT = {"conv_grad_weight": "gradient-kernel", "conv_grad_input": "gradient-input"}
 
 
-def _both(register):
-    for op in ("conv_grad_weight", "conv_grad_input"):
-        register(op)
-    return register
-
-
 def _dot(a, b) -> float:
     return float(np.vdot(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)))
 
 
-@_both
+@for_each(*EQUATION)
 def _definition(op):
     @prop(f"{op}_definition", op=op, concepts=(CONCEPT[op], "definition"), axes=LAYER,
           statement=f"{op} equals the sum of {EQUATION[op]} (every tap that read an input, or every output a weight touched), exactly on exact data")
@@ -64,7 +58,7 @@ def conv_gradient_adjoint(ctx):
     ctx.expect_within(np.float64(_dot(w, gw)), np.float64(lhs), slack, "<w, conv_grad_weight(g, x)>", "<conv(x, w), g>")
 
 
-@_both
+@for_each(*EQUATION)
 def _finite_differences(op):
     @prop(f"{op}_finite_differences", op=op, concepts=(CONCEPT[op],), axes=(("dtype", ("float64",)), "ndim"), requires=("conv",),
           statement=f"the central difference of <conv(x, w), g> along a random direction equals <direction, {op}(g, ...)> (float64)")

@@ -14,7 +14,7 @@ from .. import reference
 from ..contract import NDIMS, OPS, SIGNAL_OPS, arg_names
 from ..property import BackendError, prop
 from ..strategies import as_layout, layouts
-from .common import call_data
+from .common import call_data, for_each
 
 
 def _axes(op):
@@ -25,13 +25,7 @@ def _reference(op, args, kwargs):
     return getattr(reference, op)(*args, **kwargs)
 
 
-def _every_op(register):
-    for op in OPS:
-        register(op)
-    return register
-
-
-@_every_op
+@for_each(*OPS)
 def _dtype(op):
     @prop(f"{op}_dtype_preservation", op=op, concepts=("dtype-preservation",), axes=_axes(op),
           statement=f"{op}(x, w).dtype = x.dtype (float32 stays float32, float64 stays float64)")
@@ -47,7 +41,7 @@ def _dtype(op):
     """
 
 
-@_every_op
+@for_each(*OPS)
 def _immutability(op):
     @prop(f"{op}_input_immutability", op=op, concepts=("input-immutability",), axes=_axes(op),
           statement=f"{op}(x, w) leaves x and w (and the buffers they view) unchanged")
@@ -68,7 +62,7 @@ def _immutability(op):
     """
 
 
-@_every_op
+@for_each(*OPS)
 def _layout(op):
     @prop(f"{op}_memory_layout", op=op, concepts=("memory-layout",), axes=_axes(op),
           statement=f"{op} gives the same result for Fortran-ordered, transposed, strided, reversed and offset views as for contiguous inputs")
@@ -89,7 +83,7 @@ def _layout(op):
     """
 
 
-@_every_op
+@for_each(*OPS)
 def _determinism(op):
     @prop(f"{op}_determinism", op=op, concepts=("determinism",), axes=_axes(op),
           statement=f"two calls of {op} on the same inputs give bit-identical results")
@@ -108,7 +102,7 @@ def _determinism(op):
     """
 
 
-@_every_op
+@for_each(*OPS)
 def _ownership(op):
     @prop(f"{op}_output_ownership", op=op, concepts=("output-ownership",), axes=_axes(op),
           statement=f"a result of {op} shares no memory with the inputs and is neither overwritten nor reused by later calls on new data")
@@ -133,7 +127,7 @@ def _ownership(op):
     """
 
 
-@_every_op
+@for_each(*OPS)
 def _declared(op):
     @prop(f"{op}_declared_capabilities", op=op, concepts=("dtype-preservation", "dimensions"), axes=(), only_if="narrowed",
           statement=f"{op} raises for every dtype and dimension its declaration excludes, instead of returning something")
@@ -160,7 +154,7 @@ def _declared(op):
     return declared
 
 
-@_every_op
+@for_each(*OPS)
 def _bad_arguments(op):
     @prop(f"{op}_rejects_bad_arguments", op=op, concepts=("validation",), axes=_axes(op), only_if="validates_arguments",
           statement=f"{op} raises ValueError naming the argument for invalid arguments")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from .. import accuracy, reference
 from ..contract import pool_output_length
 from ..property import prop
-from .common import conv_problem, pool_data, take
+from .common import conv_problem, for_each, pool_data, take
 
 LAYER = ("dtype", "ndim")
 POOL_CONCEPT = {"max_pool": "pooling-max", "avg_pool": "pooling-avg", "lp_pool": "pooling-lp",
@@ -18,17 +18,11 @@ SUMMARY = {"max_pool": "the largest value", "avg_pool": "the mean", "lp_pool": "
            "adaptive_max_pool": "the max over each bin", "adaptive_avg_pool": "the mean over each bin"}
 
 
-def _every_pool(register):
-    for op in POOL_CONCEPT:
-        register(op)
-    return register
-
-
 def _bound(ctx, op, args, kwargs):
     return accuracy.pool_bound(op, args, kwargs, args[0].dtype, ctx.backend.capabilities.accuracy)
 
 
-@_every_pool
+@for_each(*POOL_CONCEPT)
 def _definition(op):
     @prop(f"{op}_definition", op=op, concepts=(POOL_CONCEPT[op], "definition"), axes=LAYER,
           statement=f"{op} gives {SUMMARY[op]} of each window (padding: -inf for max, nothing for sums), within {op}'s rounding")

@@ -12,20 +12,14 @@ from hypothesis import strategies as st
 from .. import accuracy, reference
 from ..contract import same_offset
 from ..property import prop
-from .common import flip, pad_axis, signal_data, signal_shapes, take
+from .common import flip, for_each, pad_axis, signal_data, signal_shapes, take
 
 EQUATION = {"correlate": "eq. 9.6", "convolve": "eq. 9.4"}
 OTHER = {"correlate": "convolve", "convolve": "correlate"}
 SUM = {"correlate": "sum_j x[i + j] w[j]", "convolve": "sum_j x[i - j] w[j]"}
 
 
-def _both(register):
-    for op in ("correlate", "convolve"):
-        register(op)
-    return register
-
-
-@_both
+@for_each("correlate", "convolve")
 def _definition(op):
     @prop(f"{op}_definition", op=op, concepts=("definition", "dimensions"), axes=("dtype", "ndim", "mode"),
           statement=f"{op}(x, w, mode) = {SUM[op]} ({EQUATION[op]}) over the mode's index range, exactly on exact data")
@@ -45,7 +39,7 @@ def _definition(op):
     """
 
 
-@_both
+@for_each("correlate", "convolve")
 def _accuracy(op):
     @prop(f"{op}_accuracy", op=op, concepts=("definition", "accuracy"), axes=("dtype", "ndim", "mode"),
           statement=f"|{op}(x, w) - exact| <= gamma_n (|x| * |w|) elementwise (direct) or the normwise FFT bound, on real-valued data")
@@ -68,7 +62,7 @@ def _accuracy(op):
     """
 
 
-@_both
+@for_each("correlate", "convolve")
 def _impulse_response(op):
     @prop(f"{op}_impulse_response", op=op, concepts=("definition",), axes=("dtype", "ndim"),
           statement=f"{op}(delta_p, w, 'full') is w{' reversed' if op == 'correlate' else ''} placed at p: "
@@ -95,7 +89,7 @@ def _impulse_response(op):
     """
 
 
-@_both
+@for_each("correlate", "convolve")
 def _matrix_view(op):
     @prop(f"{op}_matrix_view", op=op, concepts=("matrix-view",), axes=("dtype", "ndim", "mode"),
           statement=f"{op}(x, w, mode).ravel() = A @ x.ravel() with A the Toeplitz matrix of tied kernel entries")
@@ -117,7 +111,7 @@ def _matrix_view(op):
     """
 
 
-@_both
+@for_each("correlate", "convolve")
 def _adjoint(op):
     other = OTHER[op]
 
@@ -187,7 +181,7 @@ def flip_relation(ctx):
     ctx.expect_equal(a, b, f"convolve(x, w, {mode!r})", f"correlate(x, reverse(w), {mode!r})")
 
 
-@_both
+@for_each("correlate", "convolve")
 def _linearity(op):
     @prop(f"{op}_linearity", op=op, concepts=("linearity",), axes=("dtype", "ndim", "mode"),
           statement=f"{op}(a x1 + b x2, w) = a {op}(x1, w) + b {op}(x2, w), and likewise in w")
@@ -217,7 +211,7 @@ def _linearity(op):
     """
 
 
-@_both
+@for_each("correlate", "convolve")
 def _translation(op):
     @prop(f"{op}_translation_equivariance", op=op, concepts=("translation-equivariance",), axes=("dtype", "ndim"),
           statement=f"shifting x shifts {op}(x, w): exactly for circular boundaries (roll), in full mode (zeros), and in the interior (valid)")
@@ -262,7 +256,7 @@ SHAPE_RULES = (
 )
 
 
-@_both
+@for_each("correlate", "convolve")
 def _shape(op):
     for mode, concept, rule, length in SHAPE_RULES:
         def shape(ctx, mode=mode, rule=rule, length=length):
@@ -280,7 +274,7 @@ def _shape(op):
              statement=f"{op}(x, w, {mode!r}).shape[i] = {rule}")(shape)
 
 
-@_both
+@for_each("correlate", "convolve")
 def _mode_slices(op):
     @prop(f"{op}_modes_are_slices_of_full", op=op, concepts=("shape-same", "shape-valid"), axes=("dtype", "ndim"),
           statement=f"{op}(x, w, 'same') = full[(k-1)//2 : (k-1)//2 + m] and {op}(x, w, 'valid') = full[k-1 : m]")
@@ -302,7 +296,7 @@ def _mode_slices(op):
     """
 
 
-@_both
+@for_each("correlate", "convolve")
 def _zero_padding(op):
     @prop(f"{op}_zero_padding", op=op, concepts=("zero-padding",), axes=("dtype", "ndim"),
           statement=f"{op}(x, w, 'full') = {op}(pad(x, k - 1), w, 'valid'): full mode is valid mode on the zero-padded input")
@@ -319,7 +313,7 @@ def _zero_padding(op):
     """
 
 
-@_both
+@for_each("correlate", "convolve")
 def _variable_size(op):
     @prop(f"{op}_variable_size", op=op, concepts=("variable-size",), axes=("dtype", "ndim"),
           statement=f"the same kernel on a prefix x[:m'] gives the prefix of the outputs: {op}(x[:m'], w, 'valid') = {op}(x, w, 'valid')[:m' - k + 1]")
@@ -339,7 +333,7 @@ def _variable_size(op):
     """
 
 
-@_both
+@for_each("correlate", "convolve")
 def _separability(op):
     @prop(f"{op}_separability", op=op, concepts=("separability",), axes=("dtype", ("ndim", (2, 3)), "mode"),
           statement=f"{op}(x, u (x) v, mode) = {op}({op}(x, u, mode), v, mode): a separable kernel is two 1-D passes")
@@ -367,7 +361,7 @@ def _separability(op):
     """
 
 
-@_both
+@for_each("correlate", "convolve")
 def _embedding(op):
     @prop(f"{op}_dimension_embedding", op=op, concepts=("dimensions",), axes=("dtype", ("ndim", (1, 2)), "mode"), lifts_ndim=True,
           statement=f"a d-D {op} equals the (d+1)-D {op} with a singleton axis appended")

@@ -9,20 +9,14 @@ from .. import reference
 from ..contract import conv_output_shape
 from ..property import prop
 from ..strategies import unshared_problems
-from .common import conv_data, unshared_data
+from .common import conv_data, for_each, unshared_data
 
 LAYER = ("dtype", "ndim")
 EQUATION = {"local_conv": "eq. 9.9", "tiled_conv": "eq. 9.10"}
 CONCEPT = {"local_conv": "locally-connected", "tiled_conv": "tiled"}
 
 
-def _both(register):
-    for op in ("local_conv", "tiled_conv"):
-        register(op)
-    return register
-
-
-@_both
+@for_each(*EQUATION)
 def _definition(op):
     @prop(f"{op}_definition", op=op, concepts=(CONCEPT[op], "definition"), axes=LAYER,
           statement=f"{op} equals the sum of {EQUATION[op]}, exactly on exact data")

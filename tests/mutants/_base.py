@@ -6,6 +6,8 @@ the properties) so that the only wrong thing in a mutant is its bug.
 """
 
 
+import numpy as np
+
 from convspec import reference
 
 
@@ -46,3 +48,16 @@ tiled_conv = _cast("tiled_conv")
 
 def conv_with_bias(x, w, *, stride, padding, dilation, groups, bias=None):
     return reference.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias).astype(x.dtype)
+
+
+def fitted(compute, shape, dtype):
+    """``compute()`` cut or zero-filled to ``shape`` (zeros if it raises ValueError): how a
+    mutant with a wrong internal size still returns an array of the expected shape."""
+    out = np.zeros(shape, dtype=dtype)
+    try:
+        y = compute()
+    except ValueError:
+        return out
+    cut = tuple(slice(0, min(a, b)) for a, b in zip(out.shape, y.shape))
+    out[cut] = y[cut]
+    return out

@@ -1,5 +1,8 @@
 """Helpers shared by the bundled fast backends (not by ``naive``, which stays independent)."""
 
+import threading
+
+import numpy as np
 
 from convspec.contract import check_bias, check_signal_args, signal_as_conv_padding
 
@@ -26,3 +29,20 @@ def add_bias(y, bias):
     if bias is not None:
         y += bias.reshape(bias.shape + (1,) * (y.ndim - 1 - bias.ndim))
     return y
+
+
+_scratch = threading.local()
+
+
+def scratch(name, shape, dtype):
+    """A work array reused across calls in this thread (one per ``name``, its contents undefined).
+
+    Fresh multi-megabyte arrays are page-faulted in on first touch, which costs as much as a
+    small layer's arithmetic; results are never scratch, so callers still own their outputs.
+    """
+    shape = tuple(int(s) for s in shape)
+    cache = _scratch.__dict__
+    held = cache.get(name)
+    if held is None or held.shape != shape or held.dtype != dtype:
+        held = cache[name] = np.empty(shape, dtype=dtype)
+    return held

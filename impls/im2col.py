@@ -17,7 +17,7 @@ from convspec.contract import (
     pool_output_shape,
 )
 
-from ._layout import add_bias, signal_via_conv
+from ._layout import add_bias, scratch, signal_via_conv
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True}
 
@@ -40,18 +40,39 @@ def columns(xp, kernel, out, stride, dilation, channels=slice(None)):
 
 
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
-    """Layer convolution (eq. 9.7/9.8) as ``columns @ kernel_matrix.T`` per group."""
+    """Layer convolution (eq. 9.7/9.8) as ``kernel_matrix @ columns`` per group, batch folded in.
+
+    The columns are laid out ``(N, C * prod(K), prod(O))``, so the product lands directly in
+    the output's ``(N, C_out, prod(O))`` layout.  A 1x1 layer needs no columns: it is one
+    matrix product over the (subsampled) input.
+    """
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
-    xp = np.pad(x, ((0, 0), (0, 0)) + padding)
+    nd = x.ndim - 2
     n, c_out = out[:2]
     c_group, o_group = w.shape[1], c_out // groups
-    y = np.empty((n, c_out, int(np.prod(out[2:]))), dtype=x.dtype)
+    positions = int(np.prod(out[2:]))
+    y = np.empty(out, dtype=x.dtype)
+    y3 = y.reshape(n, c_out, positions)
+    pointwise = all(k == 1 for k in w.shape[2:]) and all(a == b == 0 for a, b in padding)
+    if pointwise:
+        xs = x[(slice(None), slice(None)) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out[2:], stride))]
+        cols_all = xs.reshape(n, x.shape[1], positions)  # a copy only when strided
+    else:
+        xp = np.pad(x, ((0, 0), (0, 0)) + padding)
+        order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))  # (N, C, *K, *O)
+        taps = int(np.prod(w.shape[2:]))
     for g in range(groups):
-        cols = columns(xp, w.shape[2:], out[2:], stride, dilation, slice(g * c_group, (g + 1) * c_group))
+        channels = slice(g * c_group, (g + 1) * c_group)
+        if pointwise:
+            cols = cols_all[:, channels]
+        else:
+            view = windows(xp[:, channels], w.shape[2:], out[2:], stride, dilation).transpose(order)
+            cols = scratch("columns", (n, c_group * taps, positions), x.dtype)
+            np.copyto(cols.reshape(view.shape), view)
         kmat = w[g * o_group:(g + 1) * o_group].reshape(o_group, -1)
-        y[:, g * o_group:(g + 1) * o_group] = np.matmul(cols, kmat.T).transpose(0, 2, 1)
-    return add_bias(y.reshape(out), bias)
+        np.matmul(kmat, cols, out=y3[:, g * o_group:(g + 1) * o_group])
+    return add_bias(y, bias)
 
 
 def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation=None, groups=1):

@@ -6,5 +6,6 @@ BUNDLED = {
     "im2col": "impls.im2col",
     "fft": "impls.fft",
     "numba": "impls.numba_direct",
+    "winograd": "impls.winograd",
     "auto": "impls.auto",
 }

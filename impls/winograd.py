@@ -1,0 +1,243 @@
+"""Winograd minimal filtering F(2x2, 3x3) for 3x3, stride-1 layers (Lavin and Gray, 2016).
+
+Each 2x2 block of outputs is computed from a 4x4 input tile with 16 multiplications instead
+of 36 (section 9.8 of the book: faster algorithms for the same convolution).  In matrix form,
+with ``d`` a 4x4 tile of one input channel and ``g`` a 3x3 kernel::
+
+    Y = A^T [ sum_c (G g G^T) * (B^T d B) ] A
+
+The elementwise products over channels are 16 GEMMs ``U[xi] @ V[xi]`` of shape
+``(C_out, C) @ (C, tiles)``, with the batch folded into the tiles, run by BLAS.  The
+transforms are compiled loops.  Other layers (kernel not 3x3, strided, dilated, grouped,
+1-D or 3-D) go to :mod:`impls.im2col`.
+
+The transforms add and subtract tiles before the products, so rounding errors are not
+bounded elementwise by the direct-summation bound; the backend declares the normwise
+accuracy class (the one FFT methods use), which its errors stay far below.
+"""
+
+import numba
+import numpy as np
+
+from convspec.contract import check_conv_args, conv_output_shape
+
+from . import im2col
+from ._layout import add_bias, scratch, signal_via_conv
+
+convspec_capabilities = {
+    "accuracy": "fft",
+    "validates_arguments": True,
+    "biases": True,
+    "reasons": {op: "a Winograd backend for the forward layer only"
+                for op in ("conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool", "lp_pool",
+                           "adaptive_max_pool", "adaptive_avg_pool", "local_conv", "tiled_conv")},
+}
+
+
+@numba.njit(cache=True, nogil=True)
+def _kernel_transform(w, u):
+    """``u[xi, o, c] = (G w[o, c] G^T)[xi]`` for G = [[1,0,0],[1/2,1/2,1/2],[1/2,-1/2,1/2],[0,0,1]].
+    The innermost loop runs over input channels, so every plane is written in order."""
+    c_out, c_in = w.shape[:2]
+    rows = np.empty((4, 3, c_in), dtype=u.dtype)
+    for o in range(c_out):
+        for j in range(3):
+            for c in range(c_in):
+                g0, g1, g2 = w[o, c, 0, j], w[o, c, 1, j], w[o, c, 2, j]
+                rows[0, j, c] = g0
+                rows[1, j, c] = 0.5 * (g0 + g1 + g2)
+                rows[2, j, c] = 0.5 * (g0 - g1 + g2)
+                rows[3, j, c] = g2
+        for i in range(4):
+            for c in range(c_in):
+                g0, g1, g2 = rows[i, 0, c], rows[i, 1, c], rows[i, 2, c]
+                u[4 * i, o, c] = g0
+                u[4 * i + 1, o, c] = 0.5 * (g0 + g1 + g2)
+                u[4 * i + 2, o, c] = 0.5 * (g0 - g1 + g2)
+                u[4 * i + 3, o, c] = g2
+
+
+@numba.njit(cache=True, nogil=True)
+def _input_transform(xp, tiles_h, tiles_w, v):
+    """``v[xi, c, t] = (B^T d B)[xi]`` for the 4x4 tile ``d`` at (2 ty, 2 tx) of image n,
+    t = (n * tiles_h + ty) * tiles_w + tx, with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]."""
+    n_batch, channels = xp.shape[:2]
+    width = xp.shape[3]
+    r = np.empty((4, width), dtype=v.dtype)
+    for n in range(n_batch):
+        for c in range(channels):
+            for ty in range(tiles_h):
+                top = 2 * ty
+                for q in range(width):  # B^T d on whole rows: vectorises along q
+                    d0, d1, d2, d3 = xp[n, c, top, q], xp[n, c, top + 1, q], xp[n, c, top + 2, q], xp[n, c, top + 3, q]
+                    r[0, q] = d0 - d2
+                    r[1, q] = d1 + d2
+                    r[2, q] = d2 - d1
+                    r[3, q] = d1 - d3
+                base = (n * tiles_h + ty) * tiles_w
+                for i in range(4):
+                    for tx in range(tiles_w):
+                        q = 2 * tx
+                        e0, e1, e2, e3 = r[i, q], r[i, q + 1], r[i, q + 2], r[i, q + 3]
+                        v[4 * i, c, base + tx] = e0 - e2
+                        v[4 * i + 1, c, base + tx] = e1 + e2
+                        v[4 * i + 2, c, base + tx] = e2 - e1
+                        v[4 * i + 3, c, base + tx] = e1 - e3
+
+
+@numba.njit(cache=True, nogil=True)
+def _output_transform(m, tiles_h, tiles_w, y):
+    """``y[n, o, 2ty:2ty+2, 2tx:2tx+2] = A^T m A`` (cropped at the edges), A^T = [[1,1,1,0],[0,1,-1,-1]]."""
+    n_batch, c_out, height, width = y.shape
+    s = np.empty((2, 4), dtype=m.dtype)
+    for n in range(n_batch):
+        for o in range(c_out):
+            for ty in range(tiles_h):
+                for tx in range(tiles_w):
+                    t = (n * tiles_h + ty) * tiles_w + tx
+                    for j in range(4):
+                        m0, m1, m2, m3 = m[j, o, t], m[4 + j, o, t], m[8 + j, o, t], m[12 + j, o, t]
+                        s[0, j] = m0 + m1 + m2
+                        s[1, j] = m1 - m2 - m3
+                    for i in range(2):
+                        row = 2 * ty + i
+                        if row < height:
+                            y[n, o, row, 2 * tx] = s[i, 0] + s[i, 1] + s[i, 2]
+                            if 2 * tx + 1 < width:
+                                y[n, o, row, 2 * tx + 1] = s[i, 1] - s[i, 2] - s[i, 3]
+
+
+# Stride 2: the even input samples see taps (0, 2), the odd ones tap 1.  Per axis, two outputs
+# from inputs x[0..4] take 5 products instead of 6: F(2, 2) on the even phase and two
+# direct products on the odd one,
+#     y0 = m0 + m1 + m3,  y1 = m1 + m2 + m4,   m = (x0 - x2, x2, x4 - x2, x1, x3) * (g0, g0 + g2, g2, g1, g1),
+# nested over both axes: 25 products per 2x2 outputs instead of 36, with no division.
+
+@numba.njit(cache=True, nogil=True)
+def _kernel_transform_s2(w, u):
+    c_out, c_in = w.shape[:2]
+    rows = np.empty((5, 3, c_in), dtype=u.dtype)
+    for o in range(c_out):
+        for j in range(3):
+            for c in range(c_in):
+                g0, g1, g2 = w[o, c, 0, j], w[o, c, 1, j], w[o, c, 2, j]
+                rows[0, j, c] = g0
+                rows[1, j, c] = g0 + g2
+                rows[2, j, c] = g2
+                rows[3, j, c] = g1
+                rows[4, j, c] = g1
+        for i in range(5):
+            for c in range(c_in):
+                g0, g1, g2 = rows[i, 0, c], rows[i, 1, c], rows[i, 2, c]
+                u[5 * i, o, c] = g0
+                u[5 * i + 1, o, c] = g0 + g2
+                u[5 * i + 2, o, c] = g2
+                u[5 * i + 3, o, c] = g1
+                u[5 * i + 4, o, c] = g1
+
+
+@numba.njit(cache=True, nogil=True)
+def _input_transform_s2(xp, tiles_h, tiles_w, v):
+    n_batch, channels = xp.shape[:2]
+    width = xp.shape[3]
+    r = np.empty((5, width), dtype=v.dtype)
+    for n in range(n_batch):
+        for c in range(channels):
+            for ty in range(tiles_h):
+                top = 4 * ty
+                for q in range(width):
+                    x0, x1, x2 = xp[n, c, top, q], xp[n, c, top + 1, q], xp[n, c, top + 2, q]
+                    x3, x4 = xp[n, c, top + 3, q], xp[n, c, top + 4, q]
+                    r[0, q] = x0 - x2
+                    r[1, q] = x2
+                    r[2, q] = x4 - x2
+                    r[3, q] = x1
+                    r[4, q] = x3
+                base = (n * tiles_h + ty) * tiles_w
+                for i in range(5):
+                    for tx in range(tiles_w):
+                        q = 4 * tx
+                        x0, x1, x2, x3, x4 = r[i, q], r[i, q + 1], r[i, q + 2], r[i, q + 3], r[i, q + 4]
+                        v[5 * i, c, base + tx] = x0 - x2
+                        v[5 * i + 1, c, base + tx] = x2
+                        v[5 * i + 2, c, base + tx] = x4 - x2
+                        v[5 * i + 3, c, base + tx] = x1
+                        v[5 * i + 4, c, base + tx] = x3
+
+
+@numba.njit(cache=True, nogil=True)
+def _output_transform_s2(m, tiles_h, tiles_w, y):
+    n_batch, c_out, height, width = y.shape
+    s = np.empty((2, 5), dtype=m.dtype)
+    for n in range(n_batch):
+        for o in range(c_out):
+            for ty in range(tiles_h):
+                for tx in range(tiles_w):
+                    t = (n * tiles_h + ty) * tiles_w + tx
+                    for j in range(5):
+                        m0, m1, m2, m3, m4 = m[j, o, t], m[5 + j, o, t], m[10 + j, o, t], m[15 + j, o, t], m[20 + j, o, t]
+                        s[0, j] = m0 + m1 + m3
+                        s[1, j] = m1 + m2 + m4
+                    for i in range(2):
+                        row = 2 * ty + i
+                        if row < height:
+                            y[n, o, row, 2 * tx] = s[i, 0] + s[i, 1] + s[i, 3]
+                            if 2 * tx + 1 < width:
+                                y[n, o, row, 2 * tx + 1] = s[i, 1] + s[i, 2] + s[i, 4]
+
+
+def planes(name, shape, dtype, count=16):
+    """Scratch for ``count`` matrices of ``shape`` whose starts are not a multiple of 4 KiB
+    apart: the transforms touch all of them at once, and same-aligned streams evict each
+    other from L1."""
+    size = int(np.prod(shape))
+    flat = scratch(name, (count, size + 16), dtype)
+    return flat[:, :size].reshape((count,) + tuple(shape))
+
+
+def applies(x_shape, w_shape, stride, dilation, groups) -> bool:
+    """Whether the layer is one this backend computes by a Winograd algorithm (else im2col):
+    2-D, 3x3, ungrouped, undilated, stride 1 (F(2x2, 3x3)) or 2 (the polyphase variant)."""
+    return (len(x_shape) == 4 and tuple(w_shape[2:]) == (3, 3) and groups == 1
+            and tuple(stride) in ((1, 1), (2, 2)) and tuple(dilation) == (1, 1))
+
+
+#: stride -> (products per axis, input samples per output tile and axis, transforms)
+_ALGORITHMS = {
+    1: (4, 2, (_kernel_transform, _input_transform, _output_transform)),
+    2: (5, 4, (_kernel_transform_s2, _input_transform_s2, _output_transform_s2)),
+}
+
+
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
+    """Layer convolution (eq. 9.7/9.8); a Winograd algorithm when :func:`applies`, else im2col."""
+    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
+    if not applies(x.shape, w.shape, stride, dilation, groups) or x.dtype.kind != "f":
+        return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
+    out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
+    alpha, step, (kernel_transform, input_transform, output_transform) = _ALGORITHMS[stride[0]]
+    n, c_in, height, width = x.shape
+    c_out = w.shape[0]
+    tiles_h, tiles_w = -(-out[2] // 2), -(-out[3] // 2)
+    (top, _), (left, _) = padding
+    rows, cols = max(step * tiles_h + alpha - step, top + height), max(step * tiles_w + alpha - step, left + width)
+    xp = scratch("xp", (n, c_in, rows, cols), x.dtype)
+    xp.fill(0)
+    xp[:, :, top:top + height, left:left + width] = x
+    tiles = n * tiles_h * tiles_w
+    u = planes("u", (c_out, c_in), x.dtype, alpha * alpha)
+    kernel_transform(np.ascontiguousarray(w), u)
+    v = planes("v", (c_in, tiles), x.dtype, alpha * alpha)
+    input_transform(xp, tiles_h, tiles_w, v)
+    m = np.matmul(u, v, out=planes("m", (c_out, tiles), x.dtype, alpha * alpha))  # GEMMs (C_out, C) @ (C, tiles)
+    y = np.empty(out, dtype=x.dtype)
+    output_transform(m, tiles_h, tiles_w, y)
+    return add_bias(y, bias)
+
+
+def correlate(x, w, *, mode):
+    return signal_via_conv(conv, x, w, mode, flip=False)
+
+
+def convolve(x, w, *, mode):
+    return signal_via_conv(conv, x, w, mode, flip=True)

@@ -13,11 +13,13 @@ from convspec.contract import (
     check_conv_args,
     check_grad_args,
     check_pool_args,
+    check_signal_args,
     conv_output_shape,
     pool_output_shape,
+    signal_as_conv_padding,
 )
 
-from ._layout import add_bias, signal_via_conv
+from ._layout import add_bias, flipped
 
 convspec_capabilities = {
     "accuracy": "direct",
@@ -223,9 +225,61 @@ def adaptive_avg_pool(x, *, output_size):
     return _adaptive(x, output_size, AVG)
 
 
+#: Outputs per task of the single-channel kernel: a task's accumulators stay in L1.
+CHUNK = 1024
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _correlate3d(xp, w, y):
+    """``y[i] = sum_j xp[i + j] * w[j]`` (single channel).  Each task owns a run of up to CHUNK
+    outputs along the last axis and adds one tap (four at a time) to all of them per pass: the
+    innermost loop runs over contiguous outputs, so it vectorises, and sums in the data's dtype."""
+    o0, o1, o2 = y.shape
+    k0, k1, k2 = w.shape
+    chunks = (o2 + CHUNK - 1) // CHUNK
+    for task in numba.prange(o0 * o1 * chunks):
+        i0 = task // (o1 * chunks)
+        i1 = (task // chunks) % o1
+        start = (task % chunks) * CHUNK
+        width = min(CHUNK, o2 - start)
+        acc = np.zeros(CHUNK, dtype=y.dtype)
+        for j0 in range(k0):
+            for j1 in range(k1):
+                row = xp[i0 + j0, i1 + j1, start:]
+                taps = w[j0, j1]
+                j2 = 0
+                while j2 + 4 <= k2:
+                    a, b, c, d = taps[j2], taps[j2 + 1], taps[j2 + 2], taps[j2 + 3]
+                    part = row[j2:]
+                    for i in range(width):
+                        acc[i] += a * part[i] + b * part[i + 1] + c * part[i + 2] + d * part[i + 3]
+                    j2 += 4
+                while j2 < k2:
+                    a = taps[j2]
+                    part = row[j2:]
+                    for i in range(width):
+                        acc[i] += a * part[i]
+                    j2 += 1
+        y[i0, i1, start:start + width] = acc[:width]
+
+
+def correlate_padded(xp, w):
+    """``valid`` single-channel correlation of an already padded ``xp`` (1-3-D) with ``w``."""
+    lift = 3 - xp.ndim
+    out = tuple(m - k + 1 for m, k in zip(xp.shape, w.shape))
+    y = np.empty((1,) * lift + out, dtype=xp.dtype)
+    _correlate3d(np.ascontiguousarray(xp).reshape((1,) * lift + xp.shape),
+                 np.ascontiguousarray(w).reshape((1,) * lift + w.shape), y)
+    return y.reshape(out)
+
+
 def correlate(x, w, *, mode):
-    return signal_via_conv(conv, x, w, mode, flip=False)
+    """Eq. 9.6 as compiled, vectorised direct loops over the padded signal."""
+    x, w = check_signal_args(x, w, mode)
+    return correlate_padded(np.pad(x, signal_as_conv_padding(w.shape, mode)), w)
 
 
 def convolve(x, w, *, mode):
-    return signal_via_conv(conv, x, w, mode, flip=True)
+    """Eq. 9.4: correlation with the flipped kernel."""
+    x, w = check_signal_args(x, w, mode)
+    return correlate_padded(np.pad(x, signal_as_conv_padding(w.shape, mode)), flipped(w))

@@ -5,12 +5,20 @@ Accuracy class ``fft``: the error is bounded normwise (proportional to u log n |
 not elementwise, so the properties compare it with the normwise bound of SPEC §4.
 """
 
+import math
+
 import numpy as np
 import scipy.fft as sfft
 
-from convspec.contract import check_conv_args, check_grad_args, conv_output_shape
+from convspec.contract import (
+    check_conv_args,
+    check_grad_args,
+    check_signal_args,
+    conv_output_shape,
+    signal_as_conv_padding,
+)
 
-from ._layout import add_bias, signal_via_conv
+from ._layout import add_bias, flipped
 
 _NO_FFT = "not a linear shift-invariant filter: it has no convolution-theorem form"
 convspec_capabilities = {
@@ -111,9 +119,81 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
     return np.ascontiguousarray(z[(slice(None), slice(None)) + keep], dtype=gy.dtype)
 
 
+def _window_lengths(m, k, lo, count):
+    """The least fast transform length per axis whose circular convolution still equals the
+    linear one on ``[lo, lo + count)``: wrap-around may spoil only the outputs not kept."""
+    return tuple(sfft.next_fast_len(max(a + c, mm + kk - 1 - a), real=True) for mm, kk, a, c in zip(m, k, lo, count))
+
+
+def _single(x, v, lo, count):
+    """``full_convolution(x, v)[lo:lo + count]`` (per axis) from one transform of each."""
+    lengths = _window_lengths(x.shape, v.shape, lo, count)
+    yf = sfft.rfftn(x, s=lengths)
+    yf *= sfft.rfftn(v, s=lengths)
+    y = sfft.irfftn(yf, s=lengths)
+    return y[tuple(slice(a, a + c) for a, c in zip(lo, count))]
+
+
+def block_length(m: int, k: int) -> int:
+    """Overlap-add block transform length for a 1-D signal of length m and kernel of length k:
+    the fast length >= 2(k - 1) that minimises (blocks x L log L)."""
+    best, best_cost = None, math.inf
+    for scale in (2, 4, 8, 16, 32, 64):
+        length = sfft.next_fast_len(max(scale * k, 16), real=True)
+        blocks = -(-m // (length - k + 1))
+        cost = blocks * length * math.log2(length)
+        if cost < best_cost:
+            best, best_cost = length, cost
+    return best
+
+
+def _overlap_add(x, v, lo, count):
+    """1-D ``full_convolution(x, v)[lo:lo + count]`` by overlap-add: the signal cut into blocks
+    of ``L - k + 1`` samples, all blocks transformed at once, and the tails of length k - 1 added
+    onto the next block."""
+    (m,), (k,) = x.shape, v.shape
+    length = block_length(m, k)
+    step = length - k + 1
+    blocks = -(-m // step)
+    padded = np.zeros(blocks * step, dtype=x.dtype)
+    padded[:m] = x
+    yf = sfft.rfft(padded.reshape(blocks, step), n=length, axis=1)
+    yf *= sfft.rfft(v, n=length)
+    parts = sfft.irfft(yf, n=length, axis=1)  # (blocks, L): each block's full convolution
+    full = np.zeros((blocks + 1) * step, dtype=parts.dtype)
+    full[:blocks * step].reshape(blocks, step)[...] += parts[:, :step]
+    full[step:].reshape(blocks, step)[:, :k - 1] += parts[:, step:]
+    return full[lo[0]:lo[0] + count[0]]
+
+
+def overlap_add_pays(m: int, k: int) -> bool:
+    """Overlap-add costs fewer butterflies than one transform of the whole signal."""
+    whole = sfft.next_fast_len(m + k - 1, real=True)
+    length = block_length(m, k)
+    blocks = -(-m // (length - k + 1))
+    return 2 * blocks * length * math.log2(length) < 3 * whole * math.log2(whole)
+
+
+def _signal(x, v, mode):
+    """The convolution of ``x`` and ``v`` (1-3-D) cropped as ``mode`` asks."""
+    pads = signal_as_conv_padding(v.shape, mode)
+    lo = tuple(k - 1 - before for k, (before, _) in zip(v.shape, pads))
+    count = tuple(m + before + after - k + 1 for m, k, (before, after) in zip(x.shape, v.shape, pads))
+    if x.ndim == 1 and overlap_add_pays(x.shape[0], v.shape[0]):
+        y = _overlap_add(x, v, lo, count)
+    else:
+        y = _single(x, v, lo, count)
+    return y.astype(x.dtype, copy=False)  # a view of the padded result: copying it costs a pass
+
+
 def correlate(x, w, *, mode):
-    return signal_via_conv(conv, x, w, mode, flip=False)
+    """Eq. 9.6: convolution with the flipped kernel, by the convolution theorem (overlap-add
+    for long 1-D signals), at the least transform length the kept outputs allow."""
+    x, w = check_signal_args(x, w, mode)
+    return _signal(x, flipped(w), mode)
 
 
 def convolve(x, w, *, mode):
-    return signal_via_conv(conv, x, w, mode, flip=True)
+    """Eq. 9.4 by the convolution theorem, as :func:`correlate`."""
+    x, w = check_signal_args(x, w, mode)
+    return _signal(x, w, mode)

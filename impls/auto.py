@@ -1,54 +1,194 @@
-"""``auto``: each call goes to the bundled algorithm expected to be fastest for that problem.
+"""``auto``: each call goes to the bundled algorithm that is fastest for that problem.
 
-The choice is a static cost model from operation counts, in the spirit of
-``scipy.signal.choose_conv_method``: direct work ``~ outputs * taps`` against FFT work
-``~ L log2 L`` per transform.  It will be replaced by one calibrated by measurement.
-Since it may use the FFT, it declares the FFT accuracy class.
+How it chooses, per call of ``correlate``/``convolve``/``conv``:
+
+1. Every bundled algorithm that can compute the call is a candidate: direct compiled loops
+   (numba), the FFT (one transform, or overlap-add for long 1-D signals), two 1-D passes when
+   a 2-D kernel has rank one (separable, e.g. a Gaussian), im2col + GEMM, Winograd.
+2. A static cost model estimates each candidate's time from its operation count and rates
+   measured on the development machine (the constants below; ``benchmarks/`` re-measures
+   them).  Small problems (estimate under ``MEASURE_ABOVE`` seconds) take the cheapest
+   estimate: timing them would cost more than a wrong pick.
+3. Larger problems are timed once: the candidates whose estimate is within ``SHORTLIST`` of
+   the best run twice each (the first run loads compiled code), the fastest wins, and the choice is cached for that problem
+   signature (shapes, dtype, mode or layer arguments) for the rest of the process, as FFTW
+   plans or cuDNN's benchmark mode do.  The first call returns the winner's own result.
+
+Since it may use the FFT or Winograd, ``auto`` declares the normwise (``fft``) accuracy class.
+The separable path is taken only when the kernel equals its rank-one factorisation to within
+one unit roundoff in the 1-norm, so its extra error stays far inside that bound.
 """
 
 import math
+import time
 
 import numpy as np
 
-from . import fft, im2col, numba_direct
+from convspec.contract import check_conv_args, check_signal_args, conv_output_shape, signal_as_conv_padding
+
+from . import fft, im2col, numba_direct, winograd
+from ._layout import flipped
 
 convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True}
 
-#: Direct multiply-adds per FFT butterfly at which the FFT starts to win (measured order of magnitude).
-FFT_ADVANTAGE = 8.0
+#: Direct loops: multiply-adds per second (vectorised, four taps per pass) and the slower
+#: rate when the last kernel axis has fewer than four taps.
+DIRECT_MACS_PER_S = 2.4e10
+DIRECT_NARROW_MACS_PER_S = 7e9
+#: FFT convolution: seconds per ``L log2 L`` of the padded length, all transforms included.
+FFT_SECONDS_PER_BUTTERFLY = 7e-10
+#: GEMM-based layers: sustained multiply-adds per second, and bytes per second for copies.
+GEMM_MACS_PER_S = 4.2e10
+COPY_BYTES_PER_S = 8e9
+#: Fixed cost of one call (Python dispatch, allocation), seconds.
+CALL_SECONDS = 2e-5
+#: Problems estimated below this many seconds are not timed.
+MEASURE_ABOVE = 2e-3
+#: Candidates estimated within this factor of the best are timed.
+SHORTLIST = 4.0
+
+_plans: dict = {}
 
 
-def _fft_cheaper(outputs: int, taps: int, length: int, transforms: int) -> bool:
-    direct = outputs * taps
-    spectral = FFT_ADVANTAGE * transforms * length * math.log2(max(length, 2))
-    return spectral < direct
+def _choose(key, candidates, run):
+    """The name of the candidate to run, and its result if choosing already computed it.
+
+    ``candidates`` maps names to estimated seconds; ``run(name)`` computes the call."""
+    if key in _plans:
+        return _plans[key], None
+    best = min(candidates.values())
+    if best < MEASURE_ABOVE or len(candidates) == 1:
+        return min(candidates, key=candidates.get), None
+    timed = {}
+    results = {}
+    for name, estimate in sorted(candidates.items(), key=lambda item: item[1]):
+        if estimate > SHORTLIST * best:
+            continue
+        for _ in range(2):  # the first run also loads compiled code and touches memory
+            start = time.perf_counter()
+            results[name] = run(name)
+            timed[name] = min(timed.get(name, math.inf), time.perf_counter() - start)
+    winner = min(timed, key=timed.get)
+    _plans[key] = winner
+    return winner, results[winner]
+
+
+def plans() -> dict:
+    """The choices measured so far in this process: signature -> algorithm name."""
+    return dict(_plans)
+
+
+# -- single-channel signals -------------------------------------------------------------------
+
+def rank_one(w):
+    """``(u, v)`` with ``w == outer(u, v)`` to within one unit roundoff in the 1-norm, else None."""
+    if w.ndim != 2 or min(w.shape) < 2 or not np.all(np.isfinite(w)):
+        return None
+    wd = w.astype(np.float64)
+    u, s, vt = np.linalg.svd(wd)
+    a, b = u[:, 0] * math.sqrt(s[0]), vt[0] * math.sqrt(s[0])
+    a32, b32 = a.astype(w.dtype), b.astype(w.dtype)
+    residual = np.abs(wd - np.outer(a32.astype(np.float64), b32.astype(np.float64))).sum()
+    if residual > np.finfo(w.dtype).eps / 2 * np.abs(wd).sum():
+        return None
+    return a32, b32
+
+
+def _separable(x, factors, mode):
+    """Correlation with ``outer(u, v)`` as a pass along axis 0 with ``u`` then along axis 1 with ``v``."""
+    u, v = factors
+    pads = signal_as_conv_padding((len(u), len(v)), mode)
+    xp = np.pad(x, pads)
+    return numba_direct.correlate_padded(numba_direct.correlate_padded(xp, u[:, None]), v[None, :])
+
+
+def _direct_seconds(outputs, w_shape):
+    rate = DIRECT_MACS_PER_S if w_shape[-1] >= 4 else DIRECT_NARROW_MACS_PER_S
+    return outputs * math.prod(w_shape) / rate
+
+
+def _fft_seconds(lengths):
+    size = math.prod(lengths)
+    return FFT_SECONDS_PER_BUTTERFLY * size * math.log2(max(size, 2))
+
+
+def _signal(x, w, mode, flip):
+    """``correlate`` (or ``convolve`` when ``flip``) by the fastest bundled algorithm."""
+    x, w = check_signal_args(x, w, mode)
+    pads = signal_as_conv_padding(w.shape, mode)
+    out = [m + a + b - k + 1 for m, k, (a, b) in zip(x.shape, w.shape, pads)]
+    outputs = math.prod(out)
+    kernel = flipped(w) if flip else w  # the kernel to correlate with
+    candidates = {"direct": CALL_SECONDS + _direct_seconds(outputs, w.shape)}
+    full = [m + k - 1 for m, k in zip(x.shape, w.shape)]
+    if x.ndim == 1 and fft.overlap_add_pays(x.shape[0], w.shape[0]):
+        length = fft.block_length(x.shape[0], w.shape[0])
+        blocks = -(-x.shape[0] // (length - w.shape[0] + 1))
+        candidates["fft"] = CALL_SECONDS + 2 / 3 * blocks * _fft_seconds([length])
+    else:
+        candidates["fft"] = CALL_SECONDS + _fft_seconds(full)
+    factors = rank_one(kernel) if w.size >= 9 else None
+    if factors is not None:
+        candidates["separable"] = CALL_SECONDS + 2 * outputs * sum(w.shape) / DIRECT_MACS_PER_S
+
+    def run(name):
+        if name == "direct":
+            return numba_direct.correlate(x, kernel, mode=mode)
+        if name == "fft":
+            return fft.correlate(x, kernel, mode=mode)
+        return _separable(x, factors, mode)
+
+    key = ("signal", x.shape, w.shape, x.dtype.str, mode, factors is not None)
+    name, result = _choose(key, candidates, run)
+    return run(name) if result is None else result
 
 
 def correlate(x, w, *, mode):
-    length = int(np.prod([m + k - 1 for m, k in zip(np.shape(x), np.shape(w))]))
-    if _fft_cheaper(int(np.size(x)), int(np.size(w)), length, 3):
-        return fft.correlate(x, w, mode=mode)
-    return numba_direct.correlate(x, w, mode=mode)
+    return _signal(x, w, mode, flip=False)
 
 
 def convolve(x, w, *, mode):
-    length = int(np.prod([m + k - 1 for m, k in zip(np.shape(x), np.shape(w))]))
-    if _fft_cheaper(int(np.size(x)), int(np.size(w)), length, 3):
-        return fft.convolve(x, w, mode=mode)
-    return numba_direct.convolve(x, w, mode=mode)
+    return _signal(x, w, mode, flip=True)
+
+
+# -- layers -----------------------------------------------------------------------------------
+
+def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
+    n, c_in = x_shape[:2]
+    c_out = w_shape[0]
+    taps = math.prod(w_shape[2:])
+    positions = math.prod(out[2:])
+    macs = n * c_out * positions * w_shape[1] * taps
+    copies = 0 if taps == 1 else n * c_in * taps * positions * itemsize
+    estimates = {"im2col": CALL_SECONDS + macs / GEMM_MACS_PER_S + copies / COPY_BYTES_PER_S}
+    if winograd.applies(x_shape, w_shape, stride, dilation, groups):
+        saving = 16 / 36 if stride[0] == 1 else 25 / 36
+        transforms = (n * (c_in + c_out) * positions * 4 + c_in * c_out * 25) * itemsize
+        estimates["winograd"] = CALL_SECONDS + saving * macs / GEMM_MACS_PER_S + transforms / COPY_BYTES_PER_S
+    if taps > 1 and all(s == 1 for s in stride) and groups == 1:
+        lengths = [m + k - 1 for m, k in zip(x_shape[2:], w_shape[2:])]
+        transforms = n * c_in + c_out * c_in + n * c_out
+        products = n * c_out * c_in * math.prod(lengths) / 2 * 4  # complex multiply-adds
+        estimates["fft"] = CALL_SECONDS + transforms * _fft_seconds(lengths) / 3 + products / DIRECT_MACS_PER_S
+    return estimates
+
+
+_LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "fft": fft.conv}
 
 
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
-    shape_x, shape_w = np.shape(x), np.shape(w)
-    taps = int(np.prod(shape_w[2:])) if len(shape_w) > 2 else 1
-    dense = all(s in (None, 1) for s in (stride if isinstance(stride, tuple) else (stride,)))
-    if dense and taps > 1 and len(shape_x) > 2:
-        length = int(np.prod([s + k - 1 for s, k in zip(shape_x[2:], shape_w[2:])]))
-        outputs = int(np.prod(shape_x[2:])) * shape_w[0] * shape_x[0]
-        transforms = shape_x[0] * shape_x[1] + shape_w[0] * shape_w[1] + shape_x[0] * shape_w[0]
-        if _fft_cheaper(outputs, taps * shape_w[1], length, transforms):
-            return fft.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
-    return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
+    """Layer convolution by the fastest of im2col + GEMM, Winograd and the FFT for this layer."""
+    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
+    out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
+    candidates = _layer_estimates(x.shape, w.shape, out, stride, dilation, groups, x.dtype.itemsize)
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
+
+    def run(name):
+        return _LAYERS[name](x, w, **kwargs)
+
+    key = ("conv", x.shape, w.shape, x.dtype.str, stride, padding, dilation, groups)
+    name, result = _choose(key, candidates, run)
+    return run(name) if result is None else result
 
 
 conv_grad_input = im2col.conv_grad_input

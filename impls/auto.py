@@ -10,7 +10,7 @@ How it chooses, per call of ``correlate``/``convolve``/``conv``:
    them).  Small problems (estimate under ``MEASURE_ABOVE`` seconds) take the cheapest
    estimate: timing them would cost more than a wrong pick.
 3. Larger problems are timed once: the candidates whose estimate is within ``SHORTLIST`` of
-   the best run twice each (the first run loads compiled code), the fastest wins, and the choice is cached for that problem
+   the best run three times each (the first run loads compiled code), the best time wins, and the choice is cached for that problem
    signature (shapes, dtype, mode or layer arguments) for the rest of the process, as FFTW
    plans or cuDNN's benchmark mode do.  The first call returns the winner's own result.
 
@@ -47,35 +47,46 @@ MEASURE_ABOVE = 2e-3
 #: Candidates estimated within this factor of the best are timed.
 SHORTLIST = 4.0
 
+#: Remembered choices (timed or estimated) per problem signature, at most PLAN_LIMIT of them.
 _plans: dict = {}
+_measured: set = set()
+PLAN_LIMIT = 10_000
 
 
 def _choose(key, candidates, run):
     """The name of the candidate to run, and its result if choosing already computed it.
 
-    ``candidates`` maps names to estimated seconds; ``run(name)`` computes the call."""
+    ``candidates`` maps names to estimated seconds; ``run(name)`` computes the call.  The
+    choice is remembered under ``key`` (when not None)."""
     if key in _plans:
         return _plans[key], None
     best = min(candidates.values())
+    result = None
     if best < MEASURE_ABOVE or len(candidates) == 1:
-        return min(candidates, key=candidates.get), None
-    timed = {}
-    results = {}
-    for name, estimate in sorted(candidates.items(), key=lambda item: item[1]):
-        if estimate > SHORTLIST * best:
-            continue
-        for _ in range(2):  # the first run also loads compiled code and touches memory
-            start = time.perf_counter()
-            results[name] = run(name)
-            timed[name] = min(timed.get(name, math.inf), time.perf_counter() - start)
-    winner = min(timed, key=timed.get)
-    _plans[key] = winner
-    return winner, results[winner]
+        winner = min(candidates, key=candidates.get)
+    else:
+        timed, results = {}, {}
+        for name, estimate in sorted(candidates.items(), key=lambda item: item[1]):
+            if estimate > SHORTLIST * best:
+                continue
+            for _ in range(3):  # the first run also loads compiled code and touches memory
+                start = time.perf_counter()
+                results[name] = run(name)
+                timed[name] = min(timed.get(name, math.inf), time.perf_counter() - start)
+        winner = min(timed, key=timed.get)
+        result = results[winner]
+        _measured.add(key)
+    if key is not None:
+        if len(_plans) >= PLAN_LIMIT:
+            _plans.clear()
+            _measured.clear()
+        _plans[key] = winner
+    return winner, result
 
 
 def plans() -> dict:
-    """The choices measured so far in this process: signature -> algorithm name."""
-    return dict(_plans)
+    """The choices made by timing so far in this process: signature -> algorithm name."""
+    return {key: name for key, name in _plans.items() if key in _measured}
 
 
 # -- single-channel signals -------------------------------------------------------------------
@@ -176,17 +187,32 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
 _LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "fft": fft.conv}
 
 
+def _frozen(value):
+    """``value`` with lists made tuples, so that layer arguments can key the plan cache."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Layer convolution by the fastest of im2col + GEMM, Winograd and the FFT for this layer."""
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
+    try:  # a layer seen before goes straight to its algorithm (which validates its arguments)
+        key = ("conv", np.shape(x), np.shape(w), getattr(x, "dtype", None), _frozen(stride), _frozen(padding),
+               _frozen(dilation), groups)
+        name = _plans.get(key)
+    except TypeError:  # unhashable arguments: the algorithm's validation names them
+        key = name = None
+    if name is not None:
+        return _LAYERS[name](x, w, **kwargs)
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     candidates = _layer_estimates(x.shape, w.shape, out, stride, dilation, groups, x.dtype.itemsize)
-    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
+    kwargs.update(stride=stride, padding=padding, dilation=dilation, groups=groups)
 
     def run(name):
         return _LAYERS[name](x, w, **kwargs)
 
-    key = ("conv", x.shape, w.shape, x.dtype.str, stride, padding, dilation, groups)
     name, result = _choose(key, candidates, run)
     return run(name) if result is None else result
 

@@ -89,22 +89,29 @@ def _input_transform(xp, tiles_h, tiles_w, v):
 def _output_transform(m, tiles_h, tiles_w, y):
     """``y[n, o, 2ty:2ty+2, 2tx:2tx+2] = A^T m A`` (cropped at the edges), A^T = [[1,1,1,0],[0,1,-1,-1]]."""
     n_batch, c_out, height, width = y.shape
-    s = np.empty((2, 4), dtype=m.dtype)
     for n in range(n_batch):
         for o in range(c_out):
             for ty in range(tiles_h):
+                base = (n * tiles_h + ty) * tiles_w
                 for tx in range(tiles_w):
-                    t = (n * tiles_h + ty) * tiles_w + tx
-                    for j in range(4):
-                        m0, m1, m2, m3 = m[j, o, t], m[4 + j, o, t], m[8 + j, o, t], m[12 + j, o, t]
-                        s[0, j] = m0 + m1 + m2
-                        s[1, j] = m1 - m2 - m3
-                    for i in range(2):
-                        row = 2 * ty + i
-                        if row < height:
-                            y[n, o, row, 2 * tx] = s[i, 0] + s[i, 1] + s[i, 2]
-                            if 2 * tx + 1 < width:
-                                y[n, o, row, 2 * tx + 1] = s[i, 1] - s[i, 2] - s[i, 3]
+                    t = base + tx
+                    # A^T m: two rows of four
+                    a0 = m[0, o, t] + m[4, o, t] + m[8, o, t]
+                    a1 = m[1, o, t] + m[5, o, t] + m[9, o, t]
+                    a2 = m[2, o, t] + m[6, o, t] + m[10, o, t]
+                    a3 = m[3, o, t] + m[7, o, t] + m[11, o, t]
+                    b0 = m[4, o, t] - m[8, o, t] - m[12, o, t]
+                    b1 = m[5, o, t] - m[9, o, t] - m[13, o, t]
+                    b2 = m[6, o, t] - m[10, o, t] - m[14, o, t]
+                    b3 = m[7, o, t] - m[11, o, t] - m[15, o, t]
+                    row, col = 2 * ty, 2 * tx
+                    y[n, o, row, col] = a0 + a1 + a2
+                    if col + 1 < width:
+                        y[n, o, row, col + 1] = a1 - a2 - a3
+                    if row + 1 < height:
+                        y[n, o, row + 1, col] = b0 + b1 + b2
+                        if col + 1 < width:
+                            y[n, o, row + 1, col + 1] = b1 - b2 - b3
 
 
 # Stride 2: the even input samples see taps (0, 2), the odd ones tap 1.  Per axis, two outputs
@@ -168,22 +175,35 @@ def _input_transform_s2(xp, tiles_h, tiles_w, v):
 @numba.njit(cache=True, nogil=True)
 def _output_transform_s2(m, tiles_h, tiles_w, y):
     n_batch, c_out, height, width = y.shape
-    s = np.empty((2, 5), dtype=m.dtype)
     for n in range(n_batch):
         for o in range(c_out):
             for ty in range(tiles_h):
+                base = (n * tiles_h + ty) * tiles_w
                 for tx in range(tiles_w):
-                    t = (n * tiles_h + ty) * tiles_w + tx
-                    for j in range(5):
-                        m0, m1, m2, m3, m4 = m[j, o, t], m[5 + j, o, t], m[10 + j, o, t], m[15 + j, o, t], m[20 + j, o, t]
-                        s[0, j] = m0 + m1 + m3
-                        s[1, j] = m1 + m2 + m4
-                    for i in range(2):
-                        row = 2 * ty + i
-                        if row < height:
-                            y[n, o, row, 2 * tx] = s[i, 0] + s[i, 1] + s[i, 3]
-                            if 2 * tx + 1 < width:
-                                y[n, o, row, 2 * tx + 1] = s[i, 1] + s[i, 2] + s[i, 4]
+                    t = base + tx
+                    # the row step (y0 = m0 + m1 + m3, y1 = m1 + m2 + m4) on each of the five columns
+                    a0 = m[0, o, t] + m[5, o, t] + m[15, o, t]
+                    a1 = m[1, o, t] + m[6, o, t] + m[16, o, t]
+                    a2 = m[2, o, t] + m[7, o, t] + m[17, o, t]
+                    a3 = m[3, o, t] + m[8, o, t] + m[18, o, t]
+                    a4 = m[4, o, t] + m[9, o, t] + m[19, o, t]
+                    b0 = m[5, o, t] + m[10, o, t] + m[20, o, t]
+                    b1 = m[6, o, t] + m[11, o, t] + m[21, o, t]
+                    b2 = m[7, o, t] + m[12, o, t] + m[22, o, t]
+                    b3 = m[8, o, t] + m[13, o, t] + m[23, o, t]
+                    b4 = m[9, o, t] + m[14, o, t] + m[24, o, t]
+                    row, col = 2 * ty, 2 * tx
+                    y[n, o, row, col] = a0 + a1 + a3
+                    if col + 1 < width:
+                        y[n, o, row, col + 1] = a1 + a2 + a4
+                    if row + 1 < height:
+                        y[n, o, row + 1, col] = b0 + b1 + b3
+                        if col + 1 < width:
+                            y[n, o, row + 1, col + 1] = b1 + b2 + b4
+
+
+#: Bytes of transformed kernels per block of output channels (about half an L2 cache).
+KERNEL_BLOCK_BYTES = 1 << 19
 
 
 def planes(name, shape, dtype, count=16):
@@ -222,14 +242,24 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     (top, _), (left, _) = padding
     rows, cols = max(step * tiles_h + alpha - step, top + height), max(step * tiles_w + alpha - step, left + width)
     xp = scratch("xp", (n, c_in, rows, cols), x.dtype)
-    xp.fill(0)
+    xp[:, :, :top] = 0  # only the border: the inside is overwritten next
+    xp[:, :, top + height:] = 0
+    xp[:, :, :, :left] = 0
+    xp[:, :, :, left + width:] = 0
     xp[:, :, top:top + height, left:left + width] = x
     tiles = n * tiles_h * tiles_w
-    u = planes("u", (c_out, c_in), x.dtype, alpha * alpha)
-    kernel_transform(np.ascontiguousarray(w), u)
     v = planes("v", (c_in, tiles), x.dtype, alpha * alpha)
     input_transform(xp, tiles_h, tiles_w, v)
-    m = np.matmul(u, v, out=planes("m", (c_out, tiles), x.dtype, alpha * alpha))  # GEMMs (C_out, C) @ (C, tiles)
+    m = planes("m", (c_out, tiles), x.dtype, alpha * alpha)
+    # the transformed kernels of a block of output channels are used while still in cache
+    block = max(32, KERNEL_BLOCK_BYTES // (alpha * alpha * c_in * x.dtype.itemsize) // 32 * 32)
+    w = np.ascontiguousarray(w)
+    u_block = planes("u", (min(block, c_out), c_in), x.dtype, alpha * alpha)
+    for start in range(0, c_out, block):
+        stop = min(start + block, c_out)
+        u = u_block[:, :stop - start]
+        kernel_transform(w[start:stop], u)
+        np.matmul(u, v, out=m[:, start:stop])  # GEMMs (block, C) @ (C, tiles)
     y = np.empty(out, dtype=x.dtype)
     output_transform(m, tiles_h, tiles_w, y)
     return add_bias(y, bias)

@@ -29,6 +29,7 @@ def timed(monkeypatch):
     monkeypatch.setattr(module, "MEASURE_ABOVE", 0.0)
     monkeypatch.setattr(module, "SHORTLIST", float("inf"))
     monkeypatch.setattr(module, "_plans", {})
+    monkeypatch.setattr(module, "_measured", set())
     return module
 
 

@@ -26,10 +26,20 @@ LAYERS_QUICK = ["mb1ic16ih32oc16oh32kh3ph1", "mb1ic32ih28oc32oh28kh1ph0", "mb2ic
 SIGNALS_1D = [(n, k) for n in (10_000, 100_000, 1_000_000) for k in (8, 64, 512, 4096)]
 #: 2-D single-channel images, ``same`` mode: (side, k), odd and even kernels.
 IMAGES_2D = [(512, k) for k in (3, 4, 7, 15, 16, 31, 63)] + [(2048, k) for k in (3, 15, 63)]
-#: 3-D volumes: (side, k).
-VOLUMES_3D = [(64, 3), (64, 5), (128, 3)]
-#: Separable kernels: (side, k) Gaussians.
-SEPARABLE = [(2048, 31), (512, 15)]
+#: 3-D volumes, ``same`` mode: (side, k).
+VOLUMES_3D = [(64, 3), (64, 5), (64, 9), (128, 3)]
+#: Separable kernels: (side, k) Gaussians; k = 7...63 on one side gives the exponent in k.
+SEPARABLE = [(1024, k) for k in (7, 15, 31, 63)] + [(2048, 31)]
+
+#: The quick sets (CI smoke runs, a first look): small versions of each family.
+QUICK_1D = [(100_000, 8), (100_000, 64), (100_000, 512)]
+QUICK_2D = [(256, 3), (256, 7), (256, 15), (256, 31)]
+QUICK_3D = [(32, 3), (32, 5)]
+QUICK_SEPARABLE = [(512, 7), (512, 15), (512, 31)]
+
+#: The cells of the acceptance comparison (auto against the fastest SciPy/NumPy method).
+ACCEPTANCE_2D = [(512, k) for k in (3, 7, 15, 31, 63)] + [(2048, k) for k in (3, 15, 63)]
+ACCEPTANCE_1D = [(1_000_000, k) for k in (8, 64, 512, 4096)]
 
 
 def parse(descriptor: str) -> dict:

@@ -1,14 +1,18 @@
-"""Turn a pytest-benchmark JSON into reports/performance.md, PNG plots and the raw JSON.
+"""Turn pytest-benchmark JSON into reports/performance.md, PNG plots and the raw JSON.
 
-    python benchmarks/report.py BENCH.json [--out reports]
+    python benchmarks/report.py BENCH.json [--threads BENCH_ALL_THREADS.json] [--out reports]
 
-Per group: median times, ratio to the fastest, and for layers GFLOP/s against the GEMM rate
-measured in the same run; a crossover plot (time against kernel size per method, 2-D);
-measured complexity exponents against theory.
+Sections: the environment (CPU, versions, thread settings, the BLAS kernel); the acceptance
+comparison (auto against PyTorch on ResNet-50, against the fastest SciPy/NumPy method on
+single-channel signals, the separable Gaussian against ``fftconvolve``); per problem: median
+times, ratio to the fastest and GFLOP/s against the GEMM rate of the same run; a roofline-style
+plot of the layers; crossover plots (time against kernel size); measured complexity exponents
+against theory; Numba compile times; and the same comparisons at all threads when given.
 """
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -16,27 +20,53 @@ from collections import defaultdict
 
 import numpy as np
 
+from problems import ACCEPTANCE_1D, ACCEPTANCE_2D, RESNET50
 
-def _method(bench):
+PEERS = ("scipy.direct", "scipy.fft", "scipy.oaconvolve", "scipy.ndimage", "numpy.convolve")
+
+
+def method_of(bench):
     params = bench.get("params") or {}
-    if "method" in params:
-        return params["method"]
-    if "target" in params:
-        return params["target"]
+    for key in ("method", "target", "kernel"):
+        if key in params:
+            return params[key]
     return bench["name"].split("[")[0].replace("test_conv_", "").replace("test_", "")
 
 
-def _tables(groups, peak):
+def load_groups(path):
+    with open(path) as f:
+        data = json.load(f)
+    groups = defaultdict(dict)
+    for b in data["benchmarks"]:
+        groups[b["group"]][method_of(b)] = {**b["stats"], "extra_info": b.get("extra_info", {})}
+    return data, groups
+
+
+def gemm_peak(groups):
+    gemm = groups.get("GEMM", {})
+    if not gemm:
+        return None, {}
+    row = next(iter(gemm.values()))
+    return row["extra_info"]["flops"] / row["median"] / 1e9, row["extra_info"].get("environment", {})
+
+
+def _ms(seconds):
+    return f"{seconds * 1e3:.3f}"
+
+
+def _problem_groups(groups):
+    return {g: rows for g, rows in groups.items() if g not in ("GEMM", "numba compile")}
+
+
+def tables(groups, peak):
     lines = []
-    for group, rows in groups.items():
-        if group == "GEMM":
-            continue
-        fastest = min(r["median"] for r in rows)
-        flops = rows[0]["extra_info"].get("flops")
-        head = "| method | median (ms) | x fastest |" + (" GFLOP/s | % of GEMM |" if flops else "")
+    for group, rows in _problem_groups(groups).items():
+        fastest = min(r["median"] for r in rows.values())
+        flops = next(iter(rows.values()))["extra_info"].get("flops")
+        head = "| method | median (ms) | IQR (ms) | x fastest |" + (" GFLOP/s | % of GEMM |" if flops else "")
         lines += [f"### {group}", "", head, "|---" * (head.count("|") - 1) + "|"]
-        for r in sorted(rows, key=lambda r: r["median"]):
-            cells = [_method(r), f"{r['median'] * 1e3:.3f}", f"{r['median'] / fastest:.2f}"]
+        for name, r in sorted(rows.items(), key=lambda item: item[1]["median"]):
+            cells = [name, _ms(r["median"]), _ms(r["iqr"]), f"{r['median'] / fastest:.2f}"]
             if flops:
                 rate = flops / r["median"] / 1e9
                 cells += [f"{rate:.1f}", f"{100 * rate / peak:.0f}" if peak else "-"]
@@ -45,77 +75,223 @@ def _tables(groups, peak):
     return lines
 
 
-def _crossover(groups, out):
-    """Time against kernel size for each method, one line per method, per image side."""
-    series = defaultdict(lambda: defaultdict(list))
-    for group, rows in groups.items():
-        m = re.fullmatch(r"2-D (\d+)x\d+ k=(\d+)", group)
-        if m:
-            for r in rows:
-                series[int(m.group(1))][_method(r)].append((int(m.group(2)), r["median"]))
-    if not series:
-        return [], {}
+def _geomean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def acceptance(groups):
+    """auto's speed ratio (peer time / auto time, > 1 means auto is faster) on the acceptance cells."""
+    lines = ["## Acceptance comparison (1 thread, float32; ratio = peer time / auto time)", ""]
+    layers = [(g, groups[f"mb1{g}"]) for g in RESNET50 if f"mb1{g}" in groups]
+    layers = [(g, rows) for g, rows in layers if "auto" in rows and "torch" in rows]
+    if layers:
+        ratios = {g: rows["torch"]["median"] / rows["auto"]["median"] for g, rows in layers}
+        three = {g: r for g, r in ratios.items() if "kh3" in g}
+        lines += ["### ResNet-50 layers at batch 1: auto against PyTorch conv2d", "",
+                  "| layer | torch (ms) | auto (ms) | ratio |", "|---|---|---|---|"]
+        lines += [f"| {g} | {_ms(rows['torch']['median'])} | {_ms(rows['auto']['median'])} | {ratios[g]:.2f} |"
+                  for g, rows in layers]
+        lines += ["", f"- geometric mean of the ratios: **{_geomean(list(ratios.values())):.2f}** (target >= 1.0)",
+                  f"- smallest ratio on a 3x3 layer: **{min(three.values()):.2f}** (target >= 0.8)" if three else "", ""]
+    cells = [(f"2-D {s}x{s} k={k}", f"2-D {s}^2, k={k}") for s, k in ACCEPTANCE_2D]
+    cells += [(f"1-D n={n} k={k}", f"1-D n={n}, k={k}") for n, k in ACCEPTANCE_1D]
+    rows = []
+    for group, label in cells:
+        found = groups.get(group, {})
+        peers = {p: r["median"] for p, r in found.items() if p in PEERS}
+        if "auto" in found and peers:
+            best = min(peers, key=peers.get)
+            rows.append(f"| {label} | {best} | {_ms(peers[best])} | {_ms(found['auto']['median'])} | "
+                        f"{peers[best] / found['auto']['median']:.2f} |")
+    if rows:
+        lines += ["### Single-channel `same` convolution: auto against the fastest SciPy/NumPy method (target >= 0.9)", "",
+                  "| problem | fastest peer | peer (ms) | auto (ms) | ratio |", "|---|---|---|---|---|"] + rows + [""]
+    gauss = groups.get("separable 2048x2048 gaussian k=31", {})
+    if "auto" in gauss and "scipy.fft" in gauss:
+        ratio = gauss["scipy.fft"]["median"] / gauss["auto"]["median"]
+        lines += [f"### 31x31 Gaussian on 2048^2: fftconvolve {_ms(gauss['scipy.fft']['median'])} ms, auto "
+                  f"{_ms(gauss['auto']['median'])} ms: **{ratio:.2f}x** faster (target >= 2)", ""]
+    if len(lines) == 2:
+        lines += ["(not in this run: pass `--resnet --full` to bash scripts/bench.sh)", ""]
+    return lines
+
+
+def _plot(out, name, title, xlabel, ylabel, series, loglog=True, hline=None):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    lines, exponents = [], {}
-    for side, methods in sorted(series.items()):
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for name, points in sorted(methods.items()):
-            points.sort()
-            ks, ts = zip(*points)
-            ax.loglog(ks, np.array(ts) * 1e3, marker="o", label=name)
-            if len(ks) >= 2:  # time ~ k^e: direct 2-D expects e = 2 (k^2 taps), FFT about 0
-                exponents[(side, name)] = float(np.polyfit(np.log(ks), np.log(ts), 1)[0])
-        ax.set_xlabel("kernel size k (k x k)")
-        ax.set_ylabel("median time (ms)")
-        ax.set_title(f"2-D same convolution, {side}x{side}, float32, 1 thread")
-        ax.legend(fontsize=7)
-        name = f"crossover_2d_{side}.png"
-        fig.savefig(os.path.join(out, name), dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        lines += [f"![crossover {side}]({name})", ""]
-    return lines, exponents
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for label, (xs, ys) in sorted(series.items()):
+        (ax.loglog if loglog else ax.plot)(xs, ys, marker="o", label=label)
+    if hline:
+        ax.axhline(hline[0], color="k", linestyle="--", label=hline[1])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    fig.savefig(os.path.join(out, name), dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return [f"![{title}]({name})", ""]
+
+
+#: (family, pattern of group names with (fixed, varied) fields)
+FAMILIES = {
+    "2-D": r"2-D (\d+)x\d+ k=(\d+)",
+    "3-D": r"3-D (\d+)\^3 k=(\d+)",
+    "1-D": r"1-D n=(\d+) k=(\d+)",
+    "separable": r"separable (\d+)x\d+ gaussian k=(\d+)",
+}
+
+
+def series_by_kernel(groups, pattern):
+    """``{fixed size: {method: [(k, median)]}}`` for the groups matching ``pattern``."""
+    found = defaultdict(lambda: defaultdict(list))
+    for group, rows in groups.items():
+        m = re.fullmatch(pattern, group)
+        if m:
+            for name, r in rows.items():
+                found[int(m.group(1))][name].append((int(m.group(2)), r["median"]))
+    return found
+
+
+def exponent(points):
+    """The slope of log time against log size (time ~ size^e), from at least three sizes."""
+    if len(points) < 3:
+        return None
+    xs, ts = zip(*sorted(points))
+    return float(np.polyfit(np.log(xs), np.log(ts), 1)[0])
+
+
+#: Theory for the exponent in the kernel size k, per family and kind of method.
+THEORY = {
+    "2-D": ("k x k kernel: direct ~ k^2, FFT ~ k^0 (its cost is set by the image)", 2),
+    "3-D": ("k^3 kernel: direct ~ k^3, FFT ~ k^0", 3),
+    "1-D": ("direct ~ k (O(k n)), overlap-add ~ log k, one FFT ~ k^0", 1),
+    "separable": ("omega x omega Gaussian: two 1-D passes ~ omega (O(omega d)), direct 2-D ~ omega^2 (O(omega^d))", 2),
+}
+DIRECT = {"numba", "naive", "scipy.direct", "scipy.ndimage", "numpy.convolve"}
+
+
+def crossovers(groups, out):
+    lines, table = [], []
+    for family, pattern in FAMILIES.items():
+        found = series_by_kernel(groups, pattern)
+        for size, methods in sorted(found.items()):
+            series = {}
+            for name, points in methods.items():
+                points.sort()
+                series[name] = ([k for k, _ in points], [t * 1e3 for _, t in points])
+                e = exponent(points)
+                if e is not None:
+                    kind = "direct" if name in DIRECT else ("1-D passes" if "passes" in name else "transform/auto")
+                    expect = THEORY[family][1] if kind == "direct" else (1 if kind == "1-D passes" else None)
+                    table.append(f"| {family} | {size} | {name} | {kind} | {e:.2f} | {expect if expect is not None else '~0-1'} |")
+            if any(len(xs) >= 2 for xs, _ in series.values()):
+                lines += _plot(out, f"crossover_{family.lower()}_{size}.png",
+                               f"{family} same convolution at size {size}: time against kernel size (1 thread, float32)",
+                               "kernel size k", "median time (ms)", series)
+    exps = []
+    if table:
+        exps = ["## Measured complexity exponents (time ~ k^e at a fixed signal size)", ""]
+        exps += [f"- {family}: {text}" for family, (text, _) in THEORY.items()]
+        exps += ["", "| family | size | method | kind | e measured | e theory |", "|---|---|---|---|---|---|"] + table + [""]
+    # 1-D: time against n at a fixed k (direct O(n k), FFT O(n log n))
+    by_n = defaultdict(lambda: defaultdict(list))
+    for group, rows in groups.items():
+        m = re.fullmatch(FAMILIES["1-D"], group)
+        if m:
+            for name, r in rows.items():
+                by_n[int(m.group(2))][name].append((int(m.group(1)), r["median"]))
+    rows_n = [f"| {k} | {name} | {e:.2f} |" for k, methods in sorted(by_n.items())
+              for name, pts in sorted(methods.items()) if (e := exponent(pts)) is not None]
+    if rows_n:
+        exps += ["### 1-D: time ~ n^e at a fixed kernel (theory: direct 1, FFT about 1 (n log n))", "",
+                 "| k | method | e |", "|---|---|---|"] + rows_n + [""]
+    return lines, exps
+
+
+def roofline(groups, peak, out):
+    """GFLOP/s of every method on every layer, against the GEMM rate of the run."""
+    layers = [g for g in groups if re.fullmatch(r"(mb\d+)?ic\d+ih\d+oc\d+oh\d+kh\d+(sh\d+)?ph\d+", g)]
+    if not layers or not peak:
+        return []
+    series = defaultdict(lambda: ([], []))
+    for i, g in enumerate(layers):
+        for name, r in groups[g].items():
+            series[name][0].append(i)
+            series[name][1].append(r["extra_info"]["flops"] / r["median"] / 1e9)
+    lines = _plot(out, "roofline_layers.png", "Layers: GFLOP/s per method (dashed: float32 GEMM in this run)",
+                  "layer (order of the tables below)", "GFLOP/s", dict(series), loglog=False, hline=(peak, "GEMM"))
+    return ["## Layers against the GEMM rate", ""] + lines
+
+
+def compile_times(groups):
+    rows = groups.get("numba compile", {})
+    if not rows:
+        return []
+    lines = ["## Numba compile time (fresh process, empty cache; not part of any timing above)", "",
+             "| kernel | first call (s) | second call (s) | compile (s) |", "|---|---|---|---|"]
+    for name, r in rows.items():
+        info = r["extra_info"]
+        lines.append(f"| {name} | {info['first_call_s']:.3f} | {info['second_call_s']:.4f} | {info['compile_s']:.3f} |")
+    return lines + ["", "Compiled code is cached on disk (`cache=True`), so later processes load it instead.", ""]
+
+
+def environment(env, peak, data):
+    cpu = data.get("machine_info", {}).get("cpu", {})
+    lines = ["## Environment", "",
+             f"- CPU: {cpu.get('brand_raw', 'unknown')} ({env.get('cpus', '?')} logical CPUs), Python {env.get('python', '?')}",
+             f"- Versions: {', '.join(f'{k} {v}' for k, v in env.get('versions', {}).items())}",
+             f"- Thread and kernel settings: {env.get('environment', {})}",
+             f"- GEMM (float32, 1024^3, this run): {peak:.1f} GFLOP/s" if peak else "- GEMM: not measured"]
+    for lib in env.get("blas", []):
+        lines.append(f"- BLAS: {lib.get('internal_api')} {lib.get('version')}, kernel **{lib.get('architecture')}**, "
+                     f"{lib.get('num_threads')} thread(s) ({os.path.basename(lib.get('filepath') or '')})")
+    return lines + [""]
+
+
+def threads_view(path):
+    """Ratios to the fastest at all threads, for the same problems."""
+    data, groups = load_groups(path)
+    peak, env = gemm_peak(groups)
+    lines = ["## Second view: all threads", "",
+             f"GEMM at all threads: {peak:.1f} GFLOP/s; settings {env.get('environment', {})}." if peak else "", ""]
+    lines += acceptance(groups)[1:]
+    lines += tables(groups, peak)
+    return lines
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("json")
+    parser.add_argument("--threads", help="the same benchmarks run at all threads")
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)
-    with open(args.json) as f:
-        data = json.load(f)
     os.makedirs(args.out, exist_ok=True)
-    groups = defaultdict(list)
-    for b in data["benchmarks"]:
-        groups[b["group"]].append({**b["stats"], "name": b["name"], "params": b.get("params"), "extra_info": b.get("extra_info", {})})
-    gemm = groups.get("GEMM", [])
-    peak = gemm[0]["extra_info"]["flops"] / gemm[0]["median"] / 1e9 if gemm else None
-    info = data.get("machine_info", {})
-    lines = [
-        "# convspec performance report", "",
-        f"Generated from `{os.path.basename(args.json)}` ({data.get('datetime', '')}).", "",
-        "## Environment", "",
-        f"- CPU: {info.get('cpu', {}).get('brand_raw', 'unknown')}, Python {info.get('python_version', '?')}",
-        f"- GEMM (float32, 1024^3, this run): {peak:.1f} GFLOP/s" if peak else "- GEMM: not measured",
-    ]
-    if gemm:
-        lines.append(f"- BLAS: {gemm[0]['extra_info'].get('blas')}")
-    lines += ["", "## Results (median of each method's own block, after an untimed warm-up and check)", ""]
-    lines += _tables(groups, peak)
-    plot_lines, exponents = _crossover(groups, args.out)
-    if plot_lines:
-        lines += ["## Crossover: time against kernel size", ""] + plot_lines
-        lines += ["## Measured complexity exponents (time ~ k^e at fixed image size)", "",
-                  "Theory: direct 2-D convolution e = 2 (k^2 taps per output); FFT e ~ 0 (cost set by the image).", "",
-                  "| image | method | e |", "|---|---|---|"]
-        lines += [f"| {side}x{side} | {name} | {e:.2f} |" for (side, name), e in sorted(exponents.items())]
+    data, groups = load_groups(args.json)
+    peak, env = gemm_peak(groups)
+    plots, exps = crossovers(groups, args.out)
+    lines = ["# convspec performance report", "",
+             f"Generated by `bash scripts/bench.sh` from `{os.path.basename(args.json)}` ({data.get('datetime', '')}).",
+             "Each method is timed in its own block after an untimed warm-up call that checks its result;",
+             "times are medians. Performance is measured here, never asserted in tests.", ""]
+    lines += environment(env, peak, data)
+    lines += acceptance(groups)
+    lines += roofline(groups, peak, args.out)
+    if plots:
+        lines += ["## Crossover: time against kernel size", ""] + plots
+    lines += exps
+    lines += compile_times(groups)
+    lines += ["## All results (1 thread)", ""] + tables(groups, peak)
+    if args.threads:
+        lines += threads_view(args.threads)
     with open(os.path.join(args.out, "performance.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    if os.path.abspath(args.json) != os.path.abspath(os.path.join(args.out, "benchmarks.json")):
-        shutil.copy(args.json, os.path.join(args.out, "benchmarks.json"))
+    for path in (args.json, args.threads):
+        if path and os.path.dirname(os.path.abspath(path)) != os.path.abspath(args.out):
+            shutil.copy(path, args.out)
     print(f"wrote {os.path.join(args.out, 'performance.md')}")
 
 

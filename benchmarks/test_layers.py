@@ -1,10 +1,11 @@
-"""pytest-benchmark: layers (ResNet-50 with ``--resnet``, else a quick set) for the bundled
-backends and PyTorch when installed.  Run: ``pytest benchmarks [--resnet]``.
+"""pytest-benchmark: layers (ResNet-50 at batch 1 and 8 with ``--resnet``, else a quick set)
+for the bundled backends and PyTorch when installed.  Run: ``pytest benchmarks [--resnet]``.
 
 Each method is timed in its own block after an untimed warm-up call, which also checks the
 result against the reference: fast and wrong is worthless.
 """
 
+import functools
 import importlib.util
 
 import numpy as np
@@ -15,63 +16,64 @@ from convspec.accuracy import error_bound
 
 from problems import LAYERS_QUICK, RESNET50, conv_arguments, conv_flops
 
-BACKENDS = ["auto", "im2col", "fft", "numba"]
+BACKENDS = ["auto", "im2col", "winograd", "fft", "numba", "naive"]
+#: Backends run on the quick layers only (plain loops: ResNet layers would take minutes each).
+SMALL_ONLY = {"numba", "naive"}
 HAS_TORCH = importlib.util.find_spec("torch") is not None
-
-
-def _layers(config):
-    return RESNET50 if config.getoption("resnet") else LAYERS_QUICK
 
 
 def pytest_generate_tests(metafunc):
     if "descriptor" in metafunc.fixturenames:
-        metafunc.parametrize("descriptor", _layers(metafunc.config))
+        if metafunc.config.getoption("resnet"):
+            cases = [(d, b) for b in (1, 8) for d in RESNET50]
+        else:
+            cases = [(d, None) for d in LAYERS_QUICK]
+        metafunc.parametrize(("descriptor", "batch"), cases,
+                             ids=[d if b is None else f"mb{b}{d}" for d, b in cases])
 
 
-def _checked(fn, x, w, kw, accuracy):
+@functools.lru_cache(maxsize=4)
+def _exact(descriptor, batch):
+    x, w, kw = conv_arguments(descriptor, np.random.default_rng(0), batch=batch)
+    return reference.conv(x, w, acc=np.float64, **kw)
+
+
+def _checked(fn, descriptor, batch, accuracy):
+    """Untimed: the layer's output against the plain sums (float64, cached per layer)."""
+    x, w, kw = conv_arguments(descriptor, np.random.default_rng(0), batch=batch)
     y = fn(x, w, **kw)
-    exact = reference.conv(x, w, acc=np.float64, **kw)
+    exact = _exact(descriptor, batch)
     bound = 2 * error_bound(accuracy, "conv", (x, w), kw, x.dtype) + 1e-5 * np.abs(exact).max()
     assert np.all(np.abs(y - exact) <= bound), "wrong result: not timed"
 
 
+def _group(descriptor, batch):
+    return descriptor if batch is None else f"mb{batch}{descriptor}"
+
+
 @pytest.mark.parametrize("target", BACKENDS)
-def test_conv(benchmark, target, descriptor):
+def test_conv(benchmark, target, descriptor, batch):
+    if target in SMALL_ONLY and batch is not None:
+        pytest.skip(f"{target} runs on the quick layers only")
     backend = load_backend(target)
-    x, w, kw = conv_arguments(descriptor, np.random.default_rng(0))
-    _checked(backend.conv, x, w, kw, backend.capabilities.accuracy)  # untimed warm-up and check
-    benchmark.group = descriptor
-    benchmark.extra_info["flops"] = conv_flops(descriptor)
+    _checked(backend.conv, descriptor, batch, backend.capabilities.accuracy)  # untimed warm-up and check
+    x, w, kw = conv_arguments(descriptor, np.random.default_rng(0), batch=batch)
+    benchmark.group = _group(descriptor, batch)
+    benchmark.extra_info["flops"] = conv_flops(descriptor, batch)
     benchmark(backend.conv, x, w, **kw)
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed")
-def test_conv_torch(benchmark, descriptor):
+def test_conv_torch(benchmark, descriptor, batch):
     import torch
 
-    x, w, kw = conv_arguments(descriptor, np.random.default_rng(0))
-    xt, wt = torch.from_numpy(x), torch.from_numpy(w)
-    pad = kw["padding"][0][0]
-
-    def run(x_, w_, **_):
+    def run(x_, w_, **kw_):
         with torch.no_grad():
-            return torch.nn.functional.conv2d(xt, wt, stride=kw["stride"], padding=pad).numpy()
+            return torch.nn.functional.conv2d(torch.from_numpy(x_), torch.from_numpy(w_), stride=kw_["stride"],
+                                              padding=tuple(a for a, _ in kw_["padding"])).numpy()
 
-    _checked(run, x, w, kw, "undeclared")
-    benchmark.group = descriptor
-    benchmark.extra_info["flops"] = conv_flops(descriptor)
-    benchmark(run, x, w)
-
-
-def test_gemm_peak(benchmark):
-    """The machine's float32 GEMM rate in this run: the roofline the layers are measured against."""
-    from threadpoolctl import threadpool_info
-
-    rng = np.random.default_rng(0)
-    a, b = (rng.standard_normal((1024, 1024)).astype(np.float32) for _ in range(2))
-    np.matmul(a, b)
-    benchmark.group = "GEMM"
-    benchmark.extra_info["flops"] = 2.0 * 1024**3
-    benchmark.extra_info["blas"] = [{k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
-                                    for info in threadpool_info()]
-    benchmark(np.matmul, a, b)
+    _checked(run, descriptor, batch, "undeclared")
+    x, w, kw = conv_arguments(descriptor, np.random.default_rng(0), batch=batch)
+    benchmark.group = _group(descriptor, batch)
+    benchmark.extra_info["flops"] = conv_flops(descriptor, batch)
+    benchmark(run, x, w, **kw)

@@ -1,9 +1,15 @@
-"""pytest-benchmark: single-channel 1-D and 2-D ``same`` convolution, bundled backends against
-the peers users would pick instead (scipy.signal direct / FFT / overlap-add, scipy.ndimage,
-numpy.convolve).  ``--full`` runs the whole problem sets of ``problems.py``.
+"""pytest-benchmark: single-channel ``same`` convolution in 1-D, 2-D and 3-D, and separable
+(Gaussian) kernels, bundled backends against the peers users would pick instead
+(scipy.signal direct / FFT / overlap-add, scipy.ndimage, numpy.convolve).
 
-Each method runs in its own block after an untimed warm-up that checks the result.
+The quick sets run by default; ``--full`` runs the whole problem sets of ``problems.py``.
+Each method runs in its own block after an untimed warm-up call that checks the result
+against a float64 reference (the plain sums when small, else a float64 FFT): fast and wrong
+is worthless.  Methods whose cost grows with the kernel (plain loops, SciPy's direct method)
+run only where that cost stays reasonable.
 """
+
+import math
 
 import numpy as np
 import pytest
@@ -12,24 +18,21 @@ import scipy.signal
 
 from convspec import load_backend, reference
 
-from problems import IMAGES_2D, SIGNALS_1D
+from problems import (
+    IMAGES_2D,
+    QUICK_1D,
+    QUICK_2D,
+    QUICK_3D,
+    QUICK_SEPARABLE,
+    SEPARABLE,
+    SIGNALS_1D,
+    VOLUMES_3D,
+    gaussian,
+)
 
-QUICK_1D = [(100_000, 8), (100_000, 64), (100_000, 512)]
-QUICK_2D = [(256, 3), (256, 7), (256, 15), (256, 31)]
-BUNDLED = ["auto", "numba", "fft"]
-
-
-def _peers(ndim):
-    peers = {
-        "scipy.direct": lambda x, w: scipy.signal.convolve(x, w, mode="same", method="direct"),
-        "scipy.fft": lambda x, w: scipy.signal.fftconvolve(x, w, mode="same"),
-        "scipy.oaconvolve": lambda x, w: scipy.signal.oaconvolve(x, w, mode="same"),
-    }
-    if ndim == 1:
-        peers["numpy.convolve"] = lambda x, w: _numpy_same(x, w)
-    else:
-        peers["scipy.ndimage"] = lambda x, w: _ndimage_same(x, w)
-    return peers
+BUNDLED = ["auto", "numba", "fft", "naive"]
+#: Multiply-adds above which a method is not run: plain NumPy loops, and direct methods.
+LIMITS = {"naive": 2e7, "scipy.direct": 3e8, "scipy.ndimage": 3e9, "numba": 3e9, "numpy.convolve": 3e9}
 
 
 def _numpy_same(x, w):
@@ -44,45 +47,103 @@ def _ndimage_same(x, w):
     return scipy.ndimage.convolve(x, w, mode="constant", origin=origin)
 
 
-def _methods(ndim):
-    methods = {name: (lambda b: lambda x, w: b.convolve(x, w, mode="same"))(load_backend(name)) for name in BUNDLED}
-    methods.update(_peers(ndim))
-    return methods
+PEERS = {
+    "scipy.direct": lambda x, w: scipy.signal.convolve(x, w, mode="same", method="direct"),
+    "scipy.fft": lambda x, w: scipy.signal.fftconvolve(x, w, mode="same"),
+    "scipy.oaconvolve": lambda x, w: scipy.signal.oaconvolve(x, w, mode="same"),
+    "scipy.ndimage": _ndimage_same,
+    "numpy.convolve": _numpy_same,
+}
 
 
-def _check(fn, x, w):
+def _bundled(name):
+    backend = load_backend(name)
+    return lambda x, w: backend.convolve(x, w, mode="same")
+
+
+def methods(ndim):
+    """Method name -> ``f(x, w)`` for ``ndim``-D signals: the bundled backends, then the peers."""
+    names = BUNDLED + [p for p in PEERS if p != "numpy.convolve" or ndim == 1]
+    return {name: _bundled(name) if name in BUNDLED else PEERS[name] for name in names}
+
+
+def check(fn, x, w):
+    """Untimed: ``fn(x, w)`` against a float64 reference, normwise (FFT-class) tolerance."""
     y = fn(x, w)
-    exact = reference.convolve(x.astype(np.float64), w.astype(np.float64), mode="same") if x.size * w.size < 5e7 else None
-    if exact is not None:
-        scale = np.abs(x).max() * np.abs(w).sum()
-        assert y.shape == exact.shape and np.max(np.abs(y - exact)) <= 1e-4 * scale, "wrong result: not timed"
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    if x.size * w.size < 2e7:
+        exact = reference.convolve(x64, w64, mode="same")
+    else:
+        exact = scipy.signal.fftconvolve(x64, w64, mode="same")
+    scale = float(np.abs(x).max() * np.abs(w).sum())
+    error = float(np.max(np.abs(y - exact)))
+    assert y.shape == exact.shape and error <= 1e-4 * scale, f"wrong result (error {error:.3g}): not timed"
+
+
+def run(benchmark, method, x, w, group):
+    macs = x.size * w.size
+    if macs > LIMITS.get(method, math.inf):
+        pytest.skip(f"{method}: {macs:.2g} multiply-adds is past its limit of {LIMITS[method]:.2g}")
+    fn = methods(x.ndim)[method]
+    check(fn, x, w)
+    benchmark.group = group
+    benchmark.extra_info["flops"] = 2.0 * x.size * w.size
+    benchmark(fn, x, w)
 
 
 def pytest_generate_tests(metafunc):
     full = metafunc.config.getoption("full")
-    if "signal" in metafunc.fixturenames:
-        metafunc.parametrize("signal", SIGNALS_1D if full else QUICK_1D, ids=lambda p: f"n{p[0]}k{p[1]}")
-    if "image" in metafunc.fixturenames:
-        metafunc.parametrize("image", IMAGES_2D if full else QUICK_2D, ids=lambda p: f"{p[0]}sq-k{p[1]}")
+    sets = {
+        "signal": (SIGNALS_1D if full else QUICK_1D, lambda p: f"n{p[0]}-k{p[1]}"),
+        "image": (IMAGES_2D if full else QUICK_2D, lambda p: f"{p[0]}sq-k{p[1]}"),
+        "volume": (VOLUMES_3D if full else QUICK_3D, lambda p: f"{p[0]}cube-k{p[1]}"),
+        "separable": (SEPARABLE if full else QUICK_SEPARABLE, lambda p: f"{p[0]}sq-gauss{p[1]}"),
+    }
+    for name, (values, ids) in sets.items():
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, values, ids=ids)
 
 
-@pytest.mark.parametrize("method", list(_methods(1)))
+@pytest.mark.parametrize("method", list(methods(1)))
 def test_convolve_1d(benchmark, method, signal):
     n, k = signal
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(n).astype(np.float32), rng.standard_normal(k).astype(np.float32)
-    fn = _methods(1)[method]
-    _check(fn, x, w)
-    benchmark.group = f"1-D n={n} k={k}"
-    benchmark(fn, x, w)
+    run(benchmark, method, x, w, f"1-D n={n} k={k}")
 
 
-@pytest.mark.parametrize("method", list(_methods(2)))
+@pytest.mark.parametrize("method", list(methods(2)))
 def test_convolve_2d(benchmark, method, image):
     side, k = image
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((side, side)).astype(np.float32), rng.standard_normal((k, k)).astype(np.float32)
-    fn = _methods(2)[method]
-    _check(fn, x, w)
-    benchmark.group = f"2-D {side}x{side} k={k}"
-    benchmark(fn, x, w)
+    run(benchmark, method, x, w, f"2-D {side}x{side} k={k}")
+
+
+@pytest.mark.parametrize("method", list(methods(3)))
+def test_convolve_3d(benchmark, method, volume):
+    side, k = volume
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((side,) * 3).astype(np.float32), rng.standard_normal((k,) * 3).astype(np.float32)
+    run(benchmark, method, x, w, f"3-D {side}^3 k={k}")
+
+
+def _ndimage_passes(x, w, g):
+    """What a user who knows the kernel is ``outer(g, g)`` writes: two 1-D ndimage passes."""
+    origin = (len(g) - 1) // 2 - len(g) // 2
+    y = scipy.ndimage.convolve1d(x, g, axis=0, mode="constant", origin=origin)
+    return scipy.ndimage.convolve1d(y, g, axis=1, mode="constant", origin=origin)
+
+
+@pytest.mark.parametrize("method", list(methods(2)) + ["scipy.ndimage-1d-passes"])
+def test_separable_2d(benchmark, method, separable):
+    side, k = separable
+    g, w = gaussian(k)
+    x = np.random.default_rng(0).standard_normal((side, side)).astype(np.float32)
+    if method == "scipy.ndimage-1d-passes":
+        benchmark.extra_info["flops"] = 2.0 * x.size * 2 * k
+        check(lambda x_, w_: _ndimage_passes(x_, w_, g), x, w)
+        benchmark.group = f"separable {side}x{side} gaussian k={k}"
+        benchmark(_ndimage_passes, x, w, g)
+        return
+    run(benchmark, method, x, w, f"separable {side}x{side} gaussian k={k}")

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Performance report: run the pytest-benchmark suites at one thread, with the OpenBLAS kernel
-# overrides unset for this command only, and write reports/performance.md, plots and JSON.
-# Pass --full and --resnet for the whole problem sets (slow); the default is the quick set.
+# Performance report: the pytest-benchmark suites at one thread (every backend and peer), then
+# at all threads (auto, PyTorch and the SciPy/NumPy peers) as a second view; writes
+# reports/performance.md, PNG plots and the raw JSON.  The OpenBLAS kernel overrides
+# (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are unset for these commands only.
+# Default: the quick problem sets (a few minutes).  --resnet adds every ResNet-50 layer at
+# batch 1 and 8, --full the whole signal/image/volume/separable sets (together about an hour).
 source "$(dirname "$0")/setup.sh"
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m pytest benchmarks -q -p no:cacheprovider \
-    --benchmark-min-rounds=5 --benchmark-warmup=on --benchmark-json=reports/benchmarks.json "$@"
-exec .venv/bin/python benchmarks/report.py reports/benchmarks.json --out reports
+mkdir -p reports
+run() {
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m pytest benchmarks -q -p no:cacheprovider \
+        --benchmark-min-rounds=5 --benchmark-warmup=on "$@"
+}
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \
+    run --benchmark-json=reports/benchmarks.json "$@"
+run --benchmark-json=reports/benchmarks-threads.json -k "(auto or torch or scipy or numpy or gemm) and not compile" "$@"
+exec .venv/bin/python benchmarks/report.py reports/benchmarks.json --threads reports/benchmarks-threads.json --out reports

@@ -38,7 +38,8 @@ def load_groups(path):
         data = json.load(f)
     groups = defaultdict(dict)
     for b in data["benchmarks"]:
-        groups[b["group"]][method_of(b)] = {**b["stats"], "extra_info": b.get("extra_info", {})}
+        group = b["group"] or ("numba compile" if "numba_compile" in b["name"] else b["name"])
+        groups[group][method_of(b)] = {**b["stats"], "extra_info": b.get("extra_info", {})}
     return data, groups
 
 
@@ -183,9 +184,10 @@ def crossovers(groups, out):
             for name, points in methods.items():
                 points.sort()
                 series[name] = ([k for k, _ in points], [t * 1e3 for _, t in points])
-                e = exponent(points)
+                e = exponent(points) if name != "naive" else None  # plain NumPy loops: overhead-bound
                 if e is not None:
-                    kind = "direct" if name in DIRECT else ("1-D passes" if "passes" in name else "transform/auto")
+                    kind = ("direct" if name in DIRECT else "1-D passes" if "passes" in name
+                            else "auto (switches algorithm)" if name == "auto" else "transform")
                     expect = THEORY[family][1] if kind == "direct" else (1 if kind == "1-D passes" else None)
                     table.append(f"| {family} | {size} | {name} | {kind} | {e:.2f} | {expect if expect is not None else '~0-1'} |")
             if any(len(xs) >= 2 for xs, _ in series.values()):
@@ -247,6 +249,9 @@ def environment(env, peak, data):
              f"- Thread and kernel settings: {env.get('environment', {})}",
              f"- GEMM (float32, 1024^3, this run): {peak:.1f} GFLOP/s" if peak else "- GEMM: not measured"]
     for lib in env.get("blas", []):
+        if lib.get("internal_api") != "openblas" and not lib.get("architecture"):
+            lines.append(f"- threading runtime: {lib.get('internal_api')} ({os.path.basename(lib.get('filepath') or '')})")
+            continue
         lines.append(f"- BLAS: {lib.get('internal_api')} {lib.get('version')}, kernel **{lib.get('architecture')}**, "
                      f"{lib.get('num_threads')} thread(s) ({os.path.basename(lib.get('filepath') or '')})")
     return lines + [""]

@@ -32,7 +32,7 @@ from problems import (
 
 BUNDLED = ["auto", "numba", "fft", "naive"]
 #: Multiply-adds above which a method is not run: plain NumPy loops, and direct methods.
-LIMITS = {"naive": 2e7, "scipy.direct": 3e8, "scipy.ndimage": 3e9, "numba": 3e9, "numpy.convolve": 3e9}
+LIMITS = {"naive": 2e7, "scipy.direct": 6e7, "scipy.ndimage": 1.5e9, "numba": 3e9, "numpy.convolve": 3e9}
 
 
 def _numpy_same(x, w):

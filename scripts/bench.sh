@@ -9,7 +9,7 @@ source "$(dirname "$0")/setup.sh"
 mkdir -p reports
 run() {
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m pytest benchmarks -q -p no:cacheprovider \
-        --benchmark-min-rounds=5 --benchmark-warmup=on "$@"
+        --benchmark-min-rounds=5 --benchmark-max-time=0.25 --benchmark-warmup=on "$@"
 }
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \
     run --benchmark-json=reports/benchmarks.json "$@"

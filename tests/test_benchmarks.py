@@ -1,0 +1,58 @@
+"""The benchmark suite's quick mode as a smoke test (every method runs once, untimed, and its
+result is checked), and meta-tests of the report's arithmetic on made-up timings.  No
+performance is asserted here: timings are measured by ``bash scripts/bench.sh``."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+import report  # noqa: E402  (benchmarks/report.py)
+
+
+def test_quick_benchmarks_run_and_check_their_results():
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider", "--benchmark-disable",
+         "-k", "not compile"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+
+
+def _row(median, flops=None):
+    return {"median": median, "iqr": 0.0, "extra_info": {"flops": flops} if flops else {}}
+
+
+@pytest.mark.parametrize("e", [1.0, 2.0, 0.5])
+def test_exponent_recovers_a_power_law(e):
+    points = [(k, 3e-4 * k ** e) for k in (3, 7, 15, 31)]
+    assert report.exponent(points) == pytest.approx(e)
+
+
+def test_exponent_needs_three_sizes():
+    assert report.exponent([(3, 1.0), (7, 2.0)]) is None
+
+
+def test_acceptance_ratios_are_peer_time_over_auto_time():
+    groups = {
+        "mb1ic64ih56oc64oh56kh3ph1": {"auto": _row(2.0), "torch": _row(3.0)},
+        "mb1ic64ih56oc64oh56kh1ph0": {"auto": _row(1.0), "torch": _row(1.0)},
+        "2-D 512x512 k=3": {"auto": _row(1.0), "scipy.ndimage": _row(4.0), "scipy.fft": _row(2.0), "numba": _row(0.5)},
+        "separable 2048x2048 gaussian k=31": {"auto": _row(1.0), "scipy.fft": _row(5.0)},
+    }
+    text = "\n".join(report.acceptance(groups))
+    assert "| 1.50 |" in text  # 3x3 layer: 3.0 / 2.0
+    assert f"**{(1.5 * 1.0) ** 0.5:.2f}**" in text  # geometric mean over the two layers
+    assert "| scipy.fft | 2.000 | 1.000 | 2.00 |" in text  # fastest peer only, bundled numba ignored
+    assert "**5.00x**" in text
+
+
+def test_tables_rank_methods_against_the_fastest_and_the_gemm_rate():
+    groups = {"mb1ic8ih8oc8oh8kh3ph1": {"a": _row(2e-3, 4e9), "b": _row(1e-3, 4e9)}}
+    text = "\n".join(report.tables(groups, peak=100.0))
+    assert "| b | 1.000 | 0.000 | 1.00 | 4000.0 | 4000 |" in text
+    assert "| a | 2.000 | 0.000 | 2.00 | 2000.0 | 2000 |" in text

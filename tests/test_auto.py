@@ -73,7 +73,7 @@ def test_gaussian_is_separable_and_runs_as_two_passes(timed):
     factors = timed.rank_one(w)
     assert factors is not None, "an outer-product Gaussian should be found rank one"
     u, v = factors
-    assert np.abs(np.outer(u, v) - w).sum() <= np.finfo(np.float32).eps * np.abs(w).sum()
+    assert np.abs(np.outer(u, v) - w).sum() <= 2 * np.finfo(np.float32).eps * np.abs(w).sum()
     x = np.random.default_rng(3).standard_normal((70, 64)).astype(np.float32)
     timed_plans = timed._plans
     timed_plans[("signal", x.shape, w.shape, x.dtype.str, "same", True)] = "separable"

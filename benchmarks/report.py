@@ -126,6 +126,13 @@ def _plot(out, name, title, xlabel, ylabel, series, loglog=True, hline=None):
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for label, (xs, ys) in sorted(series.items()):
         (ax.loglog if loglog else ax.plot)(xs, ys, marker="o", label=label)
+    if loglog:  # label the sizes measured, not the decades between them
+        from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+        ticks = sorted({x for xs, _ in series.values() for x in xs})
+        ax.set_xticks(ticks)
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
     if hline:
         ax.axhline(hline[0], color="k", linestyle="--", label=hline[1])
     ax.set_xlabel(xlabel)

@@ -85,10 +85,23 @@ def _input_transform(xp, tiles_h, tiles_w, v):
                         v[4 * i + 3, c, base + tx] = e1 - e3
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _store_block(y, n, o, row, col, top_left, top_right, bottom_left, bottom_right):
+    """The 2x2 output block at (row, col), cropped where it overhangs the bottom or right edge."""
+    height, width = y.shape[2], y.shape[3]
+    y[n, o, row, col] = top_left
+    if col + 1 < width:
+        y[n, o, row, col + 1] = top_right
+    if row + 1 < height:
+        y[n, o, row + 1, col] = bottom_left
+        if col + 1 < width:
+            y[n, o, row + 1, col + 1] = bottom_right
+
+
 @numba.njit(cache=True, nogil=True)
 def _output_transform(m, tiles_h, tiles_w, y):
     """``y[n, o, 2ty:2ty+2, 2tx:2tx+2] = A^T m A`` (cropped at the edges), A^T = [[1,1,1,0],[0,1,-1,-1]]."""
-    n_batch, c_out, height, width = y.shape
+    n_batch, c_out = y.shape[:2]
     for n in range(n_batch):
         for o in range(c_out):
             for ty in range(tiles_h):
@@ -104,14 +117,7 @@ def _output_transform(m, tiles_h, tiles_w, y):
                     b1 = m[5, o, t] - m[9, o, t] - m[13, o, t]
                     b2 = m[6, o, t] - m[10, o, t] - m[14, o, t]
                     b3 = m[7, o, t] - m[11, o, t] - m[15, o, t]
-                    row, col = 2 * ty, 2 * tx
-                    y[n, o, row, col] = a0 + a1 + a2
-                    if col + 1 < width:
-                        y[n, o, row, col + 1] = a1 - a2 - a3
-                    if row + 1 < height:
-                        y[n, o, row + 1, col] = b0 + b1 + b2
-                        if col + 1 < width:
-                            y[n, o, row + 1, col + 1] = b1 - b2 - b3
+                    _store_block(y, n, o, 2 * ty, 2 * tx, a0 + a1 + a2, a1 - a2 - a3, b0 + b1 + b2, b1 - b2 - b3)
 
 
 # Stride 2: the even input samples see taps (0, 2), the odd ones tap 1.  Per axis, two outputs
@@ -174,7 +180,7 @@ def _input_transform_s2(xp, tiles_h, tiles_w, v):
 
 @numba.njit(cache=True, nogil=True)
 def _output_transform_s2(m, tiles_h, tiles_w, y):
-    n_batch, c_out, height, width = y.shape
+    n_batch, c_out = y.shape[:2]
     for n in range(n_batch):
         for o in range(c_out):
             for ty in range(tiles_h):
@@ -192,14 +198,7 @@ def _output_transform_s2(m, tiles_h, tiles_w, y):
                     b2 = m[7, o, t] + m[12, o, t] + m[22, o, t]
                     b3 = m[8, o, t] + m[13, o, t] + m[23, o, t]
                     b4 = m[9, o, t] + m[14, o, t] + m[24, o, t]
-                    row, col = 2 * ty, 2 * tx
-                    y[n, o, row, col] = a0 + a1 + a3
-                    if col + 1 < width:
-                        y[n, o, row, col + 1] = a1 + a2 + a4
-                    if row + 1 < height:
-                        y[n, o, row + 1, col] = b0 + b1 + b3
-                        if col + 1 < width:
-                            y[n, o, row + 1, col + 1] = b1 + b2 + b4
+                    _store_block(y, n, o, 2 * ty, 2 * tx, a0 + a1 + a3, a1 + a2 + a4, b0 + b1 + b3, b1 + b2 + b4)
 
 
 #: Bytes of transformed kernels per block of output channels (about half an L2 cache).

@@ -136,13 +136,12 @@ def _signal(x, w, mode, flip):
     outputs = math.prod(out)
     kernel = flipped(w) if flip else w  # the kernel to correlate with
     candidates = {"direct": CALL_SECONDS + _direct_seconds(outputs, w.shape)}
-    full = [m + k - 1 for m, k in zip(x.shape, w.shape)]
-    if x.ndim == 1 and fft.overlap_add_pays(x.shape[0], w.shape[0]):
-        length = fft.block_length(x.shape[0], w.shape[0])
-        blocks = -(-x.shape[0] // (length - w.shape[0] + 1))
+    length = fft.overlap_add_length(x.shape[0], w.shape[0]) if x.ndim == 1 else None
+    if length is not None:
+        blocks = fft.blocks(x.shape[0], w.shape[0], length)
         candidates["fft"] = CALL_SECONDS + 2 / 3 * blocks * _fft_seconds([length])
     else:
-        candidates["fft"] = CALL_SECONDS + _fft_seconds(full)
+        candidates["fft"] = CALL_SECONDS + _fft_seconds([m + k - 1 for m, k in zip(x.shape, w.shape)])
     factors = rank_one(kernel) if w.size >= 9 else None
     if factors is not None:
         candidates["separable"] = CALL_SECONDS + 2 * outputs * sum(w.shape) / DIRECT_MACS_PER_S

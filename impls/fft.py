@@ -134,44 +134,49 @@ def _single(x, v, lo, count):
     return y[tuple(slice(a, a + c) for a, c in zip(lo, count))]
 
 
+def blocks(m: int, k: int, length: int) -> int:
+    """How many overlap-add blocks of ``length - k + 1`` samples cover a signal of length m."""
+    return -(-m // (length - k + 1))
+
+
 def block_length(m: int, k: int) -> int:
     """Overlap-add block transform length for a 1-D signal of length m and kernel of length k:
     the fast length >= 2(k - 1) that minimises (blocks x L log L)."""
     best, best_cost = None, math.inf
     for scale in (2, 4, 8, 16, 32, 64):
         length = sfft.next_fast_len(max(scale * k, 16), real=True)
-        blocks = -(-m // (length - k + 1))
-        cost = blocks * length * math.log2(length)
+        cost = blocks(m, k, length) * length * math.log2(length)
         if cost < best_cost:
             best, best_cost = length, cost
     return best
 
 
-def _overlap_add(x, v, lo, count):
-    """1-D ``full_convolution(x, v)[lo:lo + count]`` by overlap-add: the signal cut into blocks
-    of ``L - k + 1`` samples, all blocks transformed at once, and the tails of length k - 1 added
-    onto the next block."""
+def _overlap_add(x, v, lo, count, length):
+    """1-D ``full_convolution(x, v)[lo:lo + count]`` by overlap-add with transforms of ``length``:
+    the signal cut into blocks of ``length - k + 1`` samples, all blocks transformed at once, and
+    the tails of length k - 1 added onto the next block."""
     (m,), (k,) = x.shape, v.shape
-    length = block_length(m, k)
     step = length - k + 1
-    blocks = -(-m // step)
-    padded = np.zeros(blocks * step, dtype=x.dtype)
+    count_blocks = blocks(m, k, length)
+    padded = np.zeros(count_blocks * step, dtype=x.dtype)
     padded[:m] = x
-    yf = sfft.rfft(padded.reshape(blocks, step), n=length, axis=1)
+    yf = sfft.rfft(padded.reshape(count_blocks, step), n=length, axis=1)
     yf *= sfft.rfft(v, n=length)
     parts = sfft.irfft(yf, n=length, axis=1)  # (blocks, L): each block's full convolution
-    full = np.zeros((blocks + 1) * step, dtype=parts.dtype)
-    full[:blocks * step].reshape(blocks, step)[...] += parts[:, :step]
-    full[step:].reshape(blocks, step)[:, :k - 1] += parts[:, step:]
+    full = np.zeros((count_blocks + 1) * step, dtype=parts.dtype)
+    full[:count_blocks * step].reshape(count_blocks, step)[...] += parts[:, :step]
+    full[step:].reshape(count_blocks, step)[:, :k - 1] += parts[:, step:]
     return full[lo[0]:lo[0] + count[0]]
 
 
-def overlap_add_pays(m: int, k: int) -> bool:
-    """Overlap-add costs fewer butterflies than one transform of the whole signal."""
+def overlap_add_length(m: int, k: int):
+    """The overlap-add transform length for a 1-D signal of length m and a kernel of length k,
+    or None when overlap-add costs no fewer butterflies than one transform of the whole signal."""
     whole = sfft.next_fast_len(m + k - 1, real=True)
     length = block_length(m, k)
-    blocks = -(-m // (length - k + 1))
-    return 2 * blocks * length * math.log2(length) < 3 * whole * math.log2(whole)
+    if 2 * blocks(m, k, length) * length * math.log2(length) < 3 * whole * math.log2(whole):
+        return length
+    return None
 
 
 def _signal(x, v, mode):
@@ -179,8 +184,9 @@ def _signal(x, v, mode):
     pads = signal_as_conv_padding(v.shape, mode)
     lo = tuple(k - 1 - before for k, (before, _) in zip(v.shape, pads))
     count = tuple(m + before + after - k + 1 for m, k, (before, after) in zip(x.shape, v.shape, pads))
-    if x.ndim == 1 and overlap_add_pays(x.shape[0], v.shape[0]):
-        y = _overlap_add(x, v, lo, count)
+    length = overlap_add_length(x.shape[0], v.shape[0]) if x.ndim == 1 else None
+    if length is not None:
+        y = _overlap_add(x, v, lo, count, length)
     else:
         y = _single(x, v, lo, count)
     return y.astype(x.dtype, copy=False)  # a view of the padded result: copying it costs a pass

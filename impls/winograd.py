@@ -35,26 +35,44 @@ convspec_capabilities = {
 
 
 @numba.njit(cache=True, nogil=True)
-def _kernel_transform(w, u):
-    """``u[xi, o, c] = (G w[o, c] G^T)[xi]`` for G = [[1,0,0],[1/2,1/2,1/2],[1/2,-1/2,1/2],[0,0,1]].
-    The innermost loop runs over input channels, so every plane is written in order."""
+def _kernel_transform(w, start, tap, coefficient, u):
+    """``u[xi, o * C + c] = sum_e coefficient[e] * w[o, c].flat[tap[e]]`` over the terms
+    ``e in start[xi]:start[xi + 1]`` of plane xi (the nonzeros of ``kron(G, G)``).
+
+    Each output channel's kernels are first transposed to tap-major rows, so that every term
+    is one pass of a contiguous, vectorised loop over the input channels."""
     c_out, c_in = w.shape[:2]
-    rows = np.empty((4, 3, c_in), dtype=u.dtype)
+    taps = np.empty((9, c_in), dtype=u.dtype)
     for o in range(c_out):
-        for j in range(3):
+        for c in range(c_in):
+            for k in range(9):
+                taps[k, c] = w[o, c, k // 3, k % 3]
+        offset = o * c_in
+        for xi in range(u.shape[0]):
+            plane = u[xi, offset:offset + c_in]
+            row, a = taps[tap[start[xi]]], coefficient[start[xi]]
             for c in range(c_in):
-                g0, g1, g2 = w[o, c, 0, j], w[o, c, 1, j], w[o, c, 2, j]
-                rows[0, j, c] = g0
-                rows[1, j, c] = 0.5 * (g0 + g1 + g2)
-                rows[2, j, c] = 0.5 * (g0 - g1 + g2)
-                rows[3, j, c] = g2
-        for i in range(4):
-            for c in range(c_in):
-                g0, g1, g2 = rows[i, 0, c], rows[i, 1, c], rows[i, 2, c]
-                u[4 * i, o, c] = g0
-                u[4 * i + 1, o, c] = 0.5 * (g0 + g1 + g2)
-                u[4 * i + 2, o, c] = 0.5 * (g0 - g1 + g2)
-                u[4 * i + 3, o, c] = g2
+                plane[c] = a * row[c]
+            for e in range(start[xi] + 1, start[xi + 1]):
+                row, a = taps[tap[e]], coefficient[e]
+                for c in range(c_in):
+                    plane[c] += a * row[c]
+
+
+def _terms(g):
+    """The nonzero terms of ``kron(g, g)`` (the 2-D kernel transform of a 1-D one ``g``), as
+    ``(start, tap, coefficient)`` for :func:`_kernel_transform`; skipping the zeros keeps
+    the work down and an infinite weight out of the planes that do not use it."""
+    g2 = np.kron(np.asarray(g, dtype=np.float64), np.asarray(g, dtype=np.float64))
+    nonzero = [np.flatnonzero(row) for row in g2]
+    start = np.cumsum([0] + [len(taps) for taps in nonzero])
+    tap = np.concatenate(nonzero)
+    coefficient = np.concatenate([row[taps] for row, taps in zip(g2, nonzero)])
+    return start, tap, coefficient
+
+
+#: G of F(2, 3): u = G g for a 3-tap kernel g.
+G_F23 = ((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -126,27 +144,8 @@ def _output_transform(m, tiles_h, tiles_w, y):
 #     y0 = m0 + m1 + m3,  y1 = m1 + m2 + m4,   m = (x0 - x2, x2, x4 - x2, x1, x3) * (g0, g0 + g2, g2, g1, g1),
 # nested over both axes: 25 products per 2x2 outputs instead of 36, with no division.
 
-@numba.njit(cache=True, nogil=True)
-def _kernel_transform_s2(w, u):
-    c_out, c_in = w.shape[:2]
-    rows = np.empty((5, 3, c_in), dtype=u.dtype)
-    for o in range(c_out):
-        for j in range(3):
-            for c in range(c_in):
-                g0, g1, g2 = w[o, c, 0, j], w[o, c, 1, j], w[o, c, 2, j]
-                rows[0, j, c] = g0
-                rows[1, j, c] = g0 + g2
-                rows[2, j, c] = g2
-                rows[3, j, c] = g1
-                rows[4, j, c] = g1
-        for i in range(5):
-            for c in range(c_in):
-                g0, g1, g2 = rows[i, 0, c], rows[i, 1, c], rows[i, 2, c]
-                u[5 * i, o, c] = g0
-                u[5 * i + 1, o, c] = g0 + g2
-                u[5 * i + 2, o, c] = g2
-                u[5 * i + 3, o, c] = g1
-                u[5 * i + 4, o, c] = g1
+#: The kernel side of the stride-2 variant, (g0, g0 + g2, g2, g1, g1) per axis.
+G_S2 = ((1, 0, 0), (1, 0, 1), (0, 0, 1), (0, 1, 0), (0, 1, 0))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -208,10 +207,11 @@ KERNEL_BLOCK_BYTES = 1 << 19
 def planes(name, shape, dtype, count=16):
     """Scratch for ``count`` matrices of ``shape`` whose starts are not a multiple of 4 KiB
     apart: the transforms touch all of them at once, and same-aligned streams evict each
-    other from L1."""
+    other from L1.  Returns the matrices and the C-contiguous rows that hold them (plane
+    ``xi`` is ``rows[xi, :prod(shape)]``), which compiled loops index without strides."""
     size = int(np.prod(shape))
-    flat = scratch(name, (count, size + 16), dtype)
-    return flat[:, :size].reshape((count,) + tuple(shape))
+    rows = scratch(name, (count, size + 16), dtype)
+    return rows[:, :size].reshape((count,) + tuple(shape)), rows
 
 
 def applies(x_shape, w_shape, stride, dilation, groups) -> bool:
@@ -221,10 +221,11 @@ def applies(x_shape, w_shape, stride, dilation, groups) -> bool:
             and tuple(stride) in ((1, 1), (2, 2)) and tuple(dilation) == (1, 1))
 
 
-#: stride -> (products per axis, input samples per output tile and axis, transforms)
+#: stride -> (products per axis, input samples per output tile and axis, kernel-transform
+#: terms, input and output transforms)
 _ALGORITHMS = {
-    1: (4, 2, (_kernel_transform, _input_transform, _output_transform)),
-    2: (5, 4, (_kernel_transform_s2, _input_transform_s2, _output_transform_s2)),
+    1: (4, 2, _terms(G_F23), _input_transform, _output_transform),
+    2: (5, 4, _terms(G_S2), _input_transform_s2, _output_transform_s2),
 }
 
 
@@ -234,7 +235,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     if not applies(x.shape, w.shape, stride, dilation, groups) or x.dtype.kind != "f":
         return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
-    alpha, step, (kernel_transform, input_transform, output_transform) = _ALGORITHMS[stride[0]]
+    alpha, step, terms, input_transform, output_transform = _ALGORITHMS[stride[0]]
     n, c_in, height, width = x.shape
     c_out = w.shape[0]
     tiles_h, tiles_w = -(-out[2] // 2), -(-out[3] // 2)
@@ -247,18 +248,19 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     xp[:, :, :, left + width:] = 0
     xp[:, :, top:top + height, left:left + width] = x
     tiles = n * tiles_h * tiles_w
-    v = planes("v", (c_in, tiles), x.dtype, alpha * alpha)
+    v, _ = planes("v", (c_in, tiles), x.dtype, alpha * alpha)
     input_transform(xp, tiles_h, tiles_w, v)
-    m = planes("m", (c_out, tiles), x.dtype, alpha * alpha)
+    m, _ = planes("m", (c_out, tiles), x.dtype, alpha * alpha)
     # the transformed kernels of a block of output channels are used while still in cache
     block = max(32, KERNEL_BLOCK_BYTES // (alpha * alpha * c_in * x.dtype.itemsize) // 32 * 32)
     w = np.ascontiguousarray(w)
-    u_block = planes("u", (min(block, c_out), c_in), x.dtype, alpha * alpha)
-    for start in range(0, c_out, block):
-        stop = min(start + block, c_out)
-        u = u_block[:, :stop - start]
-        kernel_transform(w[start:stop], u)
-        np.matmul(u, v, out=m[:, start:stop])  # GEMMs (block, C) @ (C, tiles)
+    start, tap, coefficient = terms
+    coefficient = coefficient.astype(x.dtype)
+    u_block, u_rows = planes("u", (min(block, c_out), c_in), x.dtype, alpha * alpha)
+    for first in range(0, c_out, block):
+        last = min(first + block, c_out)
+        _kernel_transform(w[first:last], start, tap, coefficient, u_rows)
+        np.matmul(u_block[:, :last - first], v, out=m[:, first:last])  # GEMMs (block, C) @ (C, tiles)
     y = np.empty(out, dtype=x.dtype)
     output_transform(m, tiles_h, tiles_w, y)
     return add_bias(y, bias)

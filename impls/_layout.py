@@ -1,5 +1,6 @@
 """Helpers shared by the bundled fast backends (not by ``naive``, which stays independent)."""
 
+import math
 import threading
 
 import numpy as np
@@ -41,8 +42,9 @@ def scratch(name, shape, dtype):
     small layer's arithmetic; results are never scratch, so callers still own their outputs.
     """
     shape = tuple(int(s) for s in shape)
+    size, dtype = math.prod(shape), np.dtype(dtype)
     cache = _scratch.__dict__
     held = cache.get(name)
-    if held is None or held.shape != shape or held.dtype != dtype:
-        held = cache[name] = np.empty(shape, dtype=dtype)
-    return held
+    if held is None or held.size < size or held.dtype != dtype:
+        held = cache[name] = np.empty(size, dtype=dtype)  # grows, never shrinks: blocks of a call differ in size
+    return held[:size].reshape(shape)

@@ -39,12 +39,21 @@ def columns(xp, kernel, out, stride, dilation, channels=slice(None)):
     return view.transpose(order).reshape(xp.shape[0], int(np.prod(out)), -1)
 
 
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
-    """Layer convolution (eq. 9.7/9.8) as ``kernel_matrix @ columns`` per group, batch folded in.
+#: Bytes of columns built at a time (at least the kernel matrix's size): a block of output
+#: rows whose columns stay in cache between the copy and the GEMM that reads them.
+COLUMN_BLOCK_BYTES = 1 << 20
 
-    The columns are laid out ``(N, C * prod(K), prod(O))``, so the product lands directly in
-    the output's ``(N, C_out, prod(O))`` layout.  A 1x1 layer needs no columns: it is one
-    matrix product over the (subsampled) input.
+
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
+    """Layer convolution (eq. 9.7/9.8) as ``kernel_matrix @ columns`` per group.
+
+    The columns are laid out ``(C * prod(K), positions)``, so the product lands directly in
+    the output's ``(C_out, positions)`` layout.  They are built for a block of output rows
+    at a time (about :data:`COLUMN_BLOCK_BYTES`, or the kernel matrix's size if larger), so
+    they are still in cache when the GEMM reads them.  When the columns of the whole batch
+    fit in that budget, the batch is one GEMM (the kernel matrix is then packed once, not
+    once per image).  A 1x1 layer needs no columns: its input (subsampled if strided) is
+    the column matrix.
     """
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
@@ -54,24 +63,43 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     positions = int(np.prod(out[2:]))
     y = np.empty(out, dtype=x.dtype)
     y3 = y.reshape(n, c_out, positions)
+    rows_k = c_group * int(np.prod(w.shape[2:]))
+    per_row = rows_k * (positions // out[2]) * x.dtype.itemsize  # column bytes per output row
+    budget = max(COLUMN_BLOCK_BYTES, o_group * rows_k * x.dtype.itemsize)
+    whole_batch = n * out[2] * per_row <= budget
     pointwise = all(k == 1 for k in w.shape[2:]) and all(a == b == 0 for a, b in padding)
     if pointwise:
         xs = x[(slice(None), slice(None)) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out[2:], stride))]
-        cols_all = xs.reshape(n, x.shape[1], positions)  # a copy only when strided
+        # (N, C, *O) as (C, N, *O): the columns, without windows
+        windows_of = lambda channels: xs[:, channels].reshape(n, c_group, positions)  # noqa: E731
+        folded, by_image = (1, 0, 2), None
     else:
         xp = np.pad(x, ((0, 0), (0, 0)) + padding)
-        order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))  # (N, C, *K, *O)
-        taps = int(np.prod(w.shape[2:]))
+        windows_of = lambda channels: windows(xp[:, channels], w.shape[2:], out[2:], stride, dilation)  # noqa: E731
+        # the windows (N, C, *O, *K) as columns: (C, *K, N, *O) for the whole batch, or
+        # (C, *K, *O) for one image
+        folded = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
+        by_image = (0,) + tuple(range(1 + nd, 1 + 2 * nd)) + tuple(range(1, 1 + nd))
+    step = max(1, budget // per_row)
     for g in range(groups):
-        channels = slice(g * c_group, (g + 1) * c_group)
-        if pointwise:
-            cols = cols_all[:, channels]
-        else:
-            view = windows(xp[:, channels], w.shape[2:], out[2:], stride, dilation).transpose(order)
-            cols = scratch("columns", (n, c_group * taps, positions), x.dtype)
-            np.copyto(cols.reshape(view.shape), view)
+        view = windows_of(slice(g * c_group, (g + 1) * c_group))
         kmat = w[g * o_group:(g + 1) * o_group].reshape(o_group, -1)
-        np.matmul(kmat, cols, out=y3[:, g * o_group:(g + 1) * o_group])
+        target = y3[:, g * o_group:(g + 1) * o_group]
+        if whole_batch and n > 1:
+            cols = scratch("columns", (rows_k, n * positions), x.dtype)
+            np.copyto(cols.reshape(view.transpose(folded).shape), view.transpose(folded))
+            target[...] = np.matmul(kmat, cols).reshape(o_group, n, positions).transpose(1, 0, 2)
+        elif pointwise:
+            np.matmul(kmat, view, out=target)
+        else:
+            for b in range(n):
+                for first in range(0, out[2], step):
+                    last = min(first + step, out[2])
+                    part = view[b, :, first:last].transpose(by_image)
+                    cols = scratch("columns", part.shape, x.dtype)
+                    np.copyto(cols, part)
+                    span = slice(first * positions // out[2], last * positions // out[2])
+                    np.matmul(kmat, cols.reshape(rows_k, -1), out=target[b, :, span])
     return add_bias(y, bias)
 
 

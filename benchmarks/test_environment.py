@@ -47,7 +47,8 @@ def environment() -> dict:
         except ImportError:
             pass
     threads = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
-                                               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+                                               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                               "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")}
     blas = [{k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
             for info in threadpool_info()]
     return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),

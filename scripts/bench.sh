@@ -3,16 +3,15 @@
 # at all threads (auto, PyTorch and the SciPy/NumPy peers) as a second view; writes
 # reports/performance.md, PNG plots and the raw JSON.  The OpenBLAS kernel overrides
 # (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are unset for these commands only.
-# glibc keeps freed memory for reuse (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_), so no
-# method pays page faults for the buffers it allocates on every call, whatever ran before
-# it: PyTorch's 7x7 stem takes about 6 ms in a fresh process without them and 2.3 ms with.
+# glibc's allocator is left at its defaults (the report records MALLOC_MMAP_THRESHOLD_ and
+# MALLOC_TRIM_THRESHOLD_): raising them removes page faults from PyTorch's 7x7 stem (6 ms in
+# a fresh process, 2.3 ms with them) but slows its 1x1 layers by 15-40 %.
 # Default: the quick problem sets (a few minutes).  --resnet adds every ResNet-50 layer at
 # batch 1 and 8, --full the whole signal/image/volume/separable sets (together about an hour).
 source "$(dirname "$0")/setup.sh"
 mkdir -p reports
 run() {
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=536870912 \
-        .venv/bin/python -m pytest benchmarks -q -p no:cacheprovider \
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m pytest benchmarks -q -p no:cacheprovider \
         --benchmark-min-rounds=5 --benchmark-max-time=0.25 --benchmark-warmup=on "$@"
 }
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \

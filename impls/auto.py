@@ -10,7 +10,9 @@ How it chooses, per call of ``correlate``/``convolve``/``conv``:
    them).  Small problems (estimate under ``MEASURE_ABOVE`` seconds) take the cheapest
    estimate: timing them would cost more than a wrong pick.
 3. Larger problems are timed once: the candidates whose estimate is within ``SHORTLIST`` of
-   the best run three times each (the first run loads compiled code), the best time wins, and the choice is cached for that problem
+   the best run three times each (the first run loads compiled code), then twice more in a
+   second pass, so one burst of noise cannot decide alone; the best time wins, and the choice
+   is cached for that problem
    signature (shapes, dtype, mode or layer arguments) for the rest of the process, as FFTW
    plans or cuDNN's benchmark mode do.  The first call returns the winner's own result.
 
@@ -66,13 +68,16 @@ def _choose(key, candidates, run):
         winner = min(candidates, key=candidates.get)
     else:
         timed, results = {}, {}
-        for name, estimate in sorted(candidates.items(), key=lambda item: item[1]):
-            if estimate > SHORTLIST * best:
-                continue
-            for _ in range(3):  # the first run also loads compiled code and touches memory
-                start = time.perf_counter()
-                results[name] = run(name)
-                timed[name] = min(timed.get(name, math.inf), time.perf_counter() - start)
+        shortlist = [name for name, estimate in sorted(candidates.items(), key=lambda item: item[1])
+                     if estimate <= SHORTLIST * best]
+        # two passes over the shortlist (the first run also loads compiled code and touches
+        # memory): a burst of noise on a shared machine during one block does not decide alone
+        for runs in (3, 2):
+            for name in shortlist:
+                for _ in range(runs):
+                    start = time.perf_counter()
+                    results[name] = run(name)
+                    timed[name] = min(timed.get(name, math.inf), time.perf_counter() - start)
         winner = min(timed, key=timed.get)
         result = results[winner]
         _measured.add(key)

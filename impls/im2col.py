@@ -69,20 +69,20 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     whole_batch = n * out[2] * per_row <= budget
     pointwise = all(k == 1 for k in w.shape[2:]) and all(a == b == 0 for a, b in padding)
     if pointwise:
+        # the (subsampled) input (N, C, P) is the columns: (C, N, P) for the whole batch
         xs = x[(slice(None), slice(None)) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out[2:], stride))]
-        # (N, C, *O) as (C, N, *O): the columns, without windows
-        windows_of = lambda channels: xs[:, channels].reshape(n, c_group, positions)  # noqa: E731
+        xs = xs.reshape(n, x.shape[1], positions)  # a copy only when strided
         folded, by_image = (1, 0, 2), None
     else:
         xp = np.pad(x, ((0, 0), (0, 0)) + padding)
-        windows_of = lambda channels: windows(xp[:, channels], w.shape[2:], out[2:], stride, dilation)  # noqa: E731
         # the windows (N, C, *O, *K) as columns: (C, *K, N, *O) for the whole batch, or
         # (C, *K, *O) for one image
         folded = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
         by_image = (0,) + tuple(range(1 + nd, 1 + 2 * nd)) + tuple(range(1, 1 + nd))
     step = max(1, budget // per_row)
     for g in range(groups):
-        view = windows_of(slice(g * c_group, (g + 1) * c_group))
+        channels = slice(g * c_group, (g + 1) * c_group)
+        view = xs[:, channels] if pointwise else windows(xp[:, channels], w.shape[2:], out[2:], stride, dilation)
         kmat = w[g * o_group:(g + 1) * o_group].reshape(o_group, -1)
         target = y3[:, g * o_group:(g + 1) * o_group]
         if whole_batch and n > 1:

@@ -34,45 +34,57 @@ convspec_capabilities = {
 }
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _g_f23(g0, g1, g2, half):
+    """``G g`` of F(2, 3) for one axis of three taps, G = [[1,0,0],[1/2,1/2,1/2],[1/2,-1/2,1/2],[0,0,1]]."""
+    even = g0 + g2
+    return g0, half * (even + g1), half * (even - g1), g2
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _g_s2(g0, g1, g2, half):
+    """The stride-2 variant's kernel side for one axis: (g0, g0 + g2, g2, g1, g1) (``half``
+    unused: the same signature as :func:`_g_f23`)."""
+    return g0, g0 + g2, g2, g1, g1
+
+
 @numba.njit(cache=True, nogil=True)
-def _kernel_transform(w, start, tap, coefficient, u):
-    """``u[xi, o * C + c] = sum_e coefficient[e] * w[o, c].flat[tap[e]]`` over the terms
-    ``e in start[xi]:start[xi + 1]`` of plane xi (the nonzeros of ``kron(G, G)``).
+def _kernel_transform(w, u):
+    """``u[xi, o * C + c]`` = plane xi of ``G w[o, c] G^T``: the 1-D transform down each
+    column of taps, then along each row; 16 planes (F(2x2, 3x3)) or 25 (stride 2), as ``u``
+    has rows.
 
-    Each output channel's kernels are first transposed to tap-major rows, so that every term
-    is one pass of a contiguous, vectorised loop over the input channels."""
+    Straight-line code per kernel: the 3x3 taps are read in place (contiguous), every
+    product by a zero of G is skipped (so an infinite weight reaches only the planes that
+    use it), and each plane is written at consecutive addresses along the input channels."""
     c_out, c_in = w.shape[:2]
-    taps = np.empty((9, c_in), dtype=u.dtype)
-    for o in range(c_out):
-        for c in range(c_in):
-            for k in range(9):
-                taps[k, c] = w[o, c, k // 3, k % 3]
-        offset = o * c_in
-        for xi in range(u.shape[0]):
-            plane = u[xi, offset:offset + c_in]
-            row, a = taps[tap[start[xi]]], coefficient[start[xi]]
-            for c in range(c_in):
-                plane[c] = a * row[c]
-            for e in range(start[xi] + 1, start[xi + 1]):
-                row, a = taps[tap[e]], coefficient[e]
-                for c in range(c_in):
-                    plane[c] += a * row[c]
-
-
-def _terms(g):
-    """The nonzero terms of ``kron(g, g)`` (the 2-D kernel transform of a 1-D one ``g``), as
-    ``(start, tap, coefficient)`` for :func:`_kernel_transform`; skipping the zeros keeps
-    the work down and an infinite weight out of the planes that do not use it."""
-    g2 = np.kron(np.asarray(g, dtype=np.float64), np.asarray(g, dtype=np.float64))
-    nonzero = [np.flatnonzero(row) for row in g2]
-    start = np.cumsum([0] + [len(taps) for taps in nonzero])
-    tap = np.concatenate(nonzero)
-    coefficient = np.concatenate([row[taps] for row, taps in zip(g2, nonzero)])
-    return start, tap, coefficient
-
-
-#: G of F(2, 3): u = G g for a 3-tap kernel g.
-G_F23 = ((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1))
+    flat = w.reshape(c_out * c_in * 9)
+    half = u.dtype.type(0.5)
+    if u.shape[0] == 16:
+        for q in range(c_out * c_in):
+            b = 9 * q
+            c0 = _g_f23(flat[b], flat[b + 3], flat[b + 6], half)  # down each column
+            c1 = _g_f23(flat[b + 1], flat[b + 4], flat[b + 7], half)
+            c2 = _g_f23(flat[b + 2], flat[b + 5], flat[b + 8], half)
+            for a in range(4):  # then along each row
+                r = _g_f23(c0[a], c1[a], c2[a], half)
+                u[4 * a, q] = r[0]
+                u[4 * a + 1, q] = r[1]
+                u[4 * a + 2, q] = r[2]
+                u[4 * a + 3, q] = r[3]
+    else:
+        for q in range(c_out * c_in):
+            b = 9 * q
+            c0 = _g_s2(flat[b], flat[b + 3], flat[b + 6], half)
+            c1 = _g_s2(flat[b + 1], flat[b + 4], flat[b + 7], half)
+            c2 = _g_s2(flat[b + 2], flat[b + 5], flat[b + 8], half)
+            for a in range(5):
+                r = _g_s2(c0[a], c1[a], c2[a], half)
+                u[5 * a, q] = r[0]
+                u[5 * a + 1, q] = r[1]
+                u[5 * a + 2, q] = r[2]
+                u[5 * a + 3, q] = r[3]
+                u[5 * a + 4, q] = r[4]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -143,10 +155,6 @@ def _output_transform(m, tiles_h, tiles_w, y):
 # direct products on the odd one,
 #     y0 = m0 + m1 + m3,  y1 = m1 + m2 + m4,   m = (x0 - x2, x2, x4 - x2, x1, x3) * (g0, g0 + g2, g2, g1, g1),
 # nested over both axes: 25 products per 2x2 outputs instead of 36, with no division.
-
-#: The kernel side of the stride-2 variant, (g0, g0 + g2, g2, g1, g1) per axis.
-G_S2 = ((1, 0, 0), (1, 0, 1), (0, 0, 1), (0, 1, 0), (0, 1, 0))
-
 
 @numba.njit(cache=True, nogil=True)
 def _input_transform_s2(xp, tiles_h, tiles_w, v):
@@ -221,11 +229,11 @@ def applies(x_shape, w_shape, stride, dilation, groups) -> bool:
             and tuple(stride) in ((1, 1), (2, 2)) and tuple(dilation) == (1, 1))
 
 
-#: stride -> (products per axis, input samples per output tile and axis, kernel-transform
-#: terms, input and output transforms)
+#: stride -> (products per axis, input samples per output tile and axis, input and output
+#: transforms); the kernel transform tells the two apart by the number of planes
 _ALGORITHMS = {
-    1: (4, 2, _terms(G_F23), _input_transform, _output_transform),
-    2: (5, 4, _terms(G_S2), _input_transform_s2, _output_transform_s2),
+    1: (4, 2, _input_transform, _output_transform),
+    2: (5, 4, _input_transform_s2, _output_transform_s2),
 }
 
 
@@ -235,7 +243,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     if not applies(x.shape, w.shape, stride, dilation, groups) or x.dtype.kind != "f":
         return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
-    alpha, step, terms, input_transform, output_transform = _ALGORITHMS[stride[0]]
+    alpha, step, input_transform, output_transform = _ALGORITHMS[stride[0]]
     n, c_in, height, width = x.shape
     c_out = w.shape[0]
     tiles_h, tiles_w = -(-out[2] // 2), -(-out[3] // 2)
@@ -254,12 +262,10 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     # the transformed kernels of a block of output channels are used while still in cache
     block = max(32, KERNEL_BLOCK_BYTES // (alpha * alpha * c_in * x.dtype.itemsize) // 32 * 32)
     w = np.ascontiguousarray(w)
-    start, tap, coefficient = terms
-    coefficient = coefficient.astype(x.dtype)
     u_block, u_rows = planes("u", (min(block, c_out), c_in), x.dtype, alpha * alpha)
     for first in range(0, c_out, block):
         last = min(first + block, c_out)
-        _kernel_transform(w[first:last], start, tap, coefficient, u_rows)
+        _kernel_transform(w[first:last], u_rows)
         np.matmul(u_block[:, :last - first], v, out=m[:, first:last])  # GEMMs (block, C) @ (C, tiles)
     y = np.empty(out, dtype=x.dtype)
     output_transform(m, tiles_h, tiles_w, y)

@@ -51,6 +51,18 @@ def test_acceptance_ratios_are_peer_time_over_auto_time():
     assert "**5.00x**" in text
 
 
+def test_acceptance_takes_the_median_over_rounds_so_one_burst_does_not_decide():
+    layer = "mb1ic64ih56oc64oh56kh3ph1"
+    groups = {
+        layer: {"auto": _row(2.0), "torch": _row(3.0)},
+        f"{layer} round 1": {"auto": _row(9.0), "torch": _row(3.3)},  # a burst of load on auto's block
+        f"{layer} round 2": {"auto": _row(2.2), "torch": _row(2.9)},
+    }
+    text = "\n".join(report.acceptance(groups))
+    assert "| ic64ih56oc64oh56kh3ph1 | 3000.000 | 2200.000 | 1.36 | 3 |" in text
+    assert "round" not in "\n".join(report.tables(groups, peak=None))  # rounds feed the acceptance table only
+
+
 def test_tables_rank_methods_against_the_fastest_and_the_gemm_rate():
     groups = {"mb1ic8ih8oc8oh8kh3ph1": {"a": _row(2e-3, 4e9), "b": _row(1e-3, 4e9)}}
     text = "\n".join(report.tables(groups, peak=100.0))

@@ -168,7 +168,13 @@ def check_signal_args(x, w, mode: str):
     return x, w
 
 
+def _is_int(v) -> bool:
+    return type(v) is int or isinstance(v, numbers.Integral)  # the exact type first: the ABC check is slow
+
+
 def _int_tuple(name: str, value, nd: int, *, minimum: int) -> tuple[int, ...]:
+    if type(value) is tuple and len(value) == nd and all(type(v) is int and v >= minimum for v in value):
+        return value  # already normalised (every call from a backend after the first)
     if value is None:
         value = (minimum,) * nd if minimum > 0 else (0,) * nd
     if isinstance(value, numbers.Integral):
@@ -177,7 +183,7 @@ def _int_tuple(name: str, value, nd: int, *, minimum: int) -> tuple[int, ...]:
         value = tuple(value)
     except TypeError:
         raise ValueError(f"{name}={value!r}, but should be a tuple of {nd} ints") from None
-    if len(value) != nd or not all(isinstance(v, numbers.Integral) for v in value):
+    if len(value) != nd or not all(_is_int(v) for v in value):
         raise ValueError(f"{name}={value!r}, but should be a tuple of {nd} ints")
     if any(v < minimum for v in value):
         bound = "positive" if minimum == 1 else "non-negative"
@@ -186,6 +192,10 @@ def _int_tuple(name: str, value, nd: int, *, minimum: int) -> tuple[int, ...]:
 
 
 def _padding(value, nd: int) -> tuple[tuple[int, int], ...]:
+    if type(value) is tuple and len(value) == nd and all(
+        type(p) is tuple and len(p) == 2 and type(p[0]) is int and type(p[1]) is int and min(p) >= 0 for p in value
+    ):
+        return value  # already normalised
     if value is None:
         return ((0, 0),) * nd
     if isinstance(value, numbers.Integral):
@@ -197,7 +207,7 @@ def _padding(value, nd: int) -> tuple[tuple[int, int], ...]:
             f"padding={value!r}, but should be a tuple of {nd} (before, after) pairs"
         ) from None
     if len(pairs) != nd or any(
-        len(p) != 2 or not all(isinstance(v, numbers.Integral) for v in p) for p in pairs
+        len(p) != 2 or not all(_is_int(v) for v in p) for p in pairs
     ):
         raise ValueError(f"padding={value!r}, but should be a tuple of {nd} (before, after) pairs")
     if any(v < 0 for p in pairs for v in p):
@@ -222,7 +232,7 @@ def check_conv_args(x, w, stride, padding, dilation, groups):
     nd = x.ndim - 2
     if 0 in x.shape or 0 in w.shape:
         raise ValueError(f"x.shape={x.shape}, w.shape={w.shape}, but no axis may be empty")
-    if not isinstance(groups, numbers.Integral) or groups < 1:
+    if not _is_int(groups) or groups < 1:
         raise ValueError(f"groups={groups!r}, but should be a positive int")
     groups = int(groups)
     c_in, c_out = x.shape[1], w.shape[0]

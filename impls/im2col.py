@@ -4,6 +4,8 @@ The windows are read through a strided view of the padded input (no copy until t
 reshape), so stride and dilation cost nothing extra; the GEMM is NumPy's BLAS ``matmul``.
 """
 
+import math
+
 import numpy as np
 
 from convspec.contract import (
@@ -36,7 +38,7 @@ def columns(xp, kernel, out, stride, dilation, channels=slice(None)):
     view = windows(xp[:, channels], kernel, out, stride, dilation)
     # (N, C, *O, *K) -> (N, *O, C, *K)
     order = (0,) + tuple(range(2, 2 + nd)) + (1,) + tuple(range(2 + nd, 2 + 2 * nd))
-    return view.transpose(order).reshape(xp.shape[0], int(np.prod(out)), -1)
+    return view.transpose(order).reshape(xp.shape[0], math.prod(out), -1)
 
 
 #: Bytes of columns built at a time (at least the kernel matrix's size): a block of output
@@ -60,10 +62,10 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     nd = x.ndim - 2
     n, c_out = out[:2]
     c_group, o_group = w.shape[1], c_out // groups
-    positions = int(np.prod(out[2:]))
+    positions = math.prod(out[2:])
     y = np.empty(out, dtype=x.dtype)
     y3 = y.reshape(n, c_out, positions)
-    rows_k = c_group * int(np.prod(w.shape[2:]))
+    rows_k = c_group * math.prod(w.shape[2:])
     per_row = rows_k * (positions // out[2]) * x.dtype.itemsize  # column bytes per output row
     budget = max(COLUMN_BLOCK_BYTES, o_group * rows_k * x.dtype.itemsize)
     whole_batch = n * out[2] * per_row <= budget
@@ -201,7 +203,7 @@ def _unshared(x, w, stride, padding, bias, tiled):
     nd = x.ndim - 2
     xp = np.pad(x, ((0, 0), (0, 0)) + padding)
     cols = columns(xp, kernel, out[2:], stride, (1,) * nd)  # (N, P, C*K)
-    c_out, positions = out[1], int(np.prod(out[2:]))
+    c_out, positions = out[1], math.prod(out[2:])
     if tiled:  # the kernel of every position, gathered by i mod T
         pick = np.ix_(*(np.arange(o) % t for o, t in zip(out[2:], tiles)))
         wk = w[(slice(None), slice(None)) + (slice(None),) * nd + pick]  # (C_out, C, *K, *O)

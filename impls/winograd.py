@@ -16,6 +16,8 @@ bounded elementwise by the direct-summation bound; the backend declares the norm
 accuracy class (the one FFT methods use), which its errors stay far below.
 """
 
+import math
+
 import numba
 import numpy as np
 
@@ -217,7 +219,7 @@ def planes(name, shape, dtype, count=16):
     apart: the transforms touch all of them at once, and same-aligned streams evict each
     other from L1.  Returns the matrices and the C-contiguous rows that hold them (plane
     ``xi`` is ``rows[xi, :prod(shape)]``), which compiled loops index without strides."""
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     rows = scratch(name, (count, size + 16), dtype)
     return rows[:, :size].reshape((count,) + tuple(shape)), rows
 

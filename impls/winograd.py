@@ -62,31 +62,25 @@ def _kernel_transform(w, u):
     c_out, c_in = w.shape[:2]
     flat = w.reshape(c_out * c_in * 9)
     half = u.dtype.type(0.5)
-    if u.shape[0] == 16:
-        for q in range(c_out * c_in):
-            b = 9 * q
-            c0 = _g_f23(flat[b], flat[b + 3], flat[b + 6], half)  # down each column
-            c1 = _g_f23(flat[b + 1], flat[b + 4], flat[b + 7], half)
-            c2 = _g_f23(flat[b + 2], flat[b + 5], flat[b + 8], half)
-            for a in range(4):  # then along each row
-                r = _g_f23(c0[a], c1[a], c2[a], half)
-                u[4 * a, q] = r[0]
-                u[4 * a + 1, q] = r[1]
-                u[4 * a + 2, q] = r[2]
-                u[4 * a + 3, q] = r[3]
-    else:
-        for q in range(c_out * c_in):
-            b = 9 * q
-            c0 = _g_s2(flat[b], flat[b + 3], flat[b + 6], half)
-            c1 = _g_s2(flat[b + 1], flat[b + 4], flat[b + 7], half)
-            c2 = _g_s2(flat[b + 2], flat[b + 5], flat[b + 8], half)
-            for a in range(5):
-                r = _g_s2(c0[a], c1[a], c2[a], half)
-                u[5 * a, q] = r[0]
-                u[5 * a + 1, q] = r[1]
-                u[5 * a + 2, q] = r[2]
-                u[5 * a + 3, q] = r[3]
-                u[5 * a + 4, q] = r[4]
+    for q in range(c_out * c_in):
+        if u.shape[0] == 16:
+            _one_kernel(_g_f23, flat, 9 * q, half, u, q)
+        else:
+            _one_kernel(_g_s2, flat, 9 * q, half, u, q)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _one_kernel(one_d, flat, b, half, u, q):
+    """Column q of the planes: ``G g G^T`` for the kernel ``g = flat[b:b + 9]``, by the 1-D
+    transform ``one_d`` down each column of taps, then along each row."""
+    c0 = one_d(flat[b], flat[b + 3], flat[b + 6], half)
+    c1 = one_d(flat[b + 1], flat[b + 4], flat[b + 7], half)
+    c2 = one_d(flat[b + 2], flat[b + 5], flat[b + 8], half)
+    alpha = len(c0)
+    for a in range(alpha):
+        r = one_d(c0[a], c1[a], c2[a], half)
+        for e in range(alpha):
+            u[alpha * a + e, q] = r[e]
 
 
 @numba.njit(cache=True, nogil=True)

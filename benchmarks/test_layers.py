@@ -51,16 +51,13 @@ def _group(descriptor, batch):
     return descriptor if batch is None else f"mb{batch}{descriptor}"
 
 
-@pytest.mark.parametrize("target", BACKENDS)
-def test_conv(benchmark, target, descriptor, batch):
-    if target in SMALL_ONLY and batch is not None:
-        pytest.skip(f"{target} runs on the quick layers only")
-    backend = load_backend(target)
-    _checked(backend.conv, descriptor, batch, backend.capabilities.accuracy)  # untimed warm-up and check
+def _timed(benchmark, fn, accuracy, descriptor, batch, group=None):
+    """Check ``fn`` on the layer (untimed warm-up), then time it in its own block."""
+    _checked(fn, descriptor, batch, accuracy)
     x, w, kw = conv_arguments(descriptor, np.random.default_rng(0), batch=batch)
-    benchmark.group = _group(descriptor, batch)
+    benchmark.group = group or _group(descriptor, batch)
     benchmark.extra_info["flops"] = conv_flops(descriptor, batch)
-    benchmark(backend.conv, x, w, **kw)
+    benchmark(fn, x, w, **kw)
 
 
 def _torch_conv(x, w, **kw):
@@ -71,13 +68,24 @@ def _torch_conv(x, w, **kw):
                                           padding=tuple(a for a, _ in kw["padding"])).numpy()
 
 
+def _method(target):
+    """``(conv, accuracy class)`` of a bundled backend, or of PyTorch for ``"torch"``."""
+    if target == "torch":
+        return _torch_conv, "undeclared"
+    backend = load_backend(target)
+    return backend.conv, backend.capabilities.accuracy
+
+
+@pytest.mark.parametrize("target", BACKENDS)
+def test_conv(benchmark, target, descriptor, batch):
+    if target in SMALL_ONLY and batch is not None:
+        pytest.skip(f"{target} runs on the quick layers only")
+    _timed(benchmark, *_method(target), descriptor, batch)
+
+
 @pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed")
 def test_conv_torch(benchmark, descriptor, batch):
-    _checked(_torch_conv, descriptor, batch, "undeclared")
-    x, w, kw = conv_arguments(descriptor, np.random.default_rng(0), batch=batch)
-    benchmark.group = _group(descriptor, batch)
-    benchmark.extra_info["flops"] = conv_flops(descriptor, batch)
-    benchmark(_torch_conv, x, w, **kw)
+    _timed(benchmark, *_method("torch"), descriptor, batch)
 
 
 #: Later rounds of the acceptance comparison (auto against PyTorch, ResNet-50 at batch 1), run
@@ -94,13 +102,4 @@ def test_conv_round(benchmark, round_, layer, target, request):
         pytest.skip("rounds of the ResNet-50 comparison: pass --resnet")
     if target == "torch" and not HAS_TORCH:
         pytest.skip("PyTorch is not installed")
-    if target == "torch":
-        fn, accuracy = _torch_conv, "undeclared"
-    else:
-        backend = load_backend(target)
-        fn, accuracy = backend.conv, backend.capabilities.accuracy
-    _checked(fn, layer, 1, accuracy)
-    x, w, kw = conv_arguments(layer, np.random.default_rng(0), batch=1)
-    benchmark.group = f"{_group(layer, 1)} round {round_}"
-    benchmark.extra_info["flops"] = conv_flops(layer, 1)
-    benchmark(fn, x, w, **kw)
+    _timed(benchmark, *_method(target), layer, 1, group=f"{_group(layer, 1)} round {round_}")

@@ -32,8 +32,13 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import signal
 import sys
+import threading
+import traceback
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .contract import DTYPES, NDIMS, OPS
 
@@ -45,6 +50,75 @@ class LoadError(Exception):
     """A TARGET could not be resolved to a usable backend (CLI exit code 2)."""
 
 
+class CallTimeout(BaseException):
+    """A backend call exceeded the per-call time limit."""
+
+
+class CallCrashed(BaseException):
+    """The process running a backend call died, or answered with something that does not parse."""
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An exception a backend call raised, as plain data (it may have crossed from the executor)."""
+
+    type: str
+    mro: tuple = ()
+    message: str = ""
+    where: str = ""
+
+    @classmethod
+    def of(cls, e: BaseException) -> "Raised":
+        frames = traceback.extract_tb(e.__traceback__)
+        where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        return cls(type(e).__name__, tuple(c.__name__ for c in type(e).__mro__ if c is not object), str(e), where)
+
+    def is_a(self, name: str) -> bool:
+        return name in self.mro
+
+
+@dataclass
+class Outcome:
+    """What one backend call gave: a value, or the exception it raised (``raised``).
+
+    ``shares_input`` lists the arguments whose memory the result shares, ``shares_previous``
+    the handles of earlier results it shares memory with; ``handle`` names the result for
+    :meth:`Backend.current`.
+    """
+
+    value: object = None
+    raised: Raised | None = None
+    shares_input: tuple = ()
+    shares_previous: tuple = ()
+    handle: object = None
+
+
+class _time_limit:
+    """Per-call time limit via SIGALRM, for backends run in this process (main thread only).
+
+    Only the pytest route runs backends in-process; the command line's executor is limited
+    from outside (:mod:`convspec.remote`), whatever the backend does to signals.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.active = bool(seconds) and threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.active:
+            self.previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def _expire(self, *_):
+        raise CallTimeout()
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
 @dataclass(frozen=True, eq=False)
 class Capabilities:
     dtypes: tuple[str, ...] = DTYPES
@@ -54,6 +128,10 @@ class Capabilities:
     validates_arguments: bool = False
     biases: bool = False
     reasons: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        """The declaration as plain data (lists for tuples)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
 
     @property
     def narrowed(self) -> bool:
@@ -79,6 +157,9 @@ class Capabilities:
             value = getattr(caps, name)
             if not isinstance(value, tuple) or not set(value) <= set(allowed):
                 raise LoadError(f"convspec_capabilities[{name!r}]={value!r}, but should be a subset of {allowed}")
+            if not value:
+                raise LoadError(f"convspec_capabilities[{name!r}]={list(value)!r}, but should name at least one of "
+                                f"{allowed}: a backend that supports none has nothing to check")
         if caps.accuracy not in ACCURACY_CLASSES:
             raise LoadError(
                 f"convspec_capabilities['accuracy']={caps.accuracy!r}, but should be one of {ACCURACY_CLASSES}"
@@ -107,6 +188,30 @@ class Backend:
                 return fn
         raise AttributeError(f"backend {self.name!r} has no {op!r}")
 
+    @property
+    def doc(self) -> str:
+        doc = getattr(self.obj, "__doc__", None)
+        return doc if isinstance(doc, str) else ""
+
+    def invoke(self, op, args, kwargs, timeout=None) -> Outcome:
+        """Call ``op`` here, in this process (the pytest route); :class:`CallTimeout` past ``timeout``."""
+        fn = getattr(self, op)
+        try:
+            with _time_limit(timeout):
+                y = fn(*args, **kwargs)
+        except CallTimeout:
+            raise
+        except (Exception, SystemExit) as e:
+            return Outcome(raised=Raised.of(e))
+        shares = ()
+        if isinstance(y, np.ndarray):
+            shares = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray) and np.shares_memory(y, a))
+        return Outcome(value=y, shares_input=shares, handle=y)
+
+    def current(self, handle):
+        """The current contents of an earlier result (here: the result itself)."""
+        return handle
+
     def __repr__(self):
         return f"Backend({self.name!r})"
 
@@ -127,6 +232,8 @@ def _import_file(path: str):
     path = os.path.abspath(path)
     name = "convspec_user_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise LoadError(f"TARGET file {path!r} is not a Python source file (expected path/to/file.py)")
     module = importlib.util.module_from_spec(spec)
     folder = os.path.dirname(path)
     if folder not in sys.path:
@@ -135,7 +242,7 @@ def _import_file(path: str):
     try:
         spec.loader.exec_module(module)
     except Exception as e:
-        del sys.modules[name]
+        sys.modules.pop(name, None)
         raise LoadError(f"TARGET file {path!r} failed to import: {type(e).__name__}: {e}") from e
     return module
 
@@ -145,6 +252,24 @@ def _import_module(path: str):
         return importlib.import_module(path)
     except Exception as e:
         raise LoadError(f"TARGET module {path!r} failed to import: {type(e).__name__}: {e}") from e
+
+
+def target_kind(target: str) -> str:
+    """How TARGET is found, without importing anything of it: ``"bundled"``, ``"entry-point"``,
+    ``"file"`` or ``"module"``; :class:`LoadError` if it is none of them."""
+    if target in bundled_names():
+        return "bundled"
+    if target in entry_point_names():
+        return "entry-point"
+    base = target.partition(":")[0] if not os.path.exists(target) else target
+    if base.endswith(".py") or os.sep in base or os.path.isfile(base):
+        return "file"
+    if base.replace(".", "").replace("_", "").isalnum():
+        return "module"
+    raise LoadError(
+        f"TARGET={target!r}, but should be a bundled backend ({', '.join(sorted(bundled_names()))}), "
+        "an entry point, pkg.mod[:attr] or path/to/file.py[:attr]"
+    )
 
 
 def _resolve(target: str):

@@ -11,17 +11,19 @@ Exit codes of ``check``: 0 every applicable property held; 1 a property failed o
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 import json
+import os
 import random
+import signal
 import sys
+import tempfile
+import time
+from dataclasses import asdict, replace
 
 from . import __version__
-from .backend import LoadError, bundled_names, entry_point_names, load_backend
-from .runner import PROFILES, check, default_jobs, profile_named
-
-CELL = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "error": "ERROR"}
-
+from .backend import LoadError, bundled_names, entry_point_names, target_kind
+from .console import failures, progress_printer, summary, table
+from .runner import PROFILES, Interrupted, check, default_jobs, profile_named
 
 def _properties(only):
     from .catalogue import CATALOGUE, get
@@ -31,92 +33,119 @@ def _properties(only):
     return [get(name) for name in only]
 
 
-def table(results, backends) -> str:
-    """Property x backend table, one row per property."""
-    rows: dict[str, dict[str, str]] = {}
-    for r in results:
-        rows.setdefault(r.property, {})[r.backend] = CELL[r.status]
-    width = max([len("property")] + [len(p) for p in rows])
-    cols = [max(5, len(b)) for b in backends]
-    lines = ["  ".join(["property".ljust(width)] + [b.ljust(c) for b, c in zip(backends, cols)])]
-    lines.append("  ".join(["-" * width] + ["-" * c for c in cols]))
-    for p, cells in rows.items():
-        lines.append("  ".join([p.ljust(width)] + [cells.get(b, "").ljust(c) for b, c in zip(backends, cols)]))
-    return "\n".join(lines)
+def _precheck(targets):
+    """Usage errors found without importing anything of a target (exit 2 at once)."""
+    for t in targets:
+        if target_kind(t) == "file":
+            base = t if os.path.exists(t) else t.partition(":")[0]
+            if not os.path.isfile(base):
+                raise LoadError(f"TARGET file {base!r} does not exist")
 
 
-def summary(results) -> str:
-    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "error", "skipped")}
-    return f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']} errors, {counts['skipped']} skipped"
+def _writable(path) -> str | None:
+    """Why ``--json PATH`` could not be written (``None``: it can), found before the run."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return f"--json {path!r} is a folder, but should be a file path"
+    if not os.path.isdir(folder):
+        return f"--json {path!r}: the folder {folder!r} does not exist"
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        return f"--json {path!r} is not writable"
+    return None
 
 
-def failures(results) -> str:
+def write_json(path, payload) -> None:
+    """Write ``payload`` atomically: a temporary file beside ``path``, then a rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".convspec-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=1, default=list)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def unexercised(run) -> list[str]:
+    """Loaded backends on which no property ran (every result skipped)."""
     out = []
-    for r in results:
-        if r.status not in ("failed", "error"):
-            continue
-        out.append(f"=== {r.backend} :: {r.property} ({r.status})\n{r.message}")
-        if r.counterexample:
-            if r.counterexample.get("draws"):
-                out.append("minimal counterexample:\n" + r.counterexample["draws"])
-            if r.counterexample.get("reproduction"):
-                out.append("reproduction:\n" + r.counterexample["reproduction"])
-    return "\n\n".join(out)
-
-
-def _progress(total):
-    done = {"n": 0}
-    tty = sys.stderr.isatty()
-
-    def show(result):
-        done["n"] += 1
-        if tty:
-            sys.stderr.write(f"\r[{done['n']}/{total}] {result.backend}: {result.property} {result.status}".ljust(100)[:100])
-            sys.stderr.flush()
-        elif result.status in ("failed", "error") or done["n"] % 25 == 0 or done["n"] == total:
-            sys.stderr.write(f"[{done['n']}/{total}] {result.backend}: {result.property} {result.status}\n")
-
-    return show
+    for b in run.backends:
+        mine = [r for r in run.results if r.backend == b.label]
+        if mine and all(r.status == "skipped" for r in mine):
+            out.append(b.label)
+    return out
 
 
 def cmd_check(args) -> int:
+    started = time.time()
     try:
-        backends = [load_backend(t) for t in args.targets]
+        _precheck(args.targets)
         props = _properties(args.only)
     except (LoadError, KeyError) as e:
         print(f"convspec: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
+    if args.jobs is not None and args.jobs < 1:
+        print(f"convspec: --jobs={args.jobs}, but should be at least 1", file=sys.stderr)
+        return 2
+    if args.json and (why := _writable(args.json)):
+        print(f"convspec: {why}", file=sys.stderr)
+        return 2
     seed = args.seed if args.seed is not None else random.getrandbits(32)
-    jobs = args.jobs or default_jobs(len(backends))
+    jobs = args.jobs or default_jobs(len(args.targets))
     profile = profile_named(args.profile)
     if args.call_timeout:
         profile = replace(profile, call_timeout=args.call_timeout)
     if args.property_timeout:
         profile = replace(profile, property_timeout=args.property_timeout)
-    results = check(args.targets, props, profile=profile, seed=seed, jobs=jobs,
-                    progress=_progress(len(props) * len(backends)))
+    try:
+        run = check(args.targets, props, profile=profile, seed=seed, jobs=jobs,
+                    progress=progress_printer(len(props) * len(args.targets)), import_timeout=args.import_timeout)
+    except Interrupted as e:
+        run = e.run
     if sys.stderr.isatty():
         sys.stderr.write("\n")
-    names = [b.name for b in backends]
-    print(table(results, names))
-    print()
-    print(f"{summary(results)}  (profile {args.profile}, seed {seed}: rerun with --seed {seed})")
-    details = failures(results)
+    labels = [b.label for b in run.backends]
+    if labels:
+        print(table(run.results, labels))
+        print()
+        print(f"{summary(run.results)}  (profile {args.profile}, seed {seed}: rerun with --seed {seed})")
+    details = failures(run.results)
     if details:
         print()
         print(details)
+    idle = unexercised(run)
+    for label in idle:
+        print(f"convspec: no property ran against {label}: every one was skipped (see the reasons with --json); "
+              "nothing of what it computes was checked", file=sys.stderr)
+    for label, message in run.load_errors.items():
+        print(f"convspec: {label}: {message}", file=sys.stderr)
+    if not run.complete:
+        print(f"convspec: interrupted by {signal.Signals(run.signal).name}: the results above are incomplete",
+              file=sys.stderr)
+        code = 128 + run.signal
+    elif run.load_errors:
+        code = 2
+    elif any(r.status in ("failed", "error") for r in run.results) or idle:
+        code = 1
+    else:
+        code = 0
     if args.json:
-        payload = {
+        counts = {s: sum(r.status == s for r in run.results) for s in ("passed", "failed", "error", "skipped")}
+        write_json(args.json, {
             "convspec_version": __version__,
             "profile": args.profile,
             "seed": seed,
-            "backends": [{"name": b.name, "target": b.target, "ops": list(b.ops),
-                          "capabilities": b.capabilities.__dict__} for b in backends],
-            "results": [r.to_json() for r in results],
-        }
-        with open(args.json, "w") as f:
-            json.dump(payload, f, indent=1, default=list)
-    return 1 if any(r.status in ("failed", "error") for r in results) else 0
+            "complete": run.complete,
+            "exit_status": code,
+            "duration": round(time.time() - started, 3),
+            "summary": counts,
+            "backends": [asdict(b) for b in run.backends],
+            "load_errors": run.load_errors,
+            "results": [r.to_json() for r in run.results],
+        })
+    return code
 
 
 def catalogue_listing():
@@ -173,7 +202,9 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, help="backends checked in parallel (default: up to 2)")
     p.add_argument("--call-timeout", type=float, metavar="SECONDS", help="limit for one backend call (default: the profile's)")
     p.add_argument("--property-timeout", type=float, metavar="SECONDS",
-                   help="limit for one property, after which the worker is killed (default: the profile's)")
+                   help="limit for one property: no call starts after it (default: the profile's)")
+    p.add_argument("--import-timeout", type=float, metavar="SECONDS",
+                   help="limit for loading a target in its executor (default: 120)")
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("list", help="list backends and the property catalogue")

@@ -10,9 +10,7 @@ expectations with ``ctx.expect_equal`` / ``ctx.expect_within``.
 
 from __future__ import annotations
 
-import signal
-import threading
-import traceback
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +18,9 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from . import accuracy
-from .contract import DTYPES, MODES, NDIMS, conv_output_shape, pool_output_shape, signal_output_shape
+from .backend import CallCrashed, CallTimeout, Outcome
+from .contract import DTYPES, MODES, NDIMS, arg_names, conv_output_shape, pool_output_shape, signal_output_shape
+from .wire import Described
 
 #: Discrete axes a property may range over; drawn by hypothesis, or fixed by pytest.
 AXES = {"dtype": DTYPES, "ndim": NDIMS, "mode": MODES}
@@ -31,15 +31,19 @@ class PropertyFailure(AssertionError):
 
 
 class BackendError(Exception):
-    """The backend raised, or exceeded the per-call time limit (status ``error``)."""
+    """The backend raised (status ``error``); ``raised`` describes the exception."""
 
-
-class CallTimeout(BaseException):
-    """Raised inside a backend call that exceeds the per-call time limit."""
+    def __init__(self, message, raised=None):
+        super().__init__(message)
+        self.raised = raised
 
 
 class BackendTimeout(BaseException):
     """A call exceeded the limit: ends the property at once (no shrinking through more hangs)."""
+
+
+class BackendCrash(BaseException):
+    """The process running the backend died or garbled its answer: ends the property at once."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ class Call:
     kwargs: dict
     layouts: tuple = ()
     result: object = None
+    outcome: Outcome | None = None
 
 
 def fmt(v) -> str:
@@ -127,6 +132,20 @@ def fmt(v) -> str:
 
 def _describe_kwargs(kwargs) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def describe_call(op, args, kwargs) -> str:
+    """``conv(x=float32[1, 2, 5], w=float32[3, 2, 2], stride=(1,), ...)``: the call's arrays by
+    dtype and shape, its keywords by value."""
+    names = arg_names(op)
+    parts = []
+    for i, a in enumerate(args):
+        label = names[i] if i < len(names) else f"arg{i}"
+        if isinstance(a, np.ndarray):
+            parts.append(f"{label}={a.dtype}[{', '.join(map(str, a.shape))}]")
+        else:
+            parts.append(f"{label}={a!r}")
+    return f"{op}({', '.join(parts + ([_describe_kwargs(kwargs)] if kwargs else []))})"
 
 
 def expected_shape(op, args, kwargs):
@@ -155,8 +174,9 @@ def expected_shape(op, args, kwargs):
 class Context:
     """What a property sees: labelled draws, checked backend calls, and expectations."""
 
-    def __init__(self, prop: Property, backend, data, fixed=None, call_timeout=None):
+    def __init__(self, prop: Property, backend, data, fixed=None, call_timeout=None, deadline=None):
         self.prop = prop
+        self.deadline = deadline  # time.monotonic() after which the property stops calling
         self.backend = backend
         self.data = data
         self.fixed = dict(fixed or {})
@@ -210,35 +230,74 @@ class Context:
 
     # ------------------------------------------------------------ calling
 
+    def _invoke(self, op, args, kwargs) -> tuple[Call, Outcome]:
+        """Run one call through the backend (in this process or its executor), recorded."""
+        from .layouts import layout_of
+
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise BackendTimeout(f"the property did not finish within its limit (stopped before {describe_call(op, args, kwargs)})")
+        record = Call(op, tuple(np.array(a, copy=True) for a in args), dict(kwargs), tuple(layout_of(a) for a in args))
+        self.calls.append(record)
+        try:
+            outcome = self.backend.invoke(op, args, kwargs, timeout=self.call_timeout)
+        except CallTimeout:
+            raise BackendTimeout(f"{describe_call(op, args, kwargs)} took longer than the per-call limit of "
+                                 f"{self.call_timeout} s") from None
+        except CallCrashed as e:
+            raise BackendCrash(f"{describe_call(op, args, kwargs)}: {e}") from None
+        record.outcome = outcome
+        return record, outcome
+
+    def attempt(self, op, *args, **kwargs) -> Outcome:
+        """Call ``op`` and return what happened (a value or the exception raised), unchecked:
+        for properties about how a backend fails."""
+        return self._invoke(op, args, kwargs)[1]
+
     def call(self, op, *args, check_shape=True, **kwargs):
         """Call ``backend.op(*args, **kwargs)``, recorded for the reproduction and checked.
 
-        Raises :class:`BackendError` if it raises or times out, :class:`PropertyFailure` if it
-        returns something other than an ndarray of the contract's output shape.
+        Raises :class:`BackendError` if it raises, :class:`BackendTimeout` if it exceeds the
+        per-call limit, :class:`BackendCrash` if its process dies, :class:`PropertyFailure`
+        if it returns something other than an ndarray of the contract's output shape.
         """
-        from .strategies import layout_of
-
-        record = Call(op, tuple(np.array(a, copy=True) for a in args), dict(kwargs), tuple(layout_of(a) for a in args))
-        self.calls.append(record)
-        fn = getattr(self.backend, op)
-        try:
-            with _time_limit(self.call_timeout):
-                y = fn(*args, **kwargs)
-        except CallTimeout:
-            raise BackendTimeout(f"{op}({_describe_kwargs(kwargs)}) took longer than the per-call limit of {self.call_timeout} s") from None
-        except Exception as e:
-            tb = traceback.extract_tb(e.__traceback__)[-1]
-            raise BackendError(
-                f"{op}({_describe_kwargs(kwargs)}) raised {type(e).__name__}: {e} "
-                f"[at {tb.filename}:{tb.lineno}]"
-            ) from None
+        record, outcome = self._invoke(op, args, kwargs)
+        if outcome.raised is not None:
+            r = outcome.raised
+            raise BackendError(f"{describe_call(op, args, kwargs)} raised {r.type}: {r.message}"
+                               + (f" [at {r.where}]" if r.where else ""), raised=r)
+        y = outcome.value
+        want_dtype = args[0].dtype if args and isinstance(args[0], np.ndarray) else None
+        if isinstance(y, Described) and y.type_name == "ndarray":
+            raise PropertyFailure(f"{op}(...) returned an array of dtype {y.dtype}, but should be a numeric array"
+                                  f" of dtype {want_dtype}")
         if not isinstance(y, np.ndarray):
-            raise PropertyFailure(f"{op}(...) returned {type(y).__name__}, but should return a numpy.ndarray")
+            what = y.type_name if isinstance(y, Described) else type(y).__name__
+            raise PropertyFailure(f"{op}(...) returned {what}, but should return a numpy.ndarray")
         want = expected_shape(op, args, kwargs)
         if check_shape and y.shape != want:
-            raise PropertyFailure(f"{op}(...).shape={y.shape}, but should be {want} (SPEC §2 output size)")
+            raise PropertyFailure(f"{op}(...).shape={y.shape}, but should be {want} (the contract's output size)")
         record.result = y
         return y
+
+    def shares_input(self, y) -> bool:
+        """Whether the result ``y`` of an earlier call shares memory with that call's inputs."""
+        record = self._record_of(y)
+        return bool(record.outcome.shares_input)
+
+    def current(self, y):
+        """The contents of the earlier result ``y`` as they are now in the backend's memory
+        (a later call may have written into it); ``None`` if the backend no longer holds it."""
+        record = self._record_of(y)
+        try:
+            return self.backend.current(record.outcome.handle)
+        except CallCrashed as e:
+            raise BackendCrash(f"reading back the result of {describe_call(record.op, record.args, record.kwargs)}: {e}") from None
+
+    def _record_of(self, y) -> Call:
+        for record in reversed(self.calls):
+            if record.result is y:
+                return record
+        raise ValueError("not the result of a call of this example")
 
     # ------------------------------------------------------------ expecting
 
@@ -276,25 +335,3 @@ class Context:
     def nondegenerate(self, *ys):
         """Examples whose outputs are all zero prove nothing: discard them (SPEC §4)."""
         assume(all(np.any(np.asarray(y) != 0) for y in ys))
-
-
-class _time_limit:
-    """Per-call time limit via SIGALRM (main thread only; the runner's watchdog covers the rest)."""
-
-    def __init__(self, seconds):
-        self.seconds = seconds
-        self.active = bool(seconds) and threading.current_thread() is threading.main_thread()
-
-    def __enter__(self):
-        if self.active:
-            self.previous = signal.signal(signal.SIGALRM, self._expire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-
-    def _expire(self, *_):
-        raise CallTimeout()
-
-    def __exit__(self, *exc):
-        if self.active:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)
-        return False

@@ -1,28 +1,39 @@
 """Running properties against backends: the one runner behind the CLI and pytest.
 
-:func:`run_property` runs one property on one backend in this process with hypothesis and
-returns a :class:`Result` (with the minimal counterexample and its reproduction).
-:func:`check` runs many properties on many backends, each backend in a worker process
-watched by a time limit, so a backend that hangs or crashes the interpreter is reported
-per property and the run goes on.
+:func:`run_property` runs one property on one backend with hypothesis and returns a
+:class:`Result` (with the minimal counterexample and its reproduction).  The backend is
+either loaded in this process (the pytest route) or a
+:class:`~convspec.remote.RemoteBackend` whose code runs in an executor process.
+
+:func:`check` is the command line's route (SPEC §8): per target, a judge process
+(:mod:`convspec.judge`) draws, computes the reference, compares and decides, while the
+target's code runs only in that judge's executor.  This process never imports a target; it
+starts the judges (at most ``jobs`` at a time), collects their results as plain data,
+bounds every judge's silence, and on any exit -- normal, an exception, SIGINT or SIGTERM --
+kills every judge and every executor's process group.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import json
 import os
 import random
+import select
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
-from multiprocessing.connection import wait
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable
 
-from .backend import load_backend
-from .property import BackendError, BackendTimeout, Context, Property, PropertyFailure
+from . import wire
+from .backend import Backend, load_backend
+from .processes import child_env, describe_status, kill_group
+from .property import BackendCrash, BackendError, BackendTimeout, Context, Property, PropertyFailure
 from .repro import reproduction
 
 
@@ -33,7 +44,7 @@ class Profile:
     name: str
     examples: int
     call_timeout: float  # seconds for one backend call
-    property_timeout: float  # seconds for one property (the watchdog of :func:`check`)
+    property_timeout: float  # seconds for one property (no call starts after it; a silent judge is stopped)
 
 
 PROFILES = {
@@ -77,7 +88,8 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     ``fixed`` pins discrete axes (``{"dtype": "float32", ...}``), as the pytest plugin does;
     the others are drawn.  ``examples`` overrides the profile's count.
     """
-    backend = load_backend(backend)
+    if not isinstance(backend, Backend) and not getattr(backend, "isolated", False):
+        backend = load_backend(backend)
     profile = profile_named(profile)
     base = Result(backend.name, prop.name, list(prop.concepts), "skipped")
     reason = prop.skip_reason(backend)
@@ -89,10 +101,14 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     if reason:
         base.message = reason
         return base
+    if getattr(backend, "gave_up", None):
+        base.status, base.message = "error", backend.gave_up
+        return base
     state = {"ctx": None, "count": 0}
+    deadline = time.monotonic() + profile.property_timeout
 
     def body(data):
-        ctx = Context(prop, backend, data, fixed, profile.call_timeout)
+        ctx = Context(prop, backend, data, fixed, profile.call_timeout, deadline)
         state["ctx"] = ctx
         state["count"] += 1
         prop.fn(ctx)
@@ -116,7 +132,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         test()
     except PropertyFailure as e:
         status, message, error = "failed", str(e), e
-    except (BackendError, BackendTimeout) as e:
+    except (BackendError, BackendTimeout, BackendCrash) as e:
         status, message, error = "error", str(e), e
     except Flaky as e:
         inner = [x for x in getattr(e, "exceptions", []) if isinstance(x, (PropertyFailure, BackendError))]
@@ -141,118 +157,222 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
 # --------------------------------------------------------------------- many, isolated
 
 
-def _worker(target, names, profile, seed, conn):
-    from .catalogue import get
+@dataclass
+class BackendInfo:
+    """What a judge learnt of a loaded target (plain data)."""
 
-    try:
-        backend = load_backend(target)
-    except Exception as e:
-        conn.send(("load-error", str(e)))
-        return
-    for name in names:
-        conn.send(("start", name))
-        result = run_property(get(name), backend, profile=profile, seed=seed)
-        conn.send(("result", result.to_json()))
-    conn.send(("done", None))
+    label: str
+    target: str
+    name: str = ""
+    ops: list = field(default_factory=list)
+    capabilities: dict = field(default_factory=dict)
+    doc: str = ""
 
 
 @dataclass
-class _Session:
-    target: str
-    name: str
-    pending: list
-    results: list = field(default_factory=list)
-    process: object = None
-    conn: object = None
-    current: str | None = None
-    started: float = 0.0
+class CheckRun:
+    """The outcome of :func:`check`: results in (target, property) order, what each target
+    turned out to be, the targets that did not load (label -> message), and whether the run
+    was complete (``False`` after SIGINT/SIGTERM)."""
+
+    results: list
+    backends: list
+    load_errors: dict
+    complete: bool = True
+    signal: int | None = None
 
 
-def check(targets, properties, *, profile="default", seed=None, jobs=1, progress=None):
-    """Run ``properties`` on every TARGET, each backend in its own worker process.
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM reached the command line; ``run`` holds what was finished."""
 
-    Returns the results in (target, property) order.  A property whose run exceeds the
-    profile's ``property_timeout``, or that kills the worker, is reported as ``error`` and
-    the worker is restarted for the remaining properties.  ``progress(result)`` is called
-    as results arrive.
+    def __init__(self, signum, run=None):
+        super().__init__(signum)
+        self.signum = signum
+        self.run = run
+
+
+def labels_for(targets) -> list[str]:
+    """Display names: each target's own short name, made unique where two would collide
+    (``a/impl.py`` and ``b/impl.py`` rather than two ``impl`` columns)."""
+    def short(t):
+        base, _, attr = t.partition(":") if not os.path.exists(t) else (t, "", "")
+        if attr:
+            return attr
+        stem = os.path.splitext(os.path.basename(base.rstrip(os.sep)))[0]
+        return stem.rsplit(".", 1)[-1] if not base.endswith(".py") and os.sep not in base else stem
+
+    names = [short(t) for t in targets]
+    out = list(names)
+    for i, t in enumerate(targets):
+        if names.count(names[i]) == 1:
+            continue
+        parts = os.path.abspath(t.partition(":")[0]).split(os.sep) if (os.sep in t or t.endswith(".py")) else [t]
+        others = [os.path.abspath(o.partition(":")[0]).split(os.sep) for j, o in enumerate(targets)
+                  if j != i and names[j] == names[i]]
+        depth = 1
+        while depth < len(parts) and any(o[-depth:] == parts[-depth:] for o in others):
+            depth += 1
+        label = "/".join(parts[-depth:]) + (":" + t.partition(":")[2] if ":" in t and not os.path.exists(t) else "")
+        out[i] = label
+    seen: dict[str, int] = {}
+    for i, label in enumerate(out):
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            out[i] = f"{label}#{seen[label]}"
+    return out
+
+
+class _Judge:
+    """The command line's handle on one judge process."""
+
+    def __init__(self, target, label, names, profile, seed, import_timeout):
+        self.target, self.label, self.pending = target, label, list(names)
+        job = json.dumps({"target": target, "label": label, "properties": list(names), "profile": asdict(profile),
+                          "seed": seed, "import_timeout": import_timeout})
+        read_fd, reply_fd = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-P", "-m", "convspec.judge", job, "--reply-fd", str(reply_fd), "--parent", str(os.getpid())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(reply_fd,), env=child_env())
+        finally:
+            os.close(reply_fd)
+        self.channel = wire.Channel(read_fd)
+        self.executors: list[int] = []
+        self.results: list[Result] = []
+        self.info: BackendInfo | None = None
+        self.load_error: str | None = None
+        self.finished = False
+        self.heard = time.monotonic()
+
+    def stop(self):
+        """SIGTERM (the judge kills its executor), then SIGKILL; then the executors' groups."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for pgid in self.executors:
+            kill_group(pgid)
+        try:
+            os.close(self.channel.fd)
+        except OSError:
+            pass
+
+
+def check(targets, properties, *, profile="default", seed=None, jobs=1, progress=None,
+          import_timeout=None) -> CheckRun:
+    """Check every TARGET against ``properties``, each target judged in its own process and
+    run in its own executor (see the module docstring).
+
+    ``progress(result)`` is called as results arrive.  A target that does not load is
+    reported once, in :attr:`CheckRun.load_errors`.  SIGINT and SIGTERM raise
+    :class:`Interrupted` (carrying the partial :class:`CheckRun`) after every process of the
+    run is gone.
     """
+    from .remote import IMPORT_TIMEOUT
+
     profile = profile_named(profile)
-    ctx = mp.get_context("spawn")
+    import_timeout = import_timeout or IMPORT_TIMEOUT
+    seed = seed if seed is not None else random.getrandbits(32)
     by_name = {p.name: p for p in properties}
-    sessions = [_Session(t, load_backend(t).name, [p.name for p in properties]) for t in targets]
-    waiting, running = list(sessions), []
+    names = [p.name for p in properties]
+    labels = labels_for(list(targets))
+    waiting = list(zip(targets, labels))
+    running: list[_Judge] = []
+    judges: list[_Judge] = []
+    # a judge that says nothing for this long is stopped (its own limits normally end a call far sooner)
+    silence = profile.property_timeout + profile.call_timeout + import_timeout + 60
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
-    def launch(s):
-        parent, child = ctx.Pipe(duplex=False)
-        s.process = ctx.Process(target=_worker, args=(s.target, list(s.pending), profile, seed, child), daemon=True)
-        s.process.start()
-        child.close()
-        s.conn, s.current, s.started = parent, None, time.monotonic()
+    def interrupt(signum, _frame):
+        raise Interrupted(signum)
 
-    def record(s, result):
-        s.results.append(result)
-        if s.current in s.pending:
-            s.pending.remove(s.current)
-        s.current = None
+    for sig in previous:
+        signal.signal(sig, interrupt)
+
+    def fail_rest(j: _Judge, message: str):
+        for name in list(j.pending):
+            p = by_name[name]
+            record(j, Result(j.label, name, list(p.concepts), "error", message))
+
+    def record(j: _Judge, result: Result):
+        j.results.append(result)
+        if result.property in j.pending:
+            j.pending.remove(result.property)
         if progress:
             progress(result)
 
-    def fail_current(s, message):
-        p = by_name[s.current]
-        record(s, Result(s.name, p.name, list(p.concepts), "error", message))
-        s.process.kill()
-        s.process.join()
-        s.conn.close()
-        if s.pending:
-            launch(s)
+    def handle(j: _Judge, header: dict):
+        kind = header.get("kind")
+        if kind == "executor":
+            j.executors.append(int(header["pgid"]))
+        elif kind == "loaded":
+            j.info = BackendInfo(j.label, j.target, header.get("name", ""), list(header.get("ops", [])),
+                                 dict(header.get("capabilities", {})), header.get("doc", ""))
+        elif kind == "load-error":
+            j.load_error = str(header.get("message"))
+            j.pending.clear()
+            j.finished = True
+        elif kind == "result":
+            record(j, Result(**header["result"]))
+        elif kind == "done":
+            j.finished = True
         else:
-            running.remove(s)
+            raise wire.ProtocolError(f"unknown message {kind!r}")
 
-    while waiting or running:
-        while waiting and len(running) < max(1, jobs):
-            s = waiting.pop(0)
-            launch(s)
-            running.append(s)
-        ready = wait([s.conn for s in running], timeout=1.0)
-        for s in list(running):
-            if s.conn in ready:
-                try:
-                    kind, payload = s.conn.recv()
-                except (EOFError, OSError):
-                    s.process.join(5)
-                    code = s.process.exitcode
-                    if s.current is None and s.pending:
-                        s.current = s.pending[0]
-                    if s.current is None:
-                        running.remove(s)
-                        continue
-                    fail_current(s, f"the backend crashed the worker process (exit code {code}) during this property")
-                    continue
-                if kind == "start":
-                    s.current, s.started = payload, time.monotonic()
-                elif kind == "result":
-                    record(s, Result(**payload))
-                elif kind == "load-error":
-                    for name in list(s.pending):
-                        s.current = name
-                        p = by_name[name]
-                        record(s, Result(s.name, name, list(p.concepts), "error", f"backend failed to load in the worker: {payload}"))
-                    running.remove(s)
-                elif kind == "done":
-                    s.process.join()
-                    s.conn.close()
-                    running.remove(s)
-            elif s.current is not None and time.monotonic() - s.started > profile.property_timeout:
-                fail_current(s, f"the property did not finish within {profile.property_timeout:.0f} s "
-                                "(a call hung, or the backend is far too slow)")
-    order = {t: i for i, t in enumerate(targets)}
-    results = []
-    for s in sorted(sessions, key=lambda s: order[s.target]):
-        got = {r.property: r for r in s.results}
-        results.extend(got[p.name] for p in properties if p.name in got)
-    return results
+    def outcome(complete=True, signum=None) -> CheckRun:
+        order = {label: i for i, label in enumerate(labels)}
+        results = []
+        for j in sorted(judges, key=lambda j: order[j.label]):
+            got = {r.property: r for r in j.results}
+            results.extend(got[n] for n in names if n in got)
+        infos = [j.info for j in sorted(judges, key=lambda j: order[j.label]) if j.info is not None]
+        errors = {j.label: j.load_error for j in judges if j.load_error}
+        return CheckRun(results, infos, errors, complete, signum)
+
+    try:
+        while waiting or running:
+            while waiting and len(running) < max(1, jobs):
+                target, label = waiting.pop(0)
+                j = _Judge(target, label, names, profile, seed, import_timeout)
+                judges.append(j)
+                running.append(j)
+            ready, _, _ = select.select([j.channel.fd for j in running], [], [], 1.0)
+            for j in list(running):
+                if j.channel.fd in ready:
+                    try:
+                        header, _ = j.channel.recv(time.monotonic() + 30)
+                        j.heard = time.monotonic()
+                        handle(j, header)
+                    except (wire.Closed, wire.TimedOut, wire.ProtocolError, KeyError, TypeError, ValueError) as e:
+                        code = j.process.poll()
+                        if not j.finished:
+                            why = describe_status(code) if isinstance(e, wire.Closed) else f"sent a bad message ({e})"
+                            if j.info is None and not j.results:
+                                j.load_error = f"the judge process for {j.target!r} {why} before the target was loaded"
+                                j.pending.clear()
+                            else:
+                                fail_rest(j, f"not run: the judge process for this backend {why}")
+                        j.finished = True
+                elif time.monotonic() - j.heard > silence:
+                    fail_rest(j, f"not run: the judge for this backend was silent for {silence:.0f} s and was stopped")
+                    j.finished = True
+                if j.finished:
+                    j.stop()
+                    running.remove(j)
+    except Interrupted as e:
+        raise Interrupted(e.signum, outcome(complete=False, signum=e.signum)) from None
+    finally:
+        for sig in previous:  # a second signal must not cut the clean-up short
+            signal.signal(sig, signal.SIG_IGN)
+        for j in judges:
+            j.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return outcome()
 
 
 def default_jobs(n_targets: int) -> int:
     return max(1, min(n_targets, os.cpu_count() or 1, 2))
-

@@ -13,11 +13,12 @@ and every draw shrinks toward the smallest problem.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
+
+from .layouts import LAYOUTS, as_layout, layout_of  # noqa: F401  (re-exported)
 
 #: Largest input length per axis of ``conv``, by number of spatial axes (past 16 and 64, tile edges).
 MAX_SIZE = {1: 160, 2: 72, 3: 20}
@@ -134,57 +135,9 @@ def conv_problems(draw, ndim, *, max_stride=3, max_dilation=3, max_groups=3, max
 
 # ----------------------------------------------------------------- memory layouts
 
-LAYOUTS = ("fortran", "transposed", "strided", "reversed", "offset")
-
-
 def layouts():
-    """Names of non-contiguous layouts (see :func:`as_layout`)."""
+    """Names of non-contiguous layouts (see :func:`~convspec.layouts.as_layout`)."""
     return st.sampled_from(LAYOUTS)
-
-
-_LAYOUT_TAGS: dict[int, tuple] = {}  # id -> (weak reference, kind)
-
-
-def as_layout(a: np.ndarray, kind: str) -> np.ndarray:
-    """The values of ``a`` held in memory laid out as ``kind``; never a C-contiguous copy.
-
-    ``fortran``: column-major.  ``transposed``: axes of a contiguous buffer in reverse
-    order, viewed back.  ``strided``: every other element of a larger buffer.  ``reversed``:
-    negative strides on every axis.  ``offset``: a view starting one element into a buffer.
-    """
-    if kind == "fortran":
-        out = np.asfortranarray(a)
-    elif kind == "transposed":
-        out = np.ascontiguousarray(a.transpose()).transpose()
-    elif kind == "strided":
-        big = np.zeros(tuple(2 * s for s in a.shape), dtype=a.dtype)
-        view = big[(slice(None, None, 2),) * a.ndim]
-        view[...] = a
-        out = view
-    elif kind == "reversed":
-        rev = (slice(None, None, -1),) * a.ndim
-        out = np.ascontiguousarray(a[rev])[rev]
-    elif kind == "offset":
-        buf = np.zeros(a.size + 1, dtype=a.dtype)
-        buf[1:] = a.ravel()
-        out = buf[1:].reshape(a.shape)
-    else:
-        raise ValueError(f"kind={kind!r}, but should be one of {LAYOUTS}")
-    _LAYOUT_TAGS[id(out)] = (weakref.ref(out, lambda ref, key=id(out): _forget(ref, key)), kind)
-    return out
-
-
-def _forget(ref, key):
-    if _LAYOUT_TAGS.get(key, (None,))[0] is ref:
-        del _LAYOUT_TAGS[key]
-
-
-def layout_of(a) -> str | None:
-    """The layout name :func:`as_layout` gave ``a``, for reproductions (``None``: plain)."""
-    ref, kind = _LAYOUT_TAGS.get(id(a), (None, None))
-    if ref is None or ref() is not a:
-        return None
-    return kind
 
 
 @dataclass(frozen=True)

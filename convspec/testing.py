@@ -13,6 +13,9 @@ Each property becomes ``test_<name>``, parametrized over its discrete axes (dtyp
 mode) so they show in test ids; sizes and values are drawn by hypothesis.  A property that
 does not apply is skipped with the reason; a failure shows the minimal counterexample and a
 reproduction.
+
+This route runs the backend in the test process, as a library's own suite does: it does not
+isolate the backend from the checker (only ``convspec check`` does, see the README).
 """
 
 from __future__ import annotations

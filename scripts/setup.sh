@@ -7,7 +7,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet ".[report]"
+.venv/bin/python -m pip install --quiet ".[report,test]"
 if [ "${CONVSPEC_WITH_TORCH:-1}" = 1 ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
     # optional peer: PyTorch is a trusted implementation when present, never a requirement
     .venv/bin/python -m pip install --quiet torch==2.13.0 || echo "PyTorch not installed: its trusted adapter is skipped"

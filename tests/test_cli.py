@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -100,7 +101,8 @@ def test_hang_and_crash_are_reported_per_property(tmp_path):
                    "convolve_shape_full", "--call-timeout", "2", "--property-timeout", "60", "--seed", "1", cwd=tmp_path)
     assert out.returncode == 1
     assert "took longer than the per-call limit" in out.stdout
-    assert "crashed the worker process (exit code 3)" in out.stdout
+    assert "exited with status 3 during this call" in out.stdout
+    assert "convolve(x=float" in out.stdout  # the crash names the call and its arguments
     assert out.stdout.count("ERROR") == 3  # the run went on after the crash
 
 
@@ -129,6 +131,20 @@ def test_entry_point_backend(tmp_path):
     assert "mine" in json.loads(convspec("list", "--json", cwd=tmp_path, env=env).stdout)["backends"]
     out = convspec("check", "mine", "--only", "conv_definition", "--profile", "quick", cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_pytest_route_runs_under_xdist():
+    """pytest-xdist spreads the in-process route over workers: same ids, same verdicts."""
+    pytest.importorskip("xdist")
+    root = os.path.dirname(HERE)
+    target = os.path.join(HERE, "trusted", "numpy_convolve.py")
+    out = subprocess.run([sys.executable, "-m", "pytest", os.path.join(root, "properties", "test_signal.py"), "--backend", target,
+                          "-n", "2", "-k", "definition and float32", "-p", "no:cacheprovider", "-v"],
+                         capture_output=True, text=True, cwd=root, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    for worker in ("gw0", "gw1"):  # both workers ran cases
+        assert re.search(rf"\[{worker}\] \[ *\d+%\] PASSED", out.stdout), out.stdout[-2000:]
+    assert "test_correlate_definition[numpy_convolve.py-float32-1d-full]" in out.stdout
 
 
 def test_pytest_properties_with_a_backend_option():

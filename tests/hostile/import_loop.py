@@ -1,0 +1,3 @@
+"""expect: load-error -- loops forever while being imported."""
+while True:
+    pass

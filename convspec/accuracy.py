@@ -88,15 +88,30 @@ def terms_per_output(op: str, args, kwargs) -> int:
     return int(np.prod(b))
 
 
-def direct_bound(op: str, args, kwargs, dtype):
-    """Elementwise bound ``gamma_n (|a| * |b|)`` for direct summation in ``dtype``.
+def underflow(dtype) -> float:
+    """``eta``: the absolute error one rounding may add near the underflow threshold
+    (``fl(a b) = a b (1 + d) + e``, ``|e| <= eta``; Higham §2.1).  Half the subnormal spacing
+    is not representable itself, so the whole spacing is used."""
+    return float(np.finfo(dtype).smallest_subnormal)
 
-    Includes the rounding of the longdouble oracle itself.
+
+def direct_bound(op: str, args, kwargs, dtype):
+    """Elementwise bound ``gamma_n (|a| * |b|) + n eta`` for direct summation in ``dtype``.
+
+    ``n eta`` covers products that fall below the normal range (each may lose up to half a
+    subnormal spacing).  Includes the rounding of the longdouble oracle itself.
     """
     magnitude = getattr(reference, op)(*(np.abs(v) for v in args), acc=np.longdouble, **kwargs)
     n = terms_per_output(op, args, kwargs)
     g = gamma(n, unit_roundoff(dtype)) + gamma(n + 1, unit_roundoff(np.longdouble))
-    return (g * magnitude).astype(np.float64)
+    return (g * magnitude + 2 * n * underflow(dtype)).astype(np.float64)
+
+
+def transform_length(op: str, x_shape, w_shape, kwargs) -> int:
+    """The length of the transform an FFT method of ``op`` uses (the normwise bound's ``L``)."""
+    if op in ("conv", "correlate", "convolve"):
+        return _fft_length(op, x_shape, w_shape, kwargs)
+    return int(np.prod(x_shape)) + int(np.prod(w_shape))
 
 
 def _fft_length(op: str, x_shape, w_shape, kwargs) -> int:
@@ -114,14 +129,16 @@ def fft_bound(op: str, args, kwargs, dtype):
     broadcasts against the output; one number for the signal functions; for the other
     linear functions (gradients, unshared layers) from the norms of the whole arguments.
     """
-    x, w = (np.asarray(v, dtype=np.float64) for v in args[:2])
+    x, w = (np.asarray(v, dtype=np.longdouble) for v in args[:2])  # norms of huge values do not overflow
     if op in ("conv", "correlate", "convolve"):
         length = _fft_length(op, x.shape, w.shape, kwargs)
     else:
         length = x.size + w.size
     factor = FFT_CONSTANT * unit_roundoff(dtype) * (math.log2(max(length, 2)) + 1)
+    floor = 2 * length * underflow(dtype)  # roundings below the normal range
     if op != "conv":
-        return np.float64(factor * (np.linalg.norm(x.ravel()) * np.abs(w).sum() + np.abs(x).sum() * np.linalg.norm(w.ravel())))
+        norm = np.sqrt((x * x).sum()) * np.abs(w).sum() + np.abs(x).sum() * np.sqrt((w * w).sum())
+        return np.float64(factor * norm + floor)
     n, c_in = x.shape[:2]
     c_out, c_group = w.shape[:2]
     groups = c_in // c_group
@@ -129,31 +146,43 @@ def fft_bound(op: str, args, kwargs, dtype):
     x1 = np.abs(x.reshape(n, c_in, -1)).sum(-1)
     w2 = np.sqrt((w.reshape(c_out, c_group, -1) ** 2).sum(-1))  # (C_out, Cg)
     w1 = np.abs(w.reshape(c_out, c_group, -1)).sum(-1)
-    bound = np.zeros((n, c_out))
+    bound = np.zeros((n, c_out), dtype=np.longdouble)
     o_group = c_out // groups
     for g in range(groups):
         xs = slice(g * c_group, (g + 1) * c_group)
         os_ = slice(g * o_group, (g + 1) * o_group)
         bound[:, os_] = x2[:, xs] @ w1[os_].T + x1[:, xs] @ w2[os_].T
-    return (factor * bound).reshape(bound.shape + (1,) * (x.ndim - 2))
+    return (factor * bound + floor).astype(np.float64).reshape(bound.shape + (1,) * (x.ndim - 2))
 
 
 def pool_bound(op: str, args, kwargs, dtype, accuracy="direct"):
     """Pooling error: max is exact whatever the algorithm.  A direct mean or Lp norm of ``n``
-    terms is within ``gamma_(n+3)`` of its magnitude (all terms of an Lp norm are positive);
-    other algorithms (running sums, recursive filters) only normwise, within
-    ``gamma_(n+L+3)`` of the largest magnitude in the (batch, channel) slice of length L."""
+    terms is within ``gamma_(n+3)`` of its magnitude, plus ``2 n eta`` for roundings below the
+    normal range; other algorithms (running sums, recursive filters) only normwise, within
+    ``gamma_(n+L+3)`` of the largest magnitude in the (batch, channel) slice of length L.
+
+    The Lp norm's ``n + 3``: with the terms scaled by the window's largest magnitude ``m`` (so
+    no power overflows or underflows), each term ``(|x|/m)^p`` carries ``(p + 1) u``, the sum
+    ``(n - 1) u``, the p-th root divides both by ``p`` and adds ``u``, the product by ``m``
+    another ``u``: ``((n + p) / p + 2) u <= (n + 3) u`` for ``p >= 1``.  The root taken as a
+    power with the exponent ``1/p`` rounded to the dtype adds ``u |ln y|`` relatively
+    (``S^(r (1 + d)) = S^r exp(r d ln S)``, ``r ln S = ln y``).  The mean: ``n - 1``
+    additions and a division."""
     x = args[0]
     if op in ("max_pool", "adaptive_max_pool"):
         return np.float64(0.0)
     u = unit_roundoff(dtype)
     if accuracy != "direct":
-        a = np.abs(np.asarray(x, dtype=np.float64))
+        a = np.abs(np.asarray(x, dtype=np.longdouble))
         p = kwargs.get("p", 1)
-        top = a.reshape(a.shape[:2] + (-1,)).max(-1) ** p
+        top = a.reshape(a.shape[:2] + (-1,)).max(-1)
         n = int(np.prod(kwargs.get("window", a.shape[2:]))) + int(np.prod(a.shape[2:]))
-        scale = (n * top) ** (1.0 / p) if op == "lp_pool" else top
-        return gamma(n + 3, u) * scale.reshape(scale.shape + (1,) * (a.ndim - 2))
+        scale = n ** (1.0 / p) * top if op == "lp_pool" else top
+        relative = gamma(n + 3, u)
+        if op == "lp_pool":
+            relative = relative + u * np.abs(np.log(np.where(scale > 0, scale, 1)))
+        bound = relative * scale + 2 * n * underflow(dtype)
+        return bound.astype(np.float64).reshape(scale.shape + (1,) * (a.ndim - 2))
     if op == "adaptive_avg_pool":
         n = int(np.prod([-(-s // o) + 1 for s, o in zip(np.shape(x)[2:], kwargs["output_size"])]))
         magnitude = reference.adaptive_avg_pool(np.abs(x), acc=np.longdouble, **kwargs)
@@ -161,13 +190,17 @@ def pool_bound(op: str, args, kwargs, dtype, accuracy="direct"):
         n = int(np.prod(kwargs["window"]))
         fn = getattr(reference, op)
         magnitude = fn(np.abs(x), acc=np.longdouble, **kwargs)
-    return (gamma(n + 3, u) * magnitude).astype(np.float64)
+    relative = gamma(n + 3, u)
+    if op == "lp_pool":
+        with np.errstate(divide="ignore"):
+            relative = relative + u * np.abs(np.log(np.where(magnitude > 0, magnitude, 1)))
+    return (relative * magnitude + 2 * n * underflow(dtype)).astype(np.float64)
 
 
 def error_bound(accuracy: str, op: str, args, kwargs, dtype):
     """The bound for one call of a backend of class ``accuracy``, broadcastable to its output.
 
-    ``"direct"`` gets the elementwise bound; ``"fft"`` and ``"undeclared"`` the normwise one;
+    ``"direct"`` gets the elementwise bound; ``"fft"``, ``"normwise"`` and ``"undeclared"`` the normwise one;
     pooling its own (its error does not depend on the algorithm class).
     """
     if op in POOLS:

@@ -12,7 +12,8 @@ A backend is any object or module with some of the contract functions
     which contract functions to check (default: every one that exists).
 ``accuracy``
     ``"direct"`` (elementwise error bound, bit-exact on exactly representable data) or
-    ``"fft"`` (normwise bound, SPEC §4).  Without a declaration the backend is held to the
+    ``"fft"`` (normwise bound, SPEC §4), ``"normwise"`` (the same bound, for algorithms that
+    are not transforms: running sums, recursive filters).  Without a declaration the backend is held to the
     loosest bound convspec knows (the FFT one), since its algorithm is unknown: declare
     ``"direct"`` to be checked bit for bit.
 ``validates_arguments``
@@ -42,7 +43,7 @@ import numpy as np
 
 from .contract import DTYPES, NDIMS, OPS
 
-ACCURACY_CLASSES = ("direct", "fft", "undeclared")
+ACCURACY_CLASSES = ("direct", "fft", "normwise", "undeclared")
 ENTRY_POINT_GROUP = "convspec.backends"
 
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, replace
 from . import __version__
 from .backend import LoadError, bundled_names, entry_point_names, target_kind
 from .console import failures, progress_printer, summary, table
-from .runner import PROFILES, Interrupted, check, default_jobs, profile_named
+from .runner import PROFILES, Interrupted, check, default_jobs, examples_database, profile_named
 
 def _properties(only):
     from .catalogue import CATALOGUE, get
@@ -86,9 +86,10 @@ def cmd_check(args) -> int:
     except (LoadError, KeyError) as e:
         print(f"convspec: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
-    if args.jobs is not None and args.jobs < 1:
-        print(f"convspec: --jobs={args.jobs}, but should be at least 1", file=sys.stderr)
-        return 2
+    for flag, value in (("--jobs", args.jobs), ("--max-examples", args.max_examples)):
+        if value is not None and value < 1:
+            print(f"convspec: {flag}={value}, but should be at least 1", file=sys.stderr)
+            return 2
     if args.json and (why := _writable(args.json)):
         print(f"convspec: {why}", file=sys.stderr)
         return 2
@@ -101,7 +102,8 @@ def cmd_check(args) -> int:
         profile = replace(profile, property_timeout=args.property_timeout)
     try:
         run = check(args.targets, props, profile=profile, seed=seed, jobs=jobs,
-                    progress=progress_printer(len(props) * len(args.targets)), import_timeout=args.import_timeout)
+                    progress=progress_printer(len(props) * len(args.targets)), import_timeout=args.import_timeout,
+                    examples=args.max_examples, database=examples_database(args.examples_db))
     except Interrupted as e:
         run = e.run
     if sys.stderr.isatty():
@@ -115,6 +117,11 @@ def cmd_check(args) -> int:
     if details:
         print()
         print(details)
+    fixed = [r for r in run.results if r.status == "passed" and r.replayed]
+    if fixed:
+        print()
+        for r in fixed:
+            print(f"now passing: {r.backend} :: {r.property} -- {r.message}")
     idle = unexercised(run)
     for label in idle:
         print(f"convspec: no property ran against {label}: every one was skipped (see the reasons with --json); "
@@ -152,7 +159,7 @@ def catalogue_listing():
     from .catalogue import CATALOGUE
 
     return [{"name": p.name, "op": p.op, "concepts": list(p.concepts), "statement": p.statement,
-             "requires": list(p.requires), "axes": list(p.axis_values)} for p in CATALOGUE]
+             "requires": list(p.requires), "uses": list(p.uses), "axes": list(p.axis_values)} for p in CATALOGUE]
 
 
 def catalogue_markdown() -> str:
@@ -205,6 +212,10 @@ def main(argv=None) -> int:
                    help="limit for one property: no call starts after it (default: the profile's)")
     p.add_argument("--import-timeout", type=float, metavar="SECONDS",
                    help="limit for loading a target in its executor (default: 120)")
+    p.add_argument("--max-examples", type=int, metavar="N", help="examples per property (default: the profile's)")
+    p.add_argument("--examples-db", metavar="PATH|off",
+                   help="folder of remembered counterexamples, replayed first (default: $CONVSPEC_EXAMPLES_DB, else "
+                        "~/.cache/convspec/examples/<this folder>); 'off' for none")
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("list", help="list backends and the property catalogue")

@@ -61,7 +61,8 @@ def main(argv=None) -> int:
               "ops": list(backend.ops), "capabilities": backend.capabilities.as_json(), "doc": backend.doc})
         profile = Profile(**job["profile"])
         for name in job["properties"]:
-            result = run_property(get(name), backend, profile=profile, seed=job["seed"])
+            result = run_property(get(name), backend, profile=profile, seed=job["seed"], examples=job.get("examples"),
+                                  database=job.get("database"))
             send({"kind": "result", "result": result.to_json()})
         send({"kind": "done"})
     finally:

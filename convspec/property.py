@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import assume
 from hypothesis import strategies as st
 
 from . import accuracy
@@ -55,8 +54,10 @@ class Property:
     fn: object = field(repr=False, compare=False)
     axes: tuple[str, ...] = ("dtype",)
     requires: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()  # second functions it relates op to: the backend's, else the reference's
     only_if: str | None = None  # a capability flag the backend must declare, e.g. validates_arguments
     lifts_ndim: bool = False  # also calls the function with ndim + 1 (so ndim + 1 must be supported)
+    large: bool = False  # the large-size stage: the profile's large_examples examples, not its examples
 
     @property
     def doc(self) -> str:
@@ -97,13 +98,20 @@ ONLY_IF_REASONS = {
 }
 
 
-def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), only_if=None, lifts_ndim=False):
-    """Register ``fn`` as the property ``name`` (names are stable: tools depend on them)."""
+def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), uses=(), only_if=None, lifts_ndim=False,
+         large=False):
+    """Register ``fn`` as the property ``name`` (names are stable: tools depend on them).
+
+    ``requires``: other contract functions the backend must have (else the property is
+    skipped); ``uses``: other functions the property relates ``op`` to, taken from the backend
+    when it has them and from the reference otherwise (so a backend exposing one function is
+    checked as deeply as one exposing all)."""
 
     def register(fn):
         if name in REGISTRY:
             raise ValueError(f"property {name!r} registered twice")
-        REGISTRY[name] = Property(name, op, tuple(concepts), statement, fn, tuple(axes), tuple(requires), only_if, lifts_ndim)
+        REGISTRY[name] = Property(name, op, tuple(concepts), statement, fn, tuple(axes), tuple(requires), tuple(uses),
+                                  only_if, lifts_ndim, large)
         return fn
 
     return register
@@ -185,6 +193,7 @@ class Context:
         self._allowed = prop.allowed(backend)
         self._axes: dict[str, object] = {}
         self._rng = None
+        self.degenerate = False
 
     # ------------------------------------------------------------ drawing
 
@@ -248,6 +257,20 @@ class Context:
         record.outcome = outcome
         return record, outcome
 
+    def has(self, op) -> bool:
+        """Whether the backend provides the contract function ``op`` (and does not exclude it)."""
+        return op in self.backend.ops
+
+    def other(self, op, *args, **kwargs):
+        """The result of a second function the property relates its own to: the backend's
+        (checked and recorded like :meth:`call`) when it has ``op``, else the reference's in
+        the inputs' dtype (exact on exact-mode data)."""
+        if self.has(op):
+            return self.call(op, *args, **kwargs)
+        from . import reference
+
+        return np.asarray(getattr(reference, op)(*args, **kwargs)).astype(args[0].dtype)
+
     def attempt(self, op, *args, **kwargs) -> Outcome:
         """Call ``op`` and return what happened (a value or the exception raised), unchecked:
         for properties about how a backend fails."""
@@ -276,6 +299,13 @@ class Context:
         want = expected_shape(op, args, kwargs)
         if check_shape and y.shape != want:
             raise PropertyFailure(f"{op}(...).shape={y.shape}, but should be {want} (the contract's output size)")
+        earlier = [i for i, c in enumerate(self.calls[:-1], 1)
+                   if c.outcome is not None and c.outcome.handle is not None and c.result is not None
+                   and (c.outcome.handle in outcome.shares_previous
+                        or (not getattr(self.backend, "isolated", False) and np.shares_memory(c.result, y)))]
+        if earlier:
+            raise PropertyFailure(f"{op}(...) returned memory shared with the result of call {earlier[-1]} of this "
+                                  f"example, but every result should be the caller's own array (a reused output buffer)")
         record.result = y
         return y
 
@@ -333,5 +363,9 @@ class Context:
             raise PropertyFailure(message)
 
     def nondegenerate(self, *ys):
-        """Examples whose outputs are all zero prove nothing: discard them (SPEC §4)."""
-        assume(all(np.any(np.asarray(y) != 0) for y in ys))
+        """Examples whose outputs are all zero prove little (SPEC §4): the backend is still
+        called and compared -- a stale buffer returned where the answer is zero is a bug --
+        but an example that passes does not count as evidence (the runner discards it after
+        its checks, so hypothesis looks for more)."""
+        if not all(np.any(np.asarray(y) != 0) for y in ys):
+            self.degenerate = True

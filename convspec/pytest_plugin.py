@@ -13,6 +13,8 @@ def pytest_addoption(parser):
     group.addoption("--backend", action="append", default=[], metavar="TARGET",
                     help="convspec backend to check (repeatable; default: every bundled backend)")
     group.addoption("--convspec-profile", default="default", help="convspec profile: quick, default or thorough")
+    group.addoption("--convspec-examples-db", default=None, metavar="PATH|off",
+                    help="folder of remembered counterexamples (default: the user's cache, per project folder)")
 
 
 def pytest_generate_tests(metafunc):
@@ -41,3 +43,10 @@ import pytest  # noqa: E402
 @pytest.fixture
 def convspec_profile(request):
     return request.config.getoption("convspec_profile")
+
+
+@pytest.fixture
+def convspec_database(request):
+    from .runner import examples_database
+
+    return examples_database(request.config.getoption("convspec_examples_db"))

@@ -161,7 +161,7 @@ def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False
 def lp_pool(x, *, p, window, stride, padding, ceil_mode=False, acc=np.float64):
     """``(sum |x|^p) ** (1/p)`` over each window (padding contributes 0); p = 2 is the L2 norm."""
     values, _, _ = _pool_windows(x, window, stride, padding, ceil_mode, 0.0, acc)
-    return (np.abs(values) ** p).sum(-1) ** (1.0 / p)
+    return (np.abs(values) ** acc(p)).sum(-1) ** (acc(1) / acc(p))
 
 
 def _adaptive(x, output_size, reduce, acc):

@@ -17,9 +17,19 @@ import numpy as np
 INLINE_LIMIT = 300
 
 
+def _float(v) -> str:
+    """A float as Python source that gives back the same value (``np.nan``, ``-np.inf``)."""
+    v = float(v)
+    if v != v:
+        return "np.nan"
+    if v in (float("inf"), float("-inf")):
+        return "np.inf" if v > 0 else "-np.inf"
+    return repr(v)
+
+
 def _literal(a: np.ndarray) -> str:
     body = np.array2string(a, separator=", ", threshold=a.size + 1, max_line_width=100,
-                           formatter={"float_kind": lambda v: repr(float(v))})
+                           formatter={"float_kind": _float})
     return f"np.array({body}, dtype=np.{a.dtype.name})"
 
 

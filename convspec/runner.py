@@ -15,6 +15,7 @@ kills every judge and every executor's process group.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -28,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from . import wire
@@ -45,12 +47,13 @@ class Profile:
     examples: int
     call_timeout: float  # seconds for one backend call
     property_timeout: float  # seconds for one property (no call starts after it; a silent judge is stopped)
+    large_examples: int = 2  # examples of each large-size property (convspec/catalogue/large.py)
 
 
 PROFILES = {
-    "quick": Profile("quick", 20, 30, 300),
-    "default": Profile("default", 60, 60, 600),
-    "thorough": Profile("thorough", 250, 120, 3600),
+    "quick": Profile("quick", 20, 30, 300, 1),
+    "default": Profile("default", 60, 60, 600, 2),
+    "thorough": Profile("thorough", 250, 120, 3600, 6),
 }
 
 
@@ -64,6 +67,7 @@ class Result:
     counterexample: dict | None = None
     seconds: float = 0.0
     examples: int = 0
+    replayed: int = 0  # remembered counterexamples tried first
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -78,15 +82,63 @@ def profile_named(name) -> Profile:
         raise ValueError(f"profile={name!r}, but should be one of {sorted(PROFILES)}") from None
 
 
+def default_examples_dir() -> str:
+    """Where remembered counterexamples live unless told otherwise: the user's cache, one
+    folder per project folder (the current directory), so nothing is written beside the
+    user's files.  ``CONVSPEC_EXAMPLES_DB`` overrides it (``off`` turns it off)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    project = hashlib.sha1(os.path.realpath(os.getcwd()).encode()).hexdigest()[:16]
+    return os.path.join(cache, "convspec", "examples", project)
+
+
+def examples_database(where=None) -> str | None:
+    """The folder of remembered counterexamples: ``where`` (a path), ``None`` for the default
+    (:func:`default_examples_dir`, or ``$CONVSPEC_EXAMPLES_DB``), ``"off"`` for none."""
+    where = where if where is not None else os.environ.get("CONVSPEC_EXAMPLES_DB") or default_examples_dir()
+    return None if str(where).lower() in ("off", "none", "") else os.path.abspath(where)
+
+
+class _Remembering(ExampleDatabase):
+    """The directory database of hypothesis (safe for concurrent runs: one file per
+    example), counting the remembered failing examples it hands back for replay."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.inner = DirectoryBasedExampleDatabase(path)
+        self.seen: set = set()
+
+    @property
+    def replayed(self) -> int:
+        return len(self.seen)
+
+    def fetch(self, key):
+        for value in self.inner.fetch(key):
+            if not key.endswith((b".secondary", b".pareto")):
+                self.seen.add(value)
+            yield value
+
+    def save(self, key, value):
+        self.inner.save(key, value)
+
+    def delete(self, key, value):
+        self.inner.delete(key, value)
+
+    def move(self, src, dest, value):
+        self.inner.move(src, dest, value)
+
+
 def _notes(e) -> str:
     return "\n".join(n for n in getattr(e, "__notes__", []) if n.startswith("Draw"))
 
 
-def run_property(prop: Property, backend, *, profile="default", seed=None, fixed=None, examples=None) -> Result:
+def run_property(prop: Property, backend, *, profile="default", seed=None, fixed=None, examples=None,
+                 database=None) -> Result:
     """Run ``prop`` against ``backend`` (a :class:`~convspec.backend.Backend` or a TARGET).
 
     ``fixed`` pins discrete axes (``{"dtype": "float32", ...}``), as the pytest plugin does;
-    the others are drawn.  ``examples`` overrides the profile's count.
+    the others are drawn.  ``examples`` overrides the profile's count.  ``database`` is the
+    folder of remembered counterexamples (:func:`examples_database`; ``None``: none): those of
+    this backend and property are replayed first, and a failure found is remembered.
     """
     if not isinstance(backend, Backend) and not getattr(backend, "isolated", False):
         backend = load_backend(backend)
@@ -112,20 +164,25 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         state["ctx"] = ctx
         state["count"] += 1
         prop.fn(ctx)
+        if ctx.degenerate:  # checked, but no evidence: hypothesis draws another
+            hypothesis.reject()
 
     test = given(st.data())(body)
+    # one key per backend, property and pinned axes in the database of remembered examples
+    test._hypothesis_internal_add_digest = f"{backend.target}\0{prop.name}\0{sorted((fixed or {}).items())}".encode()
+    test = hypothesis.seed(seed if seed is not None else random.getrandbits(32))(test)
+    db = _Remembering(database) if database else None
     test = settings(
-        max_examples=examples or profile.examples,
+        max_examples=min(examples or profile.examples, profile.large_examples) if prop.large else (examples or profile.examples),
         deadline=None,
-        database=None,
+        database=db,
         derandomize=False,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
         verbosity=Verbosity.normal,
         print_blob=False,
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
     )(test)
-    test = hypothesis.seed(seed if seed is not None else random.getrandbits(32))(test)
     start = time.perf_counter()
     status, message, error = "passed", "", None
     try:
@@ -143,8 +200,12 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         status, message = "error", "no non-degenerate example could be drawn (every output was zero)"
     except Exception as e:  # the property itself broke: report, never crash the run
         status, message, error = "error", f"property raised {type(e).__name__}: {e}", e
+    replayed = db.replayed if db is not None else 0
+    if status == "passed" and replayed:
+        message = (f"{replayed} counterexample{'s' if replayed > 1 else ''} remembered from an earlier run "
+                   f"{'now pass' if replayed > 1 else 'now passes'}")
     result = Result(backend.name, prop.name, list(prop.concepts), status, message,
-                    seconds=round(time.perf_counter() - start, 3), examples=state["count"])
+                    seconds=round(time.perf_counter() - start, 3), examples=state["count"], replayed=replayed)
     if error is not None and state["ctx"] is not None:
         ctx = state["ctx"]
         result.counterexample = {
@@ -225,10 +286,10 @@ def labels_for(targets) -> list[str]:
 class _Judge:
     """The command line's handle on one judge process."""
 
-    def __init__(self, target, label, names, profile, seed, import_timeout):
+    def __init__(self, target, label, names, profile, seed, import_timeout, examples=None, database=None):
         self.target, self.label, self.pending = target, label, list(names)
         job = json.dumps({"target": target, "label": label, "properties": list(names), "profile": asdict(profile),
-                          "seed": seed, "import_timeout": import_timeout})
+                          "seed": seed, "import_timeout": import_timeout, "examples": examples, "database": database})
         read_fd, reply_fd = os.pipe()
         try:
             self.process = subprocess.Popen(
@@ -262,9 +323,11 @@ class _Judge:
 
 
 def check(targets, properties, *, profile="default", seed=None, jobs=1, progress=None,
-          import_timeout=None) -> CheckRun:
+          import_timeout=None, examples=None, database=None) -> CheckRun:
     """Check every TARGET against ``properties``, each target judged in its own process and
-    run in its own executor (see the module docstring).
+    run in its own executor (see the module docstring).  ``examples`` overrides the
+    profile's count per property; ``database`` is the folder of remembered counterexamples
+    (``None``: none).
 
     ``progress(result)`` is called as results arrive.  A target that does not load is
     reported once, in :attr:`CheckRun.load_errors`.  SIGINT and SIGTERM raise
@@ -336,7 +399,7 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
         while waiting or running:
             while waiting and len(running) < max(1, jobs):
                 target, label = waiting.pop(0)
-                j = _Judge(target, label, names, profile, seed, import_timeout)
+                j = _Judge(target, label, names, profile, seed, import_timeout, examples, database)
                 judges.append(j)
                 running.append(j)
             ready, _, _ = select.select([j.channel.fd for j in running], [], [], 1.0)

@@ -25,7 +25,7 @@ import itertools
 import pytest
 
 from .catalogue import CATALOGUE
-from .runner import profile_named, run_property
+from .runner import examples_database, profile_named, run_property
 
 
 def cases(prop):
@@ -39,11 +39,13 @@ def cases(prop):
     return out
 
 
-def run_case(prop, backend, fixed, *, profile="default", seed=0):
-    """Run one parametrized case; skip, pass, or fail with the counterexample."""
+def run_case(prop, backend, fixed, *, profile="default", seed=0, database=None):
+    """Run one parametrized case; skip, pass, or fail with the counterexample.
+
+    ``database``: the folder of remembered counterexamples (``None``: none)."""
     profile = profile_named(profile)
     examples = max(5, profile.examples // max(1, len(cases(prop))))
-    result = run_property(prop, backend, profile=profile, seed=seed, fixed=fixed, examples=examples)
+    result = run_property(prop, backend, profile=profile, seed=seed, fixed=fixed, examples=examples, database=database)
     if result.status == "skipped":
         pytest.skip(result.message)
     if result.status != "passed":
@@ -56,7 +58,8 @@ def run_case(prop, backend, fixed, *, profile="default", seed=0):
 
 def _method(prop):
     def test(self, convspec_case):
-        run_case(prop, self.backend, convspec_case, profile=self.profile, seed=self.seed)
+        run_case(prop, self.backend, convspec_case, profile=self.profile, seed=self.seed,
+                 database=examples_database(self.examples_db))
 
     test.__name__ = f"test_{prop.name}"
     test.__doc__ = prop.doc
@@ -70,6 +73,8 @@ class Conformance:
     backend = None
     profile = "default"
     seed = 0
+    #: remembered counterexamples: None for the default folder, a path, or "off"
+    examples_db = None
 
 
 for _p in CATALOGUE:
@@ -86,8 +91,8 @@ def section_tests(section: str) -> dict:
         if prop.fn.__module__.rsplit(".", 1)[-1] != section:
             continue
 
-        def test(convspec_backend, convspec_case, convspec_profile, prop=prop):
-            run_case(prop, convspec_backend, convspec_case, profile=convspec_profile)
+        def test(convspec_backend, convspec_case, convspec_profile, convspec_database, prop=prop):
+            run_case(prop, convspec_backend, convspec_case, profile=convspec_profile, database=convspec_database)
 
         test.__name__ = f"test_{prop.name}"
         test.__doc__ = prop.doc

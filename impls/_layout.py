@@ -48,3 +48,15 @@ def scratch(name, shape, dtype):
     if held is None or held.size < size or held.dtype != dtype:
         held = cache[name] = np.empty(size, dtype=dtype)  # grows, never shrinks: blocks of a call differ in size
     return held[:size].reshape(shape)
+
+
+def lp_norm(a, p, axis):
+    """``(sum |a|^p) ** (1/p)`` over ``axis``, computed as ``m (sum (|a|/m)^p) ** (1/p)`` with
+    ``m`` the largest ``|a|``: ``|a|^p`` itself overflows for ``|a| > max ** (1/p)`` (about
+    1.8e19 in float32 for p = 2) and underflows for tiny values, where the norm is still
+    representable.  NaN gives NaN, an infinite value infinity, an all-zero window zero."""
+    a = np.abs(a)
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where((m > 0) & np.isfinite(m), m, np.ones_like(m))
+    p = a.dtype.type(p)
+    return (np.sum((a / m) ** p, axis=axis) ** (a.dtype.type(1) / p)) * np.squeeze(m, axis=axis)

@@ -19,7 +19,7 @@ from convspec.contract import (
     pool_output_shape,
 )
 
-from ._layout import add_bias, scratch, signal_via_conv
+from ._layout import add_bias, lp_norm, scratch, signal_via_conv
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True}
 
@@ -172,7 +172,7 @@ def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False):
     if not np.isfinite(p) or p < 1:
         raise ValueError(f"p={p!r}, but should be a finite number >= 1")
     x, window, _, _, _, _, view = _pool_view(x, window, stride, padding, ceil_mode, 0)
-    return (np.abs(view) ** p).sum(axis=tuple(range(-len(window), 0))) ** x.dtype.type(1.0 / p)
+    return lp_norm(view, p, tuple(range(-len(window), 0)))
 
 
 def _adaptive(x, output_size, reduce):

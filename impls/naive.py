@@ -164,7 +164,17 @@ def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False):
     """``(sum |x|^p) ** (1/p)`` over each window; p = 2 is the L2 norm of the window."""
     if not np.isfinite(p) or p < 1:
         raise ValueError(f"p={p!r}, but should be a finite number >= 1")
-    return _pool(x, window, stride, padding, ceil_mode, lambda v, _: np.sum(np.abs(v) ** p, axis=-1) ** (1.0 / p))
+    return _pool(x, window, stride, padding, ceil_mode, lambda v, _: _lp(v, p))
+
+
+def _lp(v, p):
+    """The Lp norm of each row of ``v``, with the row divided by its largest magnitude first:
+    ``|v|^p`` itself leaves the dtype's range where the norm does not (4 x 3e19 with p = 2
+    overflows float32; its L2 norm is 4.24e19)."""
+    a = np.abs(v)
+    top = a.max(axis=-1, keepdims=True)
+    top[~((top > 0) & np.isfinite(top))] = 1
+    return ((a / top) ** v.dtype.type(p)).sum(axis=-1) ** (1 / v.dtype.type(p)) * top[..., 0]
 
 
 def _adaptive(x, output_size, reduce):

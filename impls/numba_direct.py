@@ -157,6 +157,17 @@ def _pool3d(x, window, stride, before, after, kind, p, count_padding, y):
                                     * (min(a2 + window[2], n2 + after[2]) - a2))
                         best = -np.inf
                         total = 0.0
+                        scale = 1.0
+                        if kind == 2:  # the largest |x| of the window, so no power overflows or underflows
+                            top = 0.0
+                            for j0 in range(lo0, hi0):
+                                for j1 in range(lo1, hi1):
+                                    for j2 in range(lo2, hi2):
+                                        a = abs(x[n, c, j0, j1, j2])
+                                        if a > top:
+                                            top = a
+                            if top > 0.0 and top < np.inf:
+                                scale = top
                         for j0 in range(lo0, hi0):
                             for j1 in range(lo1, hi1):
                                 for j2 in range(lo2, hi2):
@@ -169,14 +180,14 @@ def _pool3d(x, window, stride, before, after, kind, p, count_padding, y):
                                     elif kind == 1:
                                         total += v
                                     else:
-                                        total += abs(v) ** p
+                                        total += (abs(v) / scale) ** p
                         if kind == 0:
                             y[n, c, i0, i1, i2] = best
                         elif kind == 1:
                             count = declared if count_padding else (hi0 - lo0) * (hi1 - lo1) * (hi2 - lo2)
                             y[n, c, i0, i1, i2] = total / count
                         else:
-                            y[n, c, i0, i1, i2] = total ** (1.0 / p)
+                            y[n, c, i0, i1, i2] = total ** (1.0 / p) * scale
 
 
 def _pool(x, window, stride, padding, ceil_mode, kind, p=1.0, count_padding=False):

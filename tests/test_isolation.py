@@ -72,8 +72,9 @@ def leftovers(mark: str) -> list[str]:
 
 
 def assert_nothing_left(mark):
-    deadline = time.monotonic() + 5  # SIGKILLed processes take a moment to be reaped
-    while leftovers(mark) and time.monotonic() < deadline:
+    for _ in range(25):  # SIGKILLed processes take a moment to be reaped
+        if not leftovers(mark):
+            break
         time.sleep(0.2)
     left = leftovers(mark)
     for line in left:  # do not let one failure pollute the machine
@@ -92,24 +93,23 @@ def corpus(tmp_path):
     return root
 
 
-def run_check(*args, cwd, timeout=240, mark=None):
+def run_check(*args, cwd, timeout=150, mark=None):
+    """``convspec check`` as a user runs it; a run that does not end within ``timeout``
+    seconds fails the test (subprocess.TimeoutExpired)."""
     env = {**os.environ, "CONVSPEC_HOSTILE_MARK": mark or str(cwd)}
-    start = time.monotonic()
-    out = subprocess.run([sys.executable, "-P", "-m", "convspec", "check", *args], capture_output=True, text=True,
-                         cwd=cwd, env=env, timeout=timeout)
-    return out, time.monotonic() - start
+    return subprocess.run([sys.executable, "-P", "-m", "convspec", "check", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=timeout)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECT))
 def test_hostile_backend_gets_its_verdict(corpus, name):
     report = corpus / "out.json"
-    out, seconds = run_check(str(corpus / name), "--profile", "quick", "--seed", "1", "--only", *PROPERTIES,
-                             "--call-timeout", "5", "--import-timeout", "10", "--json", str(report), cwd=corpus)
+    out = run_check(str(corpus / name), "--profile", "quick", "--seed", "1", "--only", *PROPERTIES,
+                    "--call-timeout", "5", "--import-timeout", "10", "--json", str(report), cwd=corpus)
     expect = EXPECT[name]
     assert out.returncode in CODES[expect], (
         f"{name}: exit {out.returncode}, but should be {sorted(CODES[expect])} ({expect})\n{out.stdout[-3000:]}\n{out.stderr[-2000:]}")
     assert "Traceback" not in out.stderr, out.stderr[-3000:]
-    assert seconds < 150, f"{name} took {seconds:.0f} s"
     if expect == "load-error":
         lines = [line for line in out.stderr.splitlines() if line.startswith("convspec:")]
         assert len(lines) == 1, out.stderr  # reported once, in one line
@@ -123,7 +123,7 @@ def test_hostile_backend_gets_its_verdict(corpus, name):
 def test_same_named_targets_are_judged_on_their_own_code(corpus):
     report = corpus / "out.json"
     a, b = corpus / "neighbours" / "a" / "impl.py", corpus / "neighbours" / "b" / "impl.py"
-    out, _ = run_check(str(a), str(b), "--profile", "quick", "--seed", "1", "--only", "conv_definition",
+    out = run_check(str(a), str(b), "--profile", "quick", "--seed", "1", "--only", "conv_definition",
                        "correlate_definition", "--json", str(report), cwd=corpus)
     assert out.returncode == 1, out.stdout + out.stderr
     results = json.loads(report.read_text())["results"]
@@ -137,7 +137,7 @@ def test_same_named_targets_are_judged_on_their_own_code(corpus):
 
 def test_files_named_like_stdlib_or_convspec_modules_break_nothing(corpus):
     shadow = corpus / "shadow"
-    out, _ = run_check("naive", "typing.py", "impls.py", "--profile", "quick", "--seed", "1",
+    out = run_check("naive", "typing.py", "impls.py", "--profile", "quick", "--seed", "1",
                        "--only", "correlate_definition", "conv_definition", cwd=shadow)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "4 passed, 0 failed, 0 errors, 2 skipped" in out.stdout, out.stdout
@@ -148,8 +148,9 @@ def test_sigterm_during_a_hang_ends_the_run_with_partial_results(corpus):
     proc = subprocess.Popen([sys.executable, "-P", "-m", "convspec", "check", str(corpus / "blocks_sigalrm.py"),
                              "--profile", "quick", "--only", "correlate_definition", "--call-timeout", "300",
                              "--json", str(report)], cwd=corpus, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not any("convspec.executor" in line for line in leftovers(str(corpus))) and time.monotonic() < deadline:
+    for _ in range(300):  # until the executor is up (at most a minute)
+        if any("convspec.executor" in line for line in leftovers(str(corpus))):
+            break
         time.sleep(0.2)
     time.sleep(1.0)  # the first call is under way
     proc.send_signal(signal.SIGTERM)
@@ -162,6 +163,6 @@ def test_sigterm_during_a_hang_ends_the_run_with_partial_results(corpus):
 
 
 def test_unwritable_json_path_is_refused_before_the_run(tmp_path):
-    out, seconds = run_check("naive", "--json", str(tmp_path / "no" / "such" / "folder" / "r.json"), cwd=tmp_path)
+    # refused at once, not after the run: the whole catalogue on naive would not end within the timeout
+    out = run_check("naive", "--json", str(tmp_path / "no" / "such" / "folder" / "r.json"), cwd=tmp_path, timeout=30)
     assert out.returncode == 2 and "--json" in out.stderr and "does not exist" in out.stderr
-    assert seconds < 30  # refused at once, not after the run

@@ -2,14 +2,15 @@
 
 ``signal`` -- ``correlate`` and ``convolve``; ``layer`` -- ``conv``; ``gradients`` --
 ``conv_grad_input`` and ``conv_grad_weight``; ``pooling`` -- the pooling functions and
-learned invariance; ``unshared`` -- ``local_conv``, ``tiled_conv`` and biases; ``hygiene``
+learned invariance; ``unshared`` -- ``local_conv``, ``tiled_conv`` and biases; ``special`` --
+NaN and infinities in every function; ``large`` -- a few examples past the size caps; ``hygiene``
 -- what every contract function owes its callers.  Definitions come first in the order, so a
 wrong backend is usually caught by the first properties run.
 """
 
 from ..contract import OPS
 from ..property import REGISTRY, Property
-from . import signal, layer, gradients, pooling, unshared, hygiene  # noqa: F401  (registration)
+from . import signal, layer, gradients, pooling, unshared, special, large, hygiene  # noqa: F401  (registration)
 
 #: Concept tags of SPEC §3 (each covered by at least one property).
 CONCEPTS = (
@@ -20,7 +21,7 @@ CONCEPTS = (
     "input-immutability", "memory-layout", "determinism", "output-ownership",
     "pooling-max", "pooling-avg", "pooling-lp", "pooling-invariance", "pooling-downsampling",
     "pooling-variable-size", "learned-invariance", "locally-connected", "tiled", "gradient-kernel",
-    "gradient-input", "bias",
+    "gradient-input", "bias", "special-values", "large-sizes",
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from hypothesis import strategies as st
@@ -108,6 +110,58 @@ def call_data(ctx, op, *, real=False):
     if op.endswith("_pool"):
         return pool_data(ctx, op, real=real)
     return unshared_data(ctx, op, real=real)
+
+
+#: Magnitude classes of real-valued accuracy examples (see :func:`scaled`).
+MAGNITUDES = ("ordinary", "huge", "tiny", "mixed")
+
+
+def _room(dtype) -> bool:
+    """Whether the long-double reference has the range to compute ``dtype``'s extremes exactly
+    (x86's 80-bit long double does; where it is plain double, only ordinary magnitudes are drawn)."""
+    return np.finfo(np.longdouble).maxexp > 2 * np.finfo(dtype).maxexp
+
+
+def scaled(ctx, shapes, *, terms, headroom=0):
+    """Real-valued arrays of ``shapes`` for an accuracy property, at a magnitude class drawn
+    for the example, wherever the contract's result stays finite and representable:
+
+    * ``ordinary`` -- one scale in 1e-3 .. 1e3 per array (where most bugs show);
+    * ``huge`` -- outputs within ``2**(8 + log2(terms) + headroom)`` of overflow: a power or
+      an intermediate sum computed in the input dtype overflows;
+    * ``tiny`` -- products (single arrays: values) just above the underflow threshold, still
+      normal numbers (so flushing subnormals changes nothing): a power computed in the input
+      dtype underflows to zero;
+    * ``mixed`` -- two arrays: one huge, one tiny, products of ordinary size; one array:
+      every element at its own scale over the whole range (huge and tiny in one window).
+
+    ``terms`` is how many products (or values) one output sums; ``headroom`` the extra bits an
+    algorithm class needs for its intermediate values (a transform of length L: ``2 log2 L``).
+    """
+    dtype = ctx.dtype
+    kind = ctx.draw(st.sampled_from(MAGNITUDES if _room(dtype) else ("ordinary",)), label="magnitude")
+    rng = ctx.rng
+    fi = np.finfo(dtype)
+    room = 8 + math.ceil(math.log2(terms + 1)) + headroom
+    top, bottom = fi.maxexp - room, fi.minexp + room
+    if kind == "ordinary":
+        return [ctx.real(s) for s in shapes]
+    if len(shapes) == 1:
+        if kind == "mixed":
+            exps = rng.integers(bottom, top, size=shapes[0])
+            return [(rng.standard_normal(shapes[0]) * np.ldexp(1.0, exps).astype(np.longdouble)).astype(dtype)]
+        exps = [top if kind == "huge" else bottom]
+    else:
+        total = {"huge": top, "tiny": bottom, "mixed": 0}[kind]
+        first = top if kind == "mixed" else total // 2
+        exps = [first, total - first] + [0] * (len(shapes) - 2)
+    return [(rng.standard_normal(s) * np.ldexp(np.longdouble(1), e)).astype(dtype) for s, e in zip(shapes, exps)]
+
+
+def fft_headroom(ctx, length) -> int:
+    """Extra bits a backend not declared direct needs for its intermediate values (a transform
+    of ``length`` points sums up to ``length`` terms on each side of a product)."""
+    return 0 if ctx.backend.capabilities.accuracy == "direct" else 2 * math.ceil(math.log2(max(length, 2)))
 
 
 def pad_axis(a, axis, before=0, after=0):

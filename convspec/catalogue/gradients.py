@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .. import reference
+from .. import accuracy, reference
 from ..contract import conv_output_length, conv_output_shape
 from ..property import prop
-from .common import conv_data, for_each, grad_data
+from .common import conv_data, fft_headroom, for_each, grad_data, scaled
 
 LAYER = ("dtype", "ndim")
 EQUATION = {"conv_grad_weight": "eq. 9.11", "conv_grad_input": "eq. 9.13"}
@@ -37,7 +37,7 @@ def _definition(op):
 
 
 @prop("conv_gradient_adjoint", op="conv_grad_input", concepts=("gradient-input", "gradient-kernel", "matrix-view"), axes=LAYER,
-      requires=("conv", "conv_grad_weight"),
+      uses=("conv", "conv_grad_weight"),
       statement="<conv(x, w), g> = <x, conv_grad_input(g, w)> = <w, conv_grad_weight(g, x)>")
 def conv_gradient_adjoint(ctx):
     """The gradients are the adjoints of the layer (eq. 9.11-9.13).
@@ -47,10 +47,10 @@ def conv_gradient_adjoint(ctx):
     data (the ``check_vjp`` style: no dense Jacobian).
     """
     x, w, kw = conv_data(ctx)
-    y = ctx.call("conv", x, w, **kw)
+    y = ctx.other("conv", x, w, **kw)
     g = ctx.exact(y.shape)
     gx = ctx.call("conv_grad_input", g, w, input_shape=x.shape, **kw)
-    gw = ctx.call("conv_grad_weight", g, x, weight_shape=w.shape, **kw)
+    gw = ctx.other("conv_grad_weight", g, x, weight_shape=w.shape, **kw)
     ctx.nondegenerate(gx, gw)
     lhs = _dot(y, g)
     slack = ctx.tolerance() * float(np.abs(g).sum() + np.abs(x).sum() + np.abs(w).sum())
@@ -59,8 +59,34 @@ def conv_gradient_adjoint(ctx):
 
 
 @for_each(*EQUATION)
+def _accuracy(op):
+    @prop(f"{op}_accuracy", op=op, concepts=(CONCEPT[op], "accuracy"), axes=LAYER,
+          statement=f"|{op}(...) - exact| <= gamma_n (the same sum of |products|) (direct) or the normwise bound, "
+                    "on real-valued data at every magnitude")
+    def accuracy_(ctx):
+        args, kwargs = grad_data(ctx, op, real=True)
+        terms = accuracy.terms_per_output(op, args, kwargs)
+        length = accuracy.transform_length(op, args[0].shape, args[1].shape, kwargs)
+        args = tuple(scaled(ctx, [a.shape for a in args], terms=terms, headroom=fft_headroom(ctx, length)))
+        exact = getattr(reference, op)(*args, acc=np.longdouble, **kwargs)
+        y = ctx.call(op, *args, **kwargs)
+        cls = ctx.backend.capabilities.accuracy
+        bound = accuracy.error_bound(cls, op, args, kwargs, args[0].dtype)
+        ctx.expect_within(y, exact, bound, f"{op}(...)", f"the exact gradient within the {cls} error bound for "
+                          f"{args[0].dtype}", bound_name="bound")
+
+    accuracy_.__doc__ = f"""{op} is as accurate as its algorithm class allows, on real-valued data
+    ({EQUATION[op]}; SPEC §4).
+
+    Each output is a sum of ``n`` products (``accuracy.terms_per_output``), so a direct
+    backend is within ``gamma_n`` of the same sum of absolute products; a float64 gradient that
+    accumulates in float32 misses it by about nine orders of magnitude.  Every magnitude class.
+    """
+
+
+@for_each(*EQUATION)
 def _finite_differences(op):
-    @prop(f"{op}_finite_differences", op=op, concepts=(CONCEPT[op],), axes=(("dtype", ("float64",)), "ndim"), requires=("conv",),
+    @prop(f"{op}_finite_differences", op=op, concepts=(CONCEPT[op],), axes=(("dtype", ("float64",)), "ndim"), uses=("conv",),
           statement=f"the central difference of <conv(x, w), g> along a random direction equals <direction, {op}(g, ...)> (float64)")
     def finite_differences(ctx):
         x, w, kw = conv_data(ctx, real=True)
@@ -70,7 +96,7 @@ def _finite_differences(op):
 
         def loss(t):
             xt, wt = (x + t * v, w) if op == "conv_grad_input" else (x, w + t * v)
-            return _dot(ctx.call("conv", xt, wt, **kw), g)
+            return _dot(ctx.other("conv", xt, wt, **kw), g)
 
         numeric = (loss(h) - loss(-h)) / (2 * h)
         grad = ctx.call(op, g, w if op == "conv_grad_input" else x,
@@ -105,7 +131,7 @@ def conv_grad_input_matrix_view(ctx):
 
 
 @prop("conv_grad_input_ambiguous_sizes", op="conv_grad_input", concepts=("gradient-input", "shape-strided"), axes=LAYER,
-      requires=("conv",),
+      uses=("conv",),
       statement="with stride > 1 every input size mapping to the same output size comes back with the requested shape and satisfies the adjoint identity")
 def conv_grad_input_ambiguous_sizes(ctx):
     """The transposed convolution must be told the input size (eq. 9.13, section 9.5).
@@ -130,7 +156,7 @@ def conv_grad_input_ambiguous_sizes(ctx):
         shape = x.shape[:2 + axis] + (size,) + x.shape[3 + axis:]
         xs = ctx.exact(shape)
         gx = ctx.call("conv_grad_input", g, w, input_shape=shape, **kw)
-        y = ctx.call("conv", xs, w, **kw)
+        y = ctx.other("conv", xs, w, **kw)
         slack = ctx.tolerance() * float(np.abs(g).sum() + np.abs(xs).sum())
         ctx.expect_within(np.float64(_dot(xs, gx)), np.float64(_dot(y, g)), slack,
                           f"<x, conv_grad_input(g, w, input_shape={shape})>", "<conv(x, w), g> for that input size")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from .. import accuracy, reference
 from ..contract import same_offset
 from ..property import prop
-from .common import flip, for_each, pad_axis, signal_data, signal_shapes, take
+from .common import fft_headroom, flip, for_each, pad_axis, scaled, signal_data, signal_shapes, take
 
 EQUATION = {"correlate": "eq. 9.6", "convolve": "eq. 9.4"}
 OTHER = {"correlate": "convolve", "convolve": "correlate"}
@@ -44,7 +44,9 @@ def _accuracy(op):
     @prop(f"{op}_accuracy", op=op, concepts=("definition", "accuracy"), axes=("dtype", "ndim", "mode"),
           statement=f"|{op}(x, w) - exact| <= gamma_n (|x| * |w|) elementwise (direct) or the normwise FFT bound, on real-valued data")
     def accuracy_(ctx):
-        x, w = signal_data(ctx, real=True)
+        x_shape, w_shape = signal_shapes(ctx)
+        length = int(np.prod([m + k - 1 for m, k in zip(x_shape, w_shape)]))
+        x, w = scaled(ctx, [x_shape, w_shape], terms=int(np.prod(w_shape)), headroom=fft_headroom(ctx, length))
         mode = ctx.axis("mode")
         exact = getattr(reference, op)(x, w, mode=mode, acc=np.longdouble)
         y = ctx.call(op, x, w, mode=mode)
@@ -58,7 +60,8 @@ def _accuracy(op):
     Direct summation of n = prod(k) products: ``|y_hat - y| <= gamma_n (|x| * |w|)`` with
     ``gamma_n = n u / (1 - n u)``; FFT class: ``<= C u log2(L) (||x||_2 ||w||_1 + ||x||_1 ||w||_2)``.
     The exact result is the reference in long double.  A float64 function that computes in
-    float32 misses the bound by about nine orders of magnitude.
+    float32 misses the bound by about nine orders of magnitude.  Values come at every
+    magnitude class (ordinary, near overflow, near underflow, mixed; see ``common.scaled``).
     """
 
 
@@ -115,13 +118,13 @@ def _matrix_view(op):
 def _adjoint(op):
     other = OTHER[op]
 
-    @prop(f"{op}_adjoint", op=op, concepts=("matrix-view", "linearity"), axes=("dtype", "ndim"), requires=(other,),
+    @prop(f"{op}_adjoint", op=op, concepts=("matrix-view", "linearity"), axes=("dtype", "ndim"), uses=(other,),
           statement=f"<{op}(x, w, 'valid'), g> = <x, {other}(g, w, 'full')>: the transpose of valid {op} is full {other}")
     def adjoint(ctx):
         x, w = signal_data(ctx, mode="valid")
         y = ctx.call(op, x, w, mode="valid")
         g = ctx.exact(y.shape)
-        back = ctx.call(other, g, w, mode="full")
+        back = ctx.other(other, g, w, mode="full")
         ctx.nondegenerate(back)
         lhs = np.vdot(y.astype(np.float64), g.astype(np.float64))
         rhs = np.vdot(x.astype(np.float64), back.astype(np.float64))
@@ -165,7 +168,7 @@ def correlate_reversal(ctx):
     ctx.expect_equal(a, flip(b), "correlate(x, w, 'full')", "correlate(w, x, 'full') reversed")
 
 
-@prop("flip_relation", op="convolve", concepts=("flip-relation",), axes=("dtype", "ndim", "mode"), requires=("correlate",),
+@prop("flip_relation", op="convolve", concepts=("flip-relation",), axes=("dtype", "ndim", "mode"), uses=("correlate",),
       statement="convolve(x, w, mode) = correlate(x, reverse(w), mode) in every mode")
 def flip_relation(ctx):
     """Convolution is cross-correlation with the kernel flipped on every axis (eq. 9.4 vs 9.6).
@@ -177,7 +180,7 @@ def flip_relation(ctx):
     mode = ctx.axis("mode")
     a = ctx.call("convolve", x, w, mode=mode)
     ctx.nondegenerate(a)
-    b = ctx.call("correlate", x, flip(w).copy(), mode=mode)
+    b = ctx.other("correlate", x, flip(w).copy(), mode=mode)
     ctx.expect_equal(a, b, f"convolve(x, w, {mode!r})", f"correlate(x, reverse(w), {mode!r})")
 
 

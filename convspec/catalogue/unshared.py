@@ -34,7 +34,7 @@ def _definition(op):
     """
 
 
-@prop("local_conv_tied_is_conv", op="local_conv", concepts=("locally-connected",), axes=LAYER, requires=("conv",),
+@prop("local_conv_tied_is_conv", op="local_conv", concepts=("locally-connected",), axes=LAYER, uses=("conv",),
       statement="local_conv with every location's weights equal to one kernel is conv (parameter sharing, section 9.2)")
 def local_conv_tied_is_conv(ctx):
     """Tying the weights of every location of a locally connected layer gives convolution.
@@ -45,25 +45,25 @@ def local_conv_tied_is_conv(ctx):
     out = conv_output_shape(x.shape, w.shape, **kw)
     nd = x.ndim - 2
     local = np.broadcast_to(w.reshape((w.shape[0],) + (1,) * nd + w.shape[1:]), (w.shape[0],) + out[2:] + w.shape[1:]).copy()
-    y = ctx.call("conv", x, w, **kw)
+    y = ctx.other("conv", x, w, **kw)
     ctx.nondegenerate(y)
     z = ctx.call("local_conv", x, local, stride=kw["stride"], padding=kw["padding"])
     ctx.expect_equal(z, y, "local_conv(x, the kernel at every location)", "conv(x, kernel)")
 
 
-@prop("tiled_conv_one_tile_is_conv", op="tiled_conv", concepts=("tiled",), axes=LAYER, requires=("conv",),
+@prop("tiled_conv_one_tile_is_conv", op="tiled_conv", concepts=("tiled",), axes=LAYER, uses=("conv",),
       statement="tiled_conv with T = 1 is conv")
 def tiled_conv_one_tile_is_conv(ctx):
     """Tiled convolution with a single tile is ordinary convolution (eq. 9.10, t = 1).  Exact."""
     x, w, kw = conv_data(ctx, max_groups=1, max_dilation=1, max_elements=4000)
-    y = ctx.call("conv", x, w, **kw)
+    y = ctx.other("conv", x, w, **kw)
     ctx.nondegenerate(y)
     z = ctx.call("tiled_conv", x, w.reshape(w.shape + (1,) * (x.ndim - 2)).copy(), stride=kw["stride"], padding=kw["padding"])
     ctx.expect_equal(z, y, "tiled_conv(x, w, T=1)", "conv(x, w)")
 
 
 @prop("tiled_conv_full_tiling_is_local", op="tiled_conv", concepts=("tiled", "locally-connected"), axes=LAYER,
-      requires=("local_conv",),
+      uses=("local_conv",),
       statement="tiled_conv with T = the output size is local_conv with w_local[o, i, c, j] = w_tiled[o, c, j, i]")
 def tiled_conv_full_tiling_is_local(ctx):
     """With as many tiles as output locations, tiled convolution is a locally connected layer
@@ -77,7 +77,7 @@ def tiled_conv_full_tiling_is_local(ctx):
     local = np.moveaxis(tiled, tuple(range(2 + nd, 2 + 2 * nd)), tuple(range(1, 1 + nd))).copy()
     y = ctx.call("tiled_conv", x, tiled, **probe.kwargs)
     ctx.nondegenerate(y)
-    z = ctx.call("local_conv", x, local, **probe.kwargs)
+    z = ctx.other("local_conv", x, local, **probe.kwargs)
     ctx.expect_equal(y, z, "tiled_conv(x, w, T=O)", "local_conv(x, w moved to the location axes)")
 
 

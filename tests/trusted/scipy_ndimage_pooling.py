@@ -12,8 +12,8 @@ import scipy.ndimage as ndi
 from convspec.contract import pool_output_shape
 
 # uniform_filter keeps a running sum (not direct summation): its error is bounded only
-# normwise, so no accuracy class is declared
-convspec_capabilities = {"ops": ["max_pool", "avg_pool"]}
+# normwise, and a NaN it meets stays in the sum for the rest of the line
+convspec_capabilities = {"ops": ["max_pool", "avg_pool"], "accuracy": "normwise"}
 
 
 def _pooled(fn, x, window, stride, padding, ceil_mode, fill, pad_fill=None):

@@ -11,6 +11,8 @@ Exit codes of ``check``: 0 every applicable property held; 1 a property failed o
 from __future__ import annotations
 
 import argparse
+import difflib
+import importlib.machinery
 import json
 import os
 import random
@@ -36,10 +38,18 @@ def _properties(only):
 def _precheck(targets):
     """Usage errors found without importing anything of a target (exit 2 at once)."""
     for t in targets:
-        if target_kind(t) == "file":
+        kind = target_kind(t)
+        if kind == "file":
             base = t if os.path.exists(t) else t.partition(":")[0]
             if not os.path.isfile(base):
                 raise LoadError(f"TARGET file {base!r} does not exist")
+        if kind == "module" and "." not in t and ":" not in t:
+            # a bare name: a misspelled bundled backend or entry point is the likely cause
+            known = list(bundled_names()) + list(entry_point_names())
+            close = difflib.get_close_matches(t, known, n=2, cutoff=0.7)
+            if close and importlib.machinery.PathFinder.find_spec(t, sys.path + [os.getcwd()]) is None:
+                raise LoadError(f"TARGET={t!r} is not a bundled backend, an entry point or an importable module "
+                                f"(did you mean {' or '.join(map(repr, close))}?)")
 
 
 def _writable(path) -> str | None:

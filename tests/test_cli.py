@@ -78,6 +78,14 @@ def test_file_without_contract_functions_exits_2(tmp_path):
     assert out.returncode == 2 and "none of the contract functions" in out.stderr
 
 
+def test_misspelled_names_get_a_suggestion(tmp_path):
+    out = convspec("check", "im2cl", cwd=tmp_path)
+    assert out.returncode == 2 and "did you mean 'im2col'" in out.stderr, out.stderr
+    out = convspec("check", "naive", "--only", "conv_definiton", cwd=tmp_path)
+    assert out.returncode == 2 and "did you mean 'conv_definition'" in out.stderr, out.stderr
+    assert len(out.stderr) < 400  # a suggestion, not the whole catalogue
+
+
 def test_usage_error_exits_2(tmp_path):
     assert convspec("check", cwd=tmp_path).returncode == 2
     assert convspec("check", "naive", "--profile", "nope", cwd=tmp_path).returncode == 2

@@ -8,6 +8,8 @@ NaN and infinities in every function; ``large`` -- a few examples past the size 
 wrong backend is usually caught by the first properties run.
 """
 
+import difflib
+
 from ..contract import OPS
 from ..property import REGISTRY, Property
 from . import signal, layer, gradients, pooling, unshared, special, large, hygiene  # noqa: F401  (registration)
@@ -38,4 +40,7 @@ def get(name: str) -> Property:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise KeyError(f"property={name!r}, but should be one of {sorted(REGISTRY)}") from None
+        close = difflib.get_close_matches(name, list(REGISTRY), n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        raise KeyError(f"property={name!r}, but should be a property of the catalogue{hint}; "
+                       "`convspec list` names them all") from None

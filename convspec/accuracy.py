@@ -1,4 +1,4 @@
-"""The accuracy model of SPEC §4: exact data, and error bounds from error analysis.
+"""The accuracy model (README: Accuracy model): exact data, and error bounds from error analysis.
 
 Exact mode
     Values are small integers times one power of two per array, sized so that every partial

@@ -12,7 +12,7 @@ A backend is any object or module with some of the contract functions
     which contract functions to check (default: every one that exists).
 ``accuracy``
     ``"direct"`` (elementwise error bound, bit-exact on exactly representable data) or
-    ``"fft"`` (normwise bound, SPEC §4), ``"normwise"`` (the same bound, for algorithms that
+    ``"fft"`` (normwise bound, README: Accuracy model), ``"normwise"`` (the same bound, for algorithms that
     are not transforms: running sums, recursive filters).  Without a declaration the backend is held to the
     loosest bound convspec knows (the FFT one), since its algorithm is unknown: declare
     ``"direct"`` to be checked bit for bit.

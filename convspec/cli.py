@@ -1,4 +1,4 @@
-"""The ``convspec`` command line (SPEC §5).
+"""The ``convspec`` command line (README: Check your own implementation).
 
     convspec check TARGET... [--json PATH] [--profile NAME] [--seed N] [--only NAME...] [--jobs N]
     convspec list [--json]

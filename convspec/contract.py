@@ -1,6 +1,6 @@
 """The backend contract: names, keywords, output shapes and argument checks.
 
-Everything a backend must agree on lives here once (SPEC §2):
+Everything a backend must agree on lives here once (README: The contract):
 
 Signal level (single channel, like ``scipy.signal``)::
 

@@ -1,4 +1,4 @@
-"""The executor: the only process that imports and runs a target's code (SPEC §8).
+"""The executor: the only process that imports and runs a target's code (README: The verdict belongs to the judge).
 
 Started by the judge (:mod:`convspec.remote`) as ``python -P -m convspec.executor``, in a
 session and process group of its own, with the target's folder alone on ``sys.path``.  It

@@ -1,4 +1,4 @@
-"""A judge process: checks one target for the command line (SPEC §8).
+"""A judge process: checks one target for the command line (README: The verdict belongs to the judge).
 
 Started by :func:`convspec.runner.check` as ``python -P -m convspec.judge JOB``, where JOB is
 plain JSON (target, label, property names, profile, seed, import limit).  It draws every

@@ -157,7 +157,7 @@ def describe_call(op, args, kwargs) -> str:
 
 
 def expected_shape(op, args, kwargs):
-    """The contract's output shape for a call (SPEC §2)."""
+    """The contract's output shape for a call (README: The contract)."""
     a = np.shape(args[0])
     b = np.shape(args[1]) if len(args) > 1 else None
     nd = len(a) - 2
@@ -226,7 +226,7 @@ class Context:
         return self._rng
 
     def exact(self, shape, dtype=None) -> np.ndarray:
-        """Exact-mode data (SPEC §4): small integers times the example's power of two,
+        """Exact-mode data (README: Accuracy model): small integers times the example's power of two,
         sometimes sparse.  Every array of an example shares the power, so sums of them stay exact."""
         rng = self.rng
         density = 1.0 if rng.random() < 0.7 else 0.3
@@ -363,7 +363,7 @@ class Context:
             raise PropertyFailure(message)
 
     def nondegenerate(self, *ys):
-        """Examples whose outputs are all zero prove little (SPEC §4): the backend is still
+        """Examples whose outputs are all zero prove little (README: Accuracy model): the backend is still
         called and compared -- a stale buffer returned where the answer is zero is a bug --
         but an example that passes does not count as evidence (the runner discards it after
         its checks, so hypothesis looks for more)."""

@@ -1,4 +1,4 @@
-"""The judge's side of isolation: a backend that runs in an executor process (SPEC §8).
+"""The judge's side of isolation: a backend that runs in an executor process (README: The verdict belongs to the judge).
 
 :class:`RemoteBackend` looks like :class:`~convspec.backend.Backend` to the properties, but
 never imports the target: it starts ``python -P -m convspec.executor`` in a session and

@@ -5,7 +5,7 @@
 either loaded in this process (the pytest route) or a
 :class:`~convspec.remote.RemoteBackend` whose code runs in an executor process.
 
-:func:`check` is the command line's route (SPEC §8): per target, a judge process
+:func:`check` is the command line's route (README: The verdict belongs to the judge): per target, a judge process
 (:mod:`convspec.judge`) draws, computes the reference, compares and decides, while the
 target's code runs only in that judge's executor.  This process never imports a target; it
 starts the judges (at most ``jobs`` at a time), collects their results as plain data,

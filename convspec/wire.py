@@ -1,4 +1,4 @@
-"""The plain-data protocol between the judge and an executor (SPEC §8).
+"""The plain-data protocol between the judge and an executor (README: The verdict belongs to the judge).
 
 Only plain data crosses: a message is a JSON header (dicts, lists, strings, numbers,
 booleans, ``None``) followed by raw array buffers.  Nothing is pickled, so reading a message

@@ -1,4 +1,4 @@
-"""The property catalogue (SPEC §3): every property, in one place, by name.
+"""The property catalogue (README: Property catalogue): every property, in one place, by name.
 
 ``signal`` -- ``correlate`` and ``convolve``; ``layer`` -- ``conv``; ``gradients`` --
 ``conv_grad_input`` and ``conv_grad_weight``; ``pooling`` -- the pooling functions and
@@ -14,7 +14,7 @@ from ..contract import OPS
 from ..property import REGISTRY, Property
 from . import signal, layer, gradients, pooling, unshared, special, large, hygiene  # noqa: F401  (registration)
 
-#: Concept tags of SPEC §3 (each covered by at least one property).
+#: Concept tags (README: Property catalogue) (each covered by at least one property).
 CONCEPTS = (
     "definition", "commutativity", "flip-relation", "linearity", "matrix-view",
     "translation-equivariance", "sparse-interactions", "shape-valid", "shape-same", "shape-full",

@@ -1,4 +1,4 @@
-"""Properties every contract function owes its callers, whatever it computes (SPEC §2).
+"""Properties every contract function owes its callers, whatever it computes (README: The contract).
 
 Registered per function as ``<op>_<name>``: dtypes kept, inputs left alone, any memory
 layout accepted, the same answer twice, results owned by the caller, declared capabilities
@@ -34,7 +34,7 @@ def _dtype(op):
         y = ctx.call(op, *args, **kwargs)
         ctx.expect(y.dtype == args[0].dtype, f"{op}(...).dtype={y.dtype} for {args[0].dtype} inputs, but should be {args[0].dtype}")
 
-    dtype.__doc__ = """The result has the dtype of the inputs (SPEC §2).
+    dtype.__doc__ = """The result has the dtype of the inputs (README: The contract).
 
     Promoting float32 to float64 doubles memory and hides precision bugs; demoting loses
     accuracy silently.
@@ -56,7 +56,7 @@ def _immutability(op):
             ctx.expect(np.array_equal(b, was, equal_nan=True),
                        f"{op}(...) changed {name} in place ({int(np.sum(b != was))} entries), but should leave its inputs unchanged")
 
-    immutability.__doc__ = """A call never writes into its inputs (SPEC §2).
+    immutability.__doc__ = """A call never writes into its inputs (README: The contract).
 
     Checked on the whole buffer behind each input, for plain and non-contiguous views.
     """
@@ -76,7 +76,7 @@ def _layout(op):
         names = ", ".join(f"{n} as {k or 'contiguous'}" for n, k in zip(arg_names(op), kinds))
         ctx.expect_equal(y, expected, f"{op}({names})", "the definition on the same values held contiguously")
 
-    layout.__doc__ = """Non-contiguous inputs are read by index, not by memory order (SPEC §2).
+    layout.__doc__ = """Non-contiguous inputs are read by index, not by memory order (README: The contract).
 
     The values are those of exact-mode data; only the strides differ.  Compared with the
     definition, so a backend that reads ``x.data`` in memory order fails.
@@ -123,7 +123,7 @@ def _ownership(op):
                    "but should be owned by the caller")
         ctx.expect_equal(y2, expected, f"second {op}(...) on new data of the same shapes", "the definition (not a stale result)")
 
-    ownership.__doc__ = """Results belong to the caller (SPEC §2).
+    ownership.__doc__ = """Results belong to the caller (README: The contract).
 
     A later call with new data of the same shapes must neither write into an earlier result
     (a reused output buffer) nor return a stale one (a cache keyed by shape).
@@ -148,7 +148,7 @@ def _declared(op):
         ctx.expect(False, f"{op}(...) with {axis}={value!r} returned {type(outcome.value).__name__}, but "
                           f"{axis}={value!r} is declared unsupported, so it should raise")
 
-    declared.__doc__ = """What a backend declares unsupported must raise a clean error (SPEC §2).
+    declared.__doc__ = """What a backend declares unsupported must raise a clean error (README: The contract).
 
     Applies when ``convspec_capabilities`` narrows ``dtypes`` or ``ndims``; the declared
     cases are checked by every other property.
@@ -177,7 +177,7 @@ def _bad_arguments(op):
             ctx.expect(False, f"{op}(...) with {name} raised {raised.type}: {raised.message}, but should raise "
                               f"ValueError naming {argument!r}")
 
-    bad_arguments.__doc__ = """Bad arguments are rejected with a ``ValueError`` naming the argument (SPEC §5).
+    bad_arguments.__doc__ = """Bad arguments are rejected with a ``ValueError`` naming the argument (README: Check your own implementation).
 
     Applies to backends that declare ``validates_arguments`` (every bundled one does).
     """

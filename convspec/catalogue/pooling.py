@@ -35,7 +35,7 @@ def _definition(op):
 
     definition.__doc__ = f"""{op} summarises each window by {SUMMARY[op]} (section 9.3).
 
-    Conventions (SPEC §2, README): padding is never a maximum; the average divides by the
+    Conventions (README: The contract): padding is never a maximum; the average divides by the
     window's input elements unless ``count_padding``; ceil mode adds a last window only if
     it starts before the after-padding.  Max is exact; sums within ``gamma_(n+3)`` of their
     magnitude.
@@ -60,7 +60,7 @@ def _pool_accuracy(op):
         ctx.expect_within(y, exact, _bound(ctx, op, (x,), kwargs), f"{op}(x, ...)",
                           f"the exact result within the {cls} pooling bound for {x.dtype}", bound_name="bound")
 
-    accuracy_.__doc__ = f"""{op} is as accurate as its arithmetic allows, on real-valued data (SPEC §4).
+    accuracy_.__doc__ = f"""{op} is as accurate as its arithmetic allows, on real-valued data (README: Accuracy model).
 
     A direct summary of ``n`` values is within ``gamma_(n+3)`` of the summary of ``|x|``
     (``accuracy.pool_bound`` gives the derivation), plus ``2 n eta`` for roundings below the

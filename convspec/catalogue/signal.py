@@ -1,4 +1,4 @@
-"""Properties of the signal-level functions ``correlate`` and ``convolve`` (SPEC §2, §3).
+"""Properties of the signal-level functions ``correlate`` and ``convolve`` (README: The contract, Property catalogue).
 
 Most identities hold for both functions and are written once, then registered per function
 as ``correlate_<name>`` and ``convolve_<name>``.
@@ -55,7 +55,7 @@ def _accuracy(op):
         ctx.expect_within(y, exact, bound, f"{op}(x, w, mode={mode!r})",
                           f"the exact result within the {cls} error bound for {x.dtype}", bound_name="bound")
 
-    accuracy_.__doc__ = f"""{op} is as accurate as its algorithm class allows (SPEC §4).
+    accuracy_.__doc__ = f"""{op} is as accurate as its algorithm class allows (README: Accuracy model).
 
     Direct summation of n = prod(k) products: ``|y_hat - y| <= gamma_n (|x| * |w|)`` with
     ``gamma_n = n u / (1 - n u)``; FFT class: ``<= C u log2(L) (||x||_2 ||w||_1 + ||x||_1 ||w||_2)``.
@@ -292,7 +292,7 @@ def _mode_slices(op):
         inner = tuple(slice(k - 1, m) for m, k in zip(x.shape, w.shape))
         ctx.expect_equal(valid, full[inner], f"{op}(x, w, 'valid')", "full[k-1 : m]")
 
-    slices.__doc__ = """``same`` and ``valid`` are slices of ``full`` (SPEC §2).
+    slices.__doc__ = """``same`` and ``valid`` are slices of ``full`` (README: The contract).
 
     ``same`` starts at ``(k - 1) // 2``: for even ``k`` it is off-centre toward the start,
     as in ``scipy.signal`` and ``numpy.convolve``.  ``valid`` keeps the complete overlaps.

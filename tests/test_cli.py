@@ -155,6 +155,14 @@ def test_pytest_route_runs_under_xdist():
     assert "test_correlate_definition[numpy_convolve.py-float32-1d-full]" in out.stdout
 
 
+def test_pytest_plugin_options_are_namespaced(tmp_path):
+    """In a user's project the plugin adds only --convspec-* options (no generic --backend)."""
+    out = subprocess.run([sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
+    assert "--convspec-backend" in out.stdout and "--convspec-profile" in out.stdout
+    assert not re.search(r"^\s+--backend\b", out.stdout, re.M), "a generic --backend leaks into every pytest session"
+
+
 def test_pytest_properties_with_a_backend_option():
     root = os.path.dirname(HERE)
     target = os.path.join(HERE, "trusted", "numpy_convolve.py")

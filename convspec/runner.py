@@ -316,10 +316,12 @@ class _Judge:
                 self.process.wait()
         for pgid in self.executors:
             kill_group(pgid)
-        try:
-            os.close(self.channel.fd)
-        except OSError:
-            pass
+        if self.channel is not None:  # once: the number may belong to a newer pipe by now
+            try:
+                os.close(self.channel.fd)
+            except OSError:
+                pass
+            self.channel = None
 
 
 def check(targets, properties, *, profile="default", seed=None, jobs=1, progress=None,

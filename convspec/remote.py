@@ -16,6 +16,7 @@ group on purpose (``setsid``, a double fork into a new session) is not killed wi
 
 from __future__ import annotations
 
+import collections
 import os
 import subprocess
 import sys
@@ -34,6 +35,9 @@ from .processes import ROOT, child_env, describe_status, from_source_tree, kill_
 IMPORT_TIMEOUT = 120.0
 #: Consecutive hangs or crashes after which the backend's remaining properties are not run.
 MAX_FAILURES = 3
+#: Calls kept for replaying a failure that depends on earlier calls, and the largest call kept.
+HISTORY = 400
+HISTORY_BYTES = 1 << 22
 
 class Executor:
     """One executor process for one target (see the module docstring)."""
@@ -41,6 +45,7 @@ class Executor:
     def __init__(self, target: str, *, import_timeout: float = IMPORT_TIMEOUT, on_spawn=None):
         self.target = target
         self.import_timeout = import_timeout
+        self.explained = 0  # failures whose examples were replayed in a fresh executor (runner.EXPLAIN)
         self.on_spawn = on_spawn  # called with the new process group id (so a parent can kill it)
         self.process: subprocess.Popen | None = None
         self.channel: wire.Channel | None = None
@@ -208,6 +213,11 @@ class RemoteBackend:
         self.max_failures = max_failures
         self.failures = 0
         self.gave_up: str | None = None
+        self.import_timeout = import_timeout
+        self.explained = 0  # failures whose examples were replayed in a fresh executor (runner.EXPLAIN)
+        # the calls this executor process has answered, oldest first, for replaying a failure
+        # that depends on earlier calls (None once a call too large to keep has gone by)
+        self.history: collections.deque | None = collections.deque(maxlen=HISTORY)
         hello = self.executor.start()
         try:
             self._accept(hello, label)
@@ -263,6 +273,7 @@ class RemoteBackend:
         if self.gave_up:
             raise CallCrashed(self.gave_up)
         if not self.executor.alive:
+            self.history = collections.deque(maxlen=HISTORY)  # a fresh process remembers nothing
             try:
                 self.executor.close()
                 self.executor.start()
@@ -296,6 +307,12 @@ class RemoteBackend:
         buffers: list = []
         header = {"kind": "call", "op": op, "args": wire.encode(tuple(args), buffers),
                   "kwargs": wire.encode(dict(kwargs), buffers)}
+        if self.history is not None:
+            if sum(b.nbytes if hasattr(b, "nbytes") else len(b) for b in buffers) > HISTORY_BYTES:
+                self.history = None
+            else:
+                self.history.append((op, tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args),
+                                     dict(kwargs)))
         answer, got = self._request(header, buffers, timeout, ("result", "raised", "exit"))
         try:
             return self._outcome(answer, got, args)
@@ -326,6 +343,62 @@ class RemoteBackend:
         shares_previous = _indices(answer.get("shares_previous"))
         return Outcome(value=value, shares_input=shares_input, shares_previous=shares_previous, handle=answer["id"])
 
+    def replay(self, calls, timeout=None) -> Outcome:
+        """Run ``calls`` (``(op, args, kwargs)``) in a fresh executor of the same target and
+        return the last one's outcome: what a caller who made only those calls would see."""
+        with RemoteBackend(self.target, import_timeout=self.import_timeout) as fresh:
+            for op, args, kwargs in calls[:-1]:
+                fresh.invoke(op, args, kwargs, timeout)
+            op, args, kwargs = calls[-1]
+            return fresh.invoke(op, args, kwargs, timeout)
+
+    def earlier_calls(self, example, timeout=None, budget=40):
+        """Why a failing example may not reproduce on its own.
+
+        ``example`` holds the example's calls as ``(op, args, kwargs, result)``, the last ones
+        this process answered.  The example is replayed in a fresh executor: if every call
+        answers as it did here, it stands on its own and ``None`` is returned.  Otherwise the
+        first call that answers differently depends on earlier calls, and the fewest earlier
+        calls after which a fresh process gives that call's answer from here are returned as
+        ``(calls, call)``.  Each trial starts a fresh executor; at most ``budget`` trials."""
+        if self.history is None or len(self.history) < len(example):
+            return None
+        calls = [(op, args, kwargs) for op, args, kwargs, _ in example]
+        try:
+            with RemoteBackend(self.target, import_timeout=self.import_timeout) as fresh:
+                replayed = [fresh.invoke(op, args, kwargs, timeout) for op, args, kwargs in calls]
+        except (CallCrashed, CallTimeout, LoadError):
+            return None
+        here = [result for *_, result in example]
+        first = next((i for i, (o, y) in enumerate(zip(replayed, here)) if not _same(o, y)), None)
+        if first is None:
+            return None
+        before = list(self.history)[:len(self.history) - len(example)] + calls[:first]
+        call, wanted = calls[first], here[first]
+        trials = [0]
+
+        def reproduces(prefix) -> bool:
+            trials[0] += 1
+            try:
+                return _same(self.replay(prefix + [call], timeout), wanted)
+            except (CallCrashed, CallTimeout, LoadError):
+                return False
+
+        if not reproduces(before):
+            return None
+        k = 1  # the shortest suffix of the history after which the call answers as here
+        while k < len(before) and trials[0] < budget and not reproduces(before[-k:]):
+            k *= 2
+        kept = before[-k:]
+        i = 0  # then drop the calls it does not need, one at a time
+        while i < len(kept) and trials[0] < budget:
+            trial = kept[:i] + kept[i + 1:]
+            if reproduces(trial):
+                kept = trial
+            else:
+                i += 1
+        return kept, call
+
     def current(self, handle):
         """The current contents of the result of call ``handle`` in the executor."""
         answer, got = self._request({"kind": "fetch", "handle": handle, "op": "fetch"}, [], 60, ("fetched", "gone"))
@@ -354,6 +427,15 @@ class RemoteError(Exception):
     def __init__(self, raised: Raised):
         super().__init__(f"{raised.type}: {raised.message}")
         self.raised = raised
+
+
+def _same(outcome: Outcome, result) -> bool:
+    """Whether a replayed call answered ``result`` (an array, or ``None`` for a raise) bit for bit."""
+    if outcome.raised is not None or result is None:
+        return outcome.raised is not None and result is None
+    y = outcome.value
+    return isinstance(y, np.ndarray) and isinstance(result, np.ndarray) and y.shape == result.shape and \
+        y.dtype == result.dtype and np.array_equal(y, result, equal_nan=True)
 
 
 def _indices(value) -> tuple:

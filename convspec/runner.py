@@ -35,7 +35,7 @@ from hypothesis.errors import Flaky, Unsatisfiable
 from . import wire
 from .backend import Backend, load_backend
 from .processes import child_env, describe_status, kill_group
-from .property import BackendCrash, BackendError, BackendTimeout, Context, Property, PropertyFailure
+from .property import BackendCrash, BackendError, BackendTimeout, Call, Context, Property, PropertyFailure
 from .repro import reproduction
 
 
@@ -80,6 +80,11 @@ def profile_named(name) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"profile={name!r}, but should be one of {sorted(PROFILES)}") from None
+
+
+#: Failures per backend whose example is replayed in a fresh executor, to find the earlier
+#: calls it depends on (each costs at least one executor start).
+EXPLAIN = 5
 
 
 def default_examples_dir() -> str:
@@ -208,9 +213,21 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
                     seconds=round(time.perf_counter() - start, 3), examples=state["count"], replayed=replayed)
     if error is not None and state["ctx"] is not None:
         ctx = state["ctx"]
+        calls = ctx.calls
+        if status == "failed" and hasattr(backend, "earlier_calls") and backend.explained < EXPLAIN and ctx.calls:
+            backend.explained += 1
+            found = backend.earlier_calls([(c.op, c.args, c.kwargs, c.result) for c in ctx.calls], profile.call_timeout)
+            if found is not None:
+                before, last = found
+                calls = [Call(op, args, kwargs) for op, args, kwargs in before + [last]]
+                note = (f"[the failing call depends on earlier calls: alone in a fresh process it answers differently; "
+                        f"after the {len(before)} earlier call{'s' if len(before) != 1 else ''} of the reproduction it "
+                        "answers as in the run]")
+                result.message = message.replace("[not reproducible: the result depends on earlier calls]", "").rstrip() \
+                    + " " + note
         result.counterexample = {
             "draws": _notes(error),
-            "reproduction": reproduction(backend.target, prop.name, ctx.calls, message) if ctx.calls else "",
+            "reproduction": reproduction(backend.target, prop.name, calls, result.message) if calls else "",
         }
     return result
 

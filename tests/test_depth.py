@@ -156,3 +156,20 @@ def test_examples_db_off_and_max_examples_flags(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text())["results"][0]["examples"] <= 3 + 10  # degenerate ones redrawn
     bad = convspec("check", "naive", "--max-examples", "0", cwd=tmp_path)
     assert bad.returncode == 2 and "--max-examples" in bad.stderr
+
+
+def test_a_failure_that_depends_on_earlier_calls_is_reproduced_with_them(tmp_path):
+    """A recycled output buffer: the failing call alone is right; the reproduction carries the
+    earlier call that left the stale values, found by replaying in fresh executors."""
+    mutant = os.path.join(HERE, "mutants", "m67_conv_previous_result_in_padding.py")
+    out = convspec("check", mutant, "--only", "conv_matrix_view", "--seed", "0", "--examples-db", "off",
+                   "--json", str(tmp_path / "r.json"), cwd=tmp_path)
+    assert out.returncode == 1, out.stdout
+    result = json.loads((tmp_path / "r.json").read_text())["results"][0]
+    assert "depends on earlier calls" in result["message"], result["message"]
+    snippet = result["counterexample"]["reproduction"]
+    assert snippet.count("= b.conv(") >= 2  # the earlier call and the failing one
+    run = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stderr
+    got, expected = run.stdout.strip().split("\n", 1)
+    assert got != expected  # run as printed, in a fresh process, it shows the wrong answer

@@ -1,13 +1,20 @@
 # Sourced by main.sh and test.sh: a virtual environment in .venv with convspec installed
 # from this checkout (a regular, non-editable install) and the test and report extras.
+# The install is skipped when nothing it installs has changed since the last one (a digest
+# of pyproject.toml and the package sources is kept in .venv).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet ".[report,test]"
+stamp=.venv/.convspec-installed
+digest=$(cat pyproject.toml README.md $(find convspec impls -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet ".[report,test]"
+    echo "$digest" > "$stamp"
+fi
 if [ "${CONVSPEC_WITH_TORCH:-1}" = 1 ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
     # optional peer: PyTorch is a trusted implementation when present, never a requirement
     .venv/bin/python -m pip install --quiet torch==2.13.0 || echo "PyTorch not installed: its trusted adapter is skipped"

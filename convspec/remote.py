@@ -218,11 +218,10 @@ class RemoteBackend:
         # the calls this executor process has answered, oldest first, for replaying a failure
         # that depends on earlier calls (None once a call too large to keep has gone by)
         self.history: collections.deque | None = collections.deque(maxlen=HISTORY)
-        hello = self.executor.start()
         try:
-            self._accept(hello, label)
+            self._accept(self.executor.start(), label)
         except LoadError:
-            self.executor.close()
+            self.executor.close()  # its process group and its log file
             raise
 
     def _accept(self, hello: dict, label):

@@ -255,6 +255,32 @@ def _import_module(path: str):
         raise LoadError(f"TARGET module {path!r} failed to import: {type(e).__name__}: {e}") from e
 
 
+def split_target(target: str) -> tuple[str, str]:
+    """``(path or module, attribute)`` of ``pkg.mod[:attr]`` / ``file.py[:attr]`` (a path
+    that exists is taken whole, colons and all)."""
+    if os.path.exists(target):
+        return target, ""
+    base, _, attr = target.partition(":")
+    return base, attr
+
+
+def _is_file(base: str) -> bool:
+    return base.endswith(".py") or os.sep in base or os.path.isfile(base)
+
+
+def short_name(target: str) -> str:
+    """The display name of TARGET, found without importing it: a bundled backend's or entry
+    point's name, the attribute, the file's stem, or the module's last component."""
+    if target in bundled_names() or target in entry_point_names():
+        return target
+    base, attr = split_target(target)
+    if attr:
+        return attr
+    if _is_file(base):
+        return os.path.splitext(os.path.basename(base.rstrip(os.sep)))[0]
+    return base.rsplit(".", 1)[-1]
+
+
 def target_kind(target: str) -> str:
     """How TARGET is found, without importing anything of it: ``"bundled"``, ``"entry-point"``,
     ``"file"`` or ``"module"``; :class:`LoadError` if it is none of them."""
@@ -262,8 +288,8 @@ def target_kind(target: str) -> str:
         return "bundled"
     if target in entry_point_names():
         return "entry-point"
-    base = target.partition(":")[0] if not os.path.exists(target) else target
-    if base.endswith(".py") or os.sep in base or os.path.isfile(base):
+    base, _ = split_target(target)
+    if _is_file(base):
         return "file"
     if base.replace(".", "").replace("_", "").isalnum():
         return "module"
@@ -274,30 +300,19 @@ def target_kind(target: str) -> str:
 
 
 def _resolve(target: str):
-    """The object a TARGET names, and a short display name for it."""
-    bundled = bundled_names()
-    if target in bundled:
-        return _import_module(bundled[target]), target
-    points = entry_point_names()
-    if target in points:
+    """The object a TARGET names, and a short display name for it (:func:`short_name`)."""
+    kind = target_kind(target)
+    if kind == "bundled":
+        return _import_module(bundled_names()[target]), target
+    if kind == "entry-point":
         try:
-            return points[target].load(), target
+            return entry_point_names()[target].load(), target
         except Exception as e:
             raise LoadError(f"entry point {target!r} failed to load: {type(e).__name__}: {e}") from e
-    base, _, attr = target.partition(":") if not os.path.exists(target) else (target, "", "")
-    if base.endswith(".py") or os.sep in base or os.path.isfile(base):
-        module = _import_file(base)
-        name = os.path.splitext(os.path.basename(base))[0]
-    elif base.replace(".", "").replace("_", "").isalnum():
-        module = _import_module(base)
-        name = base.rsplit(".", 1)[-1]
-    else:
-        raise LoadError(
-            f"TARGET={target!r}, but should be a bundled backend ({', '.join(sorted(bundled))}), "
-            "an entry point, pkg.mod[:attr] or path/to/file.py[:attr]"
-        )
+    base, attr = split_target(target)
+    module = _import_file(base) if kind == "file" else _import_module(base)
     if not attr:
-        return module, name
+        return module, short_name(target)
     try:
         obj = getattr(module, attr)
     except AttributeError:

@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, replace
 
 from . import __version__
-from .backend import LoadError, bundled_names, entry_point_names, target_kind
+from .backend import LoadError, bundled_names, entry_point_names, split_target, target_kind
 from .console import failures, progress_printer, summary, table
 from .runner import PROFILES, Interrupted, check, default_jobs, examples_database, profile_named
 
@@ -40,7 +40,7 @@ def _precheck(targets):
     for t in targets:
         kind = target_kind(t)
         if kind == "file":
-            base = t if os.path.exists(t) else t.partition(":")[0]
+            base, _ = split_target(t)
             if not os.path.isfile(base):
                 raise LoadError(f"TARGET file {base!r} does not exist")
         if kind == "module" and "." not in t and ":" not in t:

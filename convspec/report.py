@@ -151,9 +151,6 @@ def write_conformance(out="reports", *, profile="default", mutants="tests/mutant
         if sys.stderr.isatty():
             sys.stderr.write("\n")
 
-    def names(targets):
-        return labels_for(targets)
-
     bad_bundled = [r for r in results["bundled"] if r.status in ("failed", "error")]
     known = known_deviations(os.path.join(trusted, "known_deviations.txt")) if trusted else {}
     flagged = [r for r in results["trusted"] if r.status in ("failed", "error")]
@@ -164,11 +161,11 @@ def write_conformance(out="reports", *, profile="default", mutants="tests/mutant
         caught.setdefault(r.backend, [])
         if r.status in ("failed", "error"):
             caught[r.backend].append(r.property)
-    missed = [m for m in names(mutant_files) if not caught.get(m)]
+    missed = [m for m in labels_for(mutant_files) if not caught.get(m)]
     if load_errors:
         for name, message in load_errors.items():
             print(f"convspec: {name} did not load: {message}", file=sys.stderr)
-    fractions = {name: accuracy_fractions(t) for name, t in zip(names(bundled + trusted_files), bundled + trusted_files)}
+    fractions = {name: accuracy_fractions(t) for name, t in zip(labels_for(bundled + trusted_files), bundled + trusted_files)}
 
     lines = [
         "# convspec conformance report",
@@ -186,11 +183,11 @@ def write_conformance(out="reports", *, profile="default", mutants="tests/mutant
         "",
         "## Bundled backends: property x backend",
         "",
-        *_matrix(results["bundled"], names(bundled), [p.name for p in props]),
+        *_matrix(results["bundled"], labels_for(bundled), [p.name for p in props]),
         "",
         "## Trusted implementations (no false alarms allowed)",
         "",
-        *_matrix(results["trusted"], names(trusted_files), [p.name for p in props]),
+        *_matrix(results["trusted"], labels_for(trusted_files), [p.name for p in props]),
         "",
     ]
     for r in bad_bundled + false_alarms:
@@ -210,7 +207,7 @@ def write_conformance(out="reports", *, profile="default", mutants="tests/mutant
         "| backend | class | " + " | ".join(["op/dtype", "error / bound"]) + " |",
         "|---|---|---|---|",
     ]
-    for name, target in zip(names(bundled + trusted_files), bundled + trusted_files):
+    for name, target in zip(labels_for(bundled + trusted_files), bundled + trusted_files):
         cls = infos[target].capabilities.get("accuracy", "undeclared") if infos.get(target) else "?"
         for key, frac in fractions[name].items():
             lines.append(f"| {name} | {cls} | {key} | {frac:.3g} |")
@@ -228,11 +225,11 @@ def write_conformance(out="reports", *, profile="default", mutants="tests/mutant
         "| mutant | bug | caught by (count) | first catching properties |",
         "|---|---|---|---|",
     ]
-    for name, path in zip(names(mutant_files), mutant_files):
+    for name, path in zip(labels_for(mutant_files), mutant_files):
         got = caught.get(name, [])
         doc = _first_line(infos[path].doc) if infos.get(path) else f"(did not load: {load_errors.get(name, '?')})"
         lines.append(f"| `{name}` | {doc} | {len(got)} | {', '.join(f'`{p}`' for p in got[:4])} |")
-    short = {name: name.split("_")[0] for name in names(mutant_files)}
+    short = {name: name.split("_")[0] for name in labels_for(mutant_files)}
     catching = [p.name for p in props if any(p.name in v for v in caught.values())]
     if catching:
         lines += ["", "Mutant x property matrix (x: the property caught the mutant):", "",

@@ -33,7 +33,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from . import wire
-from .backend import Backend, load_backend
+from .backend import Backend, load_backend, short_name, split_target
 from .processes import child_env, describe_status, kill_group
 from .property import BackendCrash, BackendError, BackendTimeout, Call, Context, Property, PropertyFailure
 from .repro import reproduction
@@ -272,26 +272,19 @@ class Interrupted(KeyboardInterrupt):
 def labels_for(targets) -> list[str]:
     """Display names: each target's own short name, made unique where two would collide
     (``a/impl.py`` and ``b/impl.py`` rather than two ``impl`` columns)."""
-    def short(t):
-        base, _, attr = t.partition(":") if not os.path.exists(t) else (t, "", "")
-        if attr:
-            return attr
-        stem = os.path.splitext(os.path.basename(base.rstrip(os.sep)))[0]
-        return stem.rsplit(".", 1)[-1] if not base.endswith(".py") and os.sep not in base else stem
-
-    names = [short(t) for t in targets]
+    names = [short_name(t) for t in targets]
     out = list(names)
     for i, t in enumerate(targets):
         if names.count(names[i]) == 1:
             continue
-        parts = os.path.abspath(t.partition(":")[0]).split(os.sep) if (os.sep in t or t.endswith(".py")) else [t]
-        others = [os.path.abspath(o.partition(":")[0]).split(os.sep) for j, o in enumerate(targets)
+        base, attr = split_target(t)
+        parts = os.path.abspath(base).split(os.sep) if (os.sep in t or t.endswith(".py")) else [t]
+        others = [os.path.abspath(split_target(o)[0]).split(os.sep) for j, o in enumerate(targets)
                   if j != i and names[j] == names[i]]
         depth = 1
         while depth < len(parts) and any(o[-depth:] == parts[-depth:] for o in others):
             depth += 1
-        label = "/".join(parts[-depth:]) + (":" + t.partition(":")[2] if ":" in t and not os.path.exists(t) else "")
-        out[i] = label
+        out[i] = "/".join(parts[-depth:]) + (f":{attr}" if attr else "")
     seen: dict[str, int] = {}
     for i, label in enumerate(out):
         seen[label] = seen.get(label, 0) + 1

@@ -17,6 +17,7 @@ group on purpose (``setsid``, a double fork into a new session) is not killed wi
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import subprocess
 import sys
@@ -44,8 +45,8 @@ class Executor:
 
     def __init__(self, target: str, *, import_timeout: float = IMPORT_TIMEOUT, on_spawn=None):
         self.target = target
+        self.kind = target_kind(target)  # once: every restart starts the same way
         self.import_timeout = import_timeout
-        self.explained = 0  # failures whose examples were replayed in a fresh executor (runner.EXPLAIN)
         self.on_spawn = on_spawn  # called with the new process group id (so a parent can kill it)
         self.process: subprocess.Popen | None = None
         self.channel: wire.Channel | None = None
@@ -58,7 +59,6 @@ class Executor:
 
     def start(self) -> dict:
         """Start the process and wait for its ``hello``; :class:`LoadError` if the target does not load."""
-        kind = target_kind(self.target)
         read_fd, reply_fd = os.pipe()
         log_fd, self.log_path = tempfile.mkstemp(prefix="convspec-executor-", suffix=".log")
         cmd = [sys.executable, "-P", "-m", "convspec.executor", "--target", self.target,
@@ -66,9 +66,9 @@ class Executor:
         env = child_env()
         if from_source_tree():
             cmd += ["--judge-root", ROOT]
-        if kind == "bundled":
+        if self.kind == "bundled":
             cmd.append("--bundled")
-        if kind == "module":
+        if self.kind == "module":
             cmd += ["--module-path", os.getcwd()]
         try:
             self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log_fd, stderr=log_fd,
@@ -80,19 +80,14 @@ class Executor:
             self.on_spawn(self.process.pid)
         os.set_blocking(self.process.stdin.fileno(), False)
         self.channel = wire.Channel(read_fd)
-        try:
+        with self._failing_as(
+                lambda: LoadError(f"TARGET={self.target!r} did not finish loading within {self.import_timeout:.0f} s "
+                                  "(raise the limit with --import-timeout)"),
+                lambda code: LoadError(f"TARGET={self.target!r}: the process loading it {describe_status(code)} "
+                                       f"before it was loaded{self.log_tail()}"),
+                lambda e: LoadError(f"TARGET={self.target!r} wrote something that is not a convspec message while "
+                                    f"loading: {e}")):
             header, _ = self.channel.recv(time.monotonic() + self.import_timeout)
-        except wire.TimedOut:
-            self.kill()
-            raise LoadError(f"TARGET={self.target!r} did not finish loading within {self.import_timeout:.0f} s "
-                            "(raise the limit with --import-timeout)") from None
-        except wire.Closed:
-            code = self._reap()
-            raise LoadError(f"TARGET={self.target!r}: the process loading it {describe_status(code)} "
-                            f"before it was loaded{self.log_tail()}") from None
-        except wire.ProtocolError as e:
-            self.kill()
-            raise LoadError(f"TARGET={self.target!r} wrote something that is not a convspec message while loading: {e}") from None
         if header.get("kind") == "load-error":
             self.kill()
             raise LoadError(str(header.get("message", "the target did not load"))[:2000])
@@ -100,6 +95,22 @@ class Executor:
             self.kill()
             raise LoadError(f"TARGET={self.target!r} answered {wire.safe_repr(header.get('kind'), 40)} instead of hello")
         return header
+
+    @contextlib.contextmanager
+    def _failing_as(self, timed_out, closed, garbled):
+        """Talking to the executor: past the deadline, when it closed its end, or when it sent
+        something malformed, its process group is killed and ``timed_out()``,
+        ``closed(exit status)`` or ``garbled(error)`` is raised instead."""
+        try:
+            yield
+        except wire.TimedOut:
+            self.kill()
+            raise timed_out() from None
+        except wire.Closed:
+            raise closed(self._reap()) from None
+        except wire.ProtocolError as e:
+            self.kill()
+            raise garbled(e) from None
 
     def log_tail(self, lines=12) -> str:
         """The last lines the target printed (stdout and stderr), as a message suffix."""
@@ -169,19 +180,13 @@ class Executor:
         self.next_id += 1
         cid = header["id"] = self.next_id
         deadline = time.monotonic() + timeout if timeout else None
-        try:
+        with self._failing_as(
+                CallTimeout,
+                lambda code: CallCrashed(f"the executor process running the backend {describe_status(code)} during "
+                                         f"this call{_exit_hint(code)}{self.log_tail()}"),
+                lambda e: CallCrashed(f"the executor process answered with a malformed message ({e})")):
             wire.send(self.process.stdin.fileno(), header, buffers, deadline=deadline)
             answer, got = self.channel.recv(deadline)
-        except wire.TimedOut:
-            self.kill()
-            raise CallTimeout() from None
-        except wire.Closed:
-            code = self._reap()
-            raise CallCrashed(f"the executor process running the backend {describe_status(code)} during this call"
-                              f"{_exit_hint(code)}{self.log_tail()}") from None
-        except wire.ProtocolError as e:
-            self.kill()
-            raise CallCrashed(f"the executor process answered with a malformed message ({e})") from None
         if answer.get("id") != cid or answer.get("kind") not in expect:
             self.kill()
             raise CallCrashed(f"the executor process answered {wire.safe_repr(answer.get('kind'), 40)} for request "

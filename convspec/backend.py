@@ -218,7 +218,7 @@ class Backend:
 
 
 def bundled_names() -> dict[str, str]:
-    from impls import BUNDLED
+    from .impls import BUNDLED
 
     return dict(BUNDLED)
 

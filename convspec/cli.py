@@ -24,7 +24,8 @@ from dataclasses import asdict, replace
 
 from . import __version__
 from .backend import LoadError, bundled_names, entry_point_names, split_target, target_kind
-from .console import failures, progress_printer, summary, table
+from . import known
+from .console import colours_wanted, failures, progress_printer, skipped, summary, table
 from .runner import PROFILES, Interrupted, check, default_jobs, examples_database, profile_named
 
 def _properties(only):
@@ -62,6 +63,22 @@ def _writable(path) -> str | None:
     if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
         return f"--json {path!r} is not writable"
     return None
+
+
+#: Version of the ``--json`` layout (README: JSON results); raised when a field changes meaning or goes.
+SCHEMA = 1
+
+
+def environment() -> dict:
+    """Where the run happened: versions and the machine, for comparing results later."""
+    import platform
+
+    import hypothesis
+    import numpy
+
+    return {"python": platform.python_version(), "implementation": platform.python_implementation(),
+            "numpy": numpy.__version__, "hypothesis": hypothesis.__version__, "platform": platform.platform(),
+            "machine": platform.machine(), "cpus": os.cpu_count()}
 
 
 def write_json(path, payload) -> None:
@@ -103,6 +120,20 @@ def cmd_check(args) -> int:
     if args.json and (why := _writable(args.json)):
         print(f"convspec: {why}", file=sys.stderr)
         return 2
+    try:
+        xfails = known.read(args.xfails, "--xfails") if args.xfails else []
+        skips = known.read(args.skips, "--skips") if args.skips else []
+    except ValueError as e:
+        print(f"convspec: {e}", file=sys.stderr)
+        return 2
+    used = set()
+
+    def skip(label, name):
+        entry = known.first_match(skips, name, (label,))
+        if entry is None:
+            return None
+        used.add(entry)
+        return f"listed in --skips ({entry.source}{': ' + entry.reason if entry.reason else ''})"
     seed = args.seed if args.seed is not None else random.getrandbits(32)
     jobs = args.jobs or default_jobs(len(args.targets))
     profile = profile_named(args.profile)
@@ -113,20 +144,34 @@ def cmd_check(args) -> int:
     try:
         run = check(args.targets, props, profile=profile, seed=seed, jobs=jobs,
                     progress=progress_printer(len(props) * len(args.targets)), import_timeout=args.import_timeout,
-                    examples=args.max_examples, database=examples_database(args.examples_db))
+                    examples=args.max_examples, database=examples_database(args.examples_db), skip=skip)
     except Interrupted as e:
         run = e.run
     if sys.stderr.isatty():
         sys.stderr.write("\n")
+    results, matched = known.apply_xfails(run.results, xfails, strict=args.strict_xfails)
+    run = replace(run, results=results)
     labels = [b.label for b in run.backends]
+    colour = colours_wanted()
+    if labels and not args.quiet:
+        shown = table(run.results, labels, verbose=args.verbose or args.show_skipped, colour=colour)
+        if shown:
+            print(shown)
+            print()
+        if not (args.verbose or args.show_skipped) and (lines := skipped(run.results, labels)):
+            print(lines + "\n  (--show-skipped or -v: the full table)")
+            print()
+        known_failures = [r for r in run.results if r.status == "xfailed"]
+        for r in known_failures if args.verbose else ():
+            print(f"known failure: {r.backend} :: {r.property} -- {r.message.splitlines()[0][:200]}")
     if labels:
-        print(table(run.results, labels))
-        print()
         print(f"{summary(run.results)}  (profile {args.profile}, seed {seed}: rerun with --seed {seed})")
-    details = failures(run.results)
+    details = failures(run.results, verbose=args.verbose, quiet=args.quiet)
     if details:
         print()
         print(details)
+    for warning in known.unused(xfails, matched) + known.unused(skips, used):
+        print(f"convspec: warning: {warning}", file=sys.stderr)
     fixed = [r for r in run.results if r.status == "passed" and r.replayed]
     if fixed:
         print()
@@ -149,9 +194,15 @@ def cmd_check(args) -> int:
     else:
         code = 0
     if args.json:
-        counts = {s: sum(r.status == s for r in run.results) for s in ("passed", "failed", "error", "skipped")}
+        counts = {s: sum(r.status == s for r in run.results) for s in ("passed", "failed", "error", "skipped", "xfailed")}
         write_json(args.json, {
+            "schema": SCHEMA,
             "convspec_version": __version__,
+            "command": ["convspec", *args.argv],
+            "environment": environment(),
+            "targets": list(args.targets),
+            "known_failures": {"xfails": args.xfails, "skips": args.skips, "strict_xfails": args.strict_xfails,
+                               "unused": known.unused(xfails, matched) + known.unused(skips, used)},
             "profile": args.profile,
             "seed": seed,
             "complete": run.complete,
@@ -223,6 +274,14 @@ def main(argv=None) -> int:
     p.add_argument("--import-timeout", type=float, metavar="SECONDS",
                    help="limit for loading a target in its executor (default: 120)")
     p.add_argument("--max-examples", type=int, metavar="N", help="examples per property (default: the profile's)")
+    p.add_argument("--xfails", metavar="FILE", help="known failures, one [BACKEND::]PROPERTY glob per line (README: "
+                                                   "Known failures): reported, but not a failure")
+    p.add_argument("--skips", metavar="FILE", help="properties not to run, same format")
+    p.add_argument("--strict-xfails", action=argparse.BooleanOptionalAction, default=True,
+                   help="a listed failure that passes fails the run (default: yes)")
+    p.add_argument("-v", "--verbose", action="store_true", help="the full table, and every failure in full")
+    p.add_argument("-q", "--quiet", action="store_true", help="the summary and the failures' messages only")
+    p.add_argument("--show-skipped", action="store_true", help="the full table, skipped properties included")
     p.add_argument("--examples-db", metavar="PATH|off",
                    help="folder of remembered counterexamples, replayed first (default: $CONVSPEC_EXAMPLES_DB, else "
                         "~/.cache/convspec/examples/<this folder>); 'off' for none")
@@ -245,6 +304,7 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return 2 if e.code else 0
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     return args.run(args)
 
 

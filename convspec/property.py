@@ -296,6 +296,7 @@ class Context:
         if not isinstance(y, np.ndarray):
             what = y.type_name if isinstance(y, Described) else type(y).__name__
             raise PropertyFailure(f"{op}(...) returned {what}, but should return a numpy.ndarray")
+        record.result = y  # kept before the checks below, so a failure's root cause can name this call
         want = expected_shape(op, args, kwargs)
         if check_shape and y.shape != want:
             raise PropertyFailure(f"{op}(...).shape={y.shape}, but should be {want} (the contract's output size)")
@@ -306,7 +307,6 @@ class Context:
         if earlier:
             raise PropertyFailure(f"{op}(...) returned memory shared with the result of call {earlier[-1]} of this "
                                   f"example, but every result should be the caller's own array (a reused output buffer)")
-        record.result = y
         return y
 
     def shares_input(self, y) -> bool:

@@ -17,6 +17,10 @@ def pytest_addoption(parser):
     group.addoption("--convspec-profile", default="default", help="convspec profile: quick, default or thorough")
     group.addoption("--convspec-examples-db", default=None, metavar="PATH|off",
                     help="folder of remembered counterexamples (default: the user's cache, per project folder)")
+    group.addoption("--convspec-xfails", metavar="FILE", help="known failures, one [WHO::]PROPERTY[case] glob per line")
+    group.addoption("--convspec-skips", metavar="FILE", help="property tests not to run, same format")
+    group.addoption("--convspec-no-strict-xfails", action="store_true",
+                    help="a listed failure that passes is not a failure (default: it is, XPASS(strict))")
 
 
 def pytest_generate_tests(metafunc):
@@ -26,7 +30,7 @@ def pytest_generate_tests(metafunc):
     from .testing import cases
 
     if "convspec_backend" in metafunc.fixturenames:
-        from impls import BUNDLED
+        from .impls import BUNDLED
 
         targets = metafunc.config.getoption("convspec_backend") or _short_option(metafunc.config) or list(BUNDLED)
         metafunc.parametrize("convspec_backend", targets, ids=[t.rsplit("/", 1)[-1] for t in targets])
@@ -48,6 +52,44 @@ def pytest_configure(config):
 
 
 import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def convspec_known(request):
+    """The known-failure files of the command line (``--convspec-xfails/--convspec-skips``)."""
+    return request.config._convspec_known
+
+
+def pytest_sessionstart(session):
+    from . import known
+
+    config = session.config
+    lists = {"xfails": [], "skips": [], "strict": not config.getoption("convspec_no_strict_xfails")}
+    for kind in ("xfails", "skips"):
+        path = config.getoption(f"convspec_{kind}")
+        if path:
+            try:
+                lists[kind] = known.read(path, f"--convspec-{kind}")
+            except ValueError as e:
+                raise pytest.UsageError(str(e)) from None
+    config._convspec_known = lists
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Entries of the known-failure files that matched no test (not under xdist's controller,
+    which runs none itself)."""
+    from . import known
+    from .testing import USED
+
+    lists = getattr(config, "_convspec_known", None)
+    if not lists or config.pluginmanager.hasplugin("dsession"):
+        return
+    stale = known.unused(lists["xfails"] + lists["skips"], USED)
+    if stale and terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []) \
+            + terminalreporter.stats.get("xfailed", []) + terminalreporter.stats.get("skipped", []):
+        terminalreporter.write_sep("-", "convspec: known-failure entries that matched no test")
+        for line in stale:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

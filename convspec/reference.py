@@ -3,7 +3,7 @@
 These are the oracles the ``definition`` properties compare against.  They are kept dumb on
 purpose: one loop over kernel offsets, each adding a shifted slice of the input times one
 kernel tap, exactly the terms of the book's sums.  They share no code with any backend in
-``impls/`` (the ``naive`` backend loops over *output* positions instead), so a bug cannot
+``convspec/impls/`` (the ``naive`` backend loops over *output* positions instead), so a bug cannot
 hide in both.
 
 ``acc`` selects the accumulation dtype (``np.longdouble`` gives an oracle whose own rounding
@@ -61,6 +61,9 @@ def conv(x, w, *, stride, padding, dilation, groups, bias=None, acc=np.float64):
     """
     x = np.asarray(x, dtype=acc)
     w = np.asarray(w, dtype=acc)
+    if x.shape[1] != groups * w.shape[1] or w.shape[0] % groups:
+        raise ValueError(f"x.shape[1]={x.shape[1]} and w.shape[:2]={w.shape[:2]}, but should be groups * w.shape[1] "
+                         f"and a multiple of groups={groups}")
     out_shape = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     xp = np.pad(x, ((0, 0), (0, 0)) + tuple(padding))
     c_group, o_group = w.shape[1], w.shape[0] // groups

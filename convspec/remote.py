@@ -369,9 +369,14 @@ class RemoteBackend:
             return None
         calls = [(op, args, kwargs) for op, args, kwargs, _ in example]
         try:
-            with RemoteBackend(self.target, import_timeout=self.import_timeout) as fresh:
-                replayed = [fresh.invoke(op, args, kwargs, timeout) for op, args, kwargs in calls]
+            fresh_runs = []
+            for _ in range(2):  # two fresh processes that disagree: answers vary, history is not the cause
+                with RemoteBackend(self.target, import_timeout=self.import_timeout) as fresh:
+                    fresh_runs.append([fresh.invoke(op, args, kwargs, timeout) for op, args, kwargs in calls])
         except (CallCrashed, CallTimeout, LoadError):
+            return None
+        replayed = fresh_runs[0]
+        if not all(_same(a, None if b.raised is not None else b.value) for a, b in zip(*fresh_runs)):
             return None
         here = [result for *_, result in example]
         first = next((i for i, (o, y) in enumerate(zip(replayed, here)) if not _same(o, y)), None)

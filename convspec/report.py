@@ -21,7 +21,7 @@ import numpy as np
 from . import __version__, accuracy, reference
 from .backend import bundled_names
 from .catalogue import CATALOGUE
-from .console import CELL, progress_printer, summary
+from .console import CELL, progress_printer, root_of, summary
 from .remote import RemoteBackend
 from .runner import check, default_jobs, labels_for
 
@@ -222,20 +222,19 @@ def write_conformance(out="reports", *, profile="default", mutants="tests/mutant
         "",
         "## Mutants: which property caught which bug",
         "",
-        "| mutant | bug | caught by (count) | first catching properties |",
-        "|---|---|---|---|",
+        "One row per mutant: its bug (the first line of its docstring), how many properties caught it, "
+        "and which; those whose failing call already disagrees with the definition of a function "
+        "are counted under it (the command line's root-cause groups).",
+        "",
+        "| mutant | bug | caught by | through the definition of | properties |",
+        "|---|---|---|---|---|",
     ]
     for name, path in zip(labels_for(mutant_files), mutant_files):
-        got = caught.get(name, [])
+        mine = [r for r in results["mutants"] if r.backend == name and r.status in ("failed", "error")]
         doc = _first_line(infos[path].doc) if infos.get(path) else f"(did not load: {load_errors.get(name, '?')})"
-        lines.append(f"| `{name}` | {doc} | {len(got)} | {', '.join(f'`{p}`' for p in got[:4])} |")
-    short = {name: name.split("_")[0] for name in labels_for(mutant_files)}
-    catching = [p.name for p in props if any(p.name in v for v in caught.values())]
-    if catching:
-        lines += ["", "Mutant x property matrix (x: the property caught the mutant):", "",
-                  "| property | " + " | ".join(short.values()) + " |", "|---" * (len(short) + 1) + "|"]
-        for p in catching:
-            lines.append(f"| `{p}` | " + " | ".join("x" if p in caught.get(m, []) else "" for m in short) + " |")
+        roots = sorted({root_of(r) for r in mine if root_of(r)})
+        through = ", ".join(f"`{op}` ({sum(root_of(r) == op for r in mine)})" for op in roots) or "-"
+        lines.append(f"| `{name}` | {doc} | {len(mine)} | {through} | {', '.join(r.property for r in mine)} |")
     with open(os.path.join(out, "conformance.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(out, "conformance.json"), "w") as f:

@@ -1,20 +1,37 @@
 """Copy-pasteable reproductions of counterexamples.
 
-A reproduction is Python that rebuilds the arrays of the minimal failing example (as
-literals, or from an ``.npz`` file when they are large), loads the backend exactly as the
-command line did, repeats the recorded calls and prints the definition's answer for the last
-one.
+A reproduction is a Python script that runs as printed from any folder.  It rebuilds the
+arrays of the minimal failing example exactly (literals that give back every value, NaN,
+infinities and subnormals included, or an ``.npz`` file in the user's cache when they are
+large), loads the backend by absolute path, repeats the recorded calls, shows what came back
+beside what the definition gives, and ends with an assertion that fails while the bug is there:
+
+* when a call already disagrees with the definition, :func:`convspec.assert_matches_definition`
+  on that call (the root cause the command line groups failures under);
+* then, or otherwise, :func:`convspec.recheck`: the property itself on exactly this example
+  (hypothesis replays its recorded choices), for failures no single call shows (a mutated
+  input, a result that shares memory, two calls that should agree).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 
 import numpy as np
 
+from .backend import _is_file, bundled_names, entry_point_names, split_target
+
 #: Arrays with more elements than this are saved to an ``.npz`` file instead of inlined.
 INLINE_LIMIT = 300
+
+
+def counterexamples_dir() -> str:
+    """Where the arrays of large counterexamples are saved: the user's cache, never the
+    current folder (``CONVSPEC_COUNTEREXAMPLES`` overrides it)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.environ.get("CONVSPEC_COUNTEREXAMPLES") or os.path.join(cache, "convspec", "counterexamples")
 
 
 def _float(v) -> str:
@@ -24,27 +41,42 @@ def _float(v) -> str:
         return "np.nan"
     if v in (float("inf"), float("-inf")):
         return "np.inf" if v > 0 else "-np.inf"
-    return repr(v)
+    return repr(v)  # the shortest decimal that gives back the double; exact for float32 values
 
 
 def _literal(a: np.ndarray) -> str:
     body = np.array2string(a, separator=", ", threshold=a.size + 1, max_line_width=100,
-                           formatter={"float_kind": _float})
+                           formatter={"float_kind": _float, "int_kind": repr})
     return f"np.array({body}, dtype=np.{a.dtype.name})"
 
 
-def _kwargs(kwargs) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+def absolute_target(target: str, cwd: str | None = None) -> tuple[str, list[str]]:
+    """TARGET as it loads from any folder, and the lines that make it so: a file by its
+    absolute path; an import path with the folder it was found from put on ``sys.path``."""
+    cwd = cwd or os.getcwd()
+    if not isinstance(target, str) or target in bundled_names() or target in entry_point_names():
+        return target, []
+    base, attr = split_target(target)
+    if _is_file(base):
+        path = os.path.abspath(os.path.join(cwd, base))
+        return path + (f":{attr}" if attr else ""), []
+    return target, ["import sys", f"sys.path.insert(0, {cwd!r})  # where {base} was imported from"]
 
 
-def reproduction(target: str, prop_name: str, calls, message: str, *, save_dir="convspec-counterexamples") -> str:
-    """Python source reproducing ``calls`` (a list of :class:`convspec.property.Call`)."""
+def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="direct", deviating=None,
+                 replay=None, fixed=None, tries=1, save_dir=None) -> str:
+    """Python source reproducing ``calls`` (a list of :class:`convspec.property.Call`).
+
+    ``deviating``: index of the first call that disagrees with the definition (asserted);
+    ``replay``: ``(hypothesis version, blob)`` of the example, for :func:`convspec.recheck`
+    with the pinned axes ``fixed``, run ``tries`` times (answers that vary between runs)."""
     names: list[tuple[np.ndarray, str]] = []
     lines, saved = [], {}
 
     def name_of(a, base):
         for known, n in names:
-            if known.shape == a.shape and known.dtype == a.dtype and np.array_equal(known, a, equal_nan=True):
+            if known.shape == a.shape and known.dtype == a.dtype and np.array_equal(known, a, equal_nan=True) \
+                    and np.array_equal(np.signbit(known), np.signbit(a)):
                 return n
         count = sum(1 for _, n in names if re.fullmatch(rf"{base}\d*", n))
         n = base if count == 0 else f"{base}{count + 1}"
@@ -56,34 +88,48 @@ def reproduction(target: str, prop_name: str, calls, message: str, *, save_dir="
             lines.append(f"{n} = data[{n!r}]")
         return n
 
-    body = []
-    for i, call in enumerate(calls, 1):
-        args = []
+    def arguments(call, with_layouts=True):
+        out = []
         for a, base, layout in zip(call.args, ("x", "w"), call.layouts or (None,) * len(call.args)):
             n = name_of(a, base)
-            if layout:
-                n = f"as_layout({n}, {layout!r})"
-            args.append(n)
-        out = "y" if len(calls) == 1 else f"y{i}"
-        body.append(f"{out} = b.{call.op}({', '.join(args + [_kwargs(call.kwargs)] if call.kwargs else args)})")
-    head = [
-        f"# convspec: {prop_name} failed",
-        *(f"# {line}" for line in message.splitlines()),
-        "import numpy as np",
-        "import convspec",
-    ]
+            out.append(f"as_layout({n}, {layout!r})" if layout and with_layouts else n)
+        for k, v in call.kwargs.items():
+            out.append(f"{k}={name_of(v, k) if isinstance(v, np.ndarray) else repr(v)}")
+        return ", ".join(out)
+
+    def result_name(i):
+        return "y" if len(calls) == 1 else f"y{i + 1}"
+
+    body = [f"{result_name(i)} = b.{c.op}({arguments(c)})" for i, c in enumerate(calls)]
+    target, path_lines = absolute_target(target)
+    head = [f"# convspec: {prop_name} failed for {target}",
+            *(f"# {line}" for line in message.splitlines()),
+            "# Runs from any folder; the last line raises AssertionError while the bug is there.",
+            "import numpy as np", "import convspec", *path_lines]
     if any(c.layouts and any(c.layouts) for c in calls):
         head.append("from convspec.strategies import as_layout")
     head.append(f"b = convspec.load_backend({target!r})")
+    tail = []
+    if deviating is not None:
+        c, y = calls[deviating], result_name(deviating)
+        plain = arguments(c, with_layouts=False)
+        tail = [f"# call {deviating + 1} already disagrees with the definition (convspec.reference, plain NumPy):",
+                f"print('what came back:', {y}, sep='\\n')",
+                f"print('the definition:', convspec.reference.{c.op}({plain}), sep='\\n')",
+                f"convspec.assert_matches_definition({y}, {c.op!r}, {plain}, accuracy={accuracy!r})"]
+    elif calls:
+        tail = [f"print({', '.join(result_name(i) for i in range(len(calls)))}, sep='\\n')"]
+    if replay is not None:
+        pins = "".join(f", {k}={v!r}" for k, v in (fixed or {}).items()) + (f", tries={tries}" if tries > 1 else "")
+        tail.append("# the property itself, on exactly this example (hypothesis replays its choices)"
+                    + (f"; run up to {tries} times, for answers that vary from run to run:" if tries > 1 else ":"))
+        tail.append(f"convspec.recheck(b, {prop_name!r}, {replay[0]!r}, {replay[1]!r}{pins})")
     if saved:
-        os.makedirs(save_dir, exist_ok=True)
-        path = os.path.abspath(os.path.join(save_dir, re.sub(r"[^\w.-]", "_", f"{prop_name}.npz")))
+        digest = hashlib.sha1(b"".join(a.tobytes() for a in saved.values())).hexdigest()[:12]
+        folder = save_dir or counterexamples_dir()
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, re.sub(r"[^\w.-]", "_", f"{prop_name}-{digest}.npz"))
         np.savez(path, **saved)
         head.append(f"data = np.load({path!r})")
-    tail = []
-    if calls:
-        last = calls[-1]
-        arg_names = [name_of(a, base) for a, base in zip(last.args, ("x", "w"))]
-        tail = [f"expected = convspec.reference.{last.op}({', '.join(arg_names + [_kwargs(last.kwargs)])})",
-                f"print({'y' if len(calls) == 1 else f'y{len(calls)}'}, expected, sep='\\n')"]
-    return "\n".join(head + lines + body + tail)
+    return "\n".join(head + lines + body + tail) + "\n"
+

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import select
 import signal
 import subprocess
@@ -27,12 +28,13 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import hypothesis
+import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
-from hypothesis.errors import Flaky, Unsatisfiable
+from hypothesis.errors import DidNotReproduce, Flaky, Unsatisfiable
 
-from . import wire
+from . import definition, wire
 from .backend import Backend, load_backend, short_name, split_target
 from .processes import child_env, describe_status, kill_group
 from .property import BackendCrash, BackendError, BackendTimeout, Call, Context, Property, PropertyFailure
@@ -66,7 +68,8 @@ class Result:
     message: str = ""
     counterexample: dict | None = None
     seconds: float = 0.0
-    examples: int = 0
+    examples: int = 0  # examples tried up to the first failure (all of them when it passed)
+    shrink_steps: int = 0  # examples tried after it, while shrinking the counterexample
     replayed: int = 0  # remembered counterexamples tried first
 
     def to_json(self) -> dict:
@@ -81,6 +84,12 @@ def profile_named(name) -> Profile:
     except KeyError:
         raise ValueError(f"profile={name!r}, but should be one of {sorted(PROFILES)}") from None
 
+
+NOT_REPRODUCIBLE = ("[not reproducible: run again, the example passed; the answers depend on earlier calls or vary "
+                    "from run to run]")
+
+#: Runs of a reproduction's example when the failure did not reproduce at once (answers vary).
+RETRIES = 50
 
 #: Failures per backend whose example is replayed in a fresh executor, to find the earlier
 #: calls it depends on (each costs at least one executor start).
@@ -136,14 +145,57 @@ def _notes(e) -> str:
     return "\n".join(n for n in getattr(e, "__notes__", []) if n.startswith("Draw"))
 
 
+def _draws(e) -> dict:
+    """The labelled draws of a failing example, ``{label: value as written}``."""
+    out = {}
+    for note in getattr(e, "__notes__", []):
+        found = re.match(r"Draw \d+(?: \((.*?)\))?: (.*)", note, re.S)
+        if found:
+            out[found.group(1) or f"draw {len(out) + 1}"] = found.group(2)
+    return out
+
+
+def _call_json(c: Call) -> dict:
+    """One recorded call as plain data: the arrays by dtype and shape, the keywords by value."""
+    def arr(a):
+        return {"dtype": a.dtype.name, "shape": list(a.shape)}
+
+    return {"op": c.op, "args": [arr(a) for a in c.args],
+            "kwargs": {k: arr(v) if isinstance(v, np.ndarray) else (list(v) if isinstance(v, tuple) else v)
+                       for k, v in c.kwargs.items()},
+            "layouts": [lay for lay in c.layouts] if c.layouts else [],
+            "result": arr(c.result) if isinstance(c.result, np.ndarray) else None}
+
+
+def root_cause(calls, accuracy) -> tuple[int, str] | None:
+    """The first recorded call whose result already disagrees with the definition, as
+    ``(index, why)``: the failure's root cause, whatever the property checked next."""
+    for i, c in enumerate(calls):
+        why = definition.deviation(c.result, c.op, c.args, c.kwargs, accuracy) if c.result is not None else None
+        if why:
+            return i, why
+    return None
+
+
+def _blob(e) -> tuple[str, str] | None:
+    """``(hypothesis version, choice blob)`` that replays the failing example exactly."""
+    for note in getattr(e, "__notes__", []):
+        found = re.search(r"@reproduce_failure\('([^']+)', b'([^']*)'\)", note)
+        if found:
+            return found.group(1), found.group(2)
+    return None
+
+
 def run_property(prop: Property, backend, *, profile="default", seed=None, fixed=None, examples=None,
-                 database=None) -> Result:
+                 database=None, replay=None) -> Result:
     """Run ``prop`` against ``backend`` (a :class:`~convspec.backend.Backend` or a TARGET).
 
     ``fixed`` pins discrete axes (``{"dtype": "float32", ...}``), as the pytest plugin does;
     the others are drawn.  ``examples`` overrides the profile's count.  ``database`` is the
     folder of remembered counterexamples (:func:`examples_database`; ``None``: none): those of
     this backend and property are replayed first, and a failure found is remembered.
+    ``replay``: ``(hypothesis version, blob)`` from a counterexample: run exactly that example
+    (the property passes if it holds there).
     """
     if not isinstance(backend, Backend) and not getattr(backend, "isolated", False):
         backend = load_backend(backend)
@@ -168,7 +220,11 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         ctx = Context(prop, backend, data, fixed, profile.call_timeout, deadline)
         state["ctx"] = ctx
         state["count"] += 1
-        prop.fn(ctx)
+        try:
+            prop.fn(ctx)
+        except BaseException:
+            state.setdefault("first_failure", state["count"])  # the examples after it are shrinking
+            raise
         if ctx.degenerate:  # checked, but no evidence: hypothesis draws another
             hypothesis.reject()
 
@@ -177,6 +233,8 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     test._hypothesis_internal_add_digest = f"{backend.target}\0{prop.name}\0{sorted((fixed or {}).items())}".encode()
     test = hypothesis.seed(seed if seed is not None else random.getrandbits(32))(test)
     db = _Remembering(database) if database else None
+    if replay is not None:
+        test = hypothesis.reproduce_failure(replay[0], replay[1].encode("ascii"))(test)
     test = settings(
         max_examples=min(examples or profile.examples, profile.large_examples) if prop.large else (examples or profile.examples),
         deadline=None,
@@ -184,14 +242,16 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         derandomize=False,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
-        verbosity=Verbosity.normal,
-        print_blob=False,
+        verbosity=Verbosity.quiet if replay is not None else Verbosity.normal,
+        print_blob=True,
         phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
     )(test)
     start = time.perf_counter()
     status, message, error = "passed", "", None
     try:
         test()
+    except DidNotReproduce:
+        pass  # the replayed example holds now
     except PropertyFailure as e:
         status, message, error = "failed", str(e), e
     except (BackendError, BackendTimeout, BackendCrash) as e:
@@ -199,7 +259,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     except Flaky as e:
         inner = [x for x in getattr(e, "exceptions", []) if isinstance(x, (PropertyFailure, BackendError))]
         status = "failed"
-        message = (str(inner[0]) if inner else str(e)) + " [not reproducible: the result depends on earlier calls]"
+        message = (str(inner[0]) if inner else str(e)) + " " + NOT_REPRODUCIBLE
         error = e
     except Unsatisfiable:
         status, message = "error", "no non-degenerate example could be drawn (every output was zero)"
@@ -210,24 +270,41 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         message = (f"{replayed} counterexample{'s' if replayed > 1 else ''} remembered from an earlier run "
                    f"{'now pass' if replayed > 1 else 'now passes'}")
     result = Result(backend.name, prop.name, list(prop.concepts), status, message,
-                    seconds=round(time.perf_counter() - start, 3), examples=state["count"], replayed=replayed)
+                    seconds=round(time.perf_counter() - start, 3), examples=state.get("first_failure", state["count"]),
+                    shrink_steps=state["count"] - state.get("first_failure", state["count"]), replayed=replayed)
     if error is not None and state["ctx"] is not None:
         ctx = state["ctx"]
         calls = ctx.calls
+        cls = backend.capabilities.accuracy
+        root = root_cause(calls, cls)
+        replay = _blob(error)
         if status == "failed" and hasattr(backend, "earlier_calls") and backend.explained < EXPLAIN and ctx.calls:
             backend.explained += 1
             found = backend.earlier_calls([(c.op, c.args, c.kwargs, c.result) for c in ctx.calls], profile.call_timeout)
             if found is not None:
                 before, last = found
+                failing = next((c for c in ctx.calls if c.args is last[1]), None)
                 calls = [Call(op, args, kwargs) for op, args, kwargs in before + [last]]
+                why = failing is not None and definition.deviation(failing.result, *last, cls)
+                root = (len(calls) - 1, why) if why else None
                 note = (f"[the failing call depends on earlier calls: alone in a fresh process it answers differently; "
                         f"after the {len(before)} earlier call{'s' if len(before) != 1 else ''} of the reproduction it "
                         "answers as in the run]")
-                result.message = message.replace("[not reproducible: the result depends on earlier calls]", "").rstrip() \
+                result.message = message.replace(NOT_REPRODUCIBLE, "").rstrip() \
                     + " " + note
+        # a backend whose answers vary may pass one run of the example: the reproduction runs it
+        # until it fails (a deterministic bug fails at once; a fixed backend passes them all)
+        tries = 1 if prop.large else RETRIES
         result.counterexample = {
             "draws": _notes(error),
-            "reproduction": reproduction(backend.target, prop.name, calls, result.message) if calls else "",
+            "choices": _draws(error),
+            "calls": [_call_json(c) for c in calls],
+            "root_cause": None if root is None else {"call": root[0] + 1, "op": calls[root[0]].op, "message": root[1]},
+            "replay": None if replay is None else {"hypothesis": replay[0], "blob": replay[1]},
+            "reproduction": reproduction(backend.target, prop.name, calls, result.message, accuracy=cls,
+                                         deviating=None if root is None else root[0], replay=replay,
+                                         fixed=fixed, tries=tries)
+            if calls else "",
         }
     return result
 
@@ -335,11 +412,12 @@ class _Judge:
 
 
 def check(targets, properties, *, profile="default", seed=None, jobs=1, progress=None,
-          import_timeout=None, examples=None, database=None) -> CheckRun:
+          import_timeout=None, examples=None, database=None, skip=None) -> CheckRun:
     """Check every TARGET against ``properties``, each target judged in its own process and
     run in its own executor (see the module docstring).  ``examples`` overrides the
     profile's count per property; ``database`` is the folder of remembered counterexamples
-    (``None``: none).
+    (``None``: none).  ``skip(label, property name)`` gives a reason not to run a property on a
+    backend (listed as skipped with it), or ``None``.
 
     ``progress(result)`` is called as results arrive.  A target that does not load is
     reported once, in :attr:`CheckRun.load_errors`.  SIGINT and SIGTERM raise
@@ -411,7 +489,12 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
         while waiting or running:
             while waiting and len(running) < max(1, jobs):
                 target, label = waiting.pop(0)
-                j = _Judge(target, label, names, profile, seed, import_timeout, examples, database)
+                listed = {n: skip(label, n) for n in names} if skip else {}
+                j = _Judge(target, label, [n for n in names if not listed.get(n)], profile, seed, import_timeout,
+                           examples, database)
+                for n, why in listed.items():
+                    if why:
+                        record(j, Result(label, n, list(by_name[n].concepts), "skipped", why))
                 judges.append(j)
                 running.append(j)
             ready, _, _ = select.select([j.channel.fd for j in running], [], [], 1.0)

@@ -1,5 +1,5 @@
 # Sourced by main.sh and test.sh: a virtual environment in .venv with convspec installed
-# from this checkout (a regular, non-editable install) and the test and report extras.
+# from this checkout (a regular, non-editable install) and the test, report and bench extras.
 # The install is skipped when nothing it installs has changed since the last one (a digest
 # of pyproject.toml and the package sources is kept in .venv).
 set -euo pipefail
@@ -9,10 +9,10 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.convspec-installed
-digest=$(cat pyproject.toml README.md $(find convspec impls -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)
+digest=$(cat pyproject.toml README.md $(find convspec -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet ".[report,test]"
+    .venv/bin/python -m pip install --quiet ".[report,test,bench]"
     echo "$digest" > "$stamp"
 fi
 if [ "${CONVSPEC_WITH_TORCH:-1}" = 1 ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then

@@ -11,7 +11,7 @@ import pytest
 from convspec import load_backend, reference
 from convspec.accuracy import error_bound
 
-import impls.auto as module
+import convspec.impls.auto as module
 
 auto = load_backend("auto")
 

@@ -38,8 +38,16 @@ def test_check_passes_and_writes_json(tmp_path):
     out = convspec("check", "naive", "--profile", "quick", "--seed", "1", "--json", str(tmp_path / "r.json"),
                    "--only", "conv_definition", "correlate_definition", "conv_declared_capabilities", cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "conv_definition" in out.stdout and "pass" in out.stdout
+    # the short output: no table of passes; the skip summarised by its reason
+    assert "conv_definition" not in out.stdout and "1  backend declares every dtype" in out.stdout, out.stdout
+    assert "2 passed, 0 failed, 0 errors, 1 skipped" in out.stdout
+    full = convspec("check", "naive", "--profile", "quick", "--seed", "1", "-v", "--only", "conv_definition",
+                    "conv_declared_capabilities", cwd=tmp_path)
+    assert re.search(r"conv_definition +pass", full.stdout) and re.search(r"conv_declared_capabilities +skip", full.stdout)
     payload = json.loads((tmp_path / "r.json").read_text())
+    assert payload["schema"] == 1 and payload["summary"] == {"passed": 2, "failed": 0, "error": 0, "skipped": 1,
+                                                             "xfailed": 0}
+    assert payload["exit_status"] == 0 and payload["duration"] > 0 and payload["environment"]["numpy"]
     statuses = {r["property"]: r["status"] for r in payload["results"]}
     assert statuses == {"conv_definition": "passed", "correlate_definition": "passed", "conv_declared_capabilities": "skipped"}
     for r in payload["results"]:
@@ -53,11 +61,12 @@ def test_failure_exits_1_with_a_runnable_reproduction(tmp_path):
     assert out.returncode == 1, out.stdout + out.stderr
     assert "FAIL" in out.stdout and "but should be" in out.stdout
     repro = json.loads((tmp_path / "r.json").read_text())["results"][0]["counterexample"]["reproduction"]
-    assert "load_backend" in repro
-    run = subprocess.run([sys.executable, "-c", repro], capture_output=True, text=True, cwd=tmp_path, timeout=120)
-    assert run.returncode == 0, run.stderr
-    got, expected = run.stdout.strip().split("\n", 1)
-    assert got != expected  # the reproduction shows the wrong answer beside the right one
+    assert repr(mutant) in repro  # by absolute path: it runs from any folder
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = subprocess.run([sys.executable, "-c", repro], capture_output=True, text=True, cwd=elsewhere, timeout=120)
+    assert run.returncode == 1 and "AssertionError: convolve(" in run.stderr, run.stderr
+    assert "what came back:" in run.stdout and "the definition:" in run.stdout  # both shown, then the assertion
 
 
 @pytest.mark.parametrize("target, why", [
@@ -124,13 +133,13 @@ def test_file_target_with_attribute_and_class(tmp_path):
                     raise ValueError("x.ndim must be 1")
                 return reference.correlate(x, w, mode=mode).astype(x.dtype)
     """))
-    out = convspec("check", f"{tmp_path / 'cls.py'}:MyConv", "--profile", "quick", "--seed", "3", cwd=tmp_path)
+    out = convspec("check", f"{tmp_path / 'cls.py'}:MyConv", "--profile", "quick", "--seed", "3", "-v", cwd=tmp_path)
     assert out.returncode == 0, out.stdout
     assert "correlate_declared_capabilities" in out.stdout
 
 
 def test_entry_point_backend(tmp_path):
-    (tmp_path / "ep_backend.py").write_text("from impls.im2col import conv, correlate, convolve\n")
+    (tmp_path / "ep_backend.py").write_text("from convspec.impls.im2col import conv, correlate, convolve\n")
     dist = tmp_path / "ep_backend-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ep-backend\nVersion: 1.0\n")
@@ -171,3 +180,42 @@ def test_pytest_properties_with_a_backend_option():
     assert out.returncode == 0, out.stdout[-2000:]
     assert "test_correlate_definition[numpy_convolve.py-float32-1d-full] PASSED" in out.stdout
     assert "test_correlate_definition[numpy_convolve.py-float32-2d-full] SKIPPED" in out.stdout
+
+
+def test_failures_are_grouped_by_root_cause(tmp_path):
+    """One padding bug, three properties: one group led by the definition, counts unchanged."""
+    mutant = [m for m in mutants() if "padding_swapped" in m][0]
+    out = convspec("check", mutant, "--seed", "0", "--only", "conv_zero_padding", "conv_definition",
+                   "conv_translation_equivariance", "--examples-db", "off", cwd=tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "0 passed, 3 failed" in out.stdout
+    assert out.stdout.count("=== ") == 1, out.stdout
+    assert "conv disagrees with the definition (3 properties)" in out.stdout
+    assert "--- conv_definition (failed)" in out.stdout  # the definition leads the group
+    assert "2 more properties failed on a call that already disagrees" in out.stdout
+
+
+def test_known_failures_and_skips_as_files(tmp_path):
+    mutant = [m for m in mutants() if "padding_swapped" in m][0]
+    label = os.path.splitext(os.path.basename(mutant))[0]
+    (tmp_path / "xfails.txt").write_text(f"# known\n{label}::conv_*   # the padding bug\nno_such_property\n")
+    (tmp_path / "skips.txt").write_text("conv_zero_padding  # slow here\n")
+    args = ["check", mutant, "--seed", "0", "--only", "conv_zero_padding", "conv_definition", "conv_translation_equivariance",
+            "--examples-db", "off", "--skips", "skips.txt", "--json", "r.json"]
+    out = convspec(*args, "--xfails", "xfails.txt", cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "0 passed, 0 failed, 0 errors, 1 skipped, 2 known failures" in out.stdout
+    assert "xfails.txt:3: 'no_such_property' matches no property" in out.stderr  # a stale entry is reported
+    results = {r["property"]: r for r in json.loads((tmp_path / "r.json").read_text())["results"]}
+    assert results["conv_zero_padding"]["status"] == "skipped" and "skips.txt:1: slow here" in results["conv_zero_padding"]["message"]
+    assert results["conv_definition"]["status"] == "xfailed" and "the padding bug" in results["conv_definition"]["message"]
+    # strict by default: a listed failure that passes fails the run
+    (tmp_path / "any.txt").write_text("conv_definition\n")
+    out = convspec("check", "naive", "--seed", "0", "--only", "conv_definition", "--xfails", "any.txt",
+                   "--examples-db", "off", cwd=tmp_path)
+    assert out.returncode == 1 and "remove the entry" in out.stdout, out.stdout
+    out = convspec("check", "naive", "--seed", "0", "--only", "conv_definition", "--xfails", "any.txt",
+                   "--no-strict-xfails", "--examples-db", "off", cwd=tmp_path)
+    assert out.returncode == 0, out.stdout
+    out = convspec("check", "naive", "--xfails", "missing.txt", cwd=tmp_path)
+    assert out.returncode == 2 and "--xfails 'missing.txt' does not exist" in out.stderr

@@ -72,7 +72,7 @@ def test_direct_bound_holds_for_plain_summation_and_catches_float32(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fft_bound_holds_for_scipy_fft_and_catches_float32(dtype):
-    from impls import fft
+    from convspec.impls import fft
 
     for _ in range(5):
         x = (RNG.standard_normal((1, 3, 20, 17)) * 10.0 ** RNG.integers(-3, 4)).astype(dtype)
@@ -135,3 +135,69 @@ def test_messages_read_name_value_but_should_be():
         ctx.expect_equal(np.array([1.0, 2.0]), np.array([1.0, 3.0]), "f(x)", "the definition")
     assert str(e.value).startswith("f(x)[1]=2.0, but should be 3.0 (the definition)")
     assert "np.float64" not in str(e.value)
+
+
+# ---------------------------------------------------------------- known failures, definition, reproductions
+
+
+def test_known_failure_entries_parse_and_match():
+    from convspec import known
+
+    entries = known.parse("# comment\nconv_*  # why\nmine::pool_definition\nTestA::test_conv_large[float64-*]\n", "f")
+    assert [str(e) for e in entries] == ["conv_*", "mine::pool_definition", "TestA::test_conv_large[float64-*]"]
+    assert entries[0].reason == "why" and entries[0].source == "f:2"
+    assert entries[0].matches("conv_definition") and not entries[0].matches("correlate_definition")
+    assert entries[1].matches("pool_definition", ("mine",)) and not entries[1].matches("pool_definition", ("other",))
+    assert entries[2].matches("conv_large", ("TestA",), "float64-2d")
+    assert not entries[2].matches("conv_large", ("TestA",), "float32-2d")
+    assert not entries[2].matches("conv_large", ("TestB",), "float64-2d")
+    # a pytest node id keeps the class as WHO
+    (e,) = known.parse("tests/test_x.py::TestA::test_conv_large")
+    assert e.who == "TestA" and e.matches("conv_large", ("TestA",))
+    with pytest.raises(ValueError, match="one entry per line"):
+        known.parse("conv_large conv_definition")
+    assert known.unused(entries, {entries[0]}) == ["f:3: 'mine::pool_definition' matches no property that ran",
+                                                   "f:4: 'TestA::test_conv_large[float64-*]' matches no property that ran"]
+
+
+def test_deviation_from_the_definition():
+    from convspec import reference
+    from convspec.definition import assert_matches_definition, deviation
+
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((1, 2, 9)).astype(np.float32), rng.standard_normal((3, 2, 3)).astype(np.float32)
+    kw = dict(stride=(1,), padding=((1, 1),), dilation=(1,), groups=1)
+    y = reference.conv(x, w, **kw).astype(np.float32)
+    assert deviation(y, "conv", (x, w), kw, "direct") is None
+    bad = y.copy()
+    bad[0, 1, 4] += 1e-3
+    why = deviation(bad, "conv", (x, w), kw, "direct")
+    assert why.startswith("conv(float32[1, 2, 9], float32[3, 2, 3])[0, 1, 4]=") and "1 of 27 outputs differ" in why
+    with pytest.raises(AssertionError, match=r"\[0, 1, 4\]"):
+        assert_matches_definition(bad, "conv", x, w, accuracy="direct", **kw)
+    assert "shape=(1, 3, 8)" in deviation(bad[..., :8], "conv", (x, w), kw, "direct")
+    # outputs a NaN reaches are left to the special-value properties; the others still count
+    xn = x.copy()
+    xn[0, 0, 0] = np.nan
+    yn = reference.conv(xn, w, **kw).astype(np.float32)
+    assert deviation(np.where(np.isnan(yn), 0, yn).astype(np.float32), "conv", (xn, w), kw, "direct") is None
+    yn[0, 0, 8] += 1
+    assert deviation(yn, "conv", (xn, w), kw, "direct") is not None
+    # a sum past float32's range is +inf in float32
+    big = np.full((1, 1, 2), 3e38, np.float32)
+    assert deviation(np.full((1, 1, 1), np.inf, np.float32), "conv", (big, np.ones((1, 1, 2), np.float32)),
+                     dict(stride=(1,), padding=((0, 0),), dilation=(1,), groups=1), "direct") is None
+    # an invalid call has no definition to disagree with
+    assert deviation(y, "conv", (x, w[:, :1]), kw, "direct") is None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_reproduction_literals_give_back_every_value(dtype):
+    from convspec.repro import _literal
+
+    info = np.finfo(dtype)
+    a = np.array([0.1, -0.0, np.nan, np.inf, -np.inf, info.tiny / 8, info.max, -info.smallest_subnormal, 1 / 3],
+                 dtype=dtype)
+    back = eval(_literal(a), {"np": np})
+    assert back.dtype == a.dtype and np.array_equal(back, a, equal_nan=True)
+    assert np.array_equal(np.signbit(back), np.signbit(a))

@@ -12,7 +12,7 @@ from convspec.catalogue import CATALOGUE
 from convspec.remote import RemoteBackend
 from convspec.runner import run_property
 
-from corpus import known_deviations, mutants, trusted
+from corpus import known_deviations, mutants, run_snippets, trusted
 
 SEED = 0
 
@@ -22,14 +22,22 @@ def _name(path):
 
 
 @pytest.mark.parametrize("path", mutants(), ids=_name)
-def test_mutant_is_caught(path):
+def test_mutant_is_caught(path, tmp_path):
+    """Caught, with a reason and a reproduction that, run as printed from another folder,
+    fails for the mutant and passes once its path is swapped for the reference backend."""
     with RemoteBackend(path) as backend:
         for prop in CATALOGUE:
             result = run_property(prop, backend, profile="default", seed=SEED)
             if result.status in ("failed", "error"):
-                assert result.message  # caught, with a reason
-                return
-    pytest.fail(f"mutant {_name(path)} passed every property, but should be caught by the default profile")
+                break
+        else:
+            pytest.fail(f"mutant {_name(path)} passed every property, but should be caught by the default profile")
+    assert result.message  # caught, with a reason
+    snippet = result.counterexample["reproduction"]
+    assert repr(path) in snippet, "the reproduction should load the target by its absolute path"
+    mutant, fixed = run_snippets([snippet, snippet.replace(repr(path), repr("naive"))], tmp_path)
+    assert mutant, f"the reproduction of {result.property} ran without error for {_name(path)}, but should fail:\n{snippet}"
+    assert fixed is None, f"the reproduction of {result.property} raised {fixed} for the reference, but should pass"
 
 
 def test_mutant_corpus_is_large_and_documented():

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from .. import accuracy, reference
 from ..contract import OPS, SIGNAL_OPS, arg_names
-from ..property import prop
+from ..property import fmt, prop
 from .common import call_data, conv_problem, for_each
 
 CLASS_NAMES = ("finite", "NaN", "+inf", "-inf")
@@ -112,7 +112,7 @@ def _special_values(op):
         bad = (want != got) if strict else ((want != 0) & (got == 0))
         if np.any(bad):
             i = tuple(int(v) for v in np.argwhere(bad)[0])
-            ctx.expect(False, f"{op}(...)[{', '.join(map(str, i))}] is {CLASS_NAMES[got[i]]} ({y[i]!r}), but should be "
+            ctx.expect(False, f"{op}(...)[{', '.join(map(str, i))}] is {CLASS_NAMES[got[i]]} ({fmt(y[i])}), but should be "
                               f"{CLASS_NAMES[want[i]]}: the IEEE value of the defining sum with the special values placed "
                               f"in {name}; {int(bad.sum())} of {bad.size} outputs differ in class"
                               + ("" if strict else f" (the {cls} class may only turn finite outputs into NaN)"))

@@ -9,7 +9,7 @@ with ``d`` a 4x4 tile of one input channel and ``g`` a 3x3 kernel::
 The elementwise products over channels are 16 GEMMs ``U[xi] @ V[xi]`` of shape
 ``(C_out, C) @ (C, tiles)``, with the batch folded into the tiles, run by BLAS.  The
 transforms are compiled loops.  Other layers (kernel not 3x3, strided, dilated, grouped,
-1-D or 3-D) go to :mod:`impls.im2col`.
+1-D or 3-D) go to :mod:`convspec.impls.im2col`.
 
 The transforms add and subtract tiles before the products, so rounding errors are not
 bounded elementwise by the direct-summation bound; the backend declares the normwise

@@ -130,31 +130,75 @@ def acceptance(groups):
     return lines
 
 
-def _plot(out, name, title, xlabel, ylabel, series, loglog=True, hline=None):
+#: Methods that do fewer multiplications than the direct sum: their GFLOP/s counts the direct
+#: method's flops (an effective rate), so they may sit above the GEMM line.
+TRANSFORMS = {"winograd", "fft", "scipy.fft", "scipy.oaconvolve", "auto"}
+#: One colour and marker per method across every plot (set by :func:`assign_styles`).
+STYLES = {}
+
+
+def assign_styles(groups):
+    """Give every method of the run its colour and marker, once, in name order."""
+    import matplotlib
+
+    palette = matplotlib.colormaps["tab20"].colors
+    markers = "osD^vP*Xhp<>"
+    names = sorted({name for rows in groups.values() for name in rows})
+    for i, name in enumerate(names):
+        STYLES[name] = {"color": palette[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20], "marker": markers[i % len(markers)]}
+
+
+def _readable_ticks(ticks, min_gap=0.09):
+    """A subset of the measured sizes whose labels do not collide on a log axis: each kept
+    tick at least ``min_gap`` of the axis' log-range from the previous one (the last kept)."""
+    ticks = sorted(ticks)
+    if len(ticks) < 3:
+        return ticks
+    span = math.log(ticks[-1] / ticks[0]) or 1.0
+    kept = [ticks[0]]
+    for t in ticks[1:]:
+        if math.log(t / kept[-1]) / span >= min_gap:
+            kept.append(t)
+    if kept[-1] != ticks[-1]:
+        kept[-1] = ticks[-1]
+    return kept
+
+
+def _plot(out, name, title, xlabel, ylabel, series, loglog=True, lines=(), notes=(), styles=None):
+    """One plot: a line per method in its fixed style, the legend outside the axes, only
+    non-colliding tick labels; a series that ends before the others says where."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    longest = max((max(xs) for xs, _ in series.values() if xs), default=None)
     for label, (xs, ys) in sorted(series.items()):
-        (ax.loglog if loglog else ax.plot)(xs, ys, marker="o", label=label)
+        style = (styles or STYLES).get(label, {})
+        text = label + (f" (measured to {max(xs)} only)" if longest is not None and xs and max(xs) < longest else "")
+        (ax.loglog if loglog else ax.plot)(xs, ys, label=text, **style)
     if loglog:  # label the sizes measured, not the decades between them
-        from matplotlib.ticker import NullFormatter, ScalarFormatter
-
-        ticks = sorted({x for xs, _ in series.values() for x in xs})
-        ax.set_xticks(ticks)
+        ax.set_xticks(_readable_ticks({x for xs, _ in series.values() for x in xs}))
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(NullFormatter())
-    if hline:
-        ax.axhline(hline[0], color="k", linestyle="--", label=hline[1])
+    for draw in lines:
+        draw(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    for i, note in enumerate(notes):
+        fig.text(0.01, -0.02 - 0.04 * i, note, fontsize=7, ha="left", va="top")
     fig.savefig(os.path.join(out, name), dpi=100, bbox_inches="tight")
     plt.close(fig)
+    WRITTEN.add(name)
     return [f"![{title}]({name})", ""]
+
+
+#: The plots written by this run (the others in the folder are stale and removed).
+WRITTEN = set()
 
 
 #: (family, pattern of group names with (fixed, varied) fields)
@@ -234,19 +278,68 @@ def crossovers(groups, out):
     return lines, exps
 
 
+LAYER = re.compile(r"mb(\d+)ic(\d+)ih(\d+)oc(\d+)oh(\d+)kh(\d+)(?:sh\d+)?ph\d+")
+
+
+def intensity(group):
+    """Flops per byte of a layer descriptor at its least traffic: input, weights and output
+    each moved once, float32 (the x of a roofline)."""
+    mb, ic, ih, oc, oh, kh = map(int, LAYER.fullmatch(group).groups())
+    flops = 2.0 * mb * oc * oh * oh * ic * kh * kh
+    return flops / (4.0 * (mb * ic * ih * ih + oc * ic * kh * kh + mb * oc * oh * oh))
+
+
+def bandwidth(groups):
+    """GB/s of the run's memory-copy benchmark, if it was measured."""
+    rows = groups.get("memory bandwidth", {})
+    if not rows:
+        return None
+    row = next(iter(rows.values()))
+    return row["extra_info"]["bytes"] / row["median"] / 1e9
+
+
 def roofline(groups, peak, out):
-    """GFLOP/s of every method on every layer, against the GEMM rate of the run."""
-    layers = [g for g in groups if re.fullmatch(r"(mb\d+)?ic\d+ih\d+oc\d+oh\d+kh\d+(sh\d+)?ph\d+", g)]
+    """A roofline of the layers: GFLOP/s against arithmetic intensity, under the run's GEMM
+    rate and memory bandwidth."""
+    layers = [g for g in groups if LAYER.fullmatch(g)]
     if not layers or not peak:
         return []
     series = defaultdict(lambda: ([], []))
-    for i, g in enumerate(layers):
+    for g in sorted(layers, key=intensity):
         for name, r in groups[g].items():
-            series[name][0].append(i)
+            series[name][0].append(intensity(g))
             series[name][1].append(r["extra_info"]["flops"] / r["median"] / 1e9)
-    lines = _plot(out, "roofline_layers.png", "Layers: GFLOP/s per method (dashed: float32 GEMM in this run)",
-                  "layer (order of the tables below)", "GFLOP/s", dict(series), loglog=False, hline=(peak, "GEMM"))
-    return ["## Layers against the GEMM rate", ""] + lines
+    bw = bandwidth(groups)
+    xs = [x for xs_, _ in series.values() for x in xs_]
+
+    def ceilings(ax):
+        ax.axhline(peak, color="k", linestyle="--", linewidth=1, label=f"float32 GEMM, {peak:.0f} GFLOP/s")
+        if bw:
+            grid = np.geomspace(min(xs) / 2, max(xs) * 2, 50)
+            ax.plot(grid, np.minimum(bw * grid, peak), color="0.4", linestyle=":", linewidth=1,
+                    label=f"memory copy, {bw:.1f} GB/s")
+
+    points, styles = {}, {}
+    for name, v in series.items():
+        label = f"{name} (effective)" if name in TRANSFORMS else name
+        points[label] = v
+        styles[label] = {**STYLES.get(name, {}), "linestyle": "none"}
+        if name in TRANSFORMS:  # hollow: an effective rate
+            styles[label].update(markerfacecolor="white", markeredgecolor=STYLES.get(name, {}).get("color"))
+    notes = ["Hollow markers, '(effective)': the direct method's flops over the time taken; Winograd and FFT do "
+             "fewer multiplications, so they may pass the GEMM line."]
+    if not bw:
+        notes.append("Memory bandwidth was not measured in this run (benchmarks/test_environment.py::"
+                     "test_memory_bandwidth was added after it): no memory line.")
+    lines = _plot(out, "roofline_layers.png",
+                  "Layers: GFLOP/s against arithmetic intensity (1 thread, float32)",
+                  "arithmetic intensity (flop per byte of input + weights + output)", "GFLOP/s", points,
+                  loglog=True, lines=[ceilings], notes=notes, styles=styles)
+    return ["## Layers: a roofline", "",
+            "x: flops per byte moved at least once (float32 input, weights and output); y: GFLOP/s; dashed: the "
+            "float32 GEMM rate of this run" + (", dotted: its memory copy rate" if bw else "") + ". "
+            "Winograd and FFT points count the direct method's flops (effective rates, hollow markers)."
+            + ("" if bw else " " + notes[-1]), ""] + lines
 
 
 def compile_times(groups):
@@ -296,6 +389,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     data, groups = load_groups(args.json)
+    assign_styles(groups)
     peak, env = gemm_peak(groups)
     plots, exps = crossovers(groups, args.out)
     lines = ["# convspec performance report", "",
@@ -314,6 +408,9 @@ def main(argv=None):
         lines += threads_view(args.threads)
     with open(os.path.join(args.out, "performance.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
+    for stale in sorted(set(n for n in os.listdir(args.out) if n.endswith(".png")) - WRITTEN):
+        os.remove(os.path.join(args.out, stale))
+        print(f"removed the stale plot {stale}")
     for path in (args.json, args.threads):
         if path and os.path.dirname(os.path.abspath(path)) != os.path.abspath(args.out):
             shutil.copy(path, args.out)

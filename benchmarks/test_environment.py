@@ -66,6 +66,18 @@ def test_gemm_peak(benchmark):
     benchmark(np.matmul, a, b)
 
 
+def test_memory_bandwidth(benchmark):
+    """The copy rate of a 64 MiB float32 array (each byte read once and written once): the
+    memory line of the roofline."""
+    a = np.arange(16 * 2**20, dtype=np.float32)
+    b = np.empty_like(a)
+    np.copyto(b, a)
+    assert b[12345] == a[12345] and b[-1] == a[-1]
+    benchmark.group = "memory bandwidth"
+    benchmark.extra_info["bytes"] = 2 * a.nbytes
+    benchmark(np.copyto, b, a)
+
+
 @pytest.mark.parametrize("kernel", list(COMPILED))
 def test_numba_compile(benchmark, kernel):
     """First call in a fresh process with an empty Numba cache (compile + run) against the

@@ -68,3 +68,35 @@ def test_tables_rank_methods_against_the_fastest_and_the_gemm_rate():
     text = "\n".join(report.tables(groups, peak=100.0))
     assert "| b | 1.000 | 0.000 | 1.00 | 4000.0 | 4000 |" in text
     assert "| a | 2.000 | 0.000 | 2.00 | 2000.0 | 2000 |" in text
+
+
+def test_roofline_intensity_is_flops_over_the_least_traffic():
+    # 1x1 layer, 8 channels in and out on 4x4: 2*8*8*16 flops over 4*(128 + 64 + 128) bytes
+    assert report.intensity("mb1ic8ih4oc8oh4kh1ph0") == pytest.approx(2 * 8 * 8 * 16 / (4 * (128 + 64 + 128)))
+
+
+def test_plot_ticks_do_not_collide():
+    kept = report._readable_ticks({3, 4, 7, 15, 16, 31, 63})
+    assert kept[0] == 3 and kept[-1] == 63 and not {15, 16} <= set(kept)
+    assert report._readable_ticks({8, 64}) == [8, 64]
+
+
+def test_every_plot_gives_a_method_the_same_style_and_stale_plots_go(tmp_path):
+    pytest.importorskip("matplotlib")
+    report.assign_styles({"a": {"auto": {}, "fft": {}}, "b": {"numba": {}, "fft": {}}})
+    assert report.STYLES["fft"] != report.STYLES["auto"] != report.STYLES["numba"]
+    first = dict(report.STYLES)
+    report.assign_styles({"b": {"numba": {}, "fft": {}}, "a": {"fft": {}, "auto": {}}})  # another order
+    assert report.STYLES == first
+    stale = tmp_path / "crossover_old.png"
+    stale.write_bytes(b"")
+    groups = {"GEMM": {"gemm": {"median": 1.0, "iqr": 0.0, "extra_info": {"flops": 1e9, "environment": {}}}},
+              "mb1ic8ih8oc8oh8kh3ph1": {"auto": _row(1e-3, 1e7), "im2col": _row(2e-3, 1e7)}}
+    import json
+
+    (tmp_path / "b.json").write_text(json.dumps({"benchmarks": [
+        {"group": g, "name": f"test_x[{m}]", "params": {"method": m}, "stats": {k: v for k, v in r.items() if k != "extra_info"},
+         "extra_info": r["extra_info"]} for g, rows in groups.items() for m, r in rows.items()]}))
+    report.main([str(tmp_path / "b.json"), "--out", str(tmp_path)])
+    assert (tmp_path / "roofline_layers.png").exists() and not stale.exists()
+    assert "memory bandwidth was not measured in this run" in (tmp_path / "performance.md").read_text().lower()

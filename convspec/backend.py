@@ -223,6 +223,17 @@ def bundled_names() -> dict[str, str]:
     return dict(BUNDLED)
 
 
+def adapter_names() -> dict[str, tuple]:
+    """Shipped adapters: name -> (module, the package it needs, what it covers)."""
+    from .adapters import ADAPTERS
+
+    return dict(ADAPTERS)
+
+
+def adapter_available(name: str) -> bool:
+    return importlib.util.find_spec(adapter_names()[name][1]) is not None
+
+
 def entry_point_names() -> dict[str, importlib.metadata.EntryPoint]:
     return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
@@ -271,7 +282,7 @@ def _is_file(base: str) -> bool:
 def short_name(target: str) -> str:
     """The display name of TARGET, found without importing it: a bundled backend's or entry
     point's name, the attribute, the file's stem, or the module's last component."""
-    if target in bundled_names() or target in entry_point_names():
+    if target in bundled_names() or target in adapter_names() or target in entry_point_names():
         return target
     base, attr = split_target(target)
     if attr:
@@ -286,6 +297,8 @@ def target_kind(target: str) -> str:
     ``"file"`` or ``"module"``; :class:`LoadError` if it is none of them."""
     if target in bundled_names():
         return "bundled"
+    if target in adapter_names():
+        return "adapter"
     if target in entry_point_names():
         return "entry-point"
     base, _ = split_target(target)
@@ -304,6 +317,12 @@ def _resolve(target: str):
     kind = target_kind(target)
     if kind == "bundled":
         return _import_module(bundled_names()[target]), target
+    if kind == "adapter":
+        module, package, _ = adapter_names()[target]
+        if not adapter_available(target):
+            raise LoadError(f"the adapter {target!r} needs the package {package!r}, which is not installed here "
+                            f"(pip install {package}); convspec itself does not require it")
+        return _import_module(module), target
     if kind == "entry-point":
         try:
             return entry_point_names()[target].load(), target
@@ -328,7 +347,8 @@ def _resolve(target: str):
 def load_backend(target) -> Backend:
     """Resolve TARGET exactly as ``convspec check`` does.
 
-    TARGET is a bundled backend's name (``naive``, ``im2col``, ``fft``, ``numba``), a name
+    TARGET is a bundled backend's name (``naive``, ``im2col``, ``fft``, ``numba``), a shipped
+    adapter's (``torch``, ``scipy``, ``scipy-ndimage``: the library as it is), a name
     registered in the entry-point group ``convspec.backends``, an import path
     ``pkg.mod[:attr]`` or a file ``path/to/file.py[:attr]``.  An object that already has
     contract functions is wrapped as it is.  Raises :class:`LoadError` when the target cannot

@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, replace
 
 from . import __version__
-from .backend import LoadError, bundled_names, entry_point_names, split_target, target_kind
+from .backend import LoadError, adapter_available, adapter_names, bundled_names, entry_point_names, split_target, target_kind
 from . import known
 from .console import colours_wanted, failures, progress_printer, skipped, summary, table
 from .runner import PROFILES, Interrupted, check, default_jobs, examples_database, profile_named
@@ -46,7 +46,7 @@ def _precheck(targets):
                 raise LoadError(f"TARGET file {base!r} does not exist")
         if kind == "module" and "." not in t and ":" not in t:
             # a bare name: a misspelled bundled backend or entry point is the likely cause
-            known = list(bundled_names()) + list(entry_point_names())
+            known = list(bundled_names()) + list(adapter_names()) + list(entry_point_names())
             close = difflib.get_close_matches(t, known, n=2, cutoff=0.7)
             if close and importlib.machinery.PathFinder.find_spec(t, sys.path + [os.getcwd()]) is None:
                 raise LoadError(f"TARGET={t!r} is not a bundled backend, an entry point or an importable module "
@@ -234,15 +234,20 @@ def catalogue_markdown() -> str:
 
 def cmd_list(args) -> int:
     backends = sorted(bundled_names()) + sorted(entry_point_names())
+    adapters = {name: {"covers": covers, "needs": package, "available": adapter_available(name)}
+                for name, (_, package, covers) in sorted(adapter_names().items())}
     props = catalogue_listing()
     if args.json:
-        json.dump({"backends": backends, "properties": props}, sys.stdout, indent=1)
+        json.dump({"backends": backends, "adapters": adapters, "properties": props}, sys.stdout, indent=1)
         print()
         return 0
     if args.markdown:
         print(catalogue_markdown())
         return 0
     print("backends: " + ", ".join(backends))
+    print("adapters (the library as it is; convspec check NAME):")
+    for name, a in adapters.items():
+        print(f"  {name:14s} {a['covers']} [{'available' if a['available'] else 'needs ' + a['needs'] + ', not installed'}]")
     print()
     width = max(len(p["name"]) for p in props)
     for p in props:
@@ -254,6 +259,16 @@ def cmd_report(args) -> int:
     from .report import write_conformance
 
     return write_conformance(args.out, profile=args.profile, mutants=args.mutants, trusted=args.trusted, seed=args.seed)
+
+
+def cmd_scoreboard(args) -> int:
+    from .scoreboard import write_scoreboard
+
+    unknown = [a for a in args.adapters or [] if a not in adapter_names()]
+    if unknown:
+        print(f"convspec: adapter={unknown[0]!r}, but should be one of {', '.join(adapter_names())}", file=sys.stderr)
+        return 2
+    return write_scoreboard(args.out, profile=args.profile, seed=args.seed, adapters=args.adapters)
 
 
 def main(argv=None) -> int:
@@ -299,6 +314,14 @@ def main(argv=None) -> int:
     p.add_argument("--trusted", default="tests/trusted", help="folder of trusted implementations")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("scoreboard", help="check every shipped adapter whose library is installed; write "
+                                          "reports/scoreboard.md")
+    p.add_argument("--out", default="reports")
+    p.add_argument("--profile", default="default", choices=sorted(PROFILES))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--adapters", nargs="+", metavar="NAME", help="only these adapters (default: every installed one)")
+    p.set_defaults(run=cmd_scoreboard)
 
     try:
         args = parser.parse_args(argv)

@@ -337,17 +337,22 @@ class Context:
         cls = self.backend.capabilities.accuracy
         return 4.0 * sum(accuracy.comparison_slack(cls, c.op, c.args, c.kwargs, c.args[0].dtype) for c in self.calls)
 
-    def expect_equal(self, actual, expected, what, why):
+    def expect_equal(self, actual, expected, what, why, *, equal_nan=False):
         """``actual`` must equal ``expected`` (exactly, or within :meth:`tolerance`)."""
-        self.expect_within(actual, expected, self.tolerance(), what, why)
+        self.expect_within(actual, expected, self.tolerance(), what, why, equal_nan=equal_nan)
 
-    def expect_within(self, actual, expected, bound, what, why, *, bound_name="tolerance"):
+    def expect_within(self, actual, expected, bound, what, why, *, bound_name="tolerance", equal_nan=False):
+        """Every entry of ``actual`` within ``bound`` of ``expected``; a NaN is a difference,
+        unless ``equal_nan`` (a backend compared with itself: NaN where it gave NaN before)."""
         actual = np.asarray(actual)
         expected = np.asarray(expected)
         if actual.shape != expected.shape:
             raise PropertyFailure(f"{what}.shape={actual.shape}, but should be {expected.shape} ({why})")
         diff = np.abs(actual.astype(np.longdouble) - expected.astype(np.longdouble))
         bad = ~(diff <= bound)  # NaN counts as bad
+        if equal_nan:
+            bad &= ~(np.isnan(actual) & np.isnan(expected))
+            bad &= ~(np.isinf(actual) & (actual == expected))
         if np.any(bad):
             idx = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(diff, nan=np.inf), -1))), bad.shape)
             where = "" if actual.ndim == 0 else "[" + ", ".join(str(int(i)) for i in idx) + "]"

@@ -66,7 +66,7 @@ class Executor:
         env = child_env()
         if from_source_tree():
             cmd += ["--judge-root", ROOT]
-        if self.kind == "bundled":
+        if self.kind in ("bundled", "adapter"):  # convspec's own code: loaded from the judge's convspec
             cmd.append("--bundled")
         if self.kind == "module":
             cmd += ["--module-path", os.getcwd()]

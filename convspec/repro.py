@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from .backend import _is_file, bundled_names, entry_point_names, split_target
+from .backend import _is_file, adapter_names, bundled_names, entry_point_names, split_target
 
 #: Arrays with more elements than this are saved to an ``.npz`` file instead of inlined.
 INLINE_LIMIT = 300
@@ -54,7 +54,8 @@ def absolute_target(target: str, cwd: str | None = None) -> tuple[str, list[str]
     """TARGET as it loads from any folder, and the lines that make it so: a file by its
     absolute path; an import path with the folder it was found from put on ``sys.path``."""
     cwd = cwd or os.getcwd()
-    if not isinstance(target, str) or target in bundled_names() or target in entry_point_names():
+    if not isinstance(target, str) or target in bundled_names() or target in adapter_names() \
+            or target in entry_point_names():
         return target, []
     base, attr = split_target(target)
     if _is_file(base):

@@ -1,5 +1,6 @@
 """Meta-tests of convspec's own machinery: oracles, bounds, data, layouts, strategies, messages."""
 
+import convspec
 import numpy as np
 import pytest
 import scipy.signal
@@ -201,3 +202,23 @@ def test_reproduction_literals_give_back_every_value(dtype):
     back = eval(_literal(a), {"np": np})
     assert back.dtype == a.dtype and np.array_equal(back, a, equal_nan=True)
     assert np.array_equal(np.signbit(back), np.signbit(a))
+
+
+def test_memory_layout_compares_a_backend_with_itself_nan_included():
+    """A backend that answers NaN the same way on every layout keeps memory_layout: its NaN is
+    the definition's business (max_pool_definition fails), not a layout bug."""
+    from convspec.impls import naive
+    from convspec.property import REGISTRY
+    from convspec.runner import run_property
+
+    class NaNWhereNegative:
+        convspec_capabilities = {"ops": ["max_pool"]}
+
+        @staticmethod
+        def max_pool(x, **kw):
+            y = naive.max_pool(x, **kw)
+            return np.where(y < 0, np.nan, y).astype(x.dtype)
+
+    backend = convspec.load_backend(NaNWhereNegative())
+    assert run_property(REGISTRY["max_pool_memory_layout"], backend, profile="quick", seed=0).status == "passed"
+    assert run_property(REGISTRY["max_pool_definition"], backend, profile="quick", seed=0).status == "failed"

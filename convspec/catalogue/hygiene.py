@@ -74,7 +74,7 @@ def _layout(op):
         ctx.nondegenerate(contiguous)
         y = ctx.call(op, *views, **kwargs)
         names = ", ".join(f"{n} as {k or 'contiguous'}" for n, k in zip(arg_names(op), kinds))
-        ctx.expect_equal(y, contiguous, f"{op}({names})", f"{op} on the same values held contiguously")
+        ctx.expect_equal(y, contiguous, f"{op}({names})", f"{op} on the same values held contiguously", equal_nan=True)
 
     layout.__doc__ = """Non-contiguous inputs are read by index, not by memory order (README: The contract).
 

@@ -1,103 +1,18 @@
 """PyTorch (torch.nn.functional and autograd) as a convspec backend: a trusted implementation.
 
-Asymmetric padding goes through F.pad (PyTorch's own padding is symmetric and, for pooling,
-at most half the window); the ceil-mode rule and the average's divisor of the contract are
-built from PyTorch's pooling kernels on explicitly padded input.  Gradients come from
-autograd.  Skipped where PyTorch is not installed.
+The shipped ``torch`` adapter (convspec/adapters/torch.py), except ``lp_pool``: the adapter
+calls PyTorch's own ``lp_poolNd``, whose ceil mode scales an overhanging window (a real
+deviation, on the scoreboard); here the p-norm is built from PyTorch's average-pooling sums of
+|x|^p on the padded input, so the corpus holds only what PyTorch computes right.  Skipped
+where PyTorch is not installed.
 """
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from convspec.contract import pool_output_shape
-
-convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool", "lp_pool",
-                                 "adaptive_max_pool", "adaptive_avg_pool"], "biases": True}
-
-
-def _t(a):
-    return torch.from_numpy(np.ascontiguousarray(a))
-
-
-def _pads(padding):
-    return [p for pair in reversed(padding) for p in pair]  # F.pad wants the last axis first
-
-
-def _conv(xt, wt, stride, padding, dilation, groups):
-    fn = {3: F.conv1d, 4: F.conv2d, 5: F.conv3d}[xt.ndim]
-    return fn(F.pad(xt, _pads(padding)), wt, stride=stride, dilation=dilation, groups=groups)
-
-
-def conv(x, w, *, stride, padding, dilation, groups, bias=None):
-    with torch.no_grad():
-        y = _conv(_t(x), _t(w), stride, padding, dilation, groups)
-        if bias is not None:
-            b = _t(bias)
-            y = y + b.reshape(b.shape + (1,) * (y.ndim - 1 - b.ndim))
-    return y.numpy()
-
-
-def _grads(gy, x, w, kw):
-    xt = _t(x).requires_grad_(True)
-    wt = _t(w).requires_grad_(True)
-    _conv(xt, wt, **kw).backward(_t(gy))
-    return xt.grad.numpy(), wt.grad.numpy()
-
-
-def conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups):
-    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return _grads(gy, np.zeros(input_shape, dtype=gy.dtype), w, kw)[0]
-
-
-def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups):
-    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return _grads(gy, x, np.zeros(weight_shape, dtype=gy.dtype), kw)[1]
-
-
-def _padded(x, window, stride, padding, ceil_mode, fill):
-    """x padded by the declared padding and the ceil-mode overhang, and the output shape."""
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding)]
-    widths = [(a, b + e) for (a, b), e in zip(padding, extra)]
-    return F.pad(_t(x), _pads(widths), value=fill), out
-
-
-def _crop(y, out):
-    return y[(Ellipsis,) + tuple(slice(0, o) for o in out[2:])].contiguous().numpy()
-
-
-def _sums(xt, window, stride):
-    fn = {3: F.avg_pool1d, 4: F.avg_pool2d, 5: F.avg_pool3d}[xt.ndim]
-    return fn(xt, window, stride) * float(np.prod(window))
-
-
-def max_pool(x, *, window, stride, padding, ceil_mode=False):
-    xt, out = _padded(x, window, stride, padding, ceil_mode, float("-inf"))
-    fn = {3: F.max_pool1d, 4: F.max_pool2d, 5: F.max_pool3d}[x.ndim]
-    return _crop(fn(xt, window, stride), out)
-
-
-def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):
-    xt, out = _padded(x, window, stride, padding, ceil_mode, 0.0)
-    # which elements count: the input, or the input and its declared padding; never the overhang
-    if count_padding:
-        counted = torch.ones((1, 1) + tuple(n + a + b for n, (a, b) in zip(x.shape[2:], padding)), dtype=xt.dtype)
-    else:
-        counted = F.pad(torch.ones((1, 1) + x.shape[2:], dtype=xt.dtype), _pads(padding))
-    counted = F.pad(counted, _pads([(0, t - c) for t, c in zip(xt.shape[2:], counted.shape[2:])]))
-    return _crop(_sums(xt, window, stride) / _sums(counted, window, stride), out).astype(x.dtype)
+from convspec.adapters.torch import (  # noqa: F401
+    _crop, _padded, _sums, adaptive_avg_pool, adaptive_max_pool, avg_pool, conv, conv_grad_input, conv_grad_weight,
+    convspec_capabilities, max_pool)
 
 
 def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):
     xt, out = _padded(np.abs(x), window, stride, padding, ceil_mode, 0.0)
     return _crop(_sums(xt ** p, window, stride) ** (1.0 / p), out).astype(x.dtype)
-
-
-def adaptive_max_pool(x, *, output_size):
-    fn = {3: F.adaptive_max_pool1d, 4: F.adaptive_max_pool2d, 5: F.adaptive_max_pool3d}[x.ndim]
-    return fn(_t(x), output_size).numpy()
-
-
-def adaptive_avg_pool(x, *, output_size):
-    fn = {3: F.adaptive_avg_pool1d, 4: F.adaptive_avg_pool2d, 5: F.adaptive_avg_pool3d}[x.ndim]
-    return fn(_t(x), output_size).numpy()

@@ -1,0 +1,17 @@
+"""Shipped adapters: the libraries people use, as convspec targets (``convspec check torch``).
+
+An adapter translates conventions only (argument layout, asymmetric padding, which function
+computes what) and never fixes a result; what the library computes is what is judged.  The
+library is not a dependency of convspec: an adapter whose package is missing is a load error
+naming it.
+"""
+
+#: adapter name -> (module, the package it needs, what it covers)
+ADAPTERS = {
+    "torch": ("convspec.adapters.torch", "torch",
+              "torch.nn.functional conv1d/2d/3d, autograd gradients, max/avg/lp/adaptive pools"),
+    "scipy": ("convspec.adapters.scipy", "scipy",
+              "scipy.signal correlate/convolve (direct method) and a layer built from its correlations"),
+    "scipy-ndimage": ("convspec.adapters.scipy_ndimage", "scipy",
+                      "scipy.ndimage maximum_filter/uniform_filter as max and average pooling"),
+}

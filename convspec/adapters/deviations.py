@@ -1,0 +1,81 @@
+"""Real deviations of the libraries behind the shipped adapters, each with its confirmation
+by independent arithmetic: the library's answer on a small case beside a few lines of plain
+NumPy in float64, not convspec's reference.  ``convspec scoreboard`` attributes failures to
+these; a failure no entry explains is listed as unconfirmed, never as a library bug.
+Conventions a library documents are listed apart: the adapters translate them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Deviation:
+    adapter: str
+    properties: tuple  # globs over the property names it explains
+    what: str  # what the library does, one line
+    confirm: Callable[[], tuple]  # () -> (still there, evidence: the library's answer beside the arithmetic)
+
+    def explains(self, adapter: str, prop: str) -> bool:
+        return adapter == self.adapter and any(fnmatch.fnmatchcase(prop, g) for g in self.properties)
+
+
+def _torch_lp_pool_overflow():
+    import torch
+    import torch.nn.functional as F
+
+    got = F.lp_pool1d(torch.full((1, 1, 2), 3e19), 2.0, 2, 2).numpy().ravel()
+    want = np.sqrt(2 * 3e19 ** 2)  # float64: 4.24e19, far inside float32's range (3.4e38)
+    return (not np.isfinite(got[0]), f"F.lp_pool1d([3e19, 3e19] float32, p=2, window 2) = {got[0]}; "
+                                     f"sqrt(3e19² + 3e19²) = {want:.4g} (float64), representable in float32")
+
+
+def _torch_lp_pool_ceil():
+    import torch
+    import torch.nn.functional as F
+
+    got = F.lp_pool1d(torch.tensor([[[3.0, 4.0, 5.0]]]), 2.0, 2, 2, ceil_mode=True).numpy().ravel()
+    want = np.array([np.sqrt(3.0 ** 2 + 4.0 ** 2), np.sqrt(5.0 ** 2)])  # the last window holds 5 alone
+    return (not np.allclose(got, want), f"F.lp_pool1d([3, 4, 5], p=2, window 2, stride 2, ceil_mode=True) = "
+                                        f"{[round(float(v), 4) for v in got]}; (3² + 4²)^½ = 5 and (5²)^½ = 5: the "
+                                        "overhanging window is scaled by window / elements in it")
+
+
+def _scipy_direct_nan_through_padding():
+    import scipy.signal
+
+    x = np.array([[1.0, np.nan, 2.0]])
+    got = scipy.signal.correlate(x, np.ones((2, 2)), mode="full", method="direct")
+    want = x[0, 0] * 1.0  # full[0, 0] holds x[0, 0] * w[1, 1] alone
+    return (bool(np.isnan(got[0, 0])), f"scipy.signal.correlate([[1, nan, 2]], ones((2, 2)), 'full', method='direct')"
+                                       f"[0, 0] = {got[0, 0]}; the sum holds only 1 * 1 = {want}")
+
+
+DEVIATIONS = [
+    Deviation("torch", ("lp_pool_accuracy", "lp_pool_large"),
+              "lp_pool raises |x|^p in the input dtype: float32 overflows where the norm does not", _torch_lp_pool_overflow),
+    Deviation("torch", ("lp_pool_*",), "lp_pool in ceil mode scales an overhanging window's sum by window / "
+              "elements (PyTorch computes it as an average times the window size)", _torch_lp_pool_ceil),
+    Deviation("scipy", ("correlate_special_values", "convolve_special_values"),
+              "correlate/convolve(method='direct') swap the inputs when the kernel is larger on an axis and multiply "
+              "padding zeros: a NaN reaches outputs whose sum does not hold it", _scipy_direct_nan_through_padding),
+]
+
+#: Documented conventions the adapters translate (not deviations).
+CONVENTIONS = {
+    "torch": ["padding is symmetric (asymmetric padding goes through F.pad); pooling padding is at most half the "
+              "window", "lp_pool is documented as (sum x^p)^(1/p), without the absolute value: the adapter passes |x|",
+              "avg_pool's divisor rules differ from the contract's: the adapter divides window sums by counts itself"],
+    "scipy": ["the layer (conv) is assembled from single-channel scipy.signal.correlate calls"],
+    "scipy-ndimage": ["maximum_filter skips NaN (documented for ndimage filters' comparisons): the adapter marks "
+                      "windows holding NaN", "filters centre windows at k // 2: the adapter shifts the origin"],
+}
+
+
+def explain(adapter: str, prop: str) -> Deviation | None:
+    return next((d for d in DEVIATIONS if d.explains(adapter, prop)), None)

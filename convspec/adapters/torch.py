@@ -1,0 +1,111 @@
+"""PyTorch as a convspec backend: ``torch.nn.functional`` layers and pools, gradients by autograd.
+
+Conventions translated, never results: asymmetric padding goes through ``F.pad`` (PyTorch's
+own is symmetric, and for pooling at most half the window); the contract's ceil-mode rule
+(the last window starts inside the input or its left padding) and its average divisor are
+built from PyTorch's pooling kernels on explicitly padded input; ``lp_pool`` is PyTorch's own
+``F.lp_poolNd`` on the padded input, ceil mode included.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from convspec.contract import pool_output_shape
+
+convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool", "lp_pool",
+                                 "adaptive_max_pool", "adaptive_avg_pool"], "biases": True}
+
+
+def _t(a):
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _pads(padding):
+    return [p for pair in reversed(padding) for p in pair]  # F.pad wants the last axis first
+
+
+def _conv(xt, wt, stride, padding, dilation, groups):
+    fn = {3: F.conv1d, 4: F.conv2d, 5: F.conv3d}[xt.ndim]
+    return fn(F.pad(xt, _pads(padding)), wt, stride=stride, dilation=dilation, groups=groups)
+
+
+def conv(x, w, *, stride, padding, dilation, groups, bias=None):
+    with torch.no_grad():
+        y = _conv(_t(x), _t(w), stride, padding, dilation, groups)
+        if bias is not None:
+            b = _t(bias)
+            y = y + b.reshape(b.shape + (1,) * (y.ndim - 1 - b.ndim))
+    return y.numpy()
+
+
+def _grads(gy, x, w, kw):
+    xt = _t(x).requires_grad_(True)
+    wt = _t(w).requires_grad_(True)
+    _conv(xt, wt, **kw).backward(_t(gy))
+    return xt.grad.numpy(), wt.grad.numpy()
+
+
+def conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups):
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return _grads(gy, np.zeros(input_shape, dtype=gy.dtype), w, kw)[0]
+
+
+def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups):
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return _grads(gy, x, np.zeros(weight_shape, dtype=gy.dtype), kw)[1]
+
+
+def _padded(x, window, stride, padding, ceil_mode, fill):
+    """x padded by the declared padding and the ceil-mode overhang, and the output shape."""
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding)]
+    widths = [(a, b + e) for (a, b), e in zip(padding, extra)]
+    return F.pad(_t(x), _pads(widths), value=fill), out
+
+
+def _crop(y, out):
+    return y[(Ellipsis,) + tuple(slice(0, o) for o in out[2:])].contiguous().numpy()
+
+
+def _sums(xt, window, stride):
+    fn = {3: F.avg_pool1d, 4: F.avg_pool2d, 5: F.avg_pool3d}[xt.ndim]
+    return fn(xt, window, stride) * float(np.prod(window))
+
+
+def max_pool(x, *, window, stride, padding, ceil_mode=False):
+    xt, out = _padded(x, window, stride, padding, ceil_mode, float("-inf"))
+    fn = {3: F.max_pool1d, 4: F.max_pool2d, 5: F.max_pool3d}[x.ndim]
+    return _crop(fn(xt, window, stride), out)
+
+
+def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):
+    xt, out = _padded(x, window, stride, padding, ceil_mode, 0.0)
+    # which elements count: the input, or the input and its declared padding; never the overhang
+    if count_padding:
+        counted = torch.ones((1, 1) + tuple(n + a + b for n, (a, b) in zip(x.shape[2:], padding)), dtype=xt.dtype)
+    else:
+        counted = F.pad(torch.ones((1, 1) + x.shape[2:], dtype=xt.dtype), _pads(padding))
+    counted = F.pad(counted, _pads([(0, t - c) for t, c in zip(xt.shape[2:], counted.shape[2:])]))
+    return _crop(_sums(xt, window, stride) / _sums(counted, window, stride), out).astype(x.dtype)
+
+
+def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):
+    """PyTorch's own ``lp_poolNd`` on |x|: PyTorch documents the pool as (sum x^p)^(1/p), without
+    the absolute value the contract's norm takes, so the input is given as |x| (a convention,
+    translated).  Zero padding is added first (|0|^p adds nothing); PyTorch may start one more
+    ceil-mode window in the right padding than the contract, which is cropped."""
+    fn = {3: F.lp_pool1d, 4: F.lp_pool2d, 5: F.lp_pool3d}[x.ndim]
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    if x.ndim == 3:  # lp_pool1d takes plain integers
+        window, stride = window[0], stride[0]
+    return _crop(fn(F.pad(_t(np.abs(x)), _pads(padding)), float(p), window, stride, ceil_mode=ceil_mode), out)
+
+
+def adaptive_max_pool(x, *, output_size):
+    fn = {3: F.adaptive_max_pool1d, 4: F.adaptive_max_pool2d, 5: F.adaptive_max_pool3d}[x.ndim]
+    return fn(_t(x), output_size).numpy()
+
+
+def adaptive_avg_pool(x, *, output_size):
+    fn = {3: F.adaptive_avg_pool1d, 4: F.adaptive_avg_pool2d, 5: F.adaptive_avg_pool3d}[x.ndim]
+    return fn(_t(x), output_size).numpy()

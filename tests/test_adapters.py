@@ -1,0 +1,77 @@
+"""Shipped adapters and the scoreboard: a missing library is a clear load error; every listed
+deviation is confirmed by plain-NumPy arithmetic against the installed library; the scoreboard
+attributes failures to confirmed deviations and lists the rest as unconfirmed."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import convspec
+from convspec.adapters import ADAPTERS
+from convspec.adapters.deviations import DEVIATIONS, explain
+from convspec.scoreboard import markdown
+
+
+def test_an_adapter_whose_library_is_missing_is_a_load_error_naming_it(monkeypatch):
+    monkeypatch.setitem(ADAPTERS, "ghost", ("convspec.adapters.ghost", "no_such_library_here", "nothing"))
+    with pytest.raises(convspec.LoadError, match="needs the package 'no_such_library_here'.*pip install"):
+        convspec.load_backend("ghost")
+
+
+@pytest.mark.parametrize("name", sorted(ADAPTERS))
+def test_every_adapter_loads_where_its_library_is_installed(name):
+    if importlib.util.find_spec(ADAPTERS[name][1]) is None:
+        pytest.skip(f"{ADAPTERS[name][1]} not installed")
+    backend = convspec.load_backend(name)
+    assert backend.ops, f"adapter {name} has no contract function"
+
+
+@pytest.mark.parametrize("deviation", DEVIATIONS, ids=lambda d: f"{d.adapter}-{d.properties[0]}")
+def test_every_listed_deviation_is_confirmed_by_independent_arithmetic(deviation):
+    package = ADAPTERS[deviation.adapter][1]
+    if importlib.util.find_spec(package) is None:
+        pytest.skip(f"{package} not installed")
+    present, evidence = deviation.confirm()
+    assert present, f"{deviation.what}: no longer seen ({evidence}); remove the entry"
+
+
+def test_deviations_attribute_by_adapter_and_property():
+    assert explain("torch", "lp_pool_accuracy").what.startswith("lp_pool raises |x|^p")  # the first match wins
+    assert "ceil mode" in explain("torch", "lp_pool_definition").what
+    assert explain("scipy", "lp_pool_definition") is None and explain("torch", "conv_definition") is None
+
+
+def test_the_scoreboard_lists_unconfirmed_failures_apart():
+    board = {"convspec_version": "0", "profile": "quick", "seed": 0, "duration": 1.0,
+             "adapters": {"lib": {"package": "lib", "version": "1", "covers": "conv", "summary": "1 failed"}},
+             "not_installed": {"other": "otherlib"}, "load_errors": {},
+             "families": {"lib": {f: {} for f in ("signal", "layer", "gradients", "pooling", "unshared", "special",
+                                                   "large", "hygiene")}},
+             "deviations": [], "conventions": {"lib": ["pads symmetrically"]},
+             "unconfirmed": [{"adapter": "lib", "property": "conv_definition", "status": "failed",
+                              "message": "conv(...)[0]=1.0, but should be 2.0", "root_cause": "conv"}]}
+    board["families"]["lib"]["layer"] = {"passed": 3, "failed": 1}
+    text = markdown(board)
+    assert "| layer | **3/4** |" in text and "| signal | - |" in text
+    assert "- `lib` / `conv_definition` (failed): conv(...)[0]=1.0, but should be 2.0" in text
+    assert "`other` (otherlib)" in text and "pads symmetrically" in text
+
+
+def test_scoreboard_command_on_one_adapter(tmp_path):
+    if importlib.util.find_spec("scipy") is None:
+        pytest.skip("scipy not installed")
+    out = subprocess.run([sys.executable, "-m", "convspec", "scoreboard", "--adapters", "scipy-ndimage", "--profile",
+                          "quick", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    board = json.loads((tmp_path / "scoreboard.json").read_text())
+    assert list(board["adapters"]) == ["scipy-ndimage"] and board["adapters"]["scipy-ndimage"]["version"] != "?"
+    assert set(board["not_installed"]) == {a for a, (_, package, _) in ADAPTERS.items()
+                                           if importlib.util.find_spec(package) is None}
+    assert (tmp_path / "scoreboard.md").read_text().startswith("# convspec scoreboard")
+    bad = subprocess.run([sys.executable, "-m", "convspec", "scoreboard", "--adapters", "nope"], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert bad.returncode == 2 and "adapter='nope'" in bad.stderr

@@ -6,12 +6,12 @@ the plain NumPy definitions; ``catalogue`` every property; ``runner`` runs them.
 """
 
 from . import reference
-from .backend import Backend, Capabilities, LoadError, load_backend
+from .backend import Backend, Capabilities, LoadError, Unsupported, load_backend
 from .definition import assert_matches_definition
 
 __version__ = "0.1.0"
-__all__ = ["Backend", "Capabilities", "LoadError", "assert_matches_definition", "load_backend", "recheck", "reference",
-           "__version__"]
+__all__ = ["Backend", "Capabilities", "LoadError", "Unsupported", "assert_matches_definition", "load_backend", "recheck",
+           "reference", "__version__"]
 
 
 def recheck(backend, name, version, blob, *, tries=1, seconds=20.0, **fixed):

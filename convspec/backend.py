@@ -51,6 +51,14 @@ class LoadError(Exception):
     """A TARGET could not be resolved to a usable backend (CLI exit code 2)."""
 
 
+class Unsupported(Exception):
+    """Raise it from a backend function for an example outside what the backend supports, when
+    the restriction is finer than the declaration can say (odd kernels only, a kernel no larger
+    than the input, no stride together with dilation): the example is *declined*, counted per
+    property with the reason, and never passed -- a property whose every example was declined is
+    skipped, not passed (README: Check your own implementation)."""
+
+
 class CallTimeout(BaseException):
     """A backend call exceeded the per-call time limit."""
 
@@ -120,8 +128,23 @@ class _time_limit:
         return False
 
 
+def _subset(what, value, allowed) -> tuple:
+    """``value`` as a tuple, a non-empty subset of ``allowed``; :class:`LoadError` otherwise."""
+    value = tuple(value) if isinstance(value, (list, tuple, set)) else value
+    if not isinstance(value, tuple) or not set(value) <= set(allowed):
+        raise LoadError(f"{what}={value!r}, but should be a subset of {allowed}")
+    if not value:
+        raise LoadError(f"{what}={list(value)!r}, but should name at least one of {allowed}: a backend that supports "
+                        "none has nothing to check")
+    return value
+
+
 @dataclass(frozen=True, eq=False)
 class Capabilities:
+    """A backend's declaration (README: Check your own implementation).  ``dtypes`` and
+    ``ndims`` are tuples, the union over the functions; ``per_op`` holds the narrower ones of
+    a per-function declaration (``{"dtypes": {"avg_pool": ["float32"], "*": [...]}}``)."""
+
     dtypes: tuple[str, ...] = DTYPES
     ndims: tuple[int, ...] = NDIMS
     ops: tuple[str, ...] = OPS
@@ -129,15 +152,29 @@ class Capabilities:
     validates_arguments: bool = False
     biases: bool = False
     reasons: dict = field(default_factory=dict)
+    per_op: dict = field(default_factory=dict)  # {"dtypes": {op: tuple}, "ndims": {op: tuple}}
 
     def as_json(self) -> dict:
-        """The declaration as plain data (lists for tuples)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+        """The declaration as plain data (lists for tuples; per-function forms as they were given)."""
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items() if k != "per_op"}
+        for key, by_op in self.per_op.items():
+            out[key] = {op: list(v) for op, v in by_op.items()}
+        return out
+
+    def dtypes_for(self, op) -> tuple:
+        return self.per_op.get("dtypes", {}).get(op, self.per_op.get("dtypes", {}).get("*", self.dtypes))
+
+    def ndims_for(self, op) -> tuple:
+        return self.per_op.get("ndims", {}).get(op, self.per_op.get("ndims", {}).get("*", self.ndims))
+
+    def narrowed_for(self, op) -> bool:
+        """Whether some dtype or dimension is declared unsupported for ``op``."""
+        return set(self.dtypes_for(op)) != set(DTYPES) or set(self.ndims_for(op)) != set(NDIMS)
 
     @property
     def narrowed(self) -> bool:
-        """Whether some dtype or dimension is declared unsupported."""
-        return set(self.dtypes) != set(DTYPES) or set(self.ndims) != set(NDIMS)
+        """Whether some dtype or dimension is declared unsupported (for some function)."""
+        return any(self.narrowed_for(op) for op in self.ops)
 
     @classmethod
     def declared(cls, decl) -> "Capabilities":
@@ -145,22 +182,30 @@ class Capabilities:
             return cls()
         if not isinstance(decl, dict):
             raise LoadError(f"convspec_capabilities={decl!r}, but should be a dict")
-        known = {f for f in cls.__dataclass_fields__}
+        known = {f for f in cls.__dataclass_fields__} - {"per_op"}
         unknown = set(decl) - known
         if unknown:
             raise LoadError(
                 f"convspec_capabilities has unknown keys {sorted(unknown)}, but should use only {sorted(known)}"
             )
-        caps = cls(**{k: tuple(v) if isinstance(v, (list, tuple, set)) else v for k, v in decl.items()})
+        decl = dict(decl)
+        per_op = {}
+        for name, allowed in (("dtypes", DTYPES), ("ndims", NDIMS)):
+            if isinstance(decl.get(name), dict):  # per function: {op or "*": [...]}
+                by_op = {}
+                for op, value in decl[name].items():
+                    if op != "*" and op not in OPS:
+                        raise LoadError(f"convspec_capabilities[{name!r}] names {op!r}, but should name contract "
+                                        f"functions ({', '.join(OPS)}) or '*'")
+                    by_op[op] = _subset(f"convspec_capabilities[{name!r}][{op!r}]", value, allowed)
+                per_op[name] = by_op
+                decl[name] = tuple(v for v in allowed if any(v in vs for vs in by_op.values())
+                                   or "*" not in by_op and len(by_op) < len(OPS))
+        caps = cls(**{k: tuple(v) if isinstance(v, (list, tuple, set)) else v for k, v in decl.items()}, per_op=per_op)
         if not isinstance(caps.reasons, dict):
             raise LoadError(f"convspec_capabilities['reasons']={caps.reasons!r}, but should be a dict {{op: why}}")
         for name, allowed in (("dtypes", DTYPES), ("ndims", NDIMS), ("ops", OPS)):
-            value = getattr(caps, name)
-            if not isinstance(value, tuple) or not set(value) <= set(allowed):
-                raise LoadError(f"convspec_capabilities[{name!r}]={value!r}, but should be a subset of {allowed}")
-            if not value:
-                raise LoadError(f"convspec_capabilities[{name!r}]={list(value)!r}, but should name at least one of "
-                                f"{allowed}: a backend that supports none has nothing to check")
+            _subset(f"convspec_capabilities[{name!r}]", getattr(caps, name), allowed)
         if caps.accuracy not in ACCURACY_CLASSES:
             raise LoadError(
                 f"convspec_capabilities['accuracy']={caps.accuracy!r}, but should be one of {ACCURACY_CLASSES}"

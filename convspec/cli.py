@@ -25,7 +25,7 @@ from dataclasses import asdict, replace
 from . import __version__
 from .backend import LoadError, adapter_available, adapter_names, bundled_names, entry_point_names, split_target, target_kind
 from . import known
-from .console import colours_wanted, failures, progress_printer, skipped, summary, table
+from .console import colours_wanted, declines, failures, progress_printer, skipped, summary, table
 from .runner import PROFILES, Interrupted, check, default_jobs, examples_database, profile_named
 
 def _properties(only):
@@ -160,6 +160,9 @@ def cmd_check(args) -> int:
             print()
         if not (args.verbose or args.show_skipped) and (lines := skipped(run.results, labels)):
             print(lines + "\n  (--show-skipped or -v: the full table)")
+            print()
+        if lines := declines(run.results, verbose=args.verbose):
+            print(lines)
             print()
         known_failures = [r for r in run.results if r.status == "xfailed"]
         for r in known_failures if args.verbose else ():

@@ -69,6 +69,21 @@ def skipped(results, backends) -> str:
     return "\n".join(out)
 
 
+def declines(results, *, verbose=False) -> str:
+    """Properties that passed on the examples the backend accepted, with the declined share
+    (a pass on fewer examples: the reader should see it)."""
+    partial = [r for r in results if r.status == "passed" and getattr(r, "declined", 0)]
+    if not partial:
+        return ""
+    out = [f"{len(partial)} propert{'y' if len(partial) == 1 else 'ies'} passed with examples declined "
+           "(convspec.Unsupported):"]
+    for r in partial if verbose else partial[:5]:
+        out.append(f"  {r.backend} :: {r.property}: {r.message}")
+    if len(partial) > 5 and not verbose:
+        out.append(f"  ... {len(partial) - 5} more (-v)")
+    return "\n".join(out)
+
+
 def summary(results) -> str:
     counts = Counter(r.status for r in results)
     text = f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']} errors, {counts['skipped']} skipped"

@@ -41,6 +41,10 @@ class BackendTimeout(BaseException):
     """A call exceeded the limit: ends the property at once (no shrinking through more hangs)."""
 
 
+class Declined(BaseException):
+    """The backend raised :class:`convspec.Unsupported` for this example: not evidence either way."""
+
+
 class BackendCrash(BaseException):
     """The process running the backend died or garbled its answer: ends the property at once."""
 
@@ -72,8 +76,9 @@ class Property:
     def allowed(self, backend) -> dict[str, tuple]:
         """The axis values that apply to ``backend`` (its declaration narrows dtype and ndim)."""
         caps = backend.capabilities
-        ndims = tuple(n for n in caps.ndims if not self.lifts_ndim or n + 1 in caps.ndims)
-        narrowed = {"dtype": caps.dtypes, "ndim": ndims, "mode": MODES}
+        declared = caps.ndims_for(self.op)
+        ndims = tuple(n for n in declared if not self.lifts_ndim or n + 1 in declared)
+        narrowed = {"dtype": caps.dtypes_for(self.op), "ndim": ndims, "mode": MODES}
         return {a: tuple(v for v in values if v in narrowed[a]) for a, values in self.axis_values.items()}
 
     def skip_reason(self, backend) -> str | None:
@@ -81,7 +86,8 @@ class Property:
         if missing:
             why = "; ".join(dict.fromkeys(backend.capabilities.reasons[op] for op in missing if op in backend.capabilities.reasons))
             return f"backend has no {', '.join(missing)}" + (f" ({why})" if why else "")
-        if self.only_if and not getattr(backend.capabilities, self.only_if):
+        caps = backend.capabilities
+        if self.only_if and not (caps.narrowed_for(self.op) if self.only_if == "narrowed" else getattr(caps, self.only_if)):
             return ONLY_IF_REASONS.get(self.only_if, f"backend does not declare {self.only_if}")
         for axis, values in self.allowed(backend).items():
             if not values:
@@ -284,6 +290,8 @@ class Context:
         if it returns something other than an ndarray of the contract's output shape.
         """
         record, outcome = self._invoke(op, args, kwargs)
+        if outcome.raised is not None and outcome.raised.is_a("Unsupported"):
+            raise Declined(outcome.raised.message or "unsupported")
         if outcome.raised is not None:
             r = outcome.raised
             raise BackendError(f"{describe_call(op, args, kwargs)} raised {r.type}: {r.message}"

@@ -89,10 +89,10 @@ def _fractions(backend, samples, seed) -> dict:
     rng = np.random.default_rng(seed)
     out = {}
     for op in backend.ops:
-        for dtype in backend.capabilities.dtypes:
+        for dtype in backend.capabilities.dtypes_for(op):
             worst = None
             for _ in range(samples):
-                call = _accuracy_call(op, int(rng.choice(backend.capabilities.ndims)), dtype, rng)
+                call = _accuracy_call(op, int(rng.choice(backend.capabilities.ndims_for(op))), dtype, rng)
                 if call is None:
                     break
                 args, kw = call

@@ -15,6 +15,7 @@ kills every judge and every executor's process group.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import os
@@ -37,7 +38,7 @@ from hypothesis.errors import DidNotReproduce, Flaky, Unsatisfiable
 from . import definition, wire
 from .backend import Backend, load_backend, short_name, split_target
 from .processes import child_env, describe_status, kill_group
-from .property import BackendCrash, BackendError, BackendTimeout, Call, Context, Property, PropertyFailure
+from .property import BackendCrash, BackendError, BackendTimeout, Call, Context, Declined, Property, PropertyFailure
 from .repro import reproduction
 
 
@@ -71,6 +72,7 @@ class Result:
     examples: int = 0  # examples tried up to the first failure (all of them when it passed)
     shrink_steps: int = 0  # examples tried after it, while shrinking the counterexample
     replayed: int = 0  # remembered counterexamples tried first
+    declined: int = 0  # examples the backend declined (convspec.Unsupported): not evidence
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -213,7 +215,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     if getattr(backend, "gave_up", None):
         base.status, base.message = "error", backend.gave_up
         return base
-    state = {"ctx": None, "count": 0}
+    state = {"ctx": None, "count": 0, "declined": collections.Counter()}
     deadline = time.monotonic() + profile.property_timeout
 
     def body(data):
@@ -222,6 +224,9 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         state["count"] += 1
         try:
             prop.fn(ctx)
+        except Declined as d:  # outside what the backend supports: no evidence, draw another
+            state["declined"][str(d)] += 1
+            hypothesis.reject()
         except BaseException:
             state.setdefault("first_failure", state["count"])  # the examples after it are shrinking
             raise
@@ -262,16 +267,27 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         message = (str(inner[0]) if inner else str(e)) + " " + NOT_REPRODUCIBLE
         error = e
     except Unsatisfiable:
-        status, message = "error", "no non-degenerate example could be drawn (every output was zero)"
+        if state["declined"]:
+            status, message = "passed", ""  # decided below: every example was declined
+        else:
+            status, message = "error", "no non-degenerate example could be drawn (every output was zero)"
     except Exception as e:  # the property itself broke: report, never crash the run
         status, message, error = "error", f"property raised {type(e).__name__}: {e}", e
+    declined = sum(state["declined"].values())
+    if declined and status == "passed":
+        why = "; ".join(f"{r} ({n})" if len(state["declined"]) > 1 else r for r, n in state["declined"].most_common(3))
+        if declined >= state["count"]:
+            status, message = "skipped", f"the backend declined every example ({declined}): {why}"
+        else:
+            message = f"{declined} of {state['count']} examples declined: {why}"
     replayed = db.replayed if db is not None else 0
-    if status == "passed" and replayed:
+    if status == "passed" and replayed and not declined:
         message = (f"{replayed} counterexample{'s' if replayed > 1 else ''} remembered from an earlier run "
                    f"{'now pass' if replayed > 1 else 'now passes'}")
     result = Result(backend.name, prop.name, list(prop.concepts), status, message,
                     seconds=round(time.perf_counter() - start, 3), examples=state.get("first_failure", state["count"]),
-                    shrink_steps=state["count"] - state.get("first_failure", state["count"]), replayed=replayed)
+                    shrink_steps=state["count"] - state.get("first_failure", state["count"]), replayed=replayed,
+                    declined=declined)
     if error is not None and state["ctx"] is not None:
         ctx = state["ctx"]
         calls = ctx.calls

@@ -219,3 +219,39 @@ def test_known_failures_and_skips_as_files(tmp_path):
     assert out.returncode == 0, out.stdout
     out = convspec("check", "naive", "--xfails", "missing.txt", cwd=tmp_path)
     assert out.returncode == 2 and "--xfails 'missing.txt' does not exist" in out.stderr
+
+
+def test_declined_examples_are_counted_never_passed(tmp_path):
+    """convspec.Unsupported declines one example: the property passes on the others with the
+    share shown; a property whose every example was declined is skipped with the reason; a
+    wrong answer on an accepted example still fails."""
+    (tmp_path / "oddonly.py").write_text(textwrap.dedent("""
+        import numpy as np
+        import scipy.signal
+        import convspec
+
+        convspec_capabilities = {"ndims": [1], "accuracy": "direct"}
+
+        def correlate(x, w, *, mode):
+            if w.shape[0] % 2 == 0:
+                raise convspec.Unsupported("odd kernels only")
+            return scipy.signal.correlate(x, w, mode=mode, method="direct")
+    """))
+    (tmp_path / "never.py").write_text("import convspec\nconvspec_capabilities = {'ndims': [1]}\n"
+                                       "def correlate(x, w, *, mode):\n    raise convspec.Unsupported('not today')\n")
+    (tmp_path / "wrong.py").write_text("import numpy as np\nimport convspec\nconvspec_capabilities = {'ndims': [1]}\n"
+                                       "def correlate(x, w, *, mode):\n"
+                                       "    if w.shape[0] % 2 == 0:\n        raise convspec.Unsupported('odd only')\n"
+                                       "    return np.correlate(x, w, mode) * 2\n")
+    only = ["--only", "correlate_definition", "correlate_impulse_response"]
+    out = convspec("check", "oddonly.py", "never.py", "--seed", "1", "--examples-db", "off", "--json", "r.json", *only,
+                   cwd=tmp_path)
+    results = {(r["backend"], r["property"]): r for r in json.loads((tmp_path / "r.json").read_text())["results"]}
+    odd = results[("oddonly", "correlate_definition")]
+    assert odd["status"] == "passed" and odd["declined"] > 0 and "examples declined: odd kernels only" in odd["message"]
+    never = results[("never", "correlate_definition")]
+    assert never["status"] == "skipped" and "declined every example" in never["message"] and "not today" in never["message"]
+    assert "passed with examples declined" in out.stdout
+    assert out.returncode == 1, out.stdout + out.stderr  # nothing of never.py was checked
+    wrong = convspec("check", "wrong.py", "--seed", "1", "--examples-db", "off", *only, cwd=tmp_path)
+    assert wrong.returncode == 1 and "correlate disagrees with the definition" in wrong.stdout, wrong.stdout

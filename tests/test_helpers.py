@@ -222,3 +222,30 @@ def test_memory_layout_compares_a_backend_with_itself_nan_included():
     backend = convspec.load_backend(NaNWhereNegative())
     assert run_property(REGISTRY["max_pool_memory_layout"], backend, profile="quick", seed=0).status == "passed"
     assert run_property(REGISTRY["max_pool_definition"], backend, profile="quick", seed=0).status == "failed"
+
+
+def test_capabilities_per_function():
+    """ONNX Runtime's form: max_pool in both dtypes, avg_pool in float32 only."""
+    from convspec.backend import Capabilities, LoadError
+    from convspec.impls import naive
+    from convspec.property import REGISTRY
+    from convspec.runner import run_property
+
+    caps = Capabilities.declared({"dtypes": {"max_pool": ["float32", "float64"], "avg_pool": ["float32"]},
+                                  "ndims": {"*": [2]}})
+    assert caps.dtypes_for("avg_pool") == ("float32",) and caps.dtypes_for("max_pool") == ("float32", "float64")
+    assert caps.ndims_for("conv") == (2,) and caps.narrowed_for("max_pool") and caps.narrowed_for("avg_pool")
+    assert Capabilities.declared(caps.as_json()).as_json() == caps.as_json()  # crosses the wire unchanged
+    with pytest.raises(LoadError, match=r"convspec_capabilities\['dtypes'\] names 'avgpool'"):
+        Capabilities.declared({"dtypes": {"avgpool": ["float32"]}})
+    with pytest.raises(LoadError, match=r"\['dtypes'\]\['avg_pool'\]=\[\], but should name at least one"):
+        Capabilities.declared({"dtypes": {"avg_pool": []}})
+
+    class Lenient:  # declares avg_pool float32-only, but answers float64 anyway
+        convspec_capabilities = {"ops": ["avg_pool"], "dtypes": {"avg_pool": ["float32"]}}
+        avg_pool = staticmethod(naive.avg_pool)
+
+    backend = convspec.load_backend(Lenient())
+    assert REGISTRY["avg_pool_definition"].allowed(backend)["dtype"] == ("float32",)
+    result = run_property(REGISTRY["avg_pool_declared_capabilities"], backend, profile="quick", seed=0)
+    assert result.status == "failed" and "dtype='float64' is declared unsupported" in result.message

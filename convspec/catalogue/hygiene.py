@@ -138,11 +138,12 @@ def _declared(op):
           statement=f"{op} raises for every dtype and dimension its declaration excludes, instead of returning something")
     def declared(ctx):
         caps = ctx.backend.capabilities
-        cases = [("dtype", d) for d in ("float32", "float64") if d not in caps.dtypes]
-        cases += [("ndim", n) for n in NDIMS if n not in caps.ndims]
+        dtypes, ndims = caps.dtypes_for(op), caps.ndims_for(op)
+        cases = [("dtype", d) for d in ("float32", "float64") if d not in dtypes]
+        cases += [("ndim", n) for n in NDIMS if n not in ndims]
         axis, value = ctx.draw(st.sampled_from(cases), label="unsupported")
-        ctx.fix_axes(dtype=value if axis == "dtype" else caps.dtypes[0],
-                     ndim=value if axis == "ndim" else caps.ndims[0], mode="full")
+        ctx.fix_axes(dtype=value if axis == "dtype" else dtypes[0], ndim=value if axis == "ndim" else ndims[0],
+                     mode="full")
         args, kwargs = call_data(ctx, op, real=True)
         outcome = ctx.attempt(op, *args, **kwargs)
         if outcome.raised is not None:

@@ -56,8 +56,9 @@ def large_conv_problem(rng, ndim, layers=LAYERS) -> ConvProblem:
 
 
 def ndims(ctx):
-    """Every number of spatial axes the backend declares (each example covers them all)."""
-    return ctx.backend.capabilities.ndims
+    """Every number of spatial axes the backend declares for the property's function (each
+    example covers them all)."""
+    return ctx.backend.capabilities.ndims_for(ctx.prop.op)
 
 
 def _exact_large(ctx, shape):

@@ -1,0 +1,94 @@
+"""JAX (``jax.lax``, XLA on CPU) as a convspec backend.
+
+``conv`` is ``lax.conv_general_dilated`` (NCH... layouts, explicit (before, after) padding,
+kernel dilation, feature groups); the gradients are ``jax.vjp`` of it; the pools are
+``lax.reduce_window`` (max with -inf padding; the average as window sums divided by the count
+of elements that count, as the contract defines it).  Conventions
+translated: float64 needs ``jax_enable_x64`` (set here); float32 convolutions ask for
+``Precision.HIGHEST`` (XLA may otherwise use reduced-precision passes on some hardware); the
+contract's ceil-mode overhang is extra end padding that never counts.
+"""
+import jax
+
+jax.config.update("jax_enable_x64", True)  # float64 stays float64 (JAX's default truncates to float32)
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from jax import lax  # noqa: E402
+
+from convspec.contract import pool_output_shape  # noqa: E402
+
+# no lp_pool: JAX has none, and one composed here would judge this file, not JAX
+convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool"], "biases": True}
+
+_HIGHEST = lax.Precision.HIGHEST
+
+
+def _spec(nd):
+    sp = "DHW"[-nd:] if nd <= 3 else None
+    return ("NC" + sp, "OI" + sp, "NC" + sp)
+
+
+def _conv(x, w, stride, padding, dilation, groups):
+    nd = x.ndim - 2
+    return lax.conv_general_dilated(x, w, window_strides=tuple(stride), padding=[tuple(p) for p in padding],
+                                    rhs_dilation=tuple(dilation), feature_group_count=groups,
+                                    dimension_numbers=_spec(nd), precision=_HIGHEST)
+
+
+def conv(x, w, *, stride, padding, dilation, groups, bias=None):
+    y = _conv(jnp.asarray(x), jnp.asarray(w), stride, padding, dilation, groups)
+    if bias is not None:
+        b = jnp.asarray(bias)
+        y = y + b.reshape(b.shape + (1,) * (y.ndim - 1 - b.ndim))
+    return np.asarray(y)
+
+
+def conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups):
+    x0 = jnp.zeros(tuple(input_shape), dtype=gy.dtype)
+    _, pullback = jax.vjp(lambda x: _conv(x, jnp.asarray(w), stride, padding, dilation, groups), x0)
+    return np.asarray(pullback(jnp.asarray(gy))[0])
+
+
+def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups):
+    w0 = jnp.zeros(tuple(weight_shape), dtype=gy.dtype)
+    _, pullback = jax.vjp(lambda w: _conv(jnp.asarray(x), w, stride, padding, dilation, groups), w0)
+    return np.asarray(pullback(jnp.asarray(gy))[0])
+
+
+def _window_padding(x, window, stride, padding, ceil_mode):
+    """Per-axis (before, after) padding for reduce_window, the ceil-mode overhang included,
+    and the overhang alone (it never counts)."""
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding)]
+    pads = [(0, 0), (0, 0)] + [(a, b + e) for (a, b), e in zip(padding, extra)]
+    return pads, extra, out
+
+
+def _reduce(x, init, fn, window, stride, pads):
+    return lax.reduce_window(x, init, fn, (1, 1) + tuple(window), (1, 1) + tuple(stride), pads)
+
+
+def _crop(y, out):
+    return np.asarray(y[(Ellipsis,) + tuple(slice(0, o) for o in out[2:])])
+
+
+def max_pool(x, *, window, stride, padding, ceil_mode=False):
+    pads, _, out = _window_padding(x, window, stride, padding, ceil_mode)
+    xj = jnp.asarray(x)
+    return _crop(_reduce(xj, jnp.array(-jnp.inf, xj.dtype), lax.max, window, stride, pads), out)
+
+
+def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):
+    pads, extra, out = _window_padding(x, window, stride, padding, ceil_mode)
+    xj = jnp.asarray(x)
+    zero = jnp.array(0, xj.dtype)
+    sums = _reduce(xj, zero, lax.add, window, stride, pads)
+    ones = jnp.ones(x.shape, xj.dtype)
+    if count_padding:  # the declared padding counts, the overhang does not
+        ones = jnp.pad(ones, [(0, 0), (0, 0)] + [tuple(p) for p in padding], constant_values=1)
+        count_pads = [(0, 0), (0, 0)] + [(0, e) for e in extra]
+    else:
+        count_pads = pads
+    counts = _reduce(ones, zero, lax.add, window, stride, count_pads)
+    return _crop(sums / counts, out)

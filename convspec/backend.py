@@ -161,6 +161,14 @@ class Capabilities:
             out[key] = {op: list(v) for op, v in by_op.items()}
         return out
 
+    def validation(self) -> tuple[tuple, bool]:
+        """``(exception type names, whether the message names the argument)`` that bad arguments
+        must raise: ``validates_arguments`` True means ValueError naming convspec's argument."""
+        v = self.validates_arguments
+        if isinstance(v, dict):
+            return tuple(v.get("raises", ("ValueError",))), bool(v.get("names_argument", False))
+        return ("ValueError",), True
+
     def dtypes_for(self, op) -> tuple:
         return self.per_op.get("dtypes", {}).get(op, self.per_op.get("dtypes", {}).get("*", self.dtypes))
 
@@ -210,6 +218,13 @@ class Capabilities:
             raise LoadError(
                 f"convspec_capabilities['accuracy']={caps.accuracy!r}, but should be one of {ACCURACY_CLASSES}"
             )
+        v = caps.validates_arguments
+        if not isinstance(v, bool) and not (
+                isinstance(v, dict) and set(v) <= {"raises", "names_argument"}
+                and isinstance(v.get("raises", []), (list, tuple)) and v.get("raises", ["x"])
+                and all(isinstance(t, str) and t.isidentifier() for t in v.get("raises", []))):
+            raise LoadError(f"convspec_capabilities['validates_arguments']={v!r}, but should be True, False or "
+                            "{'raises': [exception type names], 'names_argument': bool}")
         return caps
 
 

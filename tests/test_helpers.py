@@ -249,3 +249,39 @@ def test_capabilities_per_function():
     assert REGISTRY["avg_pool_definition"].allowed(backend)["dtype"] == ("float32",)
     result = run_property(REGISTRY["avg_pool_declared_capabilities"], backend, profile="quick", seed=0)
     assert result.status == "failed" and "dtype='float64' is declared unsupported" in result.message
+
+
+def test_rejects_bad_arguments_in_a_library_s_own_form():
+    """A library raising RuntimeError in its own words passes when it declares so, and still
+    fails when it accepts a bad argument."""
+    from convspec.backend import LoadError
+    from convspec.impls import naive
+    from convspec.property import REGISTRY
+    from convspec.runner import run_property
+
+    def own_words(fn):
+        def op(x, **kw):
+            try:
+                return fn(x, **kw)
+            except ValueError:
+                raise RuntimeError("invalid configuration") from None
+        return staticmethod(op)
+
+    class Library:
+        convspec_capabilities = {"ops": ["max_pool"], "validates_arguments": {"raises": ["RuntimeError"]}}
+        max_pool = own_words(naive.max_pool)
+
+    class Strict(Library):
+        convspec_capabilities = {"ops": ["max_pool"], "validates_arguments": True}
+
+    class Accepting(Library):
+        max_pool = staticmethod(lambda x, **kw: np.zeros((1,), x.dtype))
+
+    prop = REGISTRY["max_pool_rejects_bad_arguments"]
+    assert run_property(prop, convspec.load_backend(Library()), profile="quick", seed=0).status == "passed"
+    strict = run_property(prop, convspec.load_backend(Strict()), profile="quick", seed=0)
+    assert strict.status == "failed" and "but should raise ValueError naming" in strict.message
+    accepting = run_property(prop, convspec.load_backend(Accepting()), profile="quick", seed=0)
+    assert accepting.status == "failed" and "but should raise RuntimeError" in accepting.message
+    with pytest.raises(LoadError, match="validates_arguments"):
+        convspec.Capabilities.declared({"validates_arguments": {"raises": "RuntimeError"}})

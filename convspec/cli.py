@@ -271,7 +271,8 @@ def cmd_scoreboard(args) -> int:
     if unknown:
         print(f"convspec: adapter={unknown[0]!r}, but should be one of {', '.join(adapter_names())}", file=sys.stderr)
         return 2
-    return write_scoreboard(args.out, profile=args.profile, seed=args.seed, adapters=args.adapters)
+    return write_scoreboard(args.out, profile=args.profile, seed=args.seed, adapters=args.adapters,
+                            results=args.results)
 
 
 def main(argv=None) -> int:
@@ -324,6 +325,8 @@ def main(argv=None) -> int:
     p.add_argument("--profile", default="default", choices=sorted(PROFILES))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--adapters", nargs="+", metavar="NAME", help="only these adapters (default: every installed one)")
+    p.add_argument("--results", metavar="JSON", help="attribute the results of an earlier scoreboard.json again (after "
+                                                     "convspec/adapters/deviations.py changed) instead of checking anew")
     p.set_defaults(run=cmd_scoreboard)
 
     try:

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 
 from . import __version__
-from .adapters.deviations import CONVENTIONS, explain
+from .adapters.deviations import CONVENTIONS, DOCUMENTED, explain
 from .backend import adapter_available, adapter_names
 from .catalogue import CATALOGUE
 from .console import BAD, progress_printer, root_of, summary
@@ -38,40 +38,51 @@ def _version(package: str) -> str:
 def scoreboard(*, profile="default", seed=0, adapters=None, progress=True) -> dict:
     """Check the adapters (default: every one whose library is installed); plain data."""
     names = list(adapters or [a for a in adapter_names() if adapter_available(a)])
-    missing = {a: adapter_names()[a][1] for a in adapter_names() if not adapter_available(a)}
     started = time.time()
     run = check(names, list(CATALOGUE), profile=profile, seed=seed, jobs=default_jobs(len(names)),
                 progress=progress_printer(len(names) * len(CATALOGUE)) if progress else None)
+    return attribute(run.results, names, profile=profile, seed=seed, duration=round(time.time() - started, 1),
+                     load_errors=run.load_errors)
+
+
+def attribute(results, names, *, profile, seed, duration, load_errors) -> dict:
+    """The board for one run's results: each failure attributed to a confirmed deviation, to a
+    documented behaviour, or left unconfirmed (the confirmations run now)."""
+    from .runner import Result
+
+    results = [r if isinstance(r, Result) else Result(**r) for r in results]
+    missing = {a: adapter_names()[a][1] for a in adapter_names() if not adapter_available(a)}
     fam = {p.name: family(p) for p in CATALOGUE}
-    table = {a: {f: dict(Counter(r.status for r in run.results if r.backend == a and fam[r.property] == f))
+    table = {a: {f: dict(Counter(r.status for r in results if r.backend == a and fam[r.property] == f))
                  for f in FAMILIES} for a in names}
     deviations, unconfirmed, evidence = {}, [], {}
-    for r in run.results:
+    for r in results:
         if r.status not in BAD:
             continue
-        d = explain(r.backend, r.property)
+        d = explain(r.backend, r.property, r.message)
         if d is not None and d.what not in evidence:
             evidence[d.what] = d.confirm()
         if d is None or not evidence[d.what][0]:
             unconfirmed.append(r)
             continue
         entry = deviations.setdefault(d.what, {"adapter": d.adapter, "what": d.what, "evidence": evidence[d.what][1],
-                                               "properties": [], "counterexample": None})
+                                               "properties": [], "counterexample": None, "documented": d in DOCUMENTED})
         entry["properties"].append(r.property)
         if entry["counterexample"] is None or len(r.counterexample.get("reproduction", "")) < \
                 len(entry["counterexample"].get("reproduction", "")):
             entry["counterexample"] = {"property": r.property, "message": r.message, **(r.counterexample or {})}
     return {
-        "convspec_version": __version__, "profile": profile, "seed": seed, "duration": round(time.time() - started, 1),
+        "convspec_version": __version__, "profile": profile, "seed": seed, "duration": duration,
         "adapters": {a: {"package": adapter_names()[a][1], "version": _version(adapter_names()[a][1]),
-                         "covers": adapter_names()[a][2], "summary": summary([r for r in run.results if r.backend == a])}
+                         "covers": adapter_names()[a][2], "summary": summary([r for r in results if r.backend == a])}
                      for a in names},
-        "not_installed": missing, "load_errors": run.load_errors, "families": table,
-        "deviations": list(deviations.values()),
+        "not_installed": missing, "load_errors": load_errors, "families": table,
+        "deviations": [d for d in deviations.values() if not d["documented"]],
+        "documented": [d for d in deviations.values() if d["documented"]],
         "unconfirmed": [{"adapter": r.backend, "property": r.property, "status": r.status, "message": r.message,
                          "root_cause": root_of(r)} for r in unconfirmed],
         "conventions": {a: CONVENTIONS.get(a, []) for a in names},
-        "results": [r.to_json() for r in run.results],
+        "results": [r.to_json() for r in results],
     }
 
 
@@ -112,6 +123,13 @@ def markdown(board: dict) -> str:
                   f"- convspec ({ce['property']}): {ce['message'].splitlines()[0]}", "",
                   "Minimal counterexample (reproduction, runs as printed):", "", "```python",
                   ce.get("reproduction", "").rstrip(), "```", ""]
+    if board.get("documented"):
+        lines += ["## Failures that are a library's documented behaviour", "",
+                  "Confirmed the same way, but the library states this behaviour: a convention, not a deviation.", ""]
+        for d in board["documented"]:
+            lines += [f"- `{d['adapter']}`: {d['what']}. Properties: {', '.join(f'`{p}`' for p in d['properties'])}. "
+                      f"Confirmation: {d['evidence']}. convspec: {d['counterexample']['message'].splitlines()[0]}"]
+        lines.append("")
     lines += ["## Unconfirmed failures", ""]
     if board["unconfirmed"]:
         lines.append("Failures no confirmed deviation explains: not called library bugs until independent arithmetic "
@@ -119,17 +137,25 @@ def markdown(board: dict) -> str:
         lines += [""] + [f"- `{u['adapter']}` / `{u['property']}` ({u['status']}): {u['message'].splitlines()[0]}"
                          for u in board["unconfirmed"]]
     else:
-        lines.append("None: every failure is a confirmed deviation above.")
+        lines.append("None: every failure is attributed above.")
     lines += ["", "## Documented conventions (translated by the adapters, not deviations)", ""]
     for a, items in board["conventions"].items():
         lines += [f"- `{a}`: " + "; ".join(items)] if items else []
     return "\n".join(lines) + "\n"
 
 
-def write_scoreboard(out="reports", *, profile="default", seed=0, adapters=None) -> int:
+def write_scoreboard(out="reports", *, profile="default", seed=0, adapters=None, results=None) -> int:
     """Write ``scoreboard.md`` and ``scoreboard.json`` into ``out``; 0 unless an adapter failed to
-    load or a failure is unconfirmed (a deviation the arithmetic has not confirmed)."""
-    board = scoreboard(profile=profile, seed=seed, adapters=adapters)
+    load or a failure is unconfirmed (a deviation the arithmetic has not confirmed).
+    ``results``: an earlier ``scoreboard.json`` to attribute again (after the list of
+    deviations changed) instead of checking anew."""
+    if results is not None:
+        with open(results) as f:
+            old = json.load(f)
+        board = attribute(old["results"], list(old["adapters"]), profile=old["profile"], seed=old["seed"],
+                          duration=old["duration"], load_errors=old["load_errors"])
+    else:
+        board = scoreboard(profile=profile, seed=seed, adapters=adapters)
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     os.makedirs(out, exist_ok=True)

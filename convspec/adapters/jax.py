@@ -6,7 +6,9 @@ kernel dilation, feature groups); the gradients are ``jax.vjp`` of it; the pools
 of elements that count, as the contract defines it).  Conventions
 translated: float64 needs ``jax_enable_x64`` (set here); float32 convolutions ask for
 ``Precision.HIGHEST`` (XLA may otherwise use reduced-precision passes on some hardware); the
-contract's ceil-mode overhang is extra end padding that never counts.
+contract's ceil-mode overhang is extra end padding that never counts.  Not translated (a
+documented behaviour, listed on the scoreboard): XLA on CPU flushes subnormal inputs and
+results to zero.
 """
 import jax
 

@@ -65,12 +65,13 @@ def absolute_target(target: str, cwd: str | None = None) -> tuple[str, list[str]
 
 
 def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="direct", deviating=None,
-                 replay=None, fixed=None, tries=1, save_dir=None) -> str:
+                 replay=None, fixed=None, tries=1, time_limit=None, save_dir=None) -> str:
     """Python source reproducing ``calls`` (a list of :class:`convspec.property.Call`).
 
     ``deviating``: index of the first call that disagrees with the definition (asserted);
     ``replay``: ``(hypothesis version, blob)`` of the example, for :func:`convspec.recheck`
-    with the pinned axes ``fixed``, run ``tries`` times (answers that vary between runs)."""
+    with the pinned axes ``fixed``, run ``tries`` times (answers that vary between runs).
+    ``time_limit``: seconds after which the script stops itself (SIGALRM), for a call that hung."""
     names: list[tuple[np.ndarray, str]] = []
     lines, saved = [], {}
 
@@ -105,8 +106,11 @@ def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="
     target, path_lines = absolute_target(target)
     head = [f"# convspec: {prop_name} failed for {target}",
             *(f"# {line}" for line in message.splitlines()),
-            "# Runs from any folder; the last line raises AssertionError while the bug is there.",
+            "# Runs from any folder; it fails (an exception, or SIGALRM for a hang) while the bug is there.",
             "import numpy as np", "import convspec", *path_lines]
+    if time_limit:
+        head += ["import signal",
+                 f"signal.alarm({int(time_limit) + 1})  # the call hung in the run: the script ends itself after the limit"]
     if any(c.layouts and any(c.layouts) for c in calls):
         head.append("from convspec.strategies import as_layout")
     head.append(f"b = convspec.load_backend({target!r})")

@@ -319,7 +319,8 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
             "replay": None if replay is None else {"hypothesis": replay[0], "blob": replay[1]},
             "reproduction": reproduction(backend.target, prop.name, calls, result.message, accuracy=cls,
                                          deviating=None if root is None else root[0], replay=replay,
-                                         fixed=fixed, tries=tries)
+                                         fixed=fixed, tries=tries,
+                                         time_limit=profile.call_timeout if isinstance(error, BackendTimeout) else None)
             if calls else "",
         }
     return result

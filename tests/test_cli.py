@@ -255,3 +255,28 @@ def test_declined_examples_are_counted_never_passed(tmp_path):
     assert out.returncode == 1, out.stdout + out.stderr  # nothing of never.py was checked
     wrong = convspec("check", "wrong.py", "--seed", "1", "--examples-db", "off", *only, cwd=tmp_path)
     assert wrong.returncode == 1 and "correlate disagrees with the definition" in wrong.stdout, wrong.stdout
+
+
+def test_a_hanging_call_is_reported_with_its_arguments_and_a_snippet_that_ends(tmp_path):
+    (tmp_path / "hang.py").write_text(textwrap.dedent("""
+        import time
+        from convspec.impls import naive
+
+        convspec_capabilities = {"ndims": [1], "ops": ["conv"]}
+
+        def conv(x, w, **kw):
+            if x.shape[-1] > 3:
+                while True:
+                    time.sleep(0.05)
+            return naive.conv(x, w, **kw)
+    """))
+    out = convspec("check", "hang.py", "--only", "conv_definition", "--call-timeout", "2", "--seed", "0",
+                   "--examples-db", "off", "--json", "r.json", cwd=tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    result = json.loads((tmp_path / "r.json").read_text())["results"][0]
+    assert result["status"] == "error" and re.match(r"conv\(x=float\d\d\[1, \d+, \d+\], w=", result["message"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = subprocess.run([sys.executable, "-c", result["counterexample"]["reproduction"]], capture_output=True,
+                         text=True, cwd=elsewhere, timeout=60)
+    assert run.returncode == -14, run.stderr  # SIGALRM: the snippet ends itself, it does not hang

@@ -12,6 +12,8 @@ ADAPTERS = {
               "torch.nn.functional conv1d/2d/3d, autograd gradients, max/avg/lp/adaptive pools"),
     "jax": ("convspec.adapters.jax", "jax",
             "jax.lax conv_general_dilated, gradients by jax.vjp, reduce_window max and average pools"),
+    "onnxruntime": ("convspec.adapters.onnxruntime", "onnxruntime",
+                    "ONNX Runtime (CPU) Conv, MaxPool, AveragePool, LpPool as one-node models"),
     "scipy": ("convspec.adapters.scipy", "scipy",
               "scipy.signal correlate/convolve (direct method) and a layer built from its correlations"),
     "scipy-ndimage": ("convspec.adapters.scipy_ndimage", "scipy",

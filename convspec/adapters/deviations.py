@@ -65,11 +65,47 @@ def _jax_flushes_subnormals():
                         "XLA on CPU flushes subnormal inputs and results to zero, as JAX documents (its 'sharp bits')")
 
 
+def _ort_one_node(op, x, **attrs):
+    """ONNX Runtime's answer for one node on a float32 input (built here, not by the adapter)."""
+    import onnx
+    import onnxruntime
+    from onnx import TensorProto, helper
+
+    node = helper.make_node(op, ["x"], ["y"], **attrs)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    model.ir_version = min(model.ir_version, onnx.IR_VERSION)
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})[0].ravel()
+
+
+def _ort_max_pool_lowest_not_minus_inf():
+    nan = _ort_one_node("MaxPool", np.array([[[np.nan, np.nan]]], np.float32), kernel_shape=[2])
+    neg = _ort_one_node("MaxPool", np.array([[[-np.inf, -np.inf]]], np.float32), kernel_shape=[2])
+    want_nan, want_neg = np.max([np.nan, np.nan]), np.max([-np.inf, -np.inf])  # nan, -inf
+    return (not np.isnan(nan[0]) or neg[0] != want_neg,
+            f"MaxPool(window 2) of [nan, nan] = {nan[0]} (numpy.max: {want_nan}); of [-inf, -inf] = {neg[0]} "
+            f"(numpy.max: {want_neg}): each window starts at the lowest finite float32 and skips NaN")
+
+
+def _ort_lp_pool_overflow():
+    got = _ort_one_node("LpPool", np.array([[[3e19, 3e19]]], np.float32), kernel_shape=[2], p=2)
+    want = np.sqrt(2 * 3e19 ** 2)
+    return (not np.isfinite(got[0]), f"LpPool([3e19, 3e19] float32, p=2, window 2) = {got[0]}; sqrt(3e19² + 3e19²) "
+                                     f"= {want:.4g} (float64), representable in float32")
+
+
 DEVIATIONS = [
     Deviation("torch", ("lp_pool_accuracy", "lp_pool_large"),
               "lp_pool raises |x|^p in the input dtype: float32 overflows where the norm does not", _torch_lp_pool_overflow),
     Deviation("torch", ("lp_pool_*",), "lp_pool in ceil mode scales an overhanging window's sum by window / "
               "elements (PyTorch computes it as an average times the window size)", _torch_lp_pool_ceil),
+    Deviation("onnxruntime", ("max_pool_propagates_nan", "max_pool_special_values"),
+              "MaxPool starts each window at the lowest finite value instead of -inf and skips NaN: an all-NaN or "
+              "all--inf window gives -3.4e38 in float32", _ort_max_pool_lowest_not_minus_inf),
+    Deviation("onnxruntime", ("lp_pool_accuracy", "lp_pool_large"),
+              "LpPool raises |x|^p in float32: it overflows where the norm does not", _ort_lp_pool_overflow),
     Deviation("scipy", ("correlate_special_values", "convolve_special_values"),
               "correlate/convolve(method='direct') swap the inputs when the kernel is larger on an axis and multiply "
               "padding zeros: a NaN reaches outputs whose sum does not hold it", _scipy_direct_nan_through_padding),

@@ -123,6 +123,11 @@ CONVENTIONS = {
     "torch": ["padding is symmetric (asymmetric padding goes through F.pad); pooling padding is at most half the "
               "window", "lp_pool is documented as (sum x^p)^(1/p), without the absolute value: the adapter passes |x|",
               "avg_pool's divisor rules differ from the contract's: the adapter divides window sums by counts itself"],
+    "jax": ["float64 needs jax_enable_x64 (set by the adapter)", "float32 convolutions ask for Precision.HIGHEST",
+            "the average is window sums over the count of elements that count (JAX has no average pool of its own)"],
+    "onnxruntime": ["pads are all begins, then all ends", "the contract's ceil-mode overhang is passed as extra end "
+                    "padding with ceil_mode=0", "declared per function: MaxPool float32/float64, the rest float32; "
+                    "LpPool takes an integer p and Conv a shared bias only (other examples declined)"],
     "scipy": ["the layer (conv) is assembled from single-channel scipy.signal.correlate calls"],
     "scipy-ndimage": ["maximum_filter skips NaN (documented for ndimage filters' comparisons): the adapter marks "
                       "windows holding NaN", "filters centre windows at k // 2: the adapter shifts the origin"],

@@ -85,8 +85,7 @@ def pytest_terminal_summary(terminalreporter, config):
     if not lists or config.pluginmanager.hasplugin("dsession"):
         return
     stale = known.unused(lists["xfails"] + lists["skips"], USED)
-    if stale and terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []) \
-            + terminalreporter.stats.get("xfailed", []) + terminalreporter.stats.get("skipped", []):
+    if stale and any(terminalreporter.stats.get(k) for k in ("passed", "failed", "xfailed", "skipped")):
         terminalreporter.write_sep("-", "convspec: known-failure entries that matched no test")
         for line in stale:
             terminalreporter.write_line(line)

@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from .backend import _is_file, adapter_names, bundled_names, entry_point_names, split_target
+from .backend import LoadError, split_target, target_kind
 
 #: Arrays with more elements than this are saved to an ``.npz`` file instead of inlined.
 INLINE_LIMIT = 300
@@ -54,14 +54,17 @@ def absolute_target(target: str, cwd: str | None = None) -> tuple[str, list[str]
     """TARGET as it loads from any folder, and the lines that make it so: a file by its
     absolute path; an import path with the folder it was found from put on ``sys.path``."""
     cwd = cwd or os.getcwd()
-    if not isinstance(target, str) or target in bundled_names() or target in adapter_names() \
-            or target in entry_point_names():
-        return target, []
-    base, attr = split_target(target)
-    if _is_file(base):
+    try:
+        kind = target_kind(target) if isinstance(target, str) else None
+    except LoadError:  # an object passed in directly is named by its repr: nothing to make absolute
+        kind = None
+    base, attr = split_target(target) if kind else (target, "")
+    if kind == "file":
         path = os.path.abspath(os.path.join(cwd, base))
         return path + (f":{attr}" if attr else ""), []
-    return target, ["import sys", f"sys.path.insert(0, {cwd!r})  # where {base} was imported from"]
+    if kind == "module":
+        return target, ["import sys", f"sys.path.insert(0, {cwd!r})  # where {base} was imported from"]
+    return target, []  # bundled, an adapter, an entry point: found from anywhere
 
 
 def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="direct", deviating=None,

@@ -165,7 +165,7 @@ def _call_json(c: Call) -> dict:
     return {"op": c.op, "args": [arr(a) for a in c.args],
             "kwargs": {k: arr(v) if isinstance(v, np.ndarray) else (list(v) if isinstance(v, tuple) else v)
                        for k, v in c.kwargs.items()},
-            "layouts": [lay for lay in c.layouts] if c.layouts else [],
+            "layouts": list(c.layouts),
             "result": arr(c.result) if isinstance(c.result, np.ndarray) else None}
 
 

@@ -19,7 +19,7 @@ from .adapters.deviations import CONVENTIONS, DOCUMENTED, explain
 from .backend import adapter_available, adapter_names
 from .catalogue import CATALOGUE
 from .console import BAD, progress_printer, root_of, summary
-from .runner import check, default_jobs
+from .runner import Result, check, default_jobs
 
 FAMILIES = ("signal", "layer", "gradients", "pooling", "unshared", "special", "large", "hygiene")
 
@@ -48,8 +48,6 @@ def scoreboard(*, profile="default", seed=0, adapters=None, progress=True) -> di
 def attribute(results, names, *, profile, seed, duration, load_errors) -> dict:
     """The board for one run's results: each failure attributed to a confirmed deviation, to a
     documented behaviour, or left unconfirmed (the confirmations run now)."""
-    from .runner import Result
-
     results = [r if isinstance(r, Result) else Result(**r) for r in results]
     missing = {a: adapter_names()[a][1] for a in adapter_names() if not adapter_available(a)}
     fam = {p.name: family(p) for p in CATALOGUE}

@@ -18,7 +18,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from jax import lax  # noqa: E402
 
-from convspec.contract import pool_output_shape  # noqa: E402
+from convspec.adapters._pooling import crop, overhang  # noqa: E402
 
 # no lp_pool: JAX has none, and one composed here would judge this file, not JAX
 convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool"], "biases": True}
@@ -61,24 +61,18 @@ def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups):
 def _window_padding(x, window, stride, padding, ceil_mode):
     """Per-axis (before, after) padding for reduce_window, the ceil-mode overhang included,
     and the overhang alone (it never counts)."""
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding)]
-    pads = [(0, 0), (0, 0)] + [(a, b + e) for (a, b), e in zip(padding, extra)]
-    return pads, extra, out
+    out, extra, padded = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    return [(0, 0), (0, 0)] + padded, extra, out
 
 
 def _reduce(x, init, fn, window, stride, pads):
     return lax.reduce_window(x, init, fn, (1, 1) + tuple(window), (1, 1) + tuple(stride), pads)
 
 
-def _crop(y, out):
-    return np.asarray(y[(Ellipsis,) + tuple(slice(0, o) for o in out[2:])])
-
-
 def max_pool(x, *, window, stride, padding, ceil_mode=False):
     pads, _, out = _window_padding(x, window, stride, padding, ceil_mode)
     xj = jnp.asarray(x)
-    return _crop(_reduce(xj, jnp.array(-jnp.inf, xj.dtype), lax.max, window, stride, pads), out)
+    return crop(_reduce(xj, jnp.array(-jnp.inf, xj.dtype), lax.max, window, stride, pads), out)
 
 
 def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):
@@ -93,4 +87,4 @@ def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False
     else:
         count_pads = pads
     counts = _reduce(ones, zero, lax.add, window, stride, count_pads)
-    return _crop(sums / counts, out)
+    return crop(sums / counts, out)

@@ -17,7 +17,7 @@ import onnxruntime
 from onnx import TensorProto, helper
 
 from convspec import Unsupported
-from convspec.contract import pool_output_shape
+from convspec.adapters._pooling import crop, overhang
 
 convspec_capabilities = {
     "ops": ["conv", "max_pool", "avg_pool", "lp_pool"],
@@ -68,19 +68,13 @@ def conv(x, w, *, stride, padding, dilation, groups, bias=None):
 
 def _pool_attrs(x, window, stride, padding, ceil_mode):
     """Attributes for a pool with the contract's ceil-mode overhang as extra end padding."""
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding)]
-    pads = [(a, b + e) for (a, b), e in zip(padding, extra)]
-    return {"kernel_shape": list(window), "strides": list(stride), "pads": _pads(pads)}, extra, out
-
-
-def _crop(y, out):
-    return np.ascontiguousarray(y[(Ellipsis,) + tuple(slice(0, o) for o in out[2:])])
+    out, extra, padded = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    return {"kernel_shape": list(window), "strides": list(stride), "pads": _pads(padded)}, extra, out
 
 
 def max_pool(x, *, window, stride, padding, ceil_mode=False):
     attrs, _, out = _pool_attrs(x, window, stride, padding, ceil_mode)
-    return _crop(_run("MaxPool", [x], attrs), out)
+    return crop(_run("MaxPool", [x], attrs), out)
 
 
 def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):
@@ -88,7 +82,7 @@ def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False
     if count_padding and any(extra):
         raise Unsupported("ceil mode with count_padding: ONNX would count the overhang as padding")
     attrs["count_include_pad"] = int(bool(count_padding))
-    return _crop(_run("AveragePool", [x], attrs), out)
+    return crop(_run("AveragePool", [x], attrs), out)
 
 
 def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):
@@ -96,4 +90,4 @@ def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):
         raise Unsupported(f"p={p}: ONNX LpPool takes an integer p")
     attrs, _, out = _pool_attrs(x, window, stride, padding, ceil_mode)
     attrs["p"] = int(p)
-    return _crop(_run("LpPool", [x], attrs), out)
+    return crop(_run("LpPool", [x], attrs), out)

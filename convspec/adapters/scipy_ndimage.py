@@ -10,7 +10,7 @@ translated, not a fix of a wrong value.
 import numpy as np
 import scipy.ndimage as ndi
 
-from convspec.contract import pool_output_shape
+from convspec.adapters._pooling import overhang
 
 # uniform_filter keeps a running sum (not direct summation): its error is bounded only
 # normwise, and a NaN it meets stays in the sum for the rest of the line
@@ -20,8 +20,7 @@ convspec_capabilities = {"ops": ["max_pool", "avg_pool"], "accuracy": "normwise"
 def _pooled(fn, x, window, stride, padding, ceil_mode, fill, pad_fill=None):
     """``fn`` over every window, sampled at the pooling outputs.  The declared padding holds
     ``pad_fill`` (default ``fill``), the ceil-mode overhang ``fill``."""
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding)]
+    out, extra, _ = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
     xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0)) + tuple(padding), constant_values=fill if pad_fill is None else pad_fill)
     xp = np.pad(xp, ((0, 0), (0, 0)) + tuple((0, e) for e in extra), constant_values=fill)
     origin = (0, 0) + tuple(-(k // 2) for k in window)  # the window starts at the output position

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from convspec.contract import pool_output_shape
+from convspec.adapters._pooling import crop, overhang
 
 convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool", "lp_pool",
                                  "adaptive_max_pool", "adaptive_avg_pool"], "biases": True}
@@ -57,14 +57,8 @@ def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups):
 
 def _padded(x, window, stride, padding, ceil_mode, fill):
     """x padded by the declared padding and the ceil-mode overhang, and the output shape."""
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding)]
-    widths = [(a, b + e) for (a, b), e in zip(padding, extra)]
+    out, _, widths = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
     return F.pad(_t(x), _pads(widths), value=fill), out
-
-
-def _crop(y, out):
-    return y[(Ellipsis,) + tuple(slice(0, o) for o in out[2:])].contiguous().numpy()
 
 
 def _sums(xt, window, stride):
@@ -75,7 +69,7 @@ def _sums(xt, window, stride):
 def max_pool(x, *, window, stride, padding, ceil_mode=False):
     xt, out = _padded(x, window, stride, padding, ceil_mode, float("-inf"))
     fn = {3: F.max_pool1d, 4: F.max_pool2d, 5: F.max_pool3d}[x.ndim]
-    return _crop(fn(xt, window, stride), out)
+    return crop(fn(xt, window, stride), out)
 
 
 def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):
@@ -86,7 +80,7 @@ def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False
     else:
         counted = F.pad(torch.ones((1, 1) + x.shape[2:], dtype=xt.dtype), _pads(padding))
     counted = F.pad(counted, _pads([(0, t - c) for t, c in zip(xt.shape[2:], counted.shape[2:])]))
-    return _crop(_sums(xt, window, stride) / _sums(counted, window, stride), out).astype(x.dtype)
+    return crop(_sums(xt, window, stride) / _sums(counted, window, stride), out).astype(x.dtype)
 
 
 def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):
@@ -95,10 +89,10 @@ def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):
     translated).  Zero padding is added first (|0|^p adds nothing); PyTorch may start one more
     ceil-mode window in the right padding than the contract, which is cropped."""
     fn = {3: F.lp_pool1d, 4: F.lp_pool2d, 5: F.lp_pool3d}[x.ndim]
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    out = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)[0]
     if x.ndim == 3:  # lp_pool1d takes plain integers
         window, stride = window[0], stride[0]
-    return _crop(fn(F.pad(_t(np.abs(x)), _pads(padding)), float(p), window, stride, ceil_mode=ceil_mode), out)
+    return crop(fn(F.pad(_t(np.abs(x)), _pads(padding)), float(p), window, stride, ceil_mode=ceil_mode), out)
 
 
 def adaptive_max_pool(x, *, output_size):

@@ -8,11 +8,12 @@ where PyTorch is not installed.
 """
 import numpy as np
 
+from convspec.adapters._pooling import crop
 from convspec.adapters.torch import (  # noqa: F401
-    _crop, _padded, _sums, adaptive_avg_pool, adaptive_max_pool, avg_pool, conv, conv_grad_input, conv_grad_weight,
+    _padded, _sums, adaptive_avg_pool, adaptive_max_pool, avg_pool, conv, conv_grad_input, conv_grad_weight,
     convspec_capabilities, max_pool)
 
 
 def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):
     xt, out = _padded(np.abs(x), window, stride, padding, ceil_mode, 0.0)
-    return _crop(_sums(xt ** p, window, stride) ** (1.0 / p), out).astype(x.dtype)
+    return crop(_sums(xt ** p, window, stride) ** (1.0 / p), out).astype(x.dtype)

@@ -1,0 +1,21 @@
+"""What every pooling adapter translates the same way: the contract's ceil-mode overhang as
+extra end padding (it never counts), and the crop to the contract's output shape.  The
+reference keeps its own copy of the overhang rule on purpose: the definition shares no code
+with what it judges."""
+import numpy as np
+
+from convspec.contract import pool_output_shape
+
+
+def overhang(x_shape, *, window, stride, padding, ceil_mode):
+    """``(out, extra, padded)``: the contract's output shape, the ceil-mode overhang of each
+    spatial axis, and the declared padding with the overhang added at the end."""
+    out = pool_output_shape(x_shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x_shape[2:], padding)]
+    return out, extra, [(a, b + e) for (a, b), e in zip(padding, extra)]
+
+
+def crop(y, out):
+    """The first ``out`` positions of every spatial axis of ``y`` (a NumPy, PyTorch or JAX
+    array) as a contiguous NumPy array."""
+    return np.ascontiguousarray(np.asarray(y[(Ellipsis,) + tuple(slice(0, o) for o in out[2:])]))

@@ -23,6 +23,11 @@ A backend is any object or module with some of the contract functions
 ``reasons``
     ``{op: why}`` for contract functions the backend leaves out on purpose; the reason is
     shown where their properties are skipped.
+``restrictions``
+    names from :data:`convspec.restrictions.RESTRICTIONS` (``integer_p``, ``odd_kernels``,
+    ``no_stride_with_dilation``, ...): valid cases the backend does not support, a list for
+    every function they apply to or ``{op or "*": [...]}``.  Excluded examples are declined,
+    never passed; the cases must raise.
 
 This one declaration drives the skips, the report and the docs alike.
 """
@@ -44,6 +49,9 @@ import numpy as np
 from .contract import DTYPES, NDIMS, OPS
 
 ACCURACY_CLASSES = ("direct", "fft", "normwise", "undeclared")
+#: A hybrid algorithm (direct summation up to a kernel size, a transform above) declares
+#: ``{"direct_up_to": taps, "above": "fft"}``; taps are the kernel's (window's) spatial elements.
+HYBRID_KEYS = ("direct_up_to", "above")
 ENTRY_POINT_GROUP = "convspec.backends"
 
 
@@ -152,11 +160,15 @@ class Capabilities:
     validates_arguments: bool = False
     biases: bool = False
     reasons: dict = field(default_factory=dict)
+    restrictions: dict = field(default_factory=dict)  # {op: (restriction names)}
     per_op: dict = field(default_factory=dict)  # {"dtypes": {op: tuple}, "ndims": {op: tuple}}
 
     def as_json(self) -> dict:
         """The declaration as plain data (lists for tuples; per-function forms as they were given)."""
-        out = {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items() if k != "per_op"}
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()
+               if k not in ("per_op", "restrictions")}
+        if self.restrictions:
+            out["restrictions"] = {op: list(v) for op, v in self.restrictions.items()}
         for key, by_op in self.per_op.items():
             out[key] = {op: list(v) for op, v in by_op.items()}
         return out
@@ -168,6 +180,26 @@ class Capabilities:
         if isinstance(v, dict):
             return tuple(v.get("raises", ("ValueError",))), bool(v.get("names_argument", False))
         return ("ValueError",), True
+
+    def restrictions_for(self, op) -> tuple:
+        """The restriction names declared for ``op``."""
+        return self.restrictions.get(op, ())
+
+    def accuracy_for(self, op, args=None, kwargs=None) -> str:
+        """The accuracy class of one call: a hybrid declaration resolves by the kernel's (or
+        window's) spatial size; without a call, the class above the threshold (the looser)."""
+        if isinstance(self.accuracy, str):
+            return self.accuracy
+        from .restrictions import KERNEL_OPS, kernel_shape
+
+        taps = None
+        if args is not None and op in KERNEL_OPS:
+            taps = int(np.prod(kernel_shape(op, args, kwargs or {})))
+        elif args is not None and kwargs and "window" in kwargs:
+            taps = int(np.prod(kwargs["window"]))
+        if taps is not None and taps <= self.accuracy["direct_up_to"]:
+            return "direct"
+        return self.accuracy["above"]
 
     def dtypes_for(self, op) -> tuple:
         return self.per_op.get("dtypes", {}).get(op, self.per_op.get("dtypes", {}).get("*", self.dtypes))
@@ -209,14 +241,24 @@ class Capabilities:
                 per_op[name] = by_op
                 decl[name] = tuple(v for v in allowed if any(v in vs for vs in by_op.values())
                                    or "*" not in by_op and len(by_op) < len(OPS))
+        from .restrictions import declared as declared_restrictions
+
+        try:
+            decl["restrictions"] = declared_restrictions(decl.get("restrictions"), OPS)
+        except ValueError as e:
+            raise LoadError(str(e)) from None
         caps = cls(**{k: tuple(v) if isinstance(v, (list, tuple, set)) else v for k, v in decl.items()}, per_op=per_op)
         if not isinstance(caps.reasons, dict):
             raise LoadError(f"convspec_capabilities['reasons']={caps.reasons!r}, but should be a dict {{op: why}}")
         for name, allowed in (("dtypes", DTYPES), ("ndims", NDIMS), ("ops", OPS)):
             _subset(f"convspec_capabilities[{name!r}]", getattr(caps, name), allowed)
-        if caps.accuracy not in ACCURACY_CLASSES:
+        a = caps.accuracy
+        hybrid = isinstance(a, dict) and set(a) == set(HYBRID_KEYS) and isinstance(a["direct_up_to"], int) \
+            and not isinstance(a["direct_up_to"], bool) and a["direct_up_to"] >= 1 and a["above"] in ("fft", "normwise")
+        if not hybrid and (not isinstance(a, str) or a not in ACCURACY_CLASSES):
             raise LoadError(
-                f"convspec_capabilities['accuracy']={caps.accuracy!r}, but should be one of {ACCURACY_CLASSES}"
+                f"convspec_capabilities['accuracy']={a!r}, but should be one of {ACCURACY_CLASSES}, or a hybrid "
+                "{'direct_up_to': taps (int >= 1), 'above': 'fft' or 'normwise'}"
             )
         v = caps.validates_arguments
         if not isinstance(v, bool) and not (

@@ -76,7 +76,7 @@ def declines(results, *, verbose=False) -> str:
     if not partial:
         return ""
     out = [f"{len(partial)} propert{'y' if len(partial) == 1 else 'ies'} passed with examples declined "
-           "(convspec.Unsupported):"]
+           "by a declared restriction:"]
     for r in partial if verbose else partial[:5]:
         out.append(f"  {r.backend} :: {r.property}: {r.message}")
     if len(partial) > 5 and not verbose:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from . import accuracy
 from .backend import CallCrashed, CallTimeout, Outcome
+from .restrictions import RESTRICTIONS, excluded
 from .contract import DTYPES, MODES, NDIMS, arg_names, conv_output_shape, pool_output_shape, signal_output_shape
 from .wire import Described
 
@@ -81,13 +82,20 @@ class Property:
         narrowed = {"dtype": caps.dtypes_for(self.op), "ndim": ndims, "mode": MODES}
         return {a: tuple(v for v in values if v in narrowed[a]) for a, values in self.axis_values.items()}
 
+    def _declares(self, caps) -> bool:
+        if self.only_if == "narrowed":
+            return caps.narrowed_for(self.op)
+        if self.only_if == "restricted":
+            return bool(caps.restrictions_for(self.op))
+        return bool(getattr(caps, self.only_if))
+
     def skip_reason(self, backend) -> str | None:
         missing = [op for op in (self.op,) + self.requires if op not in backend.ops]
         if missing:
             why = "; ".join(dict.fromkeys(backend.capabilities.reasons[op] for op in missing if op in backend.capabilities.reasons))
             return f"backend has no {', '.join(missing)}" + (f" ({why})" if why else "")
         caps = backend.capabilities
-        if self.only_if and not (caps.narrowed_for(self.op) if self.only_if == "narrowed" else getattr(caps, self.only_if)):
+        if self.only_if and not self._declares(caps):
             return ONLY_IF_REASONS.get(self.only_if, f"backend does not declare {self.only_if}")
         for axis, values in self.allowed(backend).items():
             if not values:
@@ -100,6 +108,7 @@ REGISTRY: dict[str, Property] = {}
 ONLY_IF_REASONS = {
     "biases": "backend does not declare biases (the bias keyword)",
     "narrowed": "backend declares every dtype and dimension supported",
+    "restricted": "backend declares no restriction for this function",
     "validates_arguments": "backend does not declare validates_arguments",
 }
 
@@ -133,6 +142,7 @@ class Call:
     layouts: tuple = ()
     result: object = None
     outcome: Outcome | None = None
+    may_raise: bool = False  # made by attempt(): raising is an answer, not an error
 
 
 def fmt(v) -> str:
@@ -280,7 +290,9 @@ class Context:
     def attempt(self, op, *args, **kwargs) -> Outcome:
         """Call ``op`` and return what happened (a value or the exception raised), unchecked:
         for properties about how a backend fails."""
-        return self._invoke(op, args, kwargs)[1]
+        record, outcome = self._invoke(op, args, kwargs)
+        record.may_raise = True
+        return outcome
 
     def call(self, op, *args, check_shape=True, **kwargs):
         """Call ``backend.op(*args, **kwargs)``, recorded for the reproduction and checked.
@@ -289,9 +301,15 @@ class Context:
         per-call limit, :class:`BackendCrash` if its process dies, :class:`PropertyFailure`
         if it returns something other than an ndarray of the contract's output shape.
         """
+        restricted = excluded(self.backend.capabilities.restrictions_for(op), op, args, kwargs)
+        if restricted:  # declared unsupported: not called, not evidence (its raising is checked apart)
+            raise Declined(f"declared {restricted}: {RESTRICTIONS[restricted].statement}")
         record, outcome = self._invoke(op, args, kwargs)
         if outcome.raised is not None and outcome.raised.is_a("Unsupported"):
-            raise Declined(outcome.raised.message or "unsupported")
+            raise PropertyFailure(
+                f"{describe_call(op, args, kwargs)} raised convspec.Unsupported({outcome.raised.message!r}), but no "
+                f"restriction declared for {op} excludes this example, so it should be supported (declare the "
+                f"restriction in convspec_capabilities['restrictions']: {', '.join(RESTRICTIONS)})")
         if outcome.raised is not None:
             r = outcome.raised
             raise BackendError(f"{describe_call(op, args, kwargs)} raised {r.type}: {r.message}"
@@ -342,8 +360,9 @@ class Context:
     def tolerance(self):
         """Slack for comparing backend outputs: four times the sum of the calls' slacks so far
         (zero for a direct backend's sums on exact data, see :func:`accuracy.comparison_slack`)."""
-        cls = self.backend.capabilities.accuracy
-        return 4.0 * sum(accuracy.comparison_slack(cls, c.op, c.args, c.kwargs, c.args[0].dtype) for c in self.calls)
+        caps = self.backend.capabilities
+        return 4.0 * sum(accuracy.comparison_slack(caps.accuracy_for(c.op, c.args, c.kwargs), c.op, c.args, c.kwargs,
+                                                   c.args[0].dtype) for c in self.calls)
 
     def expect_equal(self, actual, expected, what, why, *, equal_nan=False):
         """``actual`` must equal ``expected`` (exactly, or within :meth:`tolerance`)."""

@@ -97,7 +97,7 @@ def _fractions(backend, samples, seed) -> dict:
                     break
                 args, kw = call
                 exact = getattr(reference, op)(*args, acc=np.longdouble, **kw)
-                bound = accuracy.error_bound(backend.capabilities.accuracy, op, args, kw, dtype)
+                bound = accuracy.error_bound(backend.capabilities.accuracy_for(op, args, kw), op, args, kw, dtype)
                 err = np.abs(getattr(backend, op)(*args, **kw) - exact)
                 worst = max(worst or 0.0, float(np.max(err / np.maximum(bound, np.finfo(np.float64).tiny))))
             if worst is not None:

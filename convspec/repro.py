@@ -105,7 +105,14 @@ def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="
     def result_name(i):
         return "y" if len(calls) == 1 else f"y{i + 1}"
 
-    body = [f"{result_name(i)} = b.{c.op}({arguments(c)})" for i, c in enumerate(calls)]
+    def line(i, c):
+        call = f"{result_name(i)} = b.{c.op}({arguments(c)})"
+        if not getattr(c, "may_raise", False):
+            return [call]
+        return ["try:", f"    {call}", "except Exception as e:  # raising is a fine answer here",
+                f"    {result_name(i)} = e"]
+
+    body = [text for i, c in enumerate(calls) for text in line(i, c)]
     target, path_lines = absolute_target(target)
     head = [f"# convspec: {prop_name} failed for {target}",
             *(f"# {line}" for line in message.splitlines()),

@@ -169,11 +169,12 @@ def _call_json(c: Call) -> dict:
             "result": arr(c.result) if isinstance(c.result, np.ndarray) else None}
 
 
-def root_cause(calls, accuracy) -> tuple[int, str] | None:
+def root_cause(calls, capabilities) -> tuple[int, str] | None:
     """The first recorded call whose result already disagrees with the definition, as
     ``(index, why)``: the failure's root cause, whatever the property checked next."""
     for i, c in enumerate(calls):
-        why = definition.deviation(c.result, c.op, c.args, c.kwargs, accuracy) if c.result is not None else None
+        cls = capabilities.accuracy_for(c.op, c.args, c.kwargs)
+        why = definition.deviation(c.result, c.op, c.args, c.kwargs, cls) if c.result is not None else None
         if why:
             return i, why
     return None
@@ -291,8 +292,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     if error is not None and state["ctx"] is not None:
         ctx = state["ctx"]
         calls = ctx.calls
-        cls = backend.capabilities.accuracy
-        root = root_cause(calls, cls)
+        root = root_cause(calls, backend.capabilities)
         replay = _blob(error)
         if status == "failed" and hasattr(backend, "earlier_calls") and backend.explained < EXPLAIN and ctx.calls:
             backend.explained += 1
@@ -301,7 +301,8 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
                 before, last = found
                 failing = next((c for c in ctx.calls if c.args is last[1]), None)
                 calls = [Call(op, args, kwargs) for op, args, kwargs in before + [last]]
-                why = failing is not None and definition.deviation(failing.result, *last, cls)
+                why = failing is not None and definition.deviation(
+                    failing.result, *last, backend.capabilities.accuracy_for(last[0], last[1], last[2]))
                 root = (len(calls) - 1, why) if why else None
                 note = (f"[the failing call depends on earlier calls: alone in a fresh process it answers differently; "
                         f"after the {len(before)} earlier call{'s' if len(before) != 1 else ''} of the reproduction it "
@@ -317,7 +318,9 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
             "calls": [_call_json(c) for c in calls],
             "root_cause": None if root is None else {"call": root[0] + 1, "op": calls[root[0]].op, "message": root[1]},
             "replay": None if replay is None else {"hypothesis": replay[0], "blob": replay[1]},
-            "reproduction": reproduction(backend.target, prop.name, calls, result.message, accuracy=cls,
+            "reproduction": reproduction(backend.target, prop.name, calls, result.message,
+                                         accuracy=None if root is None else backend.capabilities.accuracy_for(
+                                             calls[root[0]].op, calls[root[0]].args, calls[root[0]].kwargs),
                                          deviating=None if root is None else root[0], replay=replay,
                                          fixed=fixed, tries=tries,
                                          time_limit=profile.call_timeout if isinstance(error, BackendTimeout) else None)

@@ -222,39 +222,58 @@ def test_known_failures_and_skips_as_files(tmp_path):
 
 
 def test_declined_examples_are_counted_never_passed(tmp_path):
-    """convspec.Unsupported declines one example: the property passes on the others with the
-    share shown; a property whose every example was declined is skipped with the reason; a
-    wrong answer on an accepted example still fails."""
+    """Examples a declared restriction excludes are declined: the property passes on the others
+    with the share shown; one whose every example was declined is skipped with the reason; a
+    wrong answer on an accepted example still fails; convspec.Unsupported for an example no
+    declared restriction excludes fails (a backend cannot decline what it declares it supports)."""
     (tmp_path / "oddonly.py").write_text(textwrap.dedent("""
         import numpy as np
         import scipy.signal
         import convspec
 
-        convspec_capabilities = {"ndims": [1], "accuracy": "direct"}
+        convspec_capabilities = {"ndims": [1], "accuracy": "direct", "restrictions": ["odd_kernels"]}
 
         def correlate(x, w, *, mode):
             if w.shape[0] % 2 == 0:
                 raise convspec.Unsupported("odd kernels only")
             return scipy.signal.correlate(x, w, mode=mode, method="direct")
     """))
-    (tmp_path / "never.py").write_text("import convspec\nconvspec_capabilities = {'ndims': [1]}\n"
-                                       "def correlate(x, w, *, mode):\n    raise convspec.Unsupported('not today')\n")
-    (tmp_path / "wrong.py").write_text("import numpy as np\nimport convspec\nconvspec_capabilities = {'ndims': [1]}\n"
+    (tmp_path / "nocount.py").write_text(textwrap.dedent("""
+        from convspec.impls import naive
+
+        convspec_capabilities = {"ndims": [1], "ops": ["avg_pool"], "restrictions": ["no_count_padding"]}
+
+        def avg_pool(x, *, count_padding=False, **kw):
+            if count_padding:
+                raise NotImplementedError("count_padding")
+            return naive.avg_pool(x, **kw)
+    """))
+    (tmp_path / "undeclared.py").write_text("import convspec\nconvspec_capabilities = {'ndims': [1]}\n"
+                                            "def correlate(x, w, *, mode):\n    raise convspec.Unsupported('not today')\n")
+    (tmp_path / "wrong.py").write_text("import numpy as np\nimport convspec\n"
+                                       "convspec_capabilities = {'ndims': [1], 'restrictions': ['odd_kernels']}\n"
                                        "def correlate(x, w, *, mode):\n"
                                        "    if w.shape[0] % 2 == 0:\n        raise convspec.Unsupported('odd only')\n"
                                        "    return np.correlate(x, w, mode) * 2\n")
-    only = ["--only", "correlate_definition", "correlate_impulse_response"]
-    out = convspec("check", "oddonly.py", "never.py", "--seed", "1", "--examples-db", "off", "--json", "r.json", *only,
-                   cwd=tmp_path)
+    only = ["--only", "correlate_definition", "correlate_impulse_response", "correlate_declared_restrictions",
+            "avg_pool_is_box_convolution", "avg_pool_declared_restrictions"]
+    out = convspec("check", "oddonly.py", "nocount.py", "--seed", "1", "--examples-db", "off", "--json", "r.json",
+                   *only, cwd=tmp_path)
     results = {(r["backend"], r["property"]): r for r in json.loads((tmp_path / "r.json").read_text())["results"]}
     odd = results[("oddonly", "correlate_definition")]
-    assert odd["status"] == "passed" and odd["declined"] > 0 and "examples declined: odd kernels only" in odd["message"]
-    never = results[("never", "correlate_definition")]
-    assert never["status"] == "skipped" and "declined every example" in never["message"] and "not today" in never["message"]
+    assert odd["status"] == "passed" and odd["declined"] > 0 and "examples declined: declared odd_kernels" in odd["message"]
+    assert results[("oddonly", "correlate_declared_restrictions")]["status"] == "passed"
+    never = results[("nocount", "avg_pool_is_box_convolution")]
+    assert never["status"] == "skipped" and "declined every example" in never["message"] \
+        and "no_count_padding" in never["message"], never
+    assert results[("nocount", "avg_pool_declared_restrictions")]["status"] == "passed"
     assert "passed with examples declined" in out.stdout
-    assert out.returncode == 1, out.stdout + out.stderr  # nothing of never.py was checked
+    assert out.returncode == 0, out.stdout + out.stderr
     wrong = convspec("check", "wrong.py", "--seed", "1", "--examples-db", "off", *only, cwd=tmp_path)
     assert wrong.returncode == 1 and "correlate disagrees with the definition" in wrong.stdout, wrong.stdout
+    undeclared = convspec("check", "undeclared.py", "--seed", "1", "--examples-db", "off", *only, cwd=tmp_path)
+    assert undeclared.returncode == 1 and "raised convspec.Unsupported('not today'), but no restriction declared " \
+        "for correlate excludes this example" in undeclared.stdout, undeclared.stdout
 
 
 def test_a_hanging_call_is_reported_with_its_arguments_and_a_snippet_that_ends(tmp_path):

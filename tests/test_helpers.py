@@ -285,3 +285,49 @@ def test_rejects_bad_arguments_in_a_library_s_own_form():
     assert accepting.status == "failed" and "but should raise RuntimeError" in accepting.message
     with pytest.raises(LoadError, match="validates_arguments"):
         convspec.Capabilities.declared({"validates_arguments": {"raises": "RuntimeError"}})
+
+
+def test_restrictions_are_declared_by_name_per_function():
+    caps = convspec.Capabilities.declared({"restrictions": {"conv": ["odd_kernels"], "*": ["no_ceil_mode"]}})
+    assert caps.restrictions_for("conv") == ("odd_kernels",)
+    assert caps.restrictions_for("max_pool") == ("no_ceil_mode",) and caps.restrictions_for("correlate") == ()
+    assert convspec.Capabilities.declared({"restrictions": ["integer_p"]}).restrictions == {"lp_pool": ("integer_p",)}
+    for bad, words in [({"restrictions": ["odd"]}, "'odd', but should use only integer_p"),
+                       ({"restrictions": {"pool": ["no_ceil_mode"]}}, "names 'pool'"),
+                       ({"restrictions": {"conv": ["integer_p"]}}, "applies only to lp_pool"),
+                       ({"restrictions": "odd_kernels"}, "should be a list")]:
+        with pytest.raises(convspec.LoadError, match=words):
+            convspec.Capabilities.declared(bad)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_each_restriction_builds_a_valid_case_it_excludes(data):
+    """The case ``<op>_declared_restrictions`` asks for is excluded by the restriction and is a
+    valid call of the contract (the reference computes it)."""
+    from convspec.property import Context
+    from convspec.catalogue.common import call_data
+    from convspec.restrictions import RESTRICTIONS
+
+    name = data.draw(st.sampled_from(sorted(RESTRICTIONS)))
+    r = RESTRICTIONS[name]
+    op = data.draw(st.sampled_from(r.ops))
+    backend = convspec.load_backend("naive")
+    ctx = Context(CATALOGUE[0], backend, data, {"dtype": "float64", "ndim": data.draw(st.sampled_from([1, 2])),
+                                                "mode": "full"}, None, None)
+    args, kwargs = call_data(ctx, op, real=True)
+    bad_args, bad_kwargs = r.violate(op, args, kwargs, ctx.real)
+    assert r.excludes(op, bad_args, bad_kwargs), (name, op)
+    getattr(reference, op)(*bad_args, **bad_kwargs)  # valid: raises if not
+
+
+def test_hybrid_accuracy_resolves_per_call():
+    caps = convspec.Capabilities.declared({"accuracy": {"direct_up_to": 9, "above": "fft"}})
+    x = np.zeros((1, 1, 8, 8))
+    assert caps.accuracy_for("conv", (x, np.zeros((1, 1, 3, 3)))) == "direct"
+    assert caps.accuracy_for("conv", (x, np.zeros((1, 1, 3, 4)))) == "fft"
+    assert caps.accuracy_for("correlate", (np.zeros(20), np.zeros(11)), {"mode": "full"}) == "fft"
+    assert caps.accuracy_for("conv") == "fft"  # no call: the looser class
+    for bad in ({"direct_up_to": 0, "above": "fft"}, {"direct_up_to": 9, "above": "direct"}, {"direct_up_to": 9}):
+        with pytest.raises(convspec.LoadError, match="hybrid"):
+            convspec.Capabilities.declared({"accuracy": bad})

@@ -7,9 +7,10 @@ ONNX's ``pads`` (all begins, then all ends); the contract's ceil-mode overhang (
 window starts inside the input or its left padding) becomes extra end padding with
 ``ceil_mode=0``, which ONNX never counts in an average and never takes as a maximum.
 Declared per function, as ONNX Runtime has them: ``MaxPool`` in float32 and float64, the
-others in float32 only.  Declined (``convspec.Unsupported``): a non-integer ``p`` (``LpPool``
-takes an integer), and an average in ceil mode that counts padding (ONNX would count the
-overhang too).
+others in float32 only.  Restrictions declared (README: Check your own implementation):
+``integer_p`` (``LpPool`` takes an integer ``p``), ``no_count_padding_in_ceil_mode`` (ONNX
+would count the overhang as padding), ``shared_bias_only`` (``Conv``'s ``B``); those cases
+raise ``convspec.Unsupported``.
 """
 import numpy as np
 import onnx
@@ -23,6 +24,8 @@ convspec_capabilities = {
     "ops": ["conv", "max_pool", "avg_pool", "lp_pool"],
     "dtypes": {"max_pool": ["float32", "float64"], "*": ["float32"]},
     "biases": True,
+    "restrictions": {"conv": ["shared_bias_only"], "avg_pool": ["no_count_padding_in_ceil_mode"],
+                     "lp_pool": ["integer_p"]},
 }
 
 _TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
@@ -78,8 +81,8 @@ def max_pool(x, *, window, stride, padding, ceil_mode=False):
 
 
 def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):
-    attrs, extra, out = _pool_attrs(x, window, stride, padding, ceil_mode)
-    if count_padding and any(extra):
+    attrs, _, out = _pool_attrs(x, window, stride, padding, ceil_mode)
+    if count_padding and ceil_mode:
         raise Unsupported("ceil mode with count_padding: ONNX would count the overhang as padding")
     attrs["count_include_pad"] = int(bool(count_padding))
     return crop(_run("AveragePool", [x], attrs), out)

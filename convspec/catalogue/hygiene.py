@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from .. import reference
 from ..contract import NDIMS, OPS, SIGNAL_OPS, arg_names
-from ..property import prop
+from ..property import describe_call, prop
+from ..restrictions import RESTRICTIONS
 from ..strategies import as_layout, layouts
 from .common import call_data, for_each
 
@@ -157,6 +158,31 @@ def _declared(op):
     cases are checked by every other property.
     """
     return declared
+
+
+@for_each(*OPS)
+def _restricted(op):
+    @prop(f"{op}_declared_restrictions", op=op, concepts=("validation",), axes=(), only_if="restricted",
+          statement=f"{op} raises for every case a declared restriction excludes, instead of returning something")
+    def restricted(ctx):
+        caps = ctx.backend.capabilities
+        name = ctx.draw(st.sampled_from(caps.restrictions_for(op)), label="restriction")
+        ctx.fix_axes(dtype=ctx.draw(st.sampled_from(caps.dtypes_for(op)), label="dtype"),
+                     ndim=ctx.draw(st.sampled_from(caps.ndims_for(op)), label="ndim"), mode="full")
+        args, kwargs = RESTRICTIONS[name].violate(op, *call_data(ctx, op, real=True), ctx.real)
+        assert RESTRICTIONS[name].excludes(op, args, kwargs), f"{name}: the case built does not violate it"
+        outcome = ctx.attempt(op, *args, **kwargs)
+        ctx.expect(outcome.raised is not None,
+                   f"{describe_call(op, args, kwargs)} returned {type(outcome.value).__name__}, but the backend declares "
+                   f"{name!r} ({RESTRICTIONS[name].statement}), so it should raise (convspec.Unsupported or its "
+                   "own error)")
+
+    restricted.__doc__ = """A declared restriction is real: the cases it excludes raise (README: Check your own implementation).
+
+    Applies when ``convspec_capabilities["restrictions"]`` names one for this function; the
+    examples it excludes are declined (never passed) by every other property.
+    """
+    return restricted
 
 
 @for_each(*OPS)

@@ -19,7 +19,7 @@ SUMMARY = {"max_pool": "the largest value", "avg_pool": "the mean", "lp_pool": "
 
 
 def _bound(ctx, op, args, kwargs):
-    return accuracy.pool_bound(op, args, kwargs, args[0].dtype, ctx.backend.capabilities.accuracy)
+    return accuracy.pool_bound(op, args, kwargs, args[0].dtype, ctx.backend.capabilities.accuracy_for(op, args, kwargs))
 
 
 @for_each(*POOL_CONCEPT)
@@ -56,7 +56,7 @@ def _pool_accuracy(op):
         (x,) = scaled(ctx, [args[0].shape], terms=terms)
         exact = getattr(reference, op)(x, acc=np.longdouble, **kwargs)
         y = ctx.call(op, x, **kwargs)
-        cls = ctx.backend.capabilities.accuracy
+        cls = ctx.backend.capabilities.accuracy_for(op, (x,), kwargs)
         ctx.expect_within(y, exact, _bound(ctx, op, (x,), kwargs), f"{op}(x, ...)",
                           f"the exact result within the {cls} pooling bound for {x.dtype}", bound_name="bound")
 

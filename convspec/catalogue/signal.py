@@ -50,7 +50,7 @@ def _accuracy(op):
         mode = ctx.axis("mode")
         exact = getattr(reference, op)(x, w, mode=mode, acc=np.longdouble)
         y = ctx.call(op, x, w, mode=mode)
-        cls = ctx.backend.capabilities.accuracy
+        cls = ctx.backend.capabilities.accuracy_for(op, (x, w), {"mode": mode})
         bound = accuracy.error_bound(cls, op, (x, w), {"mode": mode}, x.dtype)
         ctx.expect_within(y, exact, bound, f"{op}(x, w, mode={mode!r})",
                           f"the exact result within the {cls} error bound for {x.dtype}", bound_name="bound")

@@ -8,6 +8,7 @@ Conventions a library documents are listed apart: the adapters translate them.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,9 +21,11 @@ class Deviation:
     properties: tuple  # globs over the property names it explains
     what: str  # what the library does, one line
     confirm: Callable[[], tuple]  # () -> (still there, evidence: the library's answer beside the arithmetic)
+    says: str = ""  # a pattern the failure's message must hold (several deviations on one property)
 
-    def explains(self, adapter: str, prop: str) -> bool:
-        return adapter == self.adapter and any(fnmatch.fnmatchcase(prop, g) for g in self.properties)
+    def explains(self, adapter: str, prop: str, message: str = "") -> bool:
+        return adapter == self.adapter and any(fnmatch.fnmatchcase(prop, g) for g in self.properties) \
+            and (not self.says or re.search(self.says, message) is not None)
 
 
 def _torch_lp_pool_overflow():
@@ -65,19 +68,76 @@ def _jax_flushes_subnormals():
                         "XLA on CPU flushes subnormal inputs and results to zero, as JAX documents (its 'sharp bits')")
 
 
-def _ort_one_node(op, x, **attrs):
-    """ONNX Runtime's answer for one node on a float32 input (built here, not by the adapter)."""
+def _one_node(runtime, op, *inputs, **attrs):
+    """ONNX Runtime's (``runtime="ort"``) or ONNX's reference evaluator's answer for one node on
+    float32 inputs, built here, not by the adapter; an exception raised is returned as the answer."""
     import onnx
-    import onnxruntime
     from onnx import TensorProto, helper
 
-    node = helper.make_node(op, ["x"], ["y"], **attrs)
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+    names = [f"x{i}" for i in range(len(inputs))]
+    node = helper.make_node(op, names, ["y"], **attrs)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info(n, TensorProto.FLOAT, x.shape)
+                                            for n, x in zip(names, inputs)],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
     model.ir_version = min(model.ir_version, onnx.IR_VERSION)
-    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return session.run(None, {"x": x})[0].ravel()
+    feeds = dict(zip(names, inputs))
+    try:
+        if runtime == "ort":
+            import onnxruntime
+
+            session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            return session.run(None, feeds)[0].ravel()
+        from onnx.reference import ReferenceEvaluator
+
+        return ReferenceEvaluator(model).run(None, feeds)[0].ravel()
+    except Exception as e:
+        return e
+
+
+def _ort_one_node(op, x, **attrs):
+    return _one_node("ort", op, x, **attrs)
+
+
+def _ref_max_pool_padding_ignored():
+    x = np.arange(5, dtype=np.float32).reshape(1, 1, 5)  # [0, 1, 2, 3, 4]
+    end = _one_node("reference", "MaxPool", x, kernel_shape=[2], pads=[0, 1])
+    begin = _one_node("reference", "MaxPool", x, kernel_shape=[2], pads=[1, 0])
+    xs = x.ravel().tolist()
+    want_end = [max(a, b) for a, b in zip(xs, xs[1:] + [-np.inf])]  # windows over [0..4, pad]
+    want_begin = [max(a, b) for a, b in zip([-np.inf] + xs, xs)]  # windows over [pad, 0..4]
+    shown = [v.tolist() if isinstance(v, np.ndarray) else f"{type(v).__name__}: {str(v)[:50]}" for v in (end, begin)]
+    return (isinstance(begin, Exception) or len(end) != len(want_end),
+            f"1-D MaxPool(x=[0, 1, 2, 3, 4], kernel 2) with pads [0, 1] = {shown[0]}, with pads [1, 0] = {shown[1]}; "
+            f"the windows of the padded inputs give {want_end} and {want_begin}")
+
+
+def _ref_pools_skip_nan():
+    x = np.array([[[1.0, np.nan, 3.0]]], np.float32)
+    got = {op: _one_node("reference", op, x, kernel_shape=[3], **kw)[0]
+           for op, kw in (("AveragePool", {}), ("LpPool", {"p": 2}), ("MaxPool", {}))}
+    want = (np.mean([1.0, np.nan, 3.0]), np.sqrt(np.sum(np.square([1.0, np.nan, 3.0]))), np.max([1.0, np.nan, 3.0]))
+    alone = _one_node("reference", "MaxPool", np.array([[[np.nan]]], np.float32), kernel_shape=[1])
+    alone = f"{type(alone).__name__}: {str(alone)[:60]}" if isinstance(alone, Exception) else alone.tolist()
+    return (not any(np.isnan(v) for v in got.values()),
+            f"on [1, nan, 3] (window 3): AveragePool = {got['AveragePool']}, LpPool(p=2) = {got['LpPool']}, "
+            f"MaxPool = {got['MaxPool']}; numpy's mean, L2 norm and max: {want[0]}, {want[1]}, {want[2]}; "
+            f"MaxPool([nan], window 1) = {alone} (numpy.max: nan)")
+
+
+def _ref_grouped_conv_transpose():
+    gy, w = np.ones((1, 4, 1), np.float32), np.ones((4, 1, 1), np.float32)
+    got = _one_node("reference", "ConvTranspose", gy, w, kernel_shape=[1], group=2)
+    want = np.stack([gy[0, :2, 0].sum(), gy[0, 2:, 0].sum()])  # each input channel gathers its group's two outputs
+    return (isinstance(got, Exception), f"ConvTranspose(ones (1, 4, 1), ones (4, 1, 1), group=2) = {type(got).__name__}: "
+                                        f"{str(got)[:60]}; the gradient of a grouped 1x1 layer is {want.tolist()}")
+
+
+def _ref_lp_pool_overflow():
+    got = _one_node("reference", "LpPool", np.array([[[3e19, 3e19]]], np.float32), kernel_shape=[2], p=2)
+    want = np.sqrt(2 * 3e19 ** 2)
+    return (not np.isfinite(got[0]), f"LpPool([3e19, 3e19] float32, p=2, window 2) = {got[0]}; sqrt(3e19² + 3e19²) "
+                                     f"= {want:.4g} (float64), representable in float32")
 
 
 def _ort_max_pool_lowest_not_minus_inf():
@@ -106,6 +166,16 @@ DEVIATIONS = [
               "all--inf window gives -3.4e38 in float32", _ort_max_pool_lowest_not_minus_inf),
     Deviation("onnxruntime", ("lp_pool_accuracy", "lp_pool_large"),
               "LpPool raises |x|^p in float32: it overflows where the norm does not", _ort_lp_pool_overflow),
+    Deviation("onnx-reference", ("max_pool_*", "pool_*"), "1-D MaxPool with pads: the output is one short for end "
+              "padding (silently), and begin padding raises IndexError (or 'output shape cannot be null')",
+              _ref_max_pool_padding_ignored, says=r"output shape cannot be null|out of bounds|\.shape="),
+    Deviation("onnx-reference", ("*_pool_special_values", "max_pool_propagates_nan"),
+              "AveragePool, LpPool and MaxPool skip NaN (a window holding NaN gives a finite value; an all-NaN MaxPool "
+              "window raises ValueError)", _ref_pools_skip_nan, says="NaN|nan|zero-size array"),
+    Deviation("onnx-reference", ("conv_grad_input_*", "conv_gradient_adjoint"), "ConvTranspose with group > 1 raises "
+              "'cannot reshape array' for valid grouped layers", _ref_grouped_conv_transpose, says="cannot reshape"),
+    Deviation("onnx-reference", ("lp_pool_accuracy", "lp_pool_large"),
+              "LpPool raises |x|^p in float32: it overflows where the norm does not", _ref_lp_pool_overflow),
     Deviation("scipy", ("correlate_special_values", "convolve_special_values"),
               "correlate/convolve(method='direct') swap the inputs when the kernel is larger on an axis and multiply "
               "padding zeros: a NaN reaches outputs whose sum does not hold it", _scipy_direct_nan_through_padding),
@@ -127,7 +197,9 @@ CONVENTIONS = {
             "the average is window sums over the count of elements that count (JAX has no average pool of its own)"],
     "onnxruntime": ["pads are all begins, then all ends", "the contract's ceil-mode overhang is passed as extra end "
                     "padding with ceil_mode=0", "declared per function: MaxPool float32/float64, the rest float32; "
-                    "LpPool takes an integer p and Conv a shared bias only (other examples declined)"],
+                    "restrictions integer_p, shared_bias_only, no_count_padding_in_ceil_mode",
+                    "conv_grad_input is ConvTranspose with output_padding for the rows the forward stride skipped"],
+    "onnx-reference": ["the same one-node models and translations as onnxruntime, in both dtypes"],
     "scipy": ["the layer (conv) is assembled from single-channel scipy.signal.correlate calls"],
     "scipy-ndimage": ["maximum_filter skips NaN (documented for ndimage filters' comparisons): the adapter marks "
                       "windows holding NaN", "filters centre windows at k // 2: the adapter shifts the origin"],
@@ -138,9 +210,9 @@ def explain(adapter: str, prop: str, message: str = "") -> Deviation | None:
     """The deviation, or documented behaviour, a failure is attributed to (``None``: unexplained).
     A documented subnormal flush explains only a failure whose expected value is subnormal."""
     for d in DOCUMENTED:
-        if d.explains(adapter, prop) and _subnormal_expected(message):
+        if d.explains(adapter, prop, message) and _subnormal_expected(message):
             return d
-    return next((d for d in DEVIATIONS if d.explains(adapter, prop)), None)
+    return next((d for d in DEVIATIONS if d.explains(adapter, prop, message)), None)
 
 
 def _subnormal_expected(message: str) -> bool:

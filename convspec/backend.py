@@ -23,6 +23,10 @@ A backend is any object or module with some of the contract functions
 ``reasons``
     ``{op: why}`` for contract functions the backend leaves out on purpose; the reason is
     shown where their properties are skipped.
+``features``
+    optional parts of the contract the backend takes part in (:data:`convspec.restrictions.FEATURES`:
+    ``pool_dilation``, ``pool_padding_to_window``), a list or ``{op or "*": [...]}`` like
+    ``restrictions``; undeclared, they are never drawn.
 ``restrictions``
     names from :data:`convspec.restrictions.RESTRICTIONS` (``integer_p``, ``odd_kernels``,
     ``no_stride_with_dilation``, ...): valid cases the backend does not support, a list for
@@ -161,14 +165,16 @@ class Capabilities:
     biases: bool = False
     reasons: dict = field(default_factory=dict)
     restrictions: dict = field(default_factory=dict)  # {op: (restriction names)}
+    features: dict = field(default_factory=dict)  # {op: (feature names)}
     per_op: dict = field(default_factory=dict)  # {"dtypes": {op: tuple}, "ndims": {op: tuple}}
 
     def as_json(self) -> dict:
         """The declaration as plain data (lists for tuples; per-function forms as they were given)."""
         out = {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()
-               if k not in ("per_op", "restrictions")}
-        if self.restrictions:
-            out["restrictions"] = {op: list(v) for op, v in self.restrictions.items()}
+               if k not in ("per_op", "restrictions", "features")}
+        for key in ("restrictions", "features"):
+            if getattr(self, key):
+                out[key] = {op: list(v) for op, v in getattr(self, key).items()}
         for key, by_op in self.per_op.items():
             out[key] = {op: list(v) for op, v in by_op.items()}
         return out
@@ -184,6 +190,10 @@ class Capabilities:
     def restrictions_for(self, op) -> tuple:
         """The restriction names declared for ``op``."""
         return self.restrictions.get(op, ())
+
+    def has_feature(self, feature, *ops) -> bool:
+        """Whether every one of ``ops`` declares the optional contract feature ``feature``."""
+        return all(feature in self.features.get(op, ()) for op in ops)
 
     def accuracy_for(self, op, args=None, kwargs=None) -> str:
         """The accuracy class of one call: a hybrid declaration resolves by the kernel's (or
@@ -241,10 +251,12 @@ class Capabilities:
                 per_op[name] = by_op
                 decl[name] = tuple(v for v in allowed if any(v in vs for vs in by_op.values())
                                    or "*" not in by_op and len(by_op) < len(OPS))
-        from .restrictions import declared as declared_restrictions
+        from .restrictions import FEATURES, declared as declared_names
 
         try:
-            decl["restrictions"] = declared_restrictions(decl.get("restrictions"), OPS)
+            decl["restrictions"] = declared_names(decl.get("restrictions"), OPS)
+            decl["features"] = declared_names(decl.get("features"), OPS, key="features",
+                                              vocabulary={n: f[0] for n, f in FEATURES.items()})
         except ValueError as e:
             raise LoadError(str(e)) from None
         caps = cls(**{k: tuple(v) if isinstance(v, (list, tuple, set)) else v for k, v in decl.items()}, per_op=per_op)

@@ -39,23 +39,29 @@ with stride > 1 up to ``stride`` input sizes give the same output size.
 
 Pooling, per channel over ``x: (N, C, *S)``::
 
-    max_pool(x, *, window, stride, padding, ceil_mode=False)
-    avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False)
-    lp_pool(x, *, p, window, stride, padding, ceil_mode=False)
+    max_pool(x, *, window, stride, padding, ceil_mode=False[, dilation])
+    avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False[, dilation])
+    lp_pool(x, *, p, window, stride, padding, ceil_mode=False[, dilation])
     adaptive_max_pool(x, *, output_size)
     adaptive_avg_pool(x, *, output_size)
 
 ======================  =======================================================================
-output size             ``O = (S + before + after - window) // stride + 1``; with ``ceil_mode``
+window span             ``D = dilation * (window - 1) + 1``: taps ``dilation`` apart
+                        (``dilation`` defaults to 1; feature ``pool_dilation``)
+output size             ``O = (S + before + after - D) // stride + 1``; with ``ceil_mode``
                         rounded up, but a window may not start in the after-padding
                         (``(O - 1) * stride < S + before``), as in PyTorch
 padding                 ``before, after <= window // 2`` (PyTorch's rule), so every window
-                        holds an input element
-max                     padding is -inf (never wins); a window holding NaN gives NaN
-avg                     divisor: the window's input elements (``count_padding=False``), or
-                        the whole window clipped to the padded input (``count_padding=True``)
+                        holds an input element; with feature ``pool_padding_to_window``
+                        ``before, after <= window - 1`` (ONNX, JAX), where a dilated window
+                        can hold padding only
+max                     padding is -inf (never wins); a window holding NaN gives NaN; a
+                        window of padding only gives -inf
+avg                     divisor: the window's input elements (``count_padding=False``; a
+                        window of padding only gives 0 / 0 = NaN), or the window's taps
+                        clipped to the declared padding (``count_padding=True``; 0 there)
 lp                      ``(sum |x|^p) ** (1/p)`` over the window, padding contributes 0; p >= 1;
-                        ``p = 2`` is the L2 norm of the window
+                        ``p = 2`` is the L2 norm of the window (0 for padding only)
 adaptive                bin ``i`` of ``O`` over ``S``: ``[floor(i S / O), ceil((i + 1) S / O))``
 ======================  =======================================================================
 
@@ -256,18 +262,21 @@ def check_conv_args(x, w, stride, padding, dilation, groups):
     return x, w, stride, padding, dilation, groups
 
 
-def pool_output_length(s: int, window: int, stride: int, before: int, after: int, ceil_mode: bool) -> int:
+def pool_output_length(s: int, window: int, stride: int, before: int, after: int, ceil_mode: bool,
+                       dilation: int = 1) -> int:
     """Pooling output length; in ceil mode no window may start in the after-padding."""
-    span = s + before + after - window
+    span = s + before + after - (dilation * (window - 1) + 1)
     n = (-(-span // stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (n - 1) * stride >= s + before:
         n -= 1
     return n
 
 
-def pool_output_shape(x_shape, *, window, stride, padding, ceil_mode=False) -> tuple[int, ...]:
+def pool_output_shape(x_shape, *, window, stride, padding, ceil_mode=False, dilation=None) -> tuple[int, ...]:
+    dilation = (1,) * len(window) if dilation is None else dilation
     return tuple(x_shape[:2]) + tuple(
-        pool_output_length(s, k, st, p[0], p[1], ceil_mode) for s, k, st, p in zip(x_shape[2:], window, stride, padding)
+        pool_output_length(s, k, st, p[0], p[1], ceil_mode, d)
+        for s, k, st, p, d in zip(x_shape[2:], window, stride, padding, dilation)
     )
 
 
@@ -285,21 +294,26 @@ def _batched(name, a, nd_min=3):
     return a
 
 
-def check_pool_args(x, window, stride, padding, ceil_mode=False):
-    """Validate pooling arguments; returns ``(x, window, stride, padding)`` as tuples."""
+def check_pool_args(x, window, stride, padding, ceil_mode=False, dilation=None):
+    """Validate pooling arguments of the widened contract (features ``pool_dilation`` and
+    ``pool_padding_to_window``); returns ``(x, window, stride, padding, dilation)`` as tuples."""
     x = _batched("x", x)
     nd = x.ndim - 2
     window = _int_tuple("window", window, nd, minimum=1)
     stride = _int_tuple("stride", window if stride is None else stride, nd, minimum=1)
+    dilation = _int_tuple("dilation", 1 if dilation is None else dilation, nd, minimum=1)
     padding = _padding(padding, nd)
-    for i, (s, k, (a, b)) in enumerate(zip(x.shape[2:], window, padding)):
-        if a > k // 2 or b > k // 2:
-            raise ValueError(f"padding={padding}, but should be at most half the window={window} on axis {i} (window // 2)")
-        if s + a + b < k:
-            raise ValueError(f"window={window} is {k} on axis {i}, but the padded input x is only {s + a + b} long there")
+    for i, (s, k, d, (a, b)) in enumerate(zip(x.shape[2:], window, dilation, padding)):
+        span = d * (k - 1) + 1
+        if a > k - 1 or b > k - 1:
+            raise ValueError(f"padding={padding}, but should be at most window - 1 = {k - 1} on axis {i} "
+                             f"(window={window})")
+        if s + a + b < span:
+            raise ValueError(f"window={window} spans {span} on axis {i}, but the padded input x is only {s + a + b} "
+                             "long there")
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise ValueError(f"ceil_mode={ceil_mode!r}, but should be a bool")
-    return x, window, stride, padding
+    return x, window, stride, padding, dilation
 
 
 def check_adaptive_args(x, output_size):

@@ -87,6 +87,8 @@ class Property:
             return caps.narrowed_for(self.op)
         if self.only_if == "restricted":
             return bool(caps.restrictions_for(self.op))
+        if self.only_if == "pool_padding_only":
+            return caps.has_feature("pool_dilation", self.op) and caps.has_feature("pool_padding_to_window", self.op)
         return bool(getattr(caps, self.only_if))
 
     def skip_reason(self, backend) -> str | None:
@@ -109,6 +111,7 @@ ONLY_IF_REASONS = {
     "biases": "backend does not declare biases (the bias keyword)",
     "narrowed": "backend declares every dtype and dimension supported",
     "restricted": "backend declares no restriction for this function",
+    "pool_padding_only": "backend does not declare the features pool_dilation and pool_padding_to_window",
     "validates_arguments": "backend does not declare validates_arguments",
 }
 
@@ -187,7 +190,7 @@ def expected_shape(op, args, kwargs):
         return tuple(kwargs["weight_shape"])
     if op in ("max_pool", "avg_pool", "lp_pool"):
         return pool_output_shape(a, window=kwargs["window"], stride=kwargs["stride"], padding=kwargs["padding"],
-                                 ceil_mode=kwargs.get("ceil_mode", False))
+                                 ceil_mode=kwargs.get("ceil_mode", False), dilation=kwargs.get("dilation"))
     if op in ("adaptive_max_pool", "adaptive_avg_pool"):
         return a[:2] + tuple(kwargs["output_size"])
     kernel = b[2:2 + nd] if op == "tiled_conv" else b[2 + nd:]
@@ -369,17 +372,18 @@ class Context:
         self.expect_within(actual, expected, self.tolerance(), what, why, equal_nan=equal_nan)
 
     def expect_within(self, actual, expected, bound, what, why, *, bound_name="tolerance", equal_nan=False):
-        """Every entry of ``actual`` within ``bound`` of ``expected``; a NaN is a difference,
-        unless ``equal_nan`` (a backend compared with itself: NaN where it gave NaN before)."""
+        """Every entry of ``actual`` within ``bound`` of ``expected`` (the same infinity agrees);
+        a NaN is a difference, unless ``equal_nan`` (a backend compared with itself, or with a
+        definition that gives NaN there: an average over no input element)."""
         actual = np.asarray(actual)
         expected = np.asarray(expected)
         if actual.shape != expected.shape:
             raise PropertyFailure(f"{what}.shape={actual.shape}, but should be {expected.shape} ({why})")
         diff = np.abs(actual.astype(np.longdouble) - expected.astype(np.longdouble))
         bad = ~(diff <= bound)  # NaN counts as bad
+        bad &= ~(np.isinf(actual) & (actual == expected))  # the same infinity is no difference
         if equal_nan:
             bad &= ~(np.isnan(actual) & np.isnan(expected))
-            bad &= ~(np.isinf(actual) & (actual == expected))
         if np.any(bad):
             idx = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(diff, nan=np.inf), -1))), bad.shape)
             where = "" if actual.ndim == 0 else "[" + ", ".join(str(int(i)) for i in idx) + "]"

@@ -127,43 +127,48 @@ def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups, 
     return dw
 
 
-def _pool_windows(x, window, stride, padding, ceil_mode, fill, acc):
+def _pool_windows(x, window, stride, padding, ceil_mode, fill, acc, dilation=None):
     """Padded values and two masks, with one entry per (output, window tap):
 
     ``values[..., i, t]``: the input under tap ``t`` of window ``i`` (``fill`` in padding);
     ``real``: 1 where that is an input element; ``declared``: 1 where it is an input element
-    or declared padding (not the ceil-mode overhang beyond it).
+    or declared padding (not the ceil-mode overhang beyond it).  Taps are ``dilation`` apart.
     """
     x = np.asarray(x, dtype=acc)
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding)]
+    dilation = (1,) * len(window) if dilation is None else tuple(dilation)
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                            dilation=dilation)
+    spans = [d * (k - 1) + 1 for k, d in zip(window, dilation)]
+    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, spans, x.shape[2:], padding)]
     widths = ((0, 0), (0, 0)) + tuple((a, b + e) for (a, b), e in zip(padding, extra))
     values = np.pad(x, widths, constant_values=fill)
     real = np.pad(np.ones(x.shape[2:]), widths[2:])
     declared = np.pad(np.ones(tuple(n + a + b for n, (a, b) in zip(x.shape[2:], padding))), tuple((0, e) for e in extra))
     cols, rmask, dmask = [], [], []
-    for _, sl in _taps(out[2:], window, stride, (1,) * len(window)):
+    for _, sl in _taps(out[2:], window, stride, dilation):
         cols.append(values[(Ellipsis,) + sl])
         rmask.append(real[sl])
         dmask.append(declared[sl])
     return np.stack(cols, -1), np.stack(rmask, -1), np.stack(dmask, -1)
 
 
-def max_pool(x, *, window, stride, padding, ceil_mode=False, acc=np.float64):
+def max_pool(x, *, window, stride, padding, ceil_mode=False, dilation=None, acc=np.float64):
     """Max over each window; padding is -inf, NaN propagates (section 9.3)."""
-    values, _, _ = _pool_windows(x, window, stride, padding, ceil_mode, -np.inf, acc)
+    values, _, _ = _pool_windows(x, window, stride, padding, ceil_mode, -np.inf, acc, dilation)
     return np.max(values, axis=-1)
 
 
-def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False, acc=np.float64):
-    """Mean over each window: sum / (input elements, or the declared padded window)."""
-    values, real, declared = _pool_windows(x, window, stride, padding, ceil_mode, 0.0, acc)
-    return values.sum(-1) / (declared if count_padding else real).sum(-1)
+def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False, dilation=None, acc=np.float64):
+    """Mean over each window: sum / (input elements, or the declared padded window); a window
+    of padding only has no input element: 0 / 0 = NaN without ``count_padding``."""
+    values, real, declared = _pool_windows(x, window, stride, padding, ceil_mode, 0.0, acc, dilation)
+    with np.errstate(invalid="ignore"):
+        return values.sum(-1) / (declared if count_padding else real).sum(-1)
 
 
-def lp_pool(x, *, p, window, stride, padding, ceil_mode=False, acc=np.float64):
+def lp_pool(x, *, p, window, stride, padding, ceil_mode=False, dilation=None, acc=np.float64):
     """``(sum |x|^p) ** (1/p)`` over each window (padding contributes 0); p = 2 is the L2 norm."""
-    values, _, _ = _pool_windows(x, window, stride, padding, ceil_mode, 0.0, acc)
+    values, _, _ = _pool_windows(x, window, stride, padding, ceil_mode, 0.0, acc, dilation)
     return (np.abs(values) ** acc(p)).sum(-1) ** (acc(1) / acc(p))
 
 

@@ -1,5 +1,6 @@
 """Restrictions a backend may declare: the cases of an op it does not support, though they are
-valid under the contract (README: Check your own implementation).
+valid under the contract (README: Check your own implementation); and the optional features
+of the contract it takes part in (:data:`FEATURES`).
 
 A library's real limits are declared by name in ``convspec_capabilities["restrictions"]``
 (a list for every function it applies to, or ``{op or "*": [...]}``).  An example that a
@@ -137,33 +138,42 @@ def excluded(restrictions, op, args, kwargs) -> str | None:
     return None
 
 
-def declared(decl, ops) -> dict:
-    """``{op: (restriction names)}`` from a declaration: a list (for every function of ``ops``
-    it applies to) or ``{op or "*": [...]}``; ``ValueError`` naming what is wrong."""
+#: Optional parts of the contract a backend takes part in by declaring them (README: The
+#: contract): name -> (the functions it applies to, what it adds).
+FEATURES = {
+    "pool_dilation": (POOL_OPS, "the dilation keyword of the pools (taps dilation apart)"),
+    "pool_padding_to_window": (POOL_OPS, "pool padding up to window - 1 (a dilated window may hold padding only)"),
+}
+
+
+def declared(decl, ops, *, key="restrictions", vocabulary=None) -> dict:
+    """``{op: (names)}`` from a declaration of ``key``: a list (for every function of ``ops``
+    each name applies to) or ``{op or "*": [...]}``; ``ValueError`` naming what is wrong.
+    ``vocabulary``: name -> the functions it applies to (default: the restrictions)."""
+    applies = vocabulary if vocabulary is not None else {n: r.ops for n, r in RESTRICTIONS.items()}
     if decl is None:
         return {}
     if isinstance(decl, (list, tuple)):
         decl = {"*": decl}
     if not isinstance(decl, dict):
-        raise ValueError(f"convspec_capabilities['restrictions']={decl!r}, but should be a list of restriction names "
-                         "or {op or '*': [names]}")
+        raise ValueError(f"convspec_capabilities[{key!r}]={decl!r}, but should be a list of names or "
+                         "{op or '*': [names]}")
     out = {}
-    for key, names in decl.items():
-        if key != "*" and key not in ops:
-            raise ValueError(f"convspec_capabilities['restrictions'] names {key!r}, but should name contract functions "
+    for op, names in decl.items():
+        if op != "*" and op not in ops:
+            raise ValueError(f"convspec_capabilities[{key!r}] names {op!r}, but should name contract functions "
                              f"({', '.join(ops)}) or '*'")
         if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"convspec_capabilities['restrictions'][{key!r}]={names!r}, but should be a list of names")
+            raise ValueError(f"convspec_capabilities[{key!r}][{op!r}]={names!r}, but should be a list of names")
         for n in names:
-            if n not in RESTRICTIONS:
-                raise ValueError(f"convspec_capabilities['restrictions'][{key!r}] has {n!r}, but should use only "
-                                 f"{', '.join(RESTRICTIONS)}")
-            if key != "*" and key not in RESTRICTIONS[n].ops:
-                raise ValueError(f"convspec_capabilities['restrictions'][{key!r}] has {n!r}, which applies only to "
-                                 f"{', '.join(RESTRICTIONS[n].ops)}")
+            if n not in applies:
+                raise ValueError(f"convspec_capabilities[{key!r}][{op!r}] has {n!r}, but should use only "
+                                 f"{', '.join(applies)}")
+            if op != "*" and op not in applies[n]:
+                raise ValueError(f"convspec_capabilities[{key!r}][{op!r}] has {n!r}, which applies only to "
+                                 f"{', '.join(applies[n])}")
     for op in ops:
-        names = decl.get(op, decl.get("*", ()))
-        names = tuple(n for n in names if op in RESTRICTIONS[n].ops)
+        names = tuple(n for n in decl.get(op, decl.get("*", ())) if op in applies[n])
         if names:
             out[op] = names
     return out

@@ -142,41 +142,50 @@ def layouts():
 
 @dataclass(frozen=True)
 class PoolProblem:
-    """Shape and hyper-parameters of one pooling call (short repr for counterexamples)."""
+    """Shape and hyper-parameters of one pooling call (short repr for counterexamples);
+    ``dilation`` is ``None`` for a problem drawn without the ``pool_dilation`` feature."""
 
     x: tuple
     window: tuple
     stride: tuple
     padding: tuple
     ceil_mode: bool
+    dilation: tuple | None = None
 
     @property
     def kwargs(self) -> dict:
-        return dict(window=self.window, stride=self.stride, padding=self.padding, ceil_mode=self.ceil_mode)
+        kw = dict(window=self.window, stride=self.stride, padding=self.padding, ceil_mode=self.ceil_mode)
+        return kw if self.dilation is None else {**kw, "dilation": self.dilation}
 
     def __repr__(self):
         return (f"PoolProblem(x={self.x}, window={self.window}, stride={self.stride}, padding={self.padding}, "
-                f"ceil_mode={self.ceil_mode})")
+                f"ceil_mode={self.ceil_mode}" + ("" if self.dilation is None else f", dilation={self.dilation}") + ")")
 
 
 @st.composite
-def pool_problems(draw, ndim, *, max_window=4, max_stride=4, ceil_mode=None, padded=True):
+def pool_problems(draw, ndim, *, max_window=4, max_stride=4, ceil_mode=None, padded=True, max_dilation=1, wide=False):
     """A :class:`PoolProblem` with ``ndim`` spatial axes.
 
     * ``ndim`` -- number of spatial axes (1, 2 or 3).
     * ``max_window``, ``max_stride`` -- upper bounds; strides above the window leave gaps.
     * ``ceil_mode`` -- fixed, or drawn when ``None``.
     * ``padded`` -- if false, no padding.
+    * ``max_dilation`` -- above 1, a dilation is drawn (feature ``pool_dilation``).
+    * ``wide`` -- padding up to ``window - 1`` (feature ``pool_padding_to_window``), else
+      at most ``window // 2``.
     """
     n = draw(st.integers(1, 2))
     c = draw(st.integers(1, 4))
     window = tuple(draw(st.integers(1, max_window)) for _ in range(ndim))
     stride = tuple(draw(st.integers(1, max_stride)) for _ in range(ndim))
-    padding = tuple((draw(st.integers(0, k // 2)), draw(st.integers(0, k // 2))) if padded else (0, 0) for k in window)
+    dilation = tuple(draw(st.integers(1, max_dilation)) for _ in range(ndim)) if max_dilation > 1 else None
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(window, dilation or (1,) * ndim))
+    limits = window if wide else tuple(k // 2 + 1 for k in window)
+    padding = tuple((draw(st.integers(0, m - 1)), draw(st.integers(0, m - 1))) if padded else (0, 0) for m in limits)
     ceil = draw(st.booleans()) if ceil_mode is None else ceil_mode
     cap = min(MAX_SIZE[ndim], max(1, int((MAX_ELEMENTS / (n * c)) ** (1 / ndim))))
-    spatial = tuple(sizes(draw, max(1, k - a - b), cap) for k, (a, b) in zip(window, padding))
-    return PoolProblem((n, c) + spatial, window, stride, padding, ceil)
+    spatial = tuple(sizes(draw, max(1, span - a - b), cap) for span, (a, b) in zip(spans, padding))
+    return PoolProblem((n, c) + spatial, window, stride, padding, ceil, dilation)
 
 
 @dataclass(frozen=True)
@@ -216,3 +225,4 @@ def unshared_problems(draw, ndim, *, tiled, tiles=None):
     else:
         w = (c_out,) + out + (c_in,) + kernel
     return UnsharedProblem(x, w, stride, padding)
+

@@ -331,3 +331,45 @@ def test_hybrid_accuracy_resolves_per_call():
     for bad in ({"direct_up_to": 0, "above": "fft"}, {"direct_up_to": 9, "above": "direct"}, {"direct_up_to": 9}):
         with pytest.raises(convspec.LoadError, match="hybrid"):
             convspec.Capabilities.declared({"accuracy": bad})
+
+
+def test_features_are_declared_by_name_per_function():
+    caps = convspec.Capabilities.declared({"features": {"max_pool": ["pool_dilation"], "*": ["pool_padding_to_window"]}})
+    assert caps.has_feature("pool_dilation", "max_pool") and not caps.has_feature("pool_dilation", "max_pool", "avg_pool")
+    assert caps.has_feature("pool_padding_to_window", "avg_pool", "lp_pool")
+    with pytest.raises(convspec.LoadError, match="'pool_dilations', but should use only pool_dilation"):
+        convspec.Capabilities.declared({"features": ["pool_dilations"]})
+    with pytest.raises(convspec.LoadError, match="applies only to max_pool"):
+        convspec.Capabilities.declared({"features": {"conv": ["pool_dilation"]}})
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_pool_problems_with_features_are_valid(data):
+    """Dilated, widely padded problems pass the contract's checks, and the reference's output
+    has the contract's shape; without the features they stay within half the window."""
+    from convspec.contract import check_pool_args, pool_output_shape
+    from convspec.strategies import pool_problems
+
+    ndim = data.draw(st.sampled_from([1, 2, 3]))
+    wide = data.draw(st.booleans())
+    p = data.draw(pool_problems(ndim, max_dilation=3, wide=wide))
+    x = np.zeros(p.x)
+    check_pool_args(x, p.window, p.stride, p.padding, p.ceil_mode, p.dilation)
+    y = reference.max_pool(x, **p.kwargs)
+    assert y.shape == pool_output_shape(p.x, window=p.window, stride=p.stride, padding=p.padding,
+                                        ceil_mode=p.ceil_mode, dilation=p.dilation)
+    q = data.draw(pool_problems(ndim))
+    assert q.dilation is None and all(a <= k // 2 and b <= k // 2 for (a, b), k in zip(q.padding, q.window))
+
+
+@pytest.mark.parametrize("name", ["naive", "im2col", "numba"])
+def test_padding_only_windows_give_the_stated_values(name):
+    b = convspec.load_backend(name)
+    x = np.ones((1, 1, 3))
+    kw = dict(window=(2,), stride=(1,), padding=((1, 1),), ceil_mode=False, dilation=(4,))
+    assert b.max_pool(x, **kw).ravel().tolist() == [-np.inf]
+    assert np.isnan(b.avg_pool(x, **kw).ravel()[0]) and b.avg_pool(x, count_padding=True, **kw).ravel()[0] == 0
+    assert b.lp_pool(x, p=2, **kw).ravel()[0] == 0
+    with pytest.raises(ValueError, match="padding=.*at most window - 1 = 1"):
+        b.max_pool(x, window=(2,), stride=(1,), padding=((2, 0),), dilation=(4,))

@@ -6,7 +6,7 @@ reference evaluator).
 Conventions translated, never results: the contract's ``(before, after)`` padding becomes
 ONNX's ``pads`` (all begins, then all ends); the contract's ceil-mode overhang becomes extra
 end padding with ``ceil_mode=0``, which ONNX never counts in an average and never takes as a
-maximum; ``conv_grad_input`` is ``ConvTranspose`` of the output gradient with the forward
+maximum (or, where that would make a pad as long as the kernel, ONNX's ``ceil_mode=1``); ``conv_grad_input`` is ``ConvTranspose`` of the output gradient with the forward
 weight (ONNX's ``W`` layout ``(C, M / group, *K)`` is the forward ``(C_out, C_in / group,
 *K)``), with ``output_padding`` for the rows the forward stride skipped.
 """
@@ -22,6 +22,8 @@ TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorPr
 OPS = ("conv", "conv_grad_input", "max_pool", "avg_pool", "lp_pool")
 #: the restrictions ONNX's operators have (README: Check your own implementation)
 RESTRICTIONS = {"conv": ["shared_bias_only"], "avg_pool": ["no_count_padding_in_ceil_mode"], "lp_pool": ["integer_p"]}
+#: the optional contract features ONNX's pooling operators have (dilations, pads up to the kernel)
+FEATURES = ["pool_dilation", "pool_padding_to_window"]
 
 
 def model(op, inputs, attrs):
@@ -79,21 +81,29 @@ class OneNode:
                  "kernel_shape": list(w.shape[2:]), "output_padding": extra}
         return self.run("ConvTranspose", [gy, w], attrs)
 
-    def _pool(self, op, x, window, stride, padding, ceil_mode, **attrs):
-        out, _, padded = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    def _pool(self, op, x, window, stride, padding, ceil_mode, dilation, **attrs):
+        dilation = [1] * len(window) if dilation is None else [int(d) for d in dilation]
+        out, _, padded = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                                  dilation=dilation)
+        if any(b > k - 1 for (_, b), k in zip(padded, window)):
+            # ONNX takes pads below the kernel only: the overhang then goes through ONNX's own
+            # ceil mode (it too never counts the overhang), and its output is cropped
+            padded, attrs = padding, {**attrs, "ceil_mode": 1}
         attrs = {"kernel_shape": list(window), "strides": list(stride), "pads": _pads(padded), **attrs}
+        if any(d > 1 for d in dilation):
+            attrs["dilations"] = dilation
         return crop(self.run(op, [x], attrs), out)
 
-    def max_pool(self, x, *, window, stride, padding, ceil_mode=False):
-        return self._pool("MaxPool", x, window, stride, padding, ceil_mode)
+    def max_pool(self, x, *, window, stride, padding, ceil_mode=False, dilation=None):
+        return self._pool("MaxPool", x, window, stride, padding, ceil_mode, dilation)
 
-    def avg_pool(self, x, *, window, stride, padding, ceil_mode=False, count_padding=False):
+    def avg_pool(self, x, *, window, stride, padding, ceil_mode=False, count_padding=False, dilation=None):
         if count_padding and ceil_mode:
             raise Unsupported("ceil mode with count_padding: ONNX would count the overhang as padding")
-        return self._pool("AveragePool", x, window, stride, padding, ceil_mode,
+        return self._pool("AveragePool", x, window, stride, padding, ceil_mode, dilation,
                           count_include_pad=int(bool(count_padding)))
 
-    def lp_pool(self, x, *, p, window, stride, padding, ceil_mode=False):
+    def lp_pool(self, x, *, p, window, stride, padding, ceil_mode=False, dilation=None):
         if float(p) != int(p):
             raise Unsupported(f"p={p}: ONNX LpPool takes an integer p")
-        return self._pool("LpPool", x, window, stride, padding, ceil_mode, p=int(p))
+        return self._pool("LpPool", x, window, stride, padding, ceil_mode, dilation, p=int(p))

@@ -7,11 +7,14 @@ import numpy as np
 from convspec.contract import pool_output_shape
 
 
-def overhang(x_shape, *, window, stride, padding, ceil_mode):
+def overhang(x_shape, *, window, stride, padding, ceil_mode, dilation=None):
     """``(out, extra, padded)``: the contract's output shape, the ceil-mode overhang of each
     spatial axis, and the declared padding with the overhang added at the end."""
-    out = pool_output_shape(x_shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x_shape[2:], padding)]
+    dilation = (1,) * len(window) if dilation is None else tuple(dilation)
+    out = pool_output_shape(x_shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                            dilation=dilation)
+    spans = [d * (k - 1) + 1 for k, d in zip(window, dilation)]
+    extra = [max(0, (o - 1) * s + k - (n + a + b)) for o, s, k, n, (a, b) in zip(out[2:], stride, spans, x_shape[2:], padding)]
     return out, extra, [(a, b + e) for (a, b), e in zip(padding, extra)]
 
 

@@ -112,6 +112,32 @@ def _ref_max_pool_padding_ignored():
             f"the windows of the padded inputs give {want_end} and {want_begin}")
 
 
+def _padding_only(runtime, op, shape=(1, 1, 1), **attrs):
+    """``op``'s answer on one window whose taps are all padding: x of ones, kernel 2 on the last
+    axis, dilation 2 with one pad each side (taps -1 and 1; the input is position 0)."""
+    nd = len(shape) - 2
+    ones = [1] * (nd - 1)
+    return _one_node(runtime, op, np.ones(shape, np.float32), kernel_shape=ones + [2], dilations=ones + [2],
+                     pads=[0] * (nd - 1) + [1] + [0] * (nd - 1) + [1], **attrs)
+
+
+def _ort_avg_pool_padding_only():
+    got = _padding_only("ort", "AveragePool", count_include_pad=0)
+    with np.errstate(invalid="ignore"):
+        want = np.float32(0) / np.float32(0)  # the sum over no input element / their count
+    return (bool(np.isfinite(got[0])), f"AveragePool(ones(1), kernel 2, dilation 2, pads [1, 1], count_include_pad=0) "
+                                       f"= {got[0]}: its only window (taps -1, 1) holds padding only, so the mean is "
+                                       f"over no element: 0 / 0 = {want} (numpy.mean of an empty array: nan)")
+
+
+def _ref_max_pool_padding_only():
+    one, two = _padding_only("reference", "MaxPool")[0], _padding_only("reference", "MaxPool", (1, 1, 1, 1))[0]
+    want = np.max(np.array([-np.inf, -np.inf]))  # padding is -inf: it never wins, and holds nothing else here
+    return (not (one == want and two == want), f"MaxPool(ones, kernel 2, dilation 2, pads [1, 1]) over a window of "
+                                               f"padding only = {one} (1-D), {two} (2-D); the max of padding alone "
+                                               f"is {want}")
+
+
 def _ref_pools_skip_nan():
     x = np.array([[[1.0, np.nan, 3.0]]], np.float32)
     got = {op: _one_node("reference", op, x, kernel_shape=[3], **kw)[0]
@@ -161,7 +187,10 @@ DEVIATIONS = [
               "lp_pool raises |x|^p in the input dtype: float32 overflows where the norm does not", _torch_lp_pool_overflow),
     Deviation("torch", ("lp_pool_*",), "lp_pool in ceil mode scales an overhanging window's sum by window / "
               "elements (PyTorch computes it as an average times the window size)", _torch_lp_pool_ceil),
-    Deviation("onnxruntime", ("max_pool_propagates_nan", "max_pool_special_values"),
+    Deviation("onnxruntime", ("avg_pool_padding_only_window", "avg_pool_definition", "avg_pool_*"),
+              "AveragePool (count_include_pad=0) over a window of padding only gives 0, not 0 / 0 = NaN",
+              _ort_avg_pool_padding_only, says="0.0, but should be nan"),
+    Deviation("onnxruntime", ("max_pool_propagates_nan", "max_pool_special_values", "max_pool_padding_only_window"),
               "MaxPool starts each window at the lowest finite value instead of -inf and skips NaN: an all-NaN or "
               "all--inf window gives -3.4e38 in float32", _ort_max_pool_lowest_not_minus_inf),
     Deviation("onnxruntime", ("lp_pool_accuracy", "lp_pool_large"),
@@ -169,6 +198,9 @@ DEVIATIONS = [
     Deviation("onnx-reference", ("max_pool_*", "pool_*"), "1-D MaxPool with pads: the output is one short for end "
               "padding (silently), and begin padding raises IndexError (or 'output shape cannot be null')",
               _ref_max_pool_padding_ignored, says=r"output shape cannot be null|out of bounds|\.shape="),
+    Deviation("onnx-reference", ("max_pool_padding_only_window", "max_pool_*"),
+              "MaxPool over a window of padding only gives NaN (1-D) or 0 (2-D), not -inf", _ref_max_pool_padding_only,
+              says="padding only"),
     Deviation("onnx-reference", ("*_pool_special_values", "max_pool_propagates_nan"),
               "AveragePool, LpPool and MaxPool skip NaN (a window holding NaN gives a finite value; an all-NaN MaxPool "
               "window raises ValueError)", _ref_pools_skip_nan, says="NaN|nan|zero-size array"),

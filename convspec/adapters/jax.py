@@ -21,7 +21,8 @@ from jax import lax  # noqa: E402
 from convspec.adapters._pooling import crop, overhang  # noqa: E402
 
 # no lp_pool: JAX has none, and one composed here would judge this file, not JAX
-convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool"], "biases": True}
+convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool"], "biases": True,
+                         "features": ["pool_dilation", "pool_padding_to_window"]}
 
 _HIGHEST = lax.Precision.HIGHEST
 
@@ -58,33 +59,37 @@ def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups):
     return np.asarray(pullback(jnp.asarray(gy))[0])
 
 
-def _window_padding(x, window, stride, padding, ceil_mode):
+def _window_padding(x, window, stride, padding, ceil_mode, dilation):
     """Per-axis (before, after) padding for reduce_window, the ceil-mode overhang included,
     and the overhang alone (it never counts)."""
-    out, extra, padded = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    out, extra, padded = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                                  dilation=dilation)
     return [(0, 0), (0, 0)] + padded, extra, out
 
 
-def _reduce(x, init, fn, window, stride, pads):
-    return lax.reduce_window(x, init, fn, (1, 1) + tuple(window), (1, 1) + tuple(stride), pads)
+def _reduce(x, init, fn, window, stride, pads, dilation):
+    return lax.reduce_window(x, init, fn, (1, 1) + tuple(window), (1, 1) + tuple(stride), pads,
+                             window_dilation=(1, 1) + tuple(dilation))
 
 
-def max_pool(x, *, window, stride, padding, ceil_mode=False):
-    pads, _, out = _window_padding(x, window, stride, padding, ceil_mode)
+def max_pool(x, *, window, stride, padding, ceil_mode=False, dilation=None):
+    dilation = (1,) * len(window) if dilation is None else tuple(dilation)
+    pads, _, out = _window_padding(x, window, stride, padding, ceil_mode, dilation)
     xj = jnp.asarray(x)
-    return crop(_reduce(xj, jnp.array(-jnp.inf, xj.dtype), lax.max, window, stride, pads), out)
+    return crop(_reduce(xj, jnp.array(-jnp.inf, xj.dtype), lax.max, window, stride, pads, dilation), out)
 
 
-def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):
-    pads, extra, out = _window_padding(x, window, stride, padding, ceil_mode)
+def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False, dilation=None):
+    dilation = (1,) * len(window) if dilation is None else tuple(dilation)
+    pads, extra, out = _window_padding(x, window, stride, padding, ceil_mode, dilation)
     xj = jnp.asarray(x)
     zero = jnp.array(0, xj.dtype)
-    sums = _reduce(xj, zero, lax.add, window, stride, pads)
+    sums = _reduce(xj, zero, lax.add, window, stride, pads, dilation)
     ones = jnp.ones(x.shape, xj.dtype)
     if count_padding:  # the declared padding counts, the overhang does not
         ones = jnp.pad(ones, [(0, 0), (0, 0)] + [tuple(p) for p in padding], constant_values=1)
         count_pads = [(0, 0), (0, 0)] + [(0, e) for e in extra]
     else:
         count_pads = pads
-    counts = _reduce(ones, zero, lax.add, window, stride, count_pads)
+    counts = _reduce(ones, zero, lax.add, window, stride, count_pads, dilation)
     return crop(sums / counts, out)

@@ -6,9 +6,9 @@ Restrictions declared: ``integer_p``, ``no_count_padding_in_ceil_mode``, ``share
 """
 from onnx.reference import ReferenceEvaluator
 
-from convspec.adapters._onnx import OPS, RESTRICTIONS, OneNode
+from convspec.adapters._onnx import FEATURES, OPS, RESTRICTIONS, OneNode
 
-convspec_capabilities = {"ops": list(OPS), "biases": True, "restrictions": RESTRICTIONS}
+convspec_capabilities = {"ops": list(OPS), "biases": True, "restrictions": RESTRICTIONS, "features": FEATURES}
 
 
 def _evaluator(model):

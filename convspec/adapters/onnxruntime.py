@@ -11,13 +11,14 @@ raise ``convspec.Unsupported``.
 """
 import onnxruntime
 
-from convspec.adapters._onnx import OPS, RESTRICTIONS, OneNode
+from convspec.adapters._onnx import FEATURES, OPS, RESTRICTIONS, OneNode
 
 convspec_capabilities = {
     "ops": list(OPS),
     "dtypes": {"max_pool": ["float32", "float64"], "*": ["float32"]},
     "biases": True,
     "restrictions": RESTRICTIONS,
+    "features": FEATURES,
 }
 
 

@@ -13,7 +13,10 @@ import torch.nn.functional as F
 from convspec.adapters._pooling import crop, overhang
 
 convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool", "lp_pool",
-                                 "adaptive_max_pool", "adaptive_avg_pool"], "biases": True}
+                                 "adaptive_max_pool", "adaptive_avg_pool"], "biases": True,
+                        # the adapter pads explicitly (PyTorch's own limit, half the window, is a convention)
+                        "features": {"max_pool": ["pool_dilation", "pool_padding_to_window"],
+                                     "avg_pool": ["pool_padding_to_window"], "lp_pool": ["pool_padding_to_window"]}}
 
 
 def _t(a):
@@ -55,9 +58,10 @@ def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups):
     return _grads(gy, x, np.zeros(weight_shape, dtype=gy.dtype), kw)[1]
 
 
-def _padded(x, window, stride, padding, ceil_mode, fill):
+def _padded(x, window, stride, padding, ceil_mode, fill, dilation=None):
     """x padded by the declared padding and the ceil-mode overhang, and the output shape."""
-    out, _, widths = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    out, _, widths = overhang(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                              dilation=dilation)
     return F.pad(_t(x), _pads(widths), value=fill), out
 
 
@@ -66,10 +70,11 @@ def _sums(xt, window, stride):
     return fn(xt, window, stride) * float(np.prod(window))
 
 
-def max_pool(x, *, window, stride, padding, ceil_mode=False):
-    xt, out = _padded(x, window, stride, padding, ceil_mode, float("-inf"))
+def max_pool(x, *, window, stride, padding, ceil_mode=False, dilation=None):
+    dilation = (1,) * len(window) if dilation is None else tuple(dilation)
+    xt, out = _padded(x, window, stride, padding, ceil_mode, float("-inf"), dilation)
     fn = {3: F.max_pool1d, 4: F.max_pool2d, 5: F.max_pool3d}[x.ndim]
-    return crop(fn(xt, window, stride), out)
+    return crop(fn(xt, window, stride, dilation=dilation), out)
 
 
 def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):

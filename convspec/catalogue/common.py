@@ -74,9 +74,20 @@ def grad_data(ctx, op, *, real=False, **limits):
     return (gy, x), {"weight_shape": w.shape, **kw}
 
 
-def pool_data(ctx, op, *, real=False, **limits):
-    """``(args, kwargs)`` of a pooling call (``p`` drawn for ``lp_pool``, ``count_padding`` for ``avg_pool``)."""
+def pool_features(ctx, *ops) -> dict:
+    """``pool_problems`` limits for the optional pooling features every one of ``ops``
+    declares (a dilation, padding up to the window span)."""
+    caps = ctx.backend.capabilities
+    return {"max_dilation": 3 if caps.has_feature("pool_dilation", *ops) else 1,
+            "wide": caps.has_feature("pool_padding_to_window", *ops)}
+
+
+def pool_data(ctx, op, *, real=False, also=(), **limits):
+    """``(args, kwargs)`` of a pooling call (``p`` drawn for ``lp_pool``, ``count_padding`` for
+    ``avg_pool``); the optional features are drawn when ``op`` and the functions ``also``
+    called with the same keywords declare them (``limits`` may switch them off)."""
     make = ctx.real if real else ctx.exact
+    limits = {**pool_features(ctx, op, *(o for o in also if ctx.has(o))), **limits}
     if op.startswith("adaptive"):
         p = conv_problem(ctx, unit=True)
         x = make(p.x[:1] + (min(p.x[1], 4),) + p.x[2:])

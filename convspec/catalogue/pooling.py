@@ -31,7 +31,8 @@ def _definition(op):
         expected = getattr(reference, op)(*args, acc=np.longdouble, **kwargs)
         ctx.nondegenerate(expected)
         y = ctx.call(op, *args, **kwargs)
-        ctx.expect_within(y, expected, _bound(ctx, op, args, kwargs), f"{op}(x, ...)", "the summary of each window (section 9.3)")
+        ctx.expect_within(y, expected, _bound(ctx, op, args, kwargs), f"{op}(x, ...)", "the summary of each window (section 9.3)",
+                          equal_nan=True)  # NaN where the definition gives it: an average over padding only
 
     definition.__doc__ = f"""{op} summarises each window by {SUMMARY[op]} (section 9.3).
 
@@ -58,7 +59,8 @@ def _pool_accuracy(op):
         y = ctx.call(op, x, **kwargs)
         cls = ctx.backend.capabilities.accuracy_for(op, (x,), kwargs)
         ctx.expect_within(y, exact, _bound(ctx, op, (x,), kwargs), f"{op}(x, ...)",
-                          f"the exact result within the {cls} pooling bound for {x.dtype}", bound_name="bound")
+                          f"the exact result within the {cls} pooling bound for {x.dtype}", bound_name="bound",
+                          equal_nan=True)
 
     accuracy_.__doc__ = f"""{op} is as accurate as its arithmetic allows, on real-valued data (README: Accuracy model).
 
@@ -68,6 +70,46 @@ def _pool_accuracy(op):
     that raises ``|x|^p`` in the input dtype overflows or underflows where the true norm is
     representable, and a float64 pool that accumulates in float32 misses the bound.
     """
+
+
+PADDING_ONLY = {"max_pool": ("-inf", -np.inf), "avg_pool": ("NaN (0 / 0) without count_padding, 0 with it", None),
+                "lp_pool": ("0", 0.0)}
+
+
+@for_each(*PADDING_ONLY)
+def _padding_only(op):
+    @prop(f"{op}_padding_only_window", op=op, concepts=(POOL_CONCEPT[op], "zero-padding"), axes=LAYER,
+          only_if="pool_padding_only",
+          statement=f"a dilated window that holds padding only gives {PADDING_ONLY[op][0]}; the others their summary")
+    def padding_only(ctx):
+        (x,), kw = pool_data(ctx, op)
+        # one axis gets window 2, padding (1, 1) and dilation S + 1: the first window's taps
+        # are -1 and S, both padding (README: The contract, pooling)
+        axis = ctx.draw(st.integers(0, x.ndim - 3), label="axis")
+        s = ctx.draw(st.integers(1, 4), label="length")
+        x = ctx.exact(x.shape[:2 + axis] + (s,) + x.shape[3 + axis:])
+        put = lambda t, v: t[:axis] + (v,) + t[axis + 1:]  # noqa: E731
+        kw = {**kw, "window": put(kw["window"], 2), "padding": put(kw["padding"], (1, 1)),
+              "dilation": put(kw.get("dilation", (1,) * (x.ndim - 2)), s + 1), "ceil_mode": False}
+        expected = getattr(reference, op)(x, acc=np.longdouble, **kw)
+        y = ctx.call(op, x, **kw)
+        first = (slice(None), slice(None)) + tuple(0 if a == axis else slice(None) for a in range(x.ndim - 2))
+        want = PADDING_ONLY[op][1]
+        if want is None:
+            want = 0.0 if kw["count_padding"] else np.nan
+        assert np.all(np.isnan(expected[first])) if want != want else np.all(expected[first] == want), \
+            f"the reference gave {expected[first].ravel()[:3]} for a window of padding only"
+        ctx.expect_within(y, expected, _bound(ctx, op, (x,), kw), f"{op}(x, {kw})",
+                          f"{PADDING_ONLY[op][0]} where the window holds padding only, the summary elsewhere",
+                          equal_nan=True)
+
+    padding_only.__doc__ = f"""A window of padding only has a value, stated by the contract (README: The contract).
+
+    With padding up to ``window - 1`` and a dilation, a window's taps can all miss the input:
+    {op} gives {PADDING_ONLY[op][0]} there (the identity of its reduction over no input
+    element).  Applies when the backend declares ``pool_dilation`` and ``pool_padding_to_window``.
+    """
+    return padding_only
 
 
 @prop("max_pool_propagates_nan", op="max_pool", concepts=("pooling-max",), axes=LAYER,
@@ -105,7 +147,9 @@ def max_pool_monotone_maps(ctx):
     pooled = ctx.call("max_pool", x, **kw)
     ctx.nondegenerate(pooled)
     y = ctx.call("max_pool", f(x).astype(x.dtype), **kw)
-    ctx.expect_within(y, f(pooled.astype(np.float64)), 0.0, f"max_pool({name}(x))", f"{name}(max_pool(x))")
+    # a window of padding only stays -inf (padding is -inf whatever f does to the input)
+    expected = np.where(pooled == -np.inf, -np.inf, f(pooled.astype(np.float64)))
+    ctx.expect_within(y, expected, 0.0, f"max_pool({name}(x))", f"{name}(max_pool(x))")
 
 
 @prop("avg_pool_is_box_convolution", op="avg_pool", concepts=("pooling-avg",), axes=LAYER, uses=("conv",),
@@ -120,7 +164,8 @@ def avg_pool_is_box_convolution(ctx):
     kw = {**kw, "count_padding": True}
     c = x.shape[1]
     box = np.ones((c, 1) + kw["window"], dtype=x.dtype)
-    summed = ctx.other("conv", x, box, stride=kw["stride"], padding=kw["padding"], dilation=(1,) * len(kw["window"]), groups=c)
+    summed = ctx.other("conv", x, box, stride=kw["stride"], padding=kw["padding"],
+                       dilation=kw.get("dilation", (1,) * len(kw["window"])), groups=c)
     ctx.nondegenerate(summed)
     y = ctx.call("avg_pool", x, **kw)
     expected = summed.astype(np.float64) / np.prod(kw["window"])
@@ -142,10 +187,11 @@ def avg_pool_divisor(ctx):
     ones = np.full(x.shape, c, dtype=x.dtype)
     y = ctx.call("avg_pool", ones, **kw)
     expected = reference.avg_pool(ones, **kw)
-    if not kw["count_padding"]:
-        ctx.expect_within(y, np.full(y.shape, float(c)), _bound(ctx, "avg_pool", (ones,), kw), "avg_pool(c, count_padding=False)", "c everywhere")
+    if not kw["count_padding"]:  # c wherever a window holds an input element (NaN: padding only)
+        ctx.expect_within(y, np.where(np.isnan(expected), np.nan, float(c)), _bound(ctx, "avg_pool", (ones,), kw),
+                          "avg_pool(c, count_padding=False)", "c everywhere", equal_nan=True)
     ctx.expect_within(y, expected, _bound(ctx, "avg_pool", (ones,), kw), f"avg_pool(c, count_padding={kw['count_padding']})",
-                      "c times the counted fraction of each window")
+                      "c times the counted fraction of each window", equal_nan=True)
 
 
 @prop("lp_pool_from_avg_pool", op="lp_pool", concepts=("pooling-lp",), axes=LAYER, uses=("avg_pool",),
@@ -154,7 +200,7 @@ def lp_pool_from_avg_pool(ctx):
     """The Lp norm of a window is the p-th root of its sum of ``|x|^p``: L2 pooling is the
     square root of a box filter of squares (section 9.3).  Within the pooling bounds.
     """
-    (x,), kw = pool_data(ctx, "lp_pool", ceil_mode=False)
+    (x,), kw = pool_data(ctx, "lp_pool", ceil_mode=False, also=("avg_pool",))
     p = kw.pop("p")
     y = ctx.call("lp_pool", x, p=p, **kw)
     ctx.nondegenerate(y)
@@ -166,13 +212,14 @@ def lp_pool_from_avg_pool(ctx):
 
 
 @prop("pool_output_size", op="max_pool", concepts=("pooling-downsampling", "shape-strided"), axes=LAYER,
-      statement="O = (S + before + after - window) // stride + 1, rounded up in ceil mode unless the last window would start in the after-padding")
+      statement="O = (S + before + after - dilation (window - 1) - 1) // stride + 1, rounded up in ceil mode unless the last window would start in the after-padding")
 def pool_output_size(ctx):
     """The output size of pooling with stride (pooling regions spaced ``stride`` apart)."""
     (x,), kw = pool_data(ctx, "max_pool")
     y = ctx.call("max_pool", x, check_shape=False, **kw)
-    want = x.shape[:2] + tuple(pool_output_length(s, k, st_, a, b, kw["ceil_mode"])
-                               for s, k, st_, (a, b) in zip(x.shape[2:], kw["window"], kw["stride"], kw["padding"]))
+    dilation = kw.get("dilation", (1,) * (x.ndim - 2))
+    want = x.shape[:2] + tuple(pool_output_length(s, k, st_, a, b, kw["ceil_mode"], d) for s, k, st_, (a, b), d
+                               in zip(x.shape[2:], kw["window"], kw["stride"], kw["padding"], dilation))
     ctx.expect(y.shape == want, f"max_pool(x, {kw}).shape={y.shape} for x.shape={x.shape}, but should be {want}")
 
 
@@ -198,7 +245,7 @@ def pool_regions_k_apart(ctx):
 
     Exact.
     """
-    (x,), kw = pool_data(ctx, "max_pool", ceil_mode=False, padded=False)
+    (x,), kw = pool_data(ctx, "max_pool", ceil_mode=False, padded=False, max_dilation=1)
     k = kw["window"]
     kw = {**kw, "stride": k}
     y = ctx.call("max_pool", x, **kw)

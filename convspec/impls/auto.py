@@ -31,7 +31,8 @@ from convspec.contract import check_conv_args, check_signal_args, conv_output_sh
 from . import fft, im2col, numba_direct, winograd
 from ._layout import flipped
 
-convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True}
+convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True,
+                         "features": ["pool_dilation", "pool_padding_to_window"]}
 
 #: Direct loops: multiply-adds per second (vectorised, four taps per pass) and the slower
 #: rate when the last kernel axis has fewer than four taps.

@@ -21,7 +21,8 @@ from convspec.contract import (
 
 from ._layout import add_bias, lp_norm, scratch, signal_via_conv
 
-convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True}
+convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
+                         "features": ["pool_dilation", "pool_padding_to_window"]}
 
 
 def windows(xp, kernel, out, stride, dilation):
@@ -138,24 +139,27 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
     return dxp[(slice(None), slice(None)) + tuple(slice(a, a + s) for s, (a, _) in zip(shape[2:], padding))]
 
 
-def _pool_view(x, window, stride, padding, ceil_mode, fill):
+def _pool_view(x, window, stride, padding, ceil_mode, dilation, fill):
     """Validated arguments and windows ``(N, C, *O, *K)`` over ``x`` padded with ``fill``
-    (plus the ceil-mode overhang, which never counts)."""
-    x, window, stride, padding = check_pool_args(x, window, stride, padding, ceil_mode)
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    widths = tuple((a, max(b, (o - 1) * s + k - n - a)) for o, s, k, n, (a, b) in zip(out[2:], stride, window, x.shape[2:], padding))
+    (plus the ceil-mode overhang, which never counts), taps ``dilation`` apart."""
+    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                            dilation=dilation)
+    spans = [d * (k - 1) + 1 for k, d in zip(window, dilation)]
+    widths = tuple((a, max(b, (o - 1) * s + k - n - a)) for o, s, k, n, (a, b) in zip(out[2:], stride, spans, x.shape[2:], padding))
     xp = np.pad(x, ((0, 0), (0, 0)) + widths, constant_values=fill)
-    view = windows(xp, window, out[2:], stride, (1,) * len(window))
-    return x, window, stride, padding, out, widths, view
+    view = windows(xp, window, out[2:], stride, dilation)
+    return x, window, stride, padding, dilation, out, widths, view
 
 
-def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False):
-    x, window, _, _, _, _, view = _pool_view(x, window, stride, padding, ceil_mode, -np.inf)
+def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None):
+    x, window, _, _, _, _, _, view = _pool_view(x, window, stride, padding, ceil_mode, dilation, -np.inf)
     return np.max(view, axis=tuple(range(-len(window), 0)))
 
 
-def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False):
-    x, window, stride, padding, out, widths, view = _pool_view(x, window, stride, padding, ceil_mode, 0)
+def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False, dilation=None):
+    x, window, stride, padding, dilation, out, widths, view = _pool_view(x, window, stride, padding, ceil_mode,
+                                                                         dilation, 0)
     axes = tuple(range(-len(window), 0))
     # the divisor: the same windows over a mask of the elements that count
     if count_padding:
@@ -164,14 +168,15 @@ def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_pad
     else:
         inner, pads = x.shape[2:], widths
     mask = np.pad(np.ones((1, 1) + tuple(inner)), ((0, 0), (0, 0)) + tuple(pads))
-    counts = windows(mask, window, out[2:], stride, (1,) * len(window)).sum(axis=axes)
-    return (view.sum(axis=axes) / counts).astype(x.dtype)
+    counts = windows(mask, window, out[2:], stride, dilation).sum(axis=axes)
+    with np.errstate(invalid="ignore"):  # a window of padding only: 0 / 0 (NaN) without count_padding
+        return (view.sum(axis=axes) / counts).astype(x.dtype)
 
 
-def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False):
+def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False, dilation=None):
     if not np.isfinite(p) or p < 1:
         raise ValueError(f"p={p!r}, but should be a finite number >= 1")
-    x, window, _, _, _, _, view = _pool_view(x, window, stride, padding, ceil_mode, 0)
+    x, window, _, _, _, _, _, view = _pool_view(x, window, stride, padding, ceil_mode, dilation, 0)
     return lp_norm(view, p, tuple(range(-len(window), 0)))
 
 

@@ -24,7 +24,8 @@ from convspec.contract import (
     signal_output_shape,
 )
 
-convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True}
+convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
+                         "features": ["pool_dilation", "pool_padding_to_window"]}
 
 
 def _overlap(f, m, k):
@@ -131,40 +132,48 @@ def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation
     return dw
 
 
-def _pool(x, window, stride, padding, ceil_mode, reduce):
-    """Loop over output positions; each window clipped to the input (padding never wins a
-    max and adds nothing to a sum).  ``reduce(values, declared)`` gets the input values under
-    the window and how many elements of declared padding it also covers."""
-    x, window, stride, padding = check_pool_args(x, window, stride, padding, ceil_mode)
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+def _pool(x, window, stride, padding, ceil_mode, dilation, reduce):
+    """Loop over output positions; each window's taps (``dilation`` apart) kept where they
+    fall on the input (padding never wins a max and adds nothing to a sum).  ``reduce(values,
+    declared)`` gets the input values under the window and how many of its taps lie on the
+    input or the declared padding."""
+    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                            dilation=dilation)
     y = np.zeros(out, dtype=x.dtype)
     for i in itertools.product(*(range(o) for o in out[2:])):
-        region, declared = [], 1
-        for ii, s, k, (b, a), n in zip(i, stride, window, padding, x.shape[2:]):
-            start = ii * s - b
-            region.append(slice(max(start, 0), min(start + k, n)))
-            declared *= min(start + k, n + a) - start  # the window, cut at the end of the declared padding
-        values = x[(slice(None), slice(None)) + tuple(region)]
+        taps, declared = [], 1
+        for ii, s, k, d, (b, a), n in zip(i, stride, window, dilation, padding, x.shape[2:]):
+            at = ii * s - b + d * np.arange(k)
+            taps.append(at[(at >= 0) & (at < n)])
+            declared *= int(np.sum(at < n + a))  # the taps, cut at the end of the declared padding
+        values = x[np.ix_(range(x.shape[0]), range(x.shape[1]), *taps)]
         y[(slice(None), slice(None)) + i] = reduce(values.reshape(values.shape[:2] + (-1,)), declared)
     return y
 
 
-def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False):
-    """Max over each window (section 9.3); padding never wins; NaN in a window gives NaN."""
-    return _pool(x, window, stride, padding, ceil_mode, lambda v, _: np.max(v, axis=-1))
+def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None):
+    """Max over each window (section 9.3); padding never wins; NaN in a window gives NaN;
+    a window of padding only gives -inf."""
+    return _pool(x, window, stride, padding, ceil_mode, dilation,
+                 lambda v, _: np.max(v, axis=-1, initial=-np.inf))
 
 
-def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False):
-    """Mean over each window: divided by its input elements, or by the window cut to the declared padding."""
-    return _pool(x, window, stride, padding, ceil_mode,
-                 lambda v, declared: np.sum(v, axis=-1) / (declared if count_padding else v.shape[-1]))
+def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False, dilation=None):
+    """Mean over each window: divided by its input elements, or by the window's taps cut to
+    the declared padding (a window of padding only: NaN, or 0 with count_padding)."""
+    def mean(v, declared):
+        with np.errstate(invalid="ignore"):
+            return np.sum(v, axis=-1) / (declared if count_padding else v.shape[-1])
+
+    return _pool(x, window, stride, padding, ceil_mode, dilation, mean)
 
 
-def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False):
+def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False, dilation=None):
     """``(sum |x|^p) ** (1/p)`` over each window; p = 2 is the L2 norm of the window."""
     if not np.isfinite(p) or p < 1:
         raise ValueError(f"p={p!r}, but should be a finite number >= 1")
-    return _pool(x, window, stride, padding, ceil_mode, lambda v, _: _lp(v, p))
+    return _pool(x, window, stride, padding, ceil_mode, dilation, lambda v, _: _lp(v, p))
 
 
 def _lp(v, p):
@@ -172,7 +181,7 @@ def _lp(v, p):
     ``|v|^p`` itself leaves the dtype's range where the norm does not (4 x 3e19 with p = 2
     overflows float32; its L2 norm is 4.24e19)."""
     a = np.abs(v)
-    top = a.max(axis=-1, keepdims=True)
+    top = a.max(axis=-1, keepdims=True, initial=0)
     top[~((top > 0) & np.isfinite(top))] = 1
     return ((a / top) ** v.dtype.type(p)).sum(axis=-1) ** (1 / v.dtype.type(p)) * top[..., 0]
 

@@ -25,6 +25,7 @@ convspec_capabilities = {
     "accuracy": "direct",
     "validates_arguments": True,
     "biases": True,
+    "features": ["pool_dilation", "pool_padding_to_window"],
     "reasons": {op: "left to naive and im2col" for op in ("local_conv", "tiled_conv")},
 }
 
@@ -138,9 +139,11 @@ MAX, AVG, LP = 0, 1, 2
 
 
 @numba.njit(cache=True, nogil=True)
-def _pool3d(x, window, stride, before, after, kind, p, count_padding, y):
+def _pool3d(x, window, stride, dilation, before, after, kind, p, count_padding, y):
     n_batch, channels, n0, n1, n2 = x.shape
     _, _, o0, o1, o2 = y.shape
+    k0, k1, k2 = window
+    d0, d1, d2 = dilation
     for n in range(n_batch):
         for c in range(channels):
             for i0 in range(o0):
@@ -149,34 +152,44 @@ def _pool3d(x, window, stride, before, after, kind, p, count_padding, y):
                         a0 = i0 * stride[0] - before[0]
                         a1 = i1 * stride[1] - before[1]
                         a2 = i2 * stride[2] - before[2]
-                        # the window clipped to the input, and to the declared padding
-                        lo0, hi0 = max(a0, 0), min(a0 + window[0], n0)
-                        lo1, hi1 = max(a1, 0), min(a1 + window[1], n1)
-                        lo2, hi2 = max(a2, 0), min(a2 + window[2], n2)
-                        declared = ((min(a0 + window[0], n0 + after[0]) - a0) * (min(a1 + window[1], n1 + after[1]) - a1)
-                                    * (min(a2 + window[2], n2 + after[2]) - a2))
+                        # the taps on the input, and those on the input or the declared padding
+                        real = 0
+                        declared = 0
                         best = -np.inf
                         total = 0.0
                         scale = 1.0
                         if kind == 2:  # the largest |x| of the window, so no power overflows or underflows
                             top = 0.0
-                            for j0 in range(lo0, hi0):
-                                for j1 in range(lo1, hi1):
-                                    for j2 in range(lo2, hi2):
-                                        a = abs(x[n, c, j0, j1, j2])
-                                        if a > top:
-                                            top = a
+                            for t0 in range(k0):
+                                j0 = a0 + t0 * d0
+                                for t1 in range(k1):
+                                    j1 = a1 + t1 * d1
+                                    for t2 in range(k2):
+                                        j2 = a2 + t2 * d2
+                                        if 0 <= j0 < n0 and 0 <= j1 < n1 and 0 <= j2 < n2:
+                                            a = abs(x[n, c, j0, j1, j2])
+                                            if a > top:
+                                                top = a
                             if top > 0.0 and top < np.inf:
                                 scale = top
-                        for j0 in range(lo0, hi0):
-                            for j1 in range(lo1, hi1):
-                                for j2 in range(lo2, hi2):
+                        stop = False
+                        for t0 in range(k0):
+                            j0 = a0 + t0 * d0
+                            for t1 in range(k1):
+                                j1 = a1 + t1 * d1
+                                for t2 in range(k2):
+                                    j2 = a2 + t2 * d2
+                                    if j0 < n0 + after[0] and j1 < n1 + after[1] and j2 < n2 + after[2]:
+                                        declared += 1
+                                    if stop or not (0 <= j0 < n0 and 0 <= j1 < n1 and 0 <= j2 < n2):
+                                        continue
+                                    real += 1
                                     v = x[n, c, j0, j1, j2]
                                     if kind == 0:
                                         if v > best or v != v:  # NaN wins and stays
                                             best = v
                                             if v != v:
-                                                break
+                                                stop = True
                                     elif kind == 1:
                                         total += v
                                     else:
@@ -184,37 +197,39 @@ def _pool3d(x, window, stride, before, after, kind, p, count_padding, y):
                         if kind == 0:
                             y[n, c, i0, i1, i2] = best
                         elif kind == 1:
-                            count = declared if count_padding else (hi0 - lo0) * (hi1 - lo1) * (hi2 - lo2)
-                            y[n, c, i0, i1, i2] = total / count
+                            count = declared if count_padding else real
+                            y[n, c, i0, i1, i2] = total / count if count > 0 else np.nan
                         else:
                             y[n, c, i0, i1, i2] = total ** (1.0 / p) * scale
 
 
-def _pool(x, window, stride, padding, ceil_mode, kind, p=1.0, count_padding=False):
-    x, window, stride, padding = check_pool_args(x, window, stride, padding, ceil_mode)
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+def _pool(x, window, stride, padding, ceil_mode, dilation, kind, p=1.0, count_padding=False):
+    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                            dilation=dilation)
     lift = 3 - (x.ndim - 2)
     y = np.empty(out + (1,) * lift, dtype=x.dtype)
-    _pool3d(_lift(x, lift), tuple(window) + (1,) * lift, tuple(stride) + (1,) * lift, tuple(a for a, _ in padding) + (0,) * lift,
-            tuple(b for _, b in padding) + (0,) * lift, kind, float(p), bool(count_padding), y)
+    _pool3d(_lift(x, lift), tuple(window) + (1,) * lift, tuple(stride) + (1,) * lift, tuple(dilation) + (1,) * lift,
+            tuple(a for a, _ in padding) + (0,) * lift, tuple(b for _, b in padding) + (0,) * lift, kind, float(p),
+            bool(count_padding), y)
     return y.reshape(out)
 
 
-def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False):
+def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None):
     """Max over each window, compiled; padding never wins, NaN propagates."""
-    return _pool(x, window, stride, padding, ceil_mode, MAX)
+    return _pool(x, window, stride, padding, ceil_mode, dilation, MAX)
 
 
-def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False):
+def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False, dilation=None):
     """Mean over each window, compiled."""
-    return _pool(x, window, stride, padding, ceil_mode, AVG, count_padding=count_padding)
+    return _pool(x, window, stride, padding, ceil_mode, dilation, AVG, count_padding=count_padding)
 
 
-def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False):
+def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False, dilation=None):
     """``(sum |x|^p) ** (1/p)`` over each window, compiled."""
     if not np.isfinite(p) or p < 1:
         raise ValueError(f"p={p!r}, but should be a finite number >= 1")
-    return _pool(x, window, stride, padding, ceil_mode, LP, p=p)
+    return _pool(x, window, stride, padding, ceil_mode, dilation, LP, p=p)
 
 
 def _adaptive(x, output_size, kind):
@@ -224,7 +239,7 @@ def _adaptive(x, output_size, kind):
         region = tuple(slice((ii * s) // o, -(-((ii + 1) * s) // o)) for ii, s, o in zip(i, x.shape[2:], output_size))
         block = x[(slice(None), slice(None)) + region]
         window = block.shape[2:]
-        y[(slice(None), slice(None)) + i] = _pool(np.ascontiguousarray(block), window, window, None, False, kind)[(Ellipsis,) + (0,) * len(window)]
+        y[(slice(None), slice(None)) + i] = _pool(np.ascontiguousarray(block), window, window, None, False, None, kind)[(Ellipsis,) + (0,) * len(window)]
     return y
 
 

@@ -32,7 +32,7 @@ Output ``(N, C_out, *O)`` with
 Gradients (eq. 9.11-9.13), for ``y = conv(x, w, ...)`` and ``gy = dL/dy``::
 
     conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups)   dL/dw, eq. 9.11
-    conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups)     dL/dx, eq. 9.13
+    conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups[, bias])   dL/dx, eq. 9.13
 
 ``conv_grad_input`` is the transposed convolution; it must be told the input shape, since
 with stride > 1 up to ``stride`` input sizes give the same output size.
@@ -359,6 +359,15 @@ def check_bias(bias, allowed_shapes, dtype):
     if bias.dtype != dtype:
         raise ValueError(f"bias.dtype={bias.dtype}, but should equal x.dtype={dtype}")
     return bias
+
+
+def with_channel_bias(y, bias):
+    """``y + bias[c]`` over the channel axis (``conv_grad_input``'s bias, feature
+    ``grad_input_bias``); ``bias`` must be ``(C,)`` of ``y``'s dtype (ValueError naming it)."""
+    bias = check_bias(bias, [(y.shape[1],)], y.dtype)
+    if bias is None:
+        return y
+    return np.ascontiguousarray(y + bias.reshape((1, -1) + (1,) * (y.ndim - 2)), dtype=y.dtype)
 
 
 def check_unshared_args(x, w, stride, padding, tiled, bias=None):

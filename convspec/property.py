@@ -87,6 +87,8 @@ class Property:
             return caps.narrowed_for(self.op)
         if self.only_if == "restricted":
             return bool(caps.restrictions_for(self.op))
+        if self.only_if == "grad_input_bias":
+            return caps.has_feature("grad_input_bias", self.op)
         if self.only_if == "pool_padding_only":
             return caps.has_feature("pool_dilation", self.op) and caps.has_feature("pool_padding_to_window", self.op)
         return bool(getattr(caps, self.only_if))
@@ -112,6 +114,7 @@ ONLY_IF_REASONS = {
     "narrowed": "backend declares every dtype and dimension supported",
     "restricted": "backend declares no restriction for this function",
     "pool_padding_only": "backend does not declare the features pool_dilation and pool_padding_to_window",
+    "grad_input_bias": "backend does not declare the feature grad_input_bias",
     "validates_arguments": "backend does not declare validates_arguments",
 }
 
@@ -198,11 +201,18 @@ def expected_shape(op, args, kwargs):
                              dilation=(1,) * nd)
 
 
+#: Labels of the draws that set shapes (the profile "jit" takes them from a few fixed shapes).
+SHAPE_LABELS = ("problem", "shapes")
+
+
 class Context:
     """What a property sees: labelled draws, checked backend calls, and expectations."""
 
-    def __init__(self, prop: Property, backend, data, fixed=None, call_timeout=None, deadline=None):
+    def __init__(self, prop: Property, backend, data, fixed=None, call_timeout=None, deadline=None, *, shapes=0,
+                 first_call_timeout=None):
         self.prop = prop
+        self.shapes = shapes  # > 0: problems come from that many fixed shapes (profile "jit")
+        self.first_call_timeout = first_call_timeout
         self.deadline = deadline  # time.monotonic() after which the property stops calling
         self.backend = backend
         self.data = data
@@ -217,6 +227,10 @@ class Context:
     # ------------------------------------------------------------ drawing
 
     def draw(self, strategy, label):
+        if self.shapes and label in SHAPE_LABELS:
+            from .strategies import stable
+
+            strategy = stable(strategy, self.shapes)
         return self.data.draw(strategy, label=label)
 
     def axis(self, name):
@@ -266,11 +280,19 @@ class Context:
             raise BackendTimeout(f"the property did not finish within its limit (stopped before {describe_call(op, args, kwargs)})")
         record = Call(op, tuple(np.array(a, copy=True) for a in args), dict(kwargs), tuple(layout_of(a) for a in args))
         self.calls.append(record)
+        timeout = self.call_timeout
+        if self.first_call_timeout is not None:  # a shape not seen yet may be compiling first
+            signature = (op, tuple((np.shape(a), np.asarray(a).dtype.str) for a in args), describe_call(op, (), kwargs))
+            seen = self.backend.__dict__.setdefault("_convspec_signatures", set())
+            if signature not in seen:
+                seen.add(signature)
+                timeout = self.first_call_timeout
         try:
-            outcome = self.backend.invoke(op, args, kwargs, timeout=self.call_timeout)
+            outcome = self.backend.invoke(op, args, kwargs, timeout=timeout)
         except CallTimeout:
+            first = " (its first call with these shapes, compilation included)" if timeout != self.call_timeout else ""
             raise BackendTimeout(f"{describe_call(op, args, kwargs)} took longer than the per-call limit of "
-                                 f"{self.call_timeout} s") from None
+                                 f"{timeout} s{first}") from None
         except CallCrashed as e:
             raise BackendCrash(f"{describe_call(op, args, kwargs)}: {e}") from None
         record.outcome = outcome

@@ -93,11 +93,12 @@ def _taps(shape_out, kernel, stride, dilation):
         yield j, tuple(slice(jj * d, jj * d + (o - 1) * s + 1, s) for jj, d, o, s in zip(j, dilation, shape_out, stride))
 
 
-def conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups, acc=np.float64):
+def conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups, bias=None, acc=np.float64):
     """Eq. 9.13: ``dx[n, g*Cg + c, p] = sum_{o in g, i, j : i s + j d - before = p} gy[n, o, i] w[o, c, j]``.
 
     Every output scatters its gradient back through the taps that produced it; positions
-    that fell in the padding are dropped.  (The transposed convolution.)
+    that fell in the padding are dropped.  (The transposed convolution; ``bias``, of shape
+    ``(C_in,)``, is added per channel, as a transposed-convolution layer does.)
     """
     gy = np.asarray(gy, dtype=acc)
     w = np.asarray(w, dtype=acc)
@@ -109,7 +110,10 @@ def conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups, ac
         for j, window in _taps(gy.shape[2:], w.shape[2:], stride, dilation):
             dxp[(slice(None), slice(g * c_group, (g + 1) * c_group)) + window] += np.einsum(
                 "no...,oc->nc...", gyg, w[(slice(g * o_group, (g + 1) * o_group), slice(None)) + j])
-    return dxp[(slice(None), slice(None)) + tuple(slice(a, a + s) for s, (a, _) in zip(input_shape[2:], padding))]
+    dx = dxp[(slice(None), slice(None)) + tuple(slice(a, a + s) for s, (a, _) in zip(input_shape[2:], padding))]
+    if bias is not None:  # the transposed convolution's bias: one value per input channel
+        dx = dx + np.asarray(bias, dtype=acc).reshape((1, -1) + (1,) * (dx.ndim - 2))
+    return dx
 
 
 def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups, acc=np.float64):

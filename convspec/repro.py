@@ -68,7 +68,7 @@ def absolute_target(target: str, cwd: str | None = None) -> tuple[str, list[str]
 
 
 def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="direct", deviating=None,
-                 replay=None, fixed=None, tries=1, time_limit=None, save_dir=None) -> str:
+                 replay=None, fixed=None, tries=1, time_limit=None, save_dir=None, profile="default") -> str:
     """Python source reproducing ``calls`` (a list of :class:`convspec.property.Call`).
 
     ``deviating``: index of the first call that disagrees with the definition (asserted);
@@ -135,7 +135,8 @@ def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="
     elif calls:
         tail = [f"print({', '.join(result_name(i) for i in range(len(calls)))}, sep='\\n')"]
     if replay is not None:
-        pins = "".join(f", {k}={v!r}" for k, v in (fixed or {}).items()) + (f", tries={tries}" if tries > 1 else "")
+        pins = "".join(f", {k}={v!r}" for k, v in (fixed or {}).items()) + (f", tries={tries}" if tries > 1 else "") \
+            + (f", profile={profile!r}" if profile != "default" else "")
         tail.append("# the property itself, on exactly this example (hypothesis replays its choices)"
                     + (f"; run up to {tries} times, for answers that vary from run to run:" if tries > 1 else ":"))
         tail.append(f"convspec.recheck(b, {prop_name!r}, {replay[0]!r}, {replay[1]!r}{pins})")

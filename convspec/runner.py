@@ -51,12 +51,18 @@ class Profile:
     call_timeout: float  # seconds for one backend call
     property_timeout: float  # seconds for one property (no call starts after it; a silent judge is stopped)
     large_examples: int = 2  # examples of each large-size property (convspec/catalogue/large.py)
+    shapes: int = 0  # > 0: every example reuses one of this many shapes per property (values still vary)
+    first_call_timeout: float | None = None  # the limit of a call with a shape the backend has not seen yet
 
 
 PROFILES = {
     "quick": Profile("quick", 20, 30, 300, 1),
     "default": Profile("default", 60, 60, 600, 2),
     "thorough": Profile("thorough", 250, 120, 3600, 6),
+    # for libraries that compile per shape (JAX/XLA, tinygrad, ONNX Runtime sessions): three
+    # shapes per property and drawn axes, so compilation happens a few times, not per example;
+    # a call with a new shape may take 300 s (compiling), a call with a known one 60 s (hanging)
+    "jit": Profile("jit", 60, 60, 900, 1, shapes=3, first_call_timeout=300),
 }
 
 
@@ -220,7 +226,8 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     deadline = time.monotonic() + profile.property_timeout
 
     def body(data):
-        ctx = Context(prop, backend, data, fixed, profile.call_timeout, deadline)
+        ctx = Context(prop, backend, data, fixed, profile.call_timeout, deadline, shapes=profile.shapes,
+                      first_call_timeout=profile.first_call_timeout)
         state["ctx"] = ctx
         state["count"] += 1
         try:
@@ -322,7 +329,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
                                          accuracy=None if root is None else backend.capabilities.accuracy_for(
                                              calls[root[0]].op, calls[root[0]].args, calls[root[0]].kwargs),
                                          deviating=None if root is None else root[0], replay=replay,
-                                         fixed=fixed, tries=tries,
+                                         fixed=fixed, tries=tries, profile=profile.name,
                                          time_limit=profile.call_timeout if isinstance(error, BackendTimeout) else None)
             if calls else "",
         }

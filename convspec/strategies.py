@@ -226,3 +226,40 @@ def unshared_problems(draw, ndim, *, tiled, tiles=None):
         w = (c_out,) + out + (c_in,) + kernel
     return UnsharedProblem(x, w, stride, padding)
 
+
+# ----------------------------------------------------------------- shape-stable drawing
+
+_STABLE: dict = {}
+
+
+def _size(value) -> int:
+    """Elements of every shape in a problem (a dataclass of shapes or a tuple of them)."""
+    parts = value.__dict__.values() if hasattr(value, "__dict__") else value
+    shapes = [p for p in parts if isinstance(p, tuple) and p and all(isinstance(v, int) for v in p)]
+    return sum(int(np.prod(p)) for p in shapes)
+
+
+def stable(strategy, count):
+    """``count`` fixed values of ``strategy``, spread from small to large, as a strategy (the
+    profile "jit": a library that compiles per shape compiles a few times per property).
+
+    They are the same in every process (hypothesis derandomised, keyed by the strategy's
+    repr), so a reproduction replays the same shapes."""
+    import hypothesis
+    from hypothesis import HealthCheck, Phase
+
+    key = (repr(strategy), count)
+    if key not in _STABLE:
+        found = {}
+
+        @hypothesis.settings(derandomize=True, max_examples=40, database=None, phases=[Phase.generate], deadline=None,
+                             suppress_health_check=list(HealthCheck))
+        @hypothesis.given(strategy)
+        def collect(value):
+            found.setdefault(repr(value), value)
+
+        collect()
+        ordered = sorted(found.values(), key=_size)
+        picks = [ordered[round(i * (len(ordered) - 1) / max(count - 1, 1))] for i in range(count)]
+        _STABLE[key] = list({repr(p): p for p in picks}.values())
+    return st.sampled_from(_STABLE[key])

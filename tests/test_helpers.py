@@ -373,3 +373,50 @@ def test_padding_only_windows_give_the_stated_values(name):
     assert b.lp_pool(x, p=2, **kw).ravel()[0] == 0
     with pytest.raises(ValueError, match="padding=.*at most window - 1 = 1"):
         b.max_pool(x, window=(2,), stride=(1,), padding=((2, 0),), dilation=(4,))
+
+
+def test_stable_shapes_are_the_same_in_every_process():
+    """The profile "jit" draws problems from a few fixed shapes; a reproduction run in another
+    process must get the same ones."""
+    import subprocess
+    import sys
+
+    from convspec.strategies import conv_problems, stable
+
+    code = ("from convspec.strategies import conv_problems, stable\n"
+            "print(repr(stable(conv_problems(2), 3).elements))")
+    here = repr(stable(conv_problems(2), 3).elements)
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert here == there
+    sizes = [int(np.prod(p.x)) for p in stable(conv_problems(2), 3).elements]
+    assert len(set(sizes)) >= 2, sizes  # spread, not one shape three times
+
+
+def test_a_first_call_per_shape_gets_the_compile_limit():
+    """A backend that is slow on the first call of each shape (compiling) passes under a
+    first-call limit and times out without one."""
+    import time
+
+    from convspec.property import REGISTRY
+    from convspec.runner import Profile, run_property
+    from convspec.impls import naive
+
+    class Compiling:
+        convspec_capabilities = {"ops": ["correlate"], "ndims": [1], "accuracy": "direct"}
+
+        def __init__(self):
+            self.seen = set()
+
+        def correlate(self, x, w, *, mode):
+            key = (x.shape, w.shape, mode, x.dtype.str)
+            if key not in self.seen:
+                self.seen.add(key)
+                time.sleep(1.5)
+            return naive.correlate(x, w, mode=mode)
+
+    prop = REGISTRY["correlate_definition"]
+    patient = Profile("patient", 6, 1, 120, 1, shapes=2, first_call_timeout=10)
+    assert run_property(prop, convspec.load_backend(Compiling()), profile=patient, seed=0).status == "passed"
+    hasty = Profile("hasty", 6, 1, 120, 1, shapes=2)
+    result = run_property(prop, convspec.load_backend(Compiling()), profile=hasty, seed=0)
+    assert result.status == "error" and "per-call limit of 1 s" in result.message, result.message

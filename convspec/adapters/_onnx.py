@@ -22,8 +22,9 @@ TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorPr
 OPS = ("conv", "conv_grad_input", "max_pool", "avg_pool", "lp_pool")
 #: the restrictions ONNX's operators have (README: Check your own implementation)
 RESTRICTIONS = {"conv": ["shared_bias_only"], "avg_pool": ["no_count_padding_in_ceil_mode"], "lp_pool": ["integer_p"]}
-#: the optional contract features ONNX's pooling operators have (dilations, pads up to the kernel)
-FEATURES = ["pool_dilation", "pool_padding_to_window"]
+#: the optional contract features ONNX's operators have (pool dilations, pads up to the kernel,
+#: ConvTranspose's bias B)
+FEATURES = ["pool_dilation", "pool_padding_to_window", "grad_input_bias"]
 
 
 def model(op, inputs, attrs):
@@ -72,14 +73,15 @@ class OneNode:
                  "kernel_shape": list(w.shape[2:])}
         return self.run("Conv", self._bias([x, w], bias, x.dtype), attrs)
 
-    def conv_grad_input(self, gy, w, *, input_shape, stride, padding, dilation, groups):
+    def conv_grad_input(self, gy, w, *, input_shape, stride, padding, dilation, groups, bias=None):
         # ConvTranspose's length: stride (n - 1) + output_padding + span - begin - end
         spans = [d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation)]
         extra = [s - (st * (n - 1) + k - a - b) for s, st, n, k, (a, b)
                  in zip(input_shape[2:], stride, gy.shape[2:], spans, padding)]
         attrs = {"strides": list(stride), "pads": _pads(padding), "dilations": list(dilation), "group": int(groups),
                  "kernel_shape": list(w.shape[2:]), "output_padding": extra}
-        return self.run("ConvTranspose", [gy, w], attrs)
+        inputs = [gy, w] if bias is None else [gy, w, np.asarray(bias, dtype=gy.dtype)]  # B: one per channel
+        return self.run("ConvTranspose", inputs, attrs)
 
     def _pool(self, op, x, window, stride, padding, ceil_mode, dilation, **attrs):
         dilation = [1] * len(window) if dilation is None else [int(d) for d in dilation]

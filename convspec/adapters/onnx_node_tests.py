@@ -44,7 +44,7 @@ class NodeCase:
     def features(self) -> tuple:
         """The optional contract features the call needs (README: The contract)."""
         kw = self.kwargs
-        need = ()
+        need = ("grad_input_bias",) if self.op == "conv_grad_input" and "bias" in kw else ()
         if "dilation" in kw and self.op.endswith("_pool"):
             need += ("pool_dilation",)
         if self.op and self.op.endswith("_pool") and "window" in kw and \
@@ -109,8 +109,6 @@ def translate(node, inputs):
         return op, (x,), {"output_size": (1,) * len(sizes)}
     if op in ("conv", "conv_grad_input"):
         w = np.asarray(inputs[1])
-        if len(inputs) > 2:
-            raise NotExpressible("a bias on ConvTranspose") if op == "conv_grad_input" else None
         kernel = w.shape[2:]
         groups = int(a.get("group", 1))
         if op == "conv":
@@ -119,7 +117,10 @@ def translate(node, inputs):
             if len(inputs) > 2:
                 kw["bias"] = np.asarray(inputs[2])
             return "conv", (x, w), kw
-        return "conv_grad_input", (x, w), _transposed(a, x, w, groups)
+        kw = _transposed(a, x, w, groups)
+        if len(inputs) > 2:  # ConvTranspose's B: feature grad_input_bias
+            kw["bias"] = np.asarray(inputs[2])
+        return "conv_grad_input", (x, w), kw
     kernel = tuple(a["kernel_shape"])
     if a.get("storage_order", 0):
         raise NotExpressible("storage_order describes indices, which the contract does not return")

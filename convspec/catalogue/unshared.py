@@ -9,7 +9,7 @@ from .. import reference
 from ..contract import conv_output_shape
 from ..property import prop
 from ..strategies import unshared_problems
-from .common import conv_data, for_each, unshared_data
+from .common import conv_data, for_each, grad_data, unshared_data
 
 LAYER = ("dtype", "ndim")
 EQUATION = {"local_conv": "eq. 9.9", "tiled_conv": "eq. 9.10"}
@@ -114,6 +114,24 @@ def conv_shared_bias(ctx):
     z = ctx.call("conv", x, w, bias=b, **kw)
     expected = y.astype(np.float64) + b.reshape(b.shape + (1,) * (y.ndim - 1 - b.ndim))
     ctx.expect_equal(z, expected, f"conv(x, w, bias of shape {b.shape})", "conv(x, w) + bias")
+
+
+@prop("conv_grad_input_bias", op="conv_grad_input", concepts=("bias", "gradient-input"), axes=LAYER,
+      only_if="grad_input_bias",
+      statement="conv_grad_input(gy, w, bias=b) = conv_grad_input(gy, w) + b[c] (one bias per input channel: the "
+                "transposed convolution's bias)")
+def conv_grad_input_bias(ctx):
+    """A transposed-convolution layer adds one bias per channel of its output (the forward
+    layer's input channels), as ONNX's ``ConvTranspose`` does with ``B`` (feature
+    ``grad_input_bias``).  Exact.
+    """
+    (gy, w), kw = grad_data(ctx, "conv_grad_input")
+    y = ctx.call("conv_grad_input", gy, w, **kw)
+    b = ctx.exact(y.shape[1:2])
+    ctx.nondegenerate(b)
+    z = ctx.call("conv_grad_input", gy, w, bias=b, **kw)
+    expected = y.astype(np.float64) + b.reshape(b.shape + (1,) * (y.ndim - 2))
+    ctx.expect_equal(z, expected, f"conv_grad_input(gy, w, bias of shape {b.shape})", "conv_grad_input(gy, w) + bias")
 
 
 @prop("untied_bias_corrects_padding", op="conv", concepts=("bias", "zero-padding"), axes=LAYER, only_if="biases",

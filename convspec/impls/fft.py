@@ -16,6 +16,7 @@ from convspec.contract import (
     check_signal_args,
     conv_output_shape,
     signal_as_conv_padding,
+    with_channel_bias,
 )
 
 from ._layout import add_bias, flipped
@@ -25,6 +26,7 @@ convspec_capabilities = {
     "accuracy": "fft",
     "validates_arguments": True,
     "biases": True,
+    "features": ["grad_input_bias"],
     "reasons": {op: _NO_FFT for op in ("max_pool", "lp_pool", "adaptive_max_pool", "local_conv", "tiled_conv")}
     | {op: "pooling is left to the direct backends" for op in ("avg_pool", "adaptive_avg_pool")},
 }
@@ -98,7 +100,7 @@ def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation
     return np.ascontiguousarray(z[(slice(None), slice(None)) + lags], dtype=gy.dtype)
 
 
-def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1):
+def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Eq. 9.13 (the transposed convolution) as a full convolution of the upsampled ``gy`` with
     the dilated kernel, summed over output channels in the frequency domain, then cropped."""
     gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride, padding, dilation, groups)
@@ -116,8 +118,7 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
     z = sfft.irfftn(zf, s=fast, axes=axes)
     # positions past the last window received nothing: they are zero in z (fast >= padded)
     keep = tuple(slice(a, a + s) for s, (a, _) in zip(shape[2:], padding))
-    return np.ascontiguousarray(z[(slice(None), slice(None)) + keep], dtype=gy.dtype)
-
+    return with_channel_bias(np.ascontiguousarray(z[(slice(None), slice(None)) + keep], dtype=gy.dtype), bias)
 
 def _window_lengths(m, k, lo, count):
     """The least fast transform length per axis whose circular convolution still equals the

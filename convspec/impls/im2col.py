@@ -17,12 +17,13 @@ from convspec.contract import (
     check_unshared_args,
     conv_output_shape,
     pool_output_shape,
+    with_channel_bias,
 )
 
 from ._layout import add_bias, lp_norm, scratch, signal_via_conv
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
-                         "features": ["pool_dilation", "pool_padding_to_window"]}
+                         "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias"]}
 
 
 def windows(xp, kernel, out, stride, dilation):
@@ -120,7 +121,7 @@ def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation
     return dw
 
 
-def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1):
+def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Eq. 9.13 as GEMM then col2im: gradient columns ``gy^T @ w``, scattered back tap by tap."""
     gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride, padding, dilation, groups)
     padded = shape[:2] + tuple(s + a + b for s, (a, b) in zip(shape[2:], padding))
@@ -136,8 +137,8 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
             target = tuple(slice(jj * d, jj * d + (o - 1) * s + 1, s) for jj, d, o, s in zip(j, dilation, gy.shape[2:], stride))
             part = dcols[(Ellipsis,) + j]  # (N, *O, Cg)
             dxp[(slice(None), slice(g * c_group, (g + 1) * c_group)) + target] += np.moveaxis(part, -1, 1)
-    return dxp[(slice(None), slice(None)) + tuple(slice(a, a + s) for s, (a, _) in zip(shape[2:], padding))]
-
+    dx = dxp[(slice(None), slice(None)) + tuple(slice(a, a + s) for s, (a, _) in zip(shape[2:], padding))]
+    return with_channel_bias(dx, bias)
 
 def _pool_view(x, window, stride, padding, ceil_mode, dilation, fill):
     """Validated arguments and windows ``(N, C, *O, *K)`` over ``x`` padded with ``fill``

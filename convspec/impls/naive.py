@@ -22,10 +22,11 @@ from convspec.contract import (
     pool_output_shape,
     same_offset,
     signal_output_shape,
+    with_channel_bias,
 )
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
-                         "features": ["pool_dilation", "pool_padding_to_window"]}
+                         "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias"]}
 
 
 def _overlap(f, m, k):
@@ -94,7 +95,7 @@ def _conv_bias(y, bias, x_dtype):
     return y
 
 
-def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1):
+def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Eq. 9.13: the gradient reaching input position ``p`` is the sum, over every output ``i``
     and tap ``j`` that read ``p`` (``i*stride + j*dilation - before = p``), of ``gy[i] * w[j]``."""
     gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride, padding, dilation, groups)
@@ -113,8 +114,7 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
                 if None not in i:
                     total += gy[(slice(None), outs) + tuple(i)] @ w[(outs, c) + j]
             dx[(slice(None), c_abs) + p] = total
-    return dx
-
+    return with_channel_bias(dx, bias)
 
 def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation=None, groups=1):
     """Eq. 9.11: ``dw[o, c, j]`` sums ``gy[n, o, i] * x[n, g*Cg + c, i*stride + j*dilation - before]``

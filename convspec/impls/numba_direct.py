@@ -17,6 +17,7 @@ from convspec.contract import (
     conv_output_shape,
     pool_output_shape,
     signal_as_conv_padding,
+    with_channel_bias,
 )
 
 from ._layout import add_bias, flipped
@@ -25,7 +26,7 @@ convspec_capabilities = {
     "accuracy": "direct",
     "validates_arguments": True,
     "biases": True,
-    "features": ["pool_dilation", "pool_padding_to_window"],
+    "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias"],
     "reasons": {op: "left to naive and im2col" for op in ("local_conv", "tiled_conv")},
 }
 
@@ -113,7 +114,7 @@ def _lift(a, lift):
     return np.ascontiguousarray(a).reshape(a.shape + (1,) * lift)
 
 
-def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1):
+def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Eq. 9.13 as compiled loops scattering each output's gradient through its taps."""
     gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride, padding, dilation, groups)
     lift = 3 - (gy.ndim - 2)
@@ -122,8 +123,7 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
     _grad_input3d(_lift(gy, lift), _lift(w, lift), groups, tuple(stride) + (1,) * lift, tuple(dilation) + (1,) * lift, dxp)
     dxp = dxp.reshape(padded)
     keep = tuple(slice(a, a + s) for s, (a, _) in zip(shape[2:], padding))
-    return np.ascontiguousarray(dxp[(slice(None), slice(None)) + keep], dtype=gy.dtype)
-
+    return with_channel_bias(np.ascontiguousarray(dxp[(slice(None), slice(None)) + keep], dtype=gy.dtype), bias)
 
 def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation=None, groups=1):
     """Eq. 9.11 as compiled loops: each weight gathers its products over batch and positions."""

@@ -16,6 +16,8 @@ ADAPTERS = {
                     "ONNX Runtime (CPU) Conv, ConvTranspose, MaxPool, AveragePool, LpPool as one-node models"),
     "onnx-reference": ("convspec.adapters.onnx_reference", "onnx",
                        "ONNX's reference evaluator (NumPy) on the same one-node models"),
+    "tinygrad": ("convspec.adapters.tinygrad", "tinygrad",
+                 "tinygrad Tensor.conv2d (N-D), autograd gradients, max_pool2d/avg_pool2d (device from DEV)"),
     "scipy": ("convspec.adapters.scipy", "scipy",
               "scipy.signal correlate/convolve (direct method) and a layer built from its correlations"),
     "scipy-ndimage": ("convspec.adapters.scipy_ndimage", "scipy",

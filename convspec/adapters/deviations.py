@@ -187,6 +187,17 @@ def _ort_lp_pool_overflow():
                                      f"= {want:.4g} (float64), representable in float32")
 
 
+def _tinygrad_max_drops_nan():
+    from tinygrad import Tensor
+
+    got = {tuple(v): float(Tensor(np.array([[v]], np.float32)).max_pool2d((2,), 2).numpy().ravel()[0])
+           for v in ([1.0, np.nan], [np.nan, 3.0])}
+    want = np.max([1.0, np.nan])  # nan, in either order
+    return (not all(np.isnan(g) for g in got.values()),
+            f"max_pool2d(window 2) of [1, nan] = {got[(1.0, np.nan)]}, of [nan, 3] = {got[(np.nan, 3.0)]}; "
+            f"numpy.max of either: {want} (a comparison a > b keeps the first operand when b is NaN)")
+
+
 DEVIATIONS = [
     Deviation("torch", ("lp_pool_accuracy", "lp_pool_large"),
               "lp_pool raises |x|^p in the input dtype: float32 overflows where the norm does not", _torch_lp_pool_overflow),
@@ -214,6 +225,8 @@ DEVIATIONS = [
               "the first channel of every group)", _ref_grouped_conv_transpose, says=r"cannot reshape|bias"),
     Deviation("onnx-reference", ("lp_pool_accuracy", "lp_pool_large"),
               "LpPool raises |x|^p in float32: it overflows where the norm does not", _ref_lp_pool_overflow),
+    Deviation("tinygrad", ("max_pool_special_values", "max_pool_propagates_nan"),
+              "max_pool2d drops NaN depending on order: max(1, NaN) = 1, max(NaN, 3) = NaN", _tinygrad_max_drops_nan),
     Deviation("scipy", ("correlate_special_values", "convolve_special_values"),
               "correlate/convolve(method='direct') swap the inputs when the kernel is larger on an axis and multiply "
               "padding zeros: a NaN reaches outputs whose sum does not hold it", _scipy_direct_nan_through_padding),
@@ -238,6 +251,9 @@ CONVENTIONS = {
                     "restrictions integer_p, shared_bias_only, no_count_padding_in_ceil_mode",
                     "conv_grad_input is ConvTranspose with output_padding for the rows the forward stride skipped"],
     "onnx-reference": ["the same one-node models and translations as onnxruntime, in both dtypes"],
+    "tinygrad": ["padding is added with Tensor.pad (-inf for the max, zeros for sums), the ceil-mode overhang as "
+                 "extra end padding", "the average is window sums over the count of the elements that count",
+                 "the device is tinygrad's choice (DEV); here DEV=PYTHON, as the CPU device needs clang"],
     "scipy": ["the layer (conv) is assembled from single-channel scipy.signal.correlate calls"],
     "scipy-ndimage": ["maximum_filter skips NaN (documented for ndimage filters' comparisons): the adapter marks "
                       "windows holding NaN", "filters centre windows at k // 2: the adapter shifts the origin"],

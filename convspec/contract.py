@@ -39,7 +39,7 @@ with stride > 1 up to ``stride`` input sizes give the same output size.
 
 Pooling, per channel over ``x: (N, C, *S)``::
 
-    max_pool(x, *, window, stride, padding, ceil_mode=False[, dilation])
+    max_pool(x, *, window, stride, padding, ceil_mode=False[, dilation][, return_indices])
     avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False[, dilation])
     lp_pool(x, *, p, window, stride, padding, ceil_mode=False[, dilation])
     adaptive_max_pool(x, *, output_size)
@@ -56,7 +56,9 @@ padding                 ``before, after <= window // 2`` (PyTorch's rule), so ev
                         ``before, after <= window - 1`` (ONNX, JAX), where a dilated window
                         can hold padding only
 max                     padding is -inf (never wins); a window holding NaN gives NaN; a
-                        window of padding only gives -inf
+                        window of padding only gives -inf; ``return_indices`` (feature
+                        ``max_pool_indices``): also the flat index over S (C order) of the
+                        window's first NaN, else first maximum; -1 for padding only
 avg                     divisor: the window's input elements (``count_padding=False``; a
                         window of padding only gives 0 / 0 = NaN), or the window's taps
                         clipped to the declared padding (``count_padding=True``; 0 there)

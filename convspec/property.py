@@ -87,8 +87,8 @@ class Property:
             return caps.narrowed_for(self.op)
         if self.only_if == "restricted":
             return bool(caps.restrictions_for(self.op))
-        if self.only_if == "grad_input_bias":
-            return caps.has_feature("grad_input_bias", self.op)
+        if self.only_if in ("grad_input_bias", "max_pool_indices"):
+            return caps.has_feature(self.only_if, self.op)
         if self.only_if == "pool_padding_only":
             return caps.has_feature("pool_dilation", self.op) and caps.has_feature("pool_padding_to_window", self.op)
         return bool(getattr(caps, self.only_if))
@@ -115,6 +115,7 @@ ONLY_IF_REASONS = {
     "restricted": "backend declares no restriction for this function",
     "pool_padding_only": "backend does not declare the features pool_dilation and pool_padding_to_window",
     "grad_input_bias": "backend does not declare the feature grad_input_bias",
+    "max_pool_indices": "backend does not declare the feature max_pool_indices",
     "validates_arguments": "backend does not declare validates_arguments",
 }
 

@@ -131,6 +131,24 @@ def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups, 
     return dw
 
 
+def max_pool_indices(x, *, window, stride, padding, ceil_mode=False, dilation=None):
+    """The contract's ``max_pool(..., return_indices=True)`` indices: for each window, the flat
+    index (C order, over x's spatial axes) of its first NaN, else of its first element equal to
+    the maximum, in order of position; -1 for a window of padding only."""
+    x = np.asarray(x)
+    spatial = x.shape[2:]
+    positions = np.arange(int(np.prod(spatial)), dtype=np.float64).reshape((1, 1) + spatial)
+    pos, _, _ = _pool_windows(positions, window, stride, padding, ceil_mode, -1.0, np.float64, dilation)
+    values, real, _ = _pool_windows(x, window, stride, padding, ceil_mode, -np.inf, np.float64, dilation)
+    real = np.broadcast_to(real.astype(bool), values.shape)
+    nan = np.isnan(values) & real
+    with np.errstate(invalid="ignore"):
+        top = np.max(np.where(real & ~nan, values, -np.inf), axis=-1, keepdims=True)
+    tap = np.where(nan.any(-1), np.argmax(nan, -1), np.argmax(real & (values == top), -1))
+    chosen = np.take_along_axis(np.broadcast_to(pos, values.shape), tap[..., None], -1)[..., 0]
+    return np.where(real.any(-1), chosen, -1).astype(np.int64)
+
+
 def _pool_windows(x, window, stride, padding, ceil_mode, fill, acc, dilation=None):
     """Padded values and two masks, with one entry per (output, window tap):
 

@@ -143,6 +143,8 @@ def excluded(restrictions, op, args, kwargs) -> str | None:
 FEATURES = {
     "pool_dilation": (POOL_OPS, "the dilation keyword of the pools (taps dilation apart)"),
     "pool_padding_to_window": (POOL_OPS, "pool padding up to window - 1 (a dilated window may hold padding only)"),
+    "max_pool_indices": (("max_pool",), "max_pool(..., return_indices=True) gives (y, indices): the flat index over "
+                                        "x's spatial axes of each window's first NaN, else its first maximum"),
     "grad_input_bias": (("conv_grad_input",), "conv_grad_input's bias keyword: one value per input channel, added to "
                                               "the result (the transposed convolution's bias, ONNX ConvTranspose B)"),
 }

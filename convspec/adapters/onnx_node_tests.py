@@ -6,8 +6,8 @@ may no longer ship.  :func:`cases` translates each into ``(op, args, kwargs)`` o
 contract -- ``Conv`` -> ``conv``, ``ConvTranspose`` -> ``conv_grad_input``, ``MaxPool`` /
 ``AveragePool`` / ``LpPool`` -> the pools, the global pools -> the adaptive pools with
 output size 1 -- translating ONNX's conventions only (``pads`` order, ``auto_pad``,
-``output_shape``), or says why a case is not expressible (a second output of indices, a
-``storage_order``, integer data).  Replay them against any backend with :func:`replay`.
+``output_shape``, MaxPool's ``Indices`` over the whole tensor and their ``storage_order``), or
+says why a case is not expressible (integer data).  Replay them against any backend with :func:`replay`.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class NodeCase:
         """The optional contract features the call needs (README: The contract)."""
         kw = self.kwargs
         need = ("grad_input_bias",) if self.op == "conv_grad_input" and "bias" in kw else ()
+        need += ("max_pool_indices",) if kw.get("return_indices") else ()
         if "dilation" in kw and self.op.endswith("_pool"):
             need += ("pool_dilation",)
         if self.op and self.op.endswith("_pool") and "window" in kw and \
@@ -99,8 +100,8 @@ def translate(node, inputs):
     op = OPERATORS.get(node.op_type)
     if op is None:
         raise NotExpressible(f"{node.op_type} has no contract function")
-    if len(node.output) > 1:
-        raise NotExpressible("a second output (max-pool indices) is not in the contract")
+    if len(node.output) > 1 and node.op_type != "MaxPool":
+        raise NotExpressible(f"a second output of {node.op_type} is not in the contract")
     if any(np.asarray(x).dtype.kind != "f" for x in inputs):
         raise NotExpressible(f"{np.asarray(inputs[0]).dtype} data: the contract takes float32 and float64")
     x = np.asarray(inputs[0])
@@ -122,8 +123,6 @@ def translate(node, inputs):
             kw["bias"] = np.asarray(inputs[2])
         return "conv_grad_input", (x, w), kw
     kernel = tuple(a["kernel_shape"])
-    if a.get("storage_order", 0):
-        raise NotExpressible("storage_order describes indices, which the contract does not return")
     stride, padding, dilation = _geometry(a, sizes, kernel)
     kw = dict(window=kernel, stride=stride, padding=padding, ceil_mode=bool(a.get("ceil_mode", 0)))
     if any(d > 1 for d in dilation):
@@ -132,7 +131,16 @@ def translate(node, inputs):
         kw["count_padding"] = bool(a.get("count_include_pad", 0))
     if op == "lp_pool":
         kw = {"p": float(a.get("p", 2)), **kw}
+    if len(node.output) > 1:  # MaxPool's Indices: feature max_pool_indices
+        kw["return_indices"] = True
     return op, (x,), kw
+
+
+def contract_indices(indices, x_shape, storage_order=0):
+    """ONNX's MaxPool ``Indices`` (flat over the whole tensor, N and C included; column-major
+    with ``storage_order=1``) as the contract's (flat over the spatial axes, C order)."""
+    where = np.unravel_index(np.asarray(indices, dtype=np.int64).ravel(), x_shape, order="F" if storage_order else "C")
+    return np.ravel_multi_index(where[2:], x_shape[2:]).reshape(np.shape(indices)).astype(np.int64)
 
 
 def _transposed(a, gy, w, groups):
@@ -185,6 +193,9 @@ def cases() -> list[NodeCase]:
         try:
             case.op, case.args, case.kwargs = translate(nodes[0], inputs)
             case.expected = np.asarray(outputs[0])
+            if case.kwargs.get("return_indices"):
+                order = _attributes(nodes[0]).get("storage_order", 0)
+                case.expected = (case.expected, contract_indices(outputs[1], np.shape(inputs[0]), order))
         except NotExpressible as e:
             case.why = str(e)
         out.append(case)
@@ -195,7 +206,16 @@ def replay(backend, case: NodeCase) -> str | None:
     """``None`` if ``backend`` gives ONNX's expected output for ``case`` (within the case's
     own ``rtol``/``atol``), else what differs."""
     fn = getattr(backend, case.op)
-    y = np.asarray(fn(*case.args, **case.kwargs))
+    got = fn(*case.args, **case.kwargs)
+    if isinstance(case.expected, tuple):  # (y, indices)
+        if not (isinstance(got, tuple) and len(got) == 2):
+            return f"{case.name}: {case.op}(..., return_indices=True) returned {type(got).__name__}, not (y, indices)"
+        if not np.array_equal(np.asarray(got[1]), case.expected[1]):
+            return f"{case.name}: indices {np.asarray(got[1]).ravel()[:8]}, but ONNX's are {case.expected[1].ravel()[:8]}"
+        return replay(backend, NodeCase(case.name, case.operator, case.op, case.args,
+                                        {k: v for k, v in case.kwargs.items() if k != "return_indices"},
+                                        case.expected[0], case.rtol, case.atol))
+    y = np.asarray(got)
     if y.shape != case.expected.shape:
         return f"{case.name}: {case.op}(...).shape={y.shape}, but ONNX expects {case.expected.shape}"
     if not np.allclose(y, case.expected, rtol=case.rtol, atol=case.atol, equal_nan=True):

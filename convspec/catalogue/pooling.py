@@ -133,6 +133,40 @@ def max_pool_propagates_nan(ctx):
     ctx.expect_within(np.nan_to_num(y, nan=0.0), np.nan_to_num(expected, nan=0.0), 0.0, "max_pool(x)", "the max elsewhere")
 
 
+@prop("max_pool_indices", op="max_pool", concepts=("pooling-max",), axes=LAYER, only_if="max_pool_indices",
+      statement="max_pool(x, ..., return_indices=True) = (max_pool(x, ...), the flat index of each window's first NaN, "
+                "else of its first maximum in order of position; -1 for a window of padding only)")
+def max_pool_indices(ctx):
+    """Where each maximum came from, as unpooling needs it (feature ``max_pool_indices``).
+
+    Indices are flat over x's spatial axes (C order), one per output; ties go to the first
+    element in order of position, a window holding NaN points at its first NaN.  Exact data
+    has many ties; a NaN is placed in some examples.  Exact.
+    """
+    (x,), kw = pool_data(ctx, "max_pool")
+    if ctx.draw(st.booleans(), label="with NaN"):
+        x[ctx.draw(st.tuples(*(st.integers(0, s - 1) for s in x.shape)), label="nan_at")] = np.nan
+    y = ctx.call("max_pool", x, **kw)
+    outcome = ctx.attempt("max_pool", x, return_indices=True, **kw)
+    call = f"max_pool(x, return_indices=True, ...)"
+    if outcome.raised is not None:
+        ctx.expect(False, f"{call} raised {outcome.raised.type}: {outcome.raised.message}, but the backend declares "
+                          "max_pool_indices")
+    got = outcome.value
+    ctx.expect(isinstance(got, tuple) and len(got) == 2 and all(isinstance(g, np.ndarray) for g in got),
+               f"{call} returned {type(got).__name__}, but should return a tuple (y, indices) of two arrays")
+    values, where = got
+    ctx.expect_within(values, y, 0.0, f"{call}[0]", "max_pool(x, ...)", equal_nan=True)
+    ctx.expect(where.dtype.kind in "iu" and where.shape == y.shape,
+               f"{call}[1] has dtype {where.dtype} and shape {where.shape}, but should be integers of shape {y.shape}")
+    want = reference.max_pool_indices(x, **kw)
+    bad = where != want
+    if bad.any():
+        i = tuple(int(v) for v in np.argwhere(bad)[0])
+        ctx.expect(False, f"{call}[1][{', '.join(map(str, i))}]={int(where[i])}, but should be {int(want[i])} (the "
+                          f"window's first NaN, else its first maximum); {int(bad.sum())} of {bad.size} indices differ")
+
+
 @prop("max_pool_monotone_maps", op="max_pool", concepts=("pooling-max",), axes=LAYER,
       statement="max_pool(f(x)) = f(max_pool(x)) for non-decreasing f (f = relu, 2x + 1, x^3)")
 def max_pool_monotone_maps(ctx):

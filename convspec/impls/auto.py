@@ -32,7 +32,8 @@ from . import fft, im2col, numba_direct, winograd
 from ._layout import flipped
 
 convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True,
-                         "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias"]}
+                         "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
+                                      "max_pool_indices"]}
 
 #: Direct loops: multiply-adds per second (vectorised, four taps per pass) and the slower
 #: rate when the last kernel axis has fewer than four taps.

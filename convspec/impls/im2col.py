@@ -23,7 +23,8 @@ from convspec.contract import (
 from ._layout import add_bias, lp_norm, scratch, signal_via_conv
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
-                         "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias"]}
+                         "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
+                                      "max_pool_indices"]}
 
 
 def windows(xp, kernel, out, stride, dilation):
@@ -153,9 +154,24 @@ def _pool_view(x, window, stride, padding, ceil_mode, dilation, fill):
     return x, window, stride, padding, dilation, out, widths, view
 
 
-def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None):
-    x, window, _, _, _, _, _, view = _pool_view(x, window, stride, padding, ceil_mode, dilation, -np.inf)
-    return np.max(view, axis=tuple(range(-len(window), 0)))
+def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None, return_indices=False):
+    x, window, stride, _, dilation, out, widths, view = _pool_view(x, window, stride, padding, ceil_mode, dilation,
+                                                                   -np.inf)
+    y = np.max(view, axis=tuple(range(-len(window), 0)))
+    if not return_indices:
+        return y
+    # the same windows over the input's flat positions (-1 in padding): the first NaN of each
+    # window, else its first element equal to the maximum, in order of position
+    flat = np.pad(np.arange(math.prod(x.shape[2:])).reshape((1, 1) + x.shape[2:]), ((0, 0), (0, 0)) + widths,
+                  constant_values=-1)
+    spots = windows(flat, window, out[2:], stride, dilation)
+    taps = view.reshape(view.shape[:len(out)] + (-1,))
+    where = np.broadcast_to(spots, view.shape).reshape(taps.shape)
+    inside = where >= 0
+    nan = np.isnan(taps) & inside
+    pick = np.where(nan.any(-1), np.argmax(nan, -1), np.argmax(inside & (taps == y[..., None]), -1))
+    chosen = np.take_along_axis(where, pick[..., None], -1)[..., 0]
+    return y, np.where(inside.any(-1), chosen, -1).astype(np.int64)
 
 
 def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False, dilation=None):

@@ -26,7 +26,8 @@ from convspec.contract import (
 )
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
-                         "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias"]}
+                         "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
+                                      "max_pool_indices"]}
 
 
 def _overlap(f, m, k):
@@ -152,11 +153,27 @@ def _pool(x, window, stride, padding, ceil_mode, dilation, reduce):
     return y
 
 
-def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None):
+def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None, return_indices=False):
     """Max over each window (section 9.3); padding never wins; NaN in a window gives NaN;
-    a window of padding only gives -inf."""
-    return _pool(x, window, stride, padding, ceil_mode, dilation,
-                 lambda v, _: np.max(v, axis=-1, initial=-np.inf))
+    a window of padding only gives -inf.  ``return_indices``: also where each maximum is."""
+    y = _pool(x, window, stride, padding, ceil_mode, dilation, lambda v, _: np.max(v, axis=-1, initial=-np.inf))
+    if not return_indices:
+        return y
+    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
+    where = np.full(y.shape, -1, dtype=np.int64)
+    for n, c in itertools.product(range(x.shape[0]), range(x.shape[1])):
+        for i in itertools.product(*(range(o) for o in y.shape[2:])):
+            best = None  # (value, flat index) of the window's first NaN or first maximum
+            for t in itertools.product(*(range(k) for k in window)):
+                p = tuple(ii * s - b + tt * d for ii, s, (b, _), tt, d in zip(i, stride, padding, t, dilation))
+                if not all(0 <= q < m for q, m in zip(p, x.shape[2:])):
+                    continue
+                v = x[(n, c) + p]
+                if best is None or (v != v and best[0] == best[0]) or v > best[0]:
+                    best = (v, int(np.ravel_multi_index(p, x.shape[2:])))
+            if best is not None:
+                where[(n, c) + i] = best[1]
+    return y, where
 
 
 def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False, dilation=None):

@@ -68,7 +68,7 @@ def real_array(rng: np.random.Generator, shape, dtype, *, scale=1.0) -> np.ndarr
 # ----------------------------------------------------------------- the bounds
 
 
-POOLS = ("max_pool", "avg_pool", "lp_pool", "adaptive_max_pool", "adaptive_avg_pool")
+POOLS = ("max_pool", "avg_pool", "lp_pool", "adaptive_max_pool", "adaptive_avg_pool", "max_unpool")
 
 
 def terms_per_output(op: str, args, kwargs) -> int:
@@ -169,7 +169,7 @@ def pool_bound(op: str, args, kwargs, dtype, accuracy="direct"):
     (``S^(r (1 + d)) = S^r exp(r d ln S)``, ``r ln S = ln y``).  The mean: ``n - 1``
     additions and a division."""
     x = args[0]
-    if op in ("max_pool", "adaptive_max_pool"):
+    if op in ("max_pool", "adaptive_max_pool", "max_unpool"):  # exact: a choice or a placement
         return np.float64(0.0)
     u = unit_roundoff(dtype)
     if accuracy != "direct":

@@ -44,6 +44,7 @@ Pooling, per channel over ``x: (N, C, *S)``::
     lp_pool(x, *, p, window, stride, padding, ceil_mode=False[, dilation])
     adaptive_max_pool(x, *, output_size)
     adaptive_avg_pool(x, *, output_size)
+    max_unpool(y, indices, *, output_size)
 
 ======================  =======================================================================
 window span             ``D = dilation * (window - 1) + 1``: taps ``dilation`` apart
@@ -65,6 +66,10 @@ avg                     divisor: the window's input elements (``count_padding=Fa
 lp                      ``(sum |x|^p) ** (1/p)`` over the window, padding contributes 0; p >= 1;
                         ``p = 2`` is the L2 norm of the window (0 for padding only)
 adaptive                bin ``i`` of ``O`` over ``S``: ``[floor(i S / O), ceil((i + 1) S / O))``
+unpool                  ``max_unpool``: zeros of shape ``(N, C, *output_size)`` with ``y[n, c, i]``
+                        put at the flat position ``indices[n, c, i]`` (C order over
+                        ``output_size``), the inverse placement of ``max_pool``'s indices;
+                        -1 puts nothing; positions must be distinct
 ======================  =======================================================================
 
 Locally connected and tiled layers (no dilation, no groups)::
@@ -92,15 +97,16 @@ LAYER_OPS = ("conv",)
 GRADIENT_OPS = ("conv_grad_input", "conv_grad_weight")
 POOL_OPS = ("max_pool", "avg_pool", "lp_pool")
 ADAPTIVE_OPS = ("adaptive_max_pool", "adaptive_avg_pool")
+UNPOOL_OPS = ("max_unpool",)
 UNSHARED_OPS = ("local_conv", "tiled_conv")
-OPS = SIGNAL_OPS + LAYER_OPS + GRADIENT_OPS + POOL_OPS + ADAPTIVE_OPS + UNSHARED_OPS
+OPS = SIGNAL_OPS + LAYER_OPS + GRADIENT_OPS + POOL_OPS + ADAPTIVE_OPS + UNPOOL_OPS + UNSHARED_OPS
 
 MODES = ("full", "same", "valid")
 
 
 def arg_names(op: str) -> tuple[str, ...]:
     """Names of the positional arrays of ``op``, as the contract writes them."""
-    return {"conv_grad_input": ("gy", "w"), "conv_grad_weight": ("gy", "x")}.get(
+    return {"conv_grad_input": ("gy", "w"), "conv_grad_weight": ("gy", "x"), "max_unpool": ("y", "indices")}.get(
         op, ("x",) if op.endswith("_pool") else ("x", "w"))
 NDIMS = (1, 2, 3)
 DTYPES = ("float32", "float64")
@@ -324,6 +330,26 @@ def check_adaptive_args(x, output_size):
     if any(o > s for o, s in zip(output_size, x.shape[2:])):
         raise ValueError(f"output_size={output_size}, but should not exceed the input size {x.shape[2:]}")
     return x, output_size
+
+
+def check_unpool_args(y, indices, output_size):
+    """Validate ``max_unpool``'s arguments; returns ``(y, indices, output_size)``."""
+    y = _batched("y", y)
+    indices = np.asarray(indices)
+    if indices.dtype.kind not in "iu":
+        raise ValueError(f"indices.dtype={indices.dtype}, but should be an integer dtype")
+    if indices.shape != y.shape:
+        raise ValueError(f"indices.shape={indices.shape}, but should equal y.shape={y.shape}")
+    output_size = _int_tuple("output_size", output_size, y.ndim - 2, minimum=1)
+    size = int(np.prod(output_size))
+    if indices.size and (indices.min() < -1 or indices.max() >= size):
+        raise ValueError(f"indices hold {int(indices.min())}..{int(indices.max())}, but should lie in -1..{size - 1} "
+                         f"(flat positions of output_size={output_size})")
+    for n, c in np.ndindex(*y.shape[:2]):
+        kept = indices[n, c][indices[n, c] >= 0]
+        if len(np.unique(kept)) != kept.size:
+            raise ValueError(f"indices repeat a position in y[{n}, {c}], but should be distinct (except -1)")
+    return y, indices, output_size
 
 
 def check_grad_args(gy, other, shape, shape_name, stride, padding, dilation, groups):

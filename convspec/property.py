@@ -195,7 +195,7 @@ def expected_shape(op, args, kwargs):
     if op in ("max_pool", "avg_pool", "lp_pool"):
         return pool_output_shape(a, window=kwargs["window"], stride=kwargs["stride"], padding=kwargs["padding"],
                                  ceil_mode=kwargs.get("ceil_mode", False), dilation=kwargs.get("dilation"))
-    if op in ("adaptive_max_pool", "adaptive_avg_pool"):
+    if op in ("adaptive_max_pool", "adaptive_avg_pool", "max_unpool"):
         return a[:2] + tuple(kwargs["output_size"])
     kernel = b[2:2 + nd] if op == "tiled_conv" else b[2 + nd:]
     return conv_output_shape(a, (b[0], a[1]) + tuple(kernel), stride=kwargs["stride"], padding=kwargs["padding"],

@@ -215,6 +215,19 @@ def adaptive_avg_pool(x, *, output_size, acc=np.float64):
     return _adaptive(x, output_size, np.mean, acc)
 
 
+def max_unpool(y, indices, *, output_size, acc=np.float64):
+    """``max_pool``'s inverse placement: zeros of ``output_size`` with each ``y[n, c, i]`` at the
+    flat position ``indices[n, c, i]``; -1 puts nothing."""
+    y = np.asarray(y, dtype=acc)
+    out = np.zeros(y.shape[:2] + tuple(output_size), dtype=acc)
+    for n, c in itertools.product(range(y.shape[0]), range(y.shape[1])):
+        for i in itertools.product(*(range(o) for o in y.shape[2:])):
+            k = int(indices[(n, c) + i])
+            if k >= 0:
+                out[(n, c) + np.unravel_index(k, tuple(output_size))] = y[(n, c) + i]
+    return out
+
+
 def _unshared(x, w, stride, padding, kernel_at, kernel_shape, bias, acc):
     x = np.asarray(x, dtype=acc)
     w = np.asarray(w, dtype=acc)

@@ -21,7 +21,7 @@ from convspec.contract import conv_output_shape
 
 OPERATORS = {"Conv": "conv", "ConvTranspose": "conv_grad_input", "MaxPool": "max_pool", "AveragePool": "avg_pool",
              "LpPool": "lp_pool", "GlobalMaxPool": "adaptive_max_pool", "GlobalAveragePool": "adaptive_avg_pool",
-             "GlobalLpPool": None}
+             "GlobalLpPool": None, "MaxUnpool": "max_unpool"}
 
 
 class NotExpressible(Exception):
@@ -102,10 +102,20 @@ def translate(node, inputs):
         raise NotExpressible(f"{node.op_type} has no contract function")
     if len(node.output) > 1 and node.op_type != "MaxPool":
         raise NotExpressible(f"a second output of {node.op_type} is not in the contract")
-    if any(np.asarray(x).dtype.kind != "f" for x in inputs):
+    if np.asarray(inputs[0]).dtype.kind != "f" or any(np.asarray(x).dtype.kind not in "fiu" for x in inputs):
         raise NotExpressible(f"{np.asarray(inputs[0]).dtype} data: the contract takes float32 and float64")
     x = np.asarray(inputs[0])
     sizes = x.shape[2:]
+    if op == "max_unpool":
+        # ONNX's indices address the shape pooling came from, (in - 1) stride + kernel - pads;
+        # output_shape, when given, only frames it (zeros after): the same positions, re-flattened
+        kernel = tuple(a["kernel_shape"])
+        stride, padding, _ = _geometry(a, sizes, kernel)
+        pooled = tuple((n - 1) * s + k - p0 - p1 for n, s, k, (p0, p1) in zip(sizes, stride, kernel, padding))
+        out = tuple(int(v) for v in inputs[2][2:]) if len(inputs) > 2 else pooled
+        flat = contract_indices(inputs[1], x.shape[:2] + pooled)
+        where = np.ravel_multi_index(np.unravel_index(flat.ravel(), pooled), out).reshape(flat.shape)
+        return op, (x, where.astype(np.int64)), {"output_size": out}
     if op.startswith("adaptive"):
         return op, (x,), {"output_size": (1,) * len(sizes)}
     if op in ("conv", "conv_grad_input"):

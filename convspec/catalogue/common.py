@@ -102,6 +102,18 @@ def pool_data(ctx, op, *, real=False, also=(), **limits):
     return (make(p.x),), kwargs
 
 
+def unpool_data(ctx, *, real=False):
+    """``(y, indices), {"output_size": S}`` of a ``max_unpool`` call: the max pooling of a drawn
+    input and its indices, windows no closer than their length (so positions are distinct)."""
+    from .. import reference
+
+    p = ctx.draw(pool_problems(ctx.axis("ndim"), ceil_mode=False), label="problem")
+    kw = {**p.kwargs, "stride": tuple(max(s, k) for s, k in zip(p.stride, p.window))}
+    x = (ctx.real if real else ctx.exact)(p.x)
+    y = reference.max_pool(x, **kw).astype(x.dtype)
+    return (y, reference.max_pool_indices(x, **kw)), {"output_size": tuple(p.x[2:])}
+
+
 def unshared_data(ctx, op, *, real=False, **limits):
     p = ctx.draw(unshared_problems(ctx.axis("ndim"), tiled=op == "tiled_conv", **limits), label="problem")
     make = ctx.real if real else ctx.exact
@@ -120,6 +132,8 @@ def call_data(ctx, op, *, real=False):
         return grad_data(ctx, op, real=real)
     if op.endswith("_pool"):
         return pool_data(ctx, op, real=real)
+    if op == "max_unpool":
+        return unpool_data(ctx, real=real)
     return unshared_data(ctx, op, real=real)
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from .. import accuracy, reference
 from ..contract import pool_output_length
 from ..property import prop
-from .common import conv_problem, for_each, pool_data, scaled, take
+from .common import call_data, conv_problem, for_each, pool_data, scaled, take
 
 LAYER = ("dtype", "ndim")
 POOL_CONCEPT = {"max_pool": "pooling-max", "avg_pool": "pooling-avg", "lp_pool": "pooling-lp",
@@ -165,6 +165,20 @@ def max_pool_indices(ctx):
         i = tuple(int(v) for v in np.argwhere(bad)[0])
         ctx.expect(False, f"{call}[1][{', '.join(map(str, i))}]={int(where[i])}, but should be {int(want[i])} (the "
                           f"window's first NaN, else its first maximum); {int(bad.sum())} of {bad.size} indices differ")
+
+
+@prop("max_unpool_definition", op="max_unpool", concepts=("pooling-max",), axes=LAYER,
+      statement="max_unpool(y, indices, output_size) is zeros with each y[n, c, i] at the flat position indices[n, c, i]")
+def max_unpool_definition(ctx):
+    """Unpooling puts every pooled value back where ``max_pool``'s indices say, zeros elsewhere
+    (the placement a max-pooling layer's gradient and decoder networks use).  Exact.
+    """
+    args, kwargs = call_data(ctx, "max_unpool")
+    expected = reference.max_unpool(*args, **kwargs)
+    ctx.nondegenerate(expected)
+    y = ctx.call("max_unpool", *args, **kwargs)
+    ctx.expect_within(y, expected, 0.0, "max_unpool(y, indices, ...)", "y placed at its indices, zeros elsewhere",
+                      equal_nan=True)
 
 
 @prop("max_pool_monotone_maps", op="max_pool", concepts=("pooling-max",), axes=LAYER,

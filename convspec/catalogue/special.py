@@ -40,8 +40,8 @@ CLASS_NAMES = ("finite", "NaN", "+inf", "-inf")
 SPECIALS = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
 #: Which argument holds the special values (see the module docstring).
 TARGET = {"conv_grad_weight": 1}
-STRICT_POOLS = ("max_pool", "adaptive_max_pool")
-POOLS = ("max_pool", "avg_pool", "lp_pool", "adaptive_max_pool", "adaptive_avg_pool")
+STRICT_POOLS = ("max_pool", "adaptive_max_pool", "max_unpool")
+POOLS = ("max_pool", "avg_pool", "lp_pool", "adaptive_max_pool", "adaptive_avg_pool", "max_unpool")
 
 
 def classes(a) -> np.ndarray:

@@ -235,5 +235,6 @@ avg_pool = im2col.avg_pool
 lp_pool = im2col.lp_pool
 adaptive_max_pool = im2col.adaptive_max_pool
 adaptive_avg_pool = im2col.adaptive_avg_pool
+max_unpool = im2col.max_unpool
 local_conv = im2col.local_conv
 tiled_conv = im2col.tiled_conv

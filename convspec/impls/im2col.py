@@ -14,6 +14,7 @@ from convspec.contract import (
     check_conv_args,
     check_grad_args,
     check_pool_args,
+    check_unpool_args,
     check_unshared_args,
     conv_output_shape,
     pool_output_shape,
@@ -195,6 +196,18 @@ def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False, dilatio
         raise ValueError(f"p={p!r}, but should be a finite number >= 1")
     x, window, _, _, _, _, _, view = _pool_view(x, window, stride, padding, ceil_mode, dilation, 0)
     return lp_norm(view, p, tuple(range(-len(window), 0)))
+
+
+def max_unpool(y, indices, *, output_size):
+    """One scatter: each (n, c) row of the flat output gets ``y`` at ``indices`` (-1 skipped)."""
+    y, indices, output_size = check_unpool_args(y, indices, output_size)
+    n, c = y.shape[:2]
+    flat = np.zeros((n * c, math.prod(output_size)), dtype=y.dtype)
+    rows = np.repeat(np.arange(n * c), math.prod(y.shape[2:]))
+    where = indices.reshape(-1).astype(np.int64)
+    keep = where >= 0
+    flat[rows[keep], where[keep]] = y.reshape(-1)[keep]
+    return flat.reshape((n, c) + output_size)
 
 
 def _adaptive(x, output_size, reduce):

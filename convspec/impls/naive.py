@@ -17,6 +17,7 @@ from convspec.contract import (
     check_grad_args,
     check_pool_args,
     check_signal_args,
+    check_unpool_args,
     check_unshared_args,
     conv_output_shape,
     pool_output_shape,
@@ -201,6 +202,18 @@ def _lp(v, p):
     top = a.max(axis=-1, keepdims=True, initial=0)
     top[~((top > 0) & np.isfinite(top))] = 1
     return ((a / top) ** v.dtype.type(p)).sum(axis=-1) ** (1 / v.dtype.type(p)) * top[..., 0]
+
+
+def max_unpool(y, indices, *, output_size):
+    """Zeros of ``output_size`` with every pooled value put back where ``indices`` says."""
+    y, indices, output_size = check_unpool_args(y, indices, output_size)
+    out = np.zeros(y.shape[:2] + output_size, dtype=y.dtype)
+    for n, c in itertools.product(range(y.shape[0]), range(y.shape[1])):
+        for i in itertools.product(*(range(o) for o in y.shape[2:])):
+            k = int(indices[(n, c) + i])
+            if k >= 0:
+                out[(n, c) + np.unravel_index(k, output_size)] = y[(n, c) + i]
+    return out
 
 
 def _adaptive(x, output_size, reduce):

@@ -402,7 +402,8 @@ class Context:
         expected = np.asarray(expected)
         if actual.shape != expected.shape:
             raise PropertyFailure(f"{what}.shape={actual.shape}, but should be {expected.shape} ({why})")
-        diff = np.abs(actual.astype(np.longdouble) - expected.astype(np.longdouble))
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, judged below
+            diff = np.abs(actual.astype(np.longdouble) - expected.astype(np.longdouble))
         bad = ~(diff <= bound)  # NaN counts as bad
         bad &= ~(np.isinf(actual) & (actual == expected))  # the same infinity is no difference
         if equal_nan:

@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from . import __version__, accuracy, reference
+from .restrictions import excluded
 from .backend import bundled_names
 from .catalogue import CATALOGUE
 from .console import CELL, progress_printer, root_of, summary
@@ -96,6 +97,8 @@ def _fractions(backend, samples, seed) -> dict:
                 if call is None:
                     break
                 args, kw = call
+                if excluded(backend.capabilities.restrictions_for(op), op, args, kw):
+                    continue  # a declared restriction: not the backend's to compute
                 exact = getattr(reference, op)(*args, acc=np.longdouble, **kw)
                 bound = accuracy.error_bound(backend.capabilities.accuracy_for(op, args, kw), op, args, kw, dtype)
                 err = np.abs(getattr(backend, op)(*args, **kw) - exact)

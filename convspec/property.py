@@ -63,6 +63,7 @@ class Property:
     only_if: str | None = None  # a capability flag the backend must declare, e.g. validates_arguments
     lifts_ndim: bool = False  # also calls the function with ndim + 1 (so ndim + 1 must be supported)
     large: bool = False  # the large-size stage: the profile's large_examples examples, not its examples
+    features: tuple[str, ...] = ()  # optional contract features op must declare (convspec.restrictions.FEATURES)
 
     @property
     def doc(self) -> str:
@@ -87,10 +88,6 @@ class Property:
             return caps.narrowed_for(self.op)
         if self.only_if == "restricted":
             return bool(caps.restrictions_for(self.op))
-        if self.only_if in ("grad_input_bias", "max_pool_indices"):
-            return caps.has_feature(self.only_if, self.op)
-        if self.only_if == "pool_padding_only":
-            return caps.has_feature("pool_dilation", self.op) and caps.has_feature("pool_padding_to_window", self.op)
         return bool(getattr(caps, self.only_if))
 
     def skip_reason(self, backend) -> str | None:
@@ -101,6 +98,8 @@ class Property:
         caps = backend.capabilities
         if self.only_if and not self._declares(caps):
             return ONLY_IF_REASONS.get(self.only_if, f"backend does not declare {self.only_if}")
+        if not all(caps.has_feature(f, self.op) for f in self.features):
+            return f"backend does not declare the feature{'s' if len(self.features) > 1 else ''} {' and '.join(self.features)}"
         for axis, values in self.allowed(backend).items():
             if not values:
                 return f"backend declares no supported {axis} among {self.axis_values[axis]}"
@@ -113,27 +112,25 @@ ONLY_IF_REASONS = {
     "biases": "backend does not declare biases (the bias keyword)",
     "narrowed": "backend declares every dtype and dimension supported",
     "restricted": "backend declares no restriction for this function",
-    "pool_padding_only": "backend does not declare the features pool_dilation and pool_padding_to_window",
-    "grad_input_bias": "backend does not declare the feature grad_input_bias",
-    "max_pool_indices": "backend does not declare the feature max_pool_indices",
     "validates_arguments": "backend does not declare validates_arguments",
 }
 
 
 def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), uses=(), only_if=None, lifts_ndim=False,
-         large=False):
+         large=False, features=()):
     """Register ``fn`` as the property ``name`` (names are stable: tools depend on them).
 
     ``requires``: other contract functions the backend must have (else the property is
     skipped); ``uses``: other functions the property relates ``op`` to, taken from the backend
     when it has them and from the reference otherwise (so a backend exposing one function is
-    checked as deeply as one exposing all)."""
+    checked as deeply as one exposing all); ``features``: optional contract features ``op``
+    must declare (else skipped)."""
 
     def register(fn):
         if name in REGISTRY:
             raise ValueError(f"property {name!r} registered twice")
         REGISTRY[name] = Property(name, op, tuple(concepts), statement, fn, tuple(axes), tuple(requires), tuple(uses),
-                                  only_if, lifts_ndim, large)
+                                  only_if, lifts_ndim, large, tuple(features))
         return fn
 
     return register

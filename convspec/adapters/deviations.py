@@ -95,10 +95,6 @@ def _one_node(runtime, op, *inputs, **attrs):
         return e
 
 
-def _ort_one_node(op, x, **attrs):
-    return _one_node("ort", op, x, **attrs)
-
-
 def _ref_max_pool_padding_ignored():
     x = np.arange(5, dtype=np.float32).reshape(1, 1, 5)  # [0, 1, 2, 3, 4]
     end = _one_node("reference", "MaxPool", x, kernel_shape=[2], pads=[0, 1])
@@ -184,8 +180,8 @@ def _ref_lp_pool_overflow():
 
 
 def _ort_max_pool_lowest_not_minus_inf():
-    nan = _ort_one_node("MaxPool", np.array([[[np.nan, np.nan]]], np.float32), kernel_shape=[2])
-    neg = _ort_one_node("MaxPool", np.array([[[-np.inf, -np.inf]]], np.float32), kernel_shape=[2])
+    nan = _one_node("ort", "MaxPool", np.array([[[np.nan, np.nan]]], np.float32), kernel_shape=[2])
+    neg = _one_node("ort", "MaxPool", np.array([[[-np.inf, -np.inf]]], np.float32), kernel_shape=[2])
     want_nan, want_neg = np.max([np.nan, np.nan]), np.max([-np.inf, -np.inf])  # nan, -inf
     return (not np.isnan(nan[0]) or neg[0] != want_neg,
             f"MaxPool(window 2) of [nan, nan] = {nan[0]} (numpy.max: {want_nan}); of [-inf, -inf] = {neg[0]} "
@@ -193,7 +189,7 @@ def _ort_max_pool_lowest_not_minus_inf():
 
 
 def _ort_lp_pool_overflow():
-    got = _ort_one_node("LpPool", np.array([[[3e19, 3e19]]], np.float32), kernel_shape=[2], p=2)
+    got = _one_node("ort", "LpPool", np.array([[[3e19, 3e19]]], np.float32), kernel_shape=[2], p=2)
     want = np.sqrt(2 * 3e19 ** 2)
     return (not np.isfinite(got[0]), f"LpPool([3e19, 3e19] float32, p=2, window 2) = {got[0]}; sqrt(3e19² + 3e19²) "
                                      f"= {want:.4g} (float64), representable in float32")

@@ -18,7 +18,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from jax import lax  # noqa: E402
 
-from convspec.adapters._pooling import crop, overhang  # noqa: E402
+from convspec.adapters._pooling import counted, crop, overhang  # noqa: E402
 
 # no lp_pool: JAX has none, and one composed here would judge this file, not JAX
 convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool"], "biases": True,
@@ -85,11 +85,6 @@ def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False
     xj = jnp.asarray(x)
     zero = jnp.array(0, xj.dtype)
     sums = _reduce(xj, zero, lax.add, window, stride, pads, dilation)
-    ones = jnp.ones(x.shape, xj.dtype)
-    if count_padding:  # the declared padding counts, the overhang does not
-        ones = jnp.pad(ones, [(0, 0), (0, 0)] + [tuple(p) for p in padding], constant_values=1)
-        count_pads = [(0, 0), (0, 0)] + [(0, e) for e in extra]
-    else:
-        count_pads = pads
-    counts = _reduce(ones, zero, lax.add, window, stride, count_pads, dilation)
+    mask = jnp.asarray(counted(x.shape, padding, extra, count_padding, x.dtype))
+    counts = _reduce(mask, zero, lax.add, window, stride, [(0, 0)] * x.ndim, dilation)
     return crop(sums / counts, out)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from convspec.adapters._pooling import crop, overhang
+from convspec.adapters._pooling import counted, crop, overhang
 
 convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool", "lp_pool",
                                  "adaptive_max_pool", "adaptive_avg_pool"], "biases": True,
@@ -79,13 +79,9 @@ def max_pool(x, *, window, stride, padding, ceil_mode=False, dilation=None):
 
 def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):
     xt, out = _padded(x, window, stride, padding, ceil_mode, 0.0)
-    # which elements count: the input, or the input and its declared padding; never the overhang
-    if count_padding:
-        counted = torch.ones((1, 1) + tuple(n + a + b for n, (a, b) in zip(x.shape[2:], padding)), dtype=xt.dtype)
-    else:
-        counted = F.pad(torch.ones((1, 1) + x.shape[2:], dtype=xt.dtype), _pads(padding))
-    counted = F.pad(counted, _pads([(0, t - c) for t, c in zip(xt.shape[2:], counted.shape[2:])]))
-    return crop(_sums(xt, window, stride) / _sums(counted, window, stride), out).astype(x.dtype)
+    extra = [t - (n + a + b) for t, n, (a, b) in zip(xt.shape[2:], x.shape[2:], padding)]
+    mask = _t(counted(x.shape, padding, extra, count_padding, x.dtype))
+    return crop(_sums(xt, window, stride) / _sums(mask, window, stride), out).astype(x.dtype)
 
 
 def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):

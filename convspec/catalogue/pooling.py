@@ -79,7 +79,7 @@ PADDING_ONLY = {"max_pool": ("-inf", -np.inf), "avg_pool": ("NaN (0 / 0) without
 @for_each(*PADDING_ONLY)
 def _padding_only(op):
     @prop(f"{op}_padding_only_window", op=op, concepts=(POOL_CONCEPT[op], "zero-padding"), axes=LAYER,
-          only_if="pool_padding_only",
+          features=("pool_dilation", "pool_padding_to_window"),
           statement=f"a dilated window that holds padding only gives {PADDING_ONLY[op][0]}; the others their summary")
     def padding_only(ctx):
         (x,), kw = pool_data(ctx, op)
@@ -133,7 +133,7 @@ def max_pool_propagates_nan(ctx):
     ctx.expect_within(np.nan_to_num(y, nan=0.0), np.nan_to_num(expected, nan=0.0), 0.0, "max_pool(x)", "the max elsewhere")
 
 
-@prop("max_pool_indices", op="max_pool", concepts=("pooling-max",), axes=LAYER, only_if="max_pool_indices",
+@prop("max_pool_indices", op="max_pool", concepts=("pooling-max",), axes=LAYER, features=("max_pool_indices",),
       statement="max_pool(x, ..., return_indices=True) = (max_pool(x, ...), the flat index of each window's first NaN, "
                 "else of its first maximum in order of position; -1 for a window of padding only)")
 def max_pool_indices(ctx):

@@ -117,7 +117,7 @@ def conv_shared_bias(ctx):
 
 
 @prop("conv_grad_input_bias", op="conv_grad_input", concepts=("bias", "gradient-input"), axes=LAYER,
-      only_if="grad_input_bias",
+      features=("grad_input_bias",),
       statement="conv_grad_input(gy, w, bias=b) = conv_grad_input(gy, w) + b[c] (one bias per input channel: the "
                 "transposed convolution's bias)")
 def conv_grad_input_bias(ctx):

@@ -201,8 +201,11 @@ def error_bound(accuracy: str, op: str, args, kwargs, dtype):
     """The bound for one call of a backend of class ``accuracy``, broadcastable to its output.
 
     ``"direct"`` gets the elementwise bound; ``"fft"``, ``"normwise"`` and ``"undeclared"`` the normwise one;
-    pooling its own (its error does not depend on the algorithm class).
+    pooling its own (its error does not depend on the algorithm class); integer data none
+    (every integer result is exact, README: The contract).
     """
+    if np.dtype(dtype).kind in "iu":
+        return 0.0
     if op in POOLS:
         return pool_bound(op, args, kwargs, dtype, accuracy)
     if accuracy == "direct":

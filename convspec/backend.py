@@ -5,7 +5,9 @@ A backend is any object or module with some of the contract functions
 ``convspec_capabilities``, a dict with any of these keys:
 
 ``dtypes``
-    subset of ``("float32", "float64")`` (default: both).  The others must raise.
+    subset of ``("float32", "float64")`` (default: both).  The others must raise.  ``int8``
+    and ``uint8`` may be declared for ``conv``, ``max_pool`` and ``adaptive_max_pool``
+    (:data:`convspec.contract.INTEGER_OPS`); integer data is never assumed.
 ``ndims``
     subset of ``(1, 2, 3)``, the number of spatial axes (default: all).  The others must raise.
 ``ops``
@@ -50,7 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .contract import DTYPES, NDIMS, OPS
+from .contract import DTYPES, INTEGER_DTYPES, NDIMS, OPS, dtypes_of
 
 ACCURACY_CLASSES = ("direct", "fft", "normwise", "undeclared")
 #: A hybrid algorithm (direct summation up to a kernel size, a transform above) declares
@@ -219,7 +221,7 @@ class Capabilities:
 
     def narrowed_for(self, op) -> bool:
         """Whether some dtype or dimension is declared unsupported for ``op``."""
-        return set(self.dtypes_for(op)) != set(DTYPES) or set(self.ndims_for(op)) != set(NDIMS)
+        return not set(DTYPES) <= set(self.dtypes_for(op)) or set(self.ndims_for(op)) != set(NDIMS)
 
     @property
     def narrowed(self) -> bool:
@@ -240,14 +242,15 @@ class Capabilities:
             )
         decl = dict(decl)
         per_op = {}
-        for name, allowed in (("dtypes", DTYPES), ("ndims", NDIMS)):
+        for name, allowed in (("dtypes", DTYPES + INTEGER_DTYPES), ("ndims", NDIMS)):
             if isinstance(decl.get(name), dict):  # per function: {op or "*": [...]}
                 by_op = {}
                 for op, value in decl[name].items():
                     if op != "*" and op not in OPS:
                         raise LoadError(f"convspec_capabilities[{name!r}] names {op!r}, but should name contract "
                                         f"functions ({', '.join(OPS)}) or '*'")
-                    by_op[op] = _subset(f"convspec_capabilities[{name!r}][{op!r}]", value, allowed)
+                    by_op[op] = _subset(f"convspec_capabilities[{name!r}][{op!r}]", value,
+                                        dtypes_of(op) if name == "dtypes" else allowed)
                 per_op[name] = by_op
                 decl[name] = tuple(v for v in allowed if any(v in vs for vs in by_op.values())
                                    or "*" not in by_op and len(by_op) < len(OPS))
@@ -260,9 +263,17 @@ class Capabilities:
         except ValueError as e:
             raise LoadError(str(e)) from None
         caps = cls(**{k: tuple(v) if isinstance(v, (list, tuple, set)) else v for k, v in decl.items()}, per_op=per_op)
+        from .restrictions import RESTRICTIONS
+
+        for op, names in caps.restrictions.items():
+            for n in names:
+                if not set(RESTRICTIONS[n].dtypes) & set(caps.dtypes_for(op)):
+                    raise LoadError(f"convspec_capabilities['restrictions'] has {n!r} for {op}, which is about "
+                                    f"{', '.join(RESTRICTIONS[n].dtypes)} data, but {op} declares only "
+                                    f"{', '.join(caps.dtypes_for(op))}")
         if not isinstance(caps.reasons, dict):
             raise LoadError(f"convspec_capabilities['reasons']={caps.reasons!r}, but should be a dict {{op: why}}")
-        for name, allowed in (("dtypes", DTYPES), ("ndims", NDIMS), ("ops", OPS)):
+        for name, allowed in (("dtypes", DTYPES + INTEGER_DTYPES), ("ndims", NDIMS), ("ops", OPS)):
             _subset(f"convspec_capabilities[{name!r}]", getattr(caps, name), allowed)
         a = caps.accuracy
         hybrid = isinstance(a, dict) and set(a) == set(HYBRID_KEYS) and isinstance(a["direct_up_to"], int) \

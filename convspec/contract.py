@@ -72,6 +72,24 @@ unpool                  ``max_unpool``: zeros of shape ``(N, C, *output_size)`` 
                         -1 puts nothing; positions must be distinct
 ======================  =======================================================================
 
+Integer data (``INTEGER_DTYPES``, declared per function in ``dtypes``; ONNX's ``ConvInteger``
+and integer ``MaxPool``)::
+
+    conv(x, w, *, stride, padding, dilation, groups, x_zero_point=0, w_zero_point=0)
+    max_pool(x, ...), adaptive_max_pool(x, ...)
+
+======================  =======================================================================
+integer conv            ``x`` and ``w`` int8 or uint8 (each its own); the result is int32 and
+                        exact: ``y = sum (x - x_zero_point) (w[o] - w_zero_point[o])``, every
+                        product and sum in integers; padding holds ``x_zero_point`` (it adds
+                        nothing); ``x_zero_point`` an int in x's range, ``w_zero_point`` an int
+                        or ``(C_out,)`` ints in w's range; no ``bias``.  A sum outside int32 is
+                        outside the contract (the properties keep ``C_in/groups * prod(K)``
+                        at most 33025 = 2**31 / 255**2 taps, so none can be)
+integer max pools       the result keeps the dtype and is exact; padding never wins; a window
+                        of padding only gives the dtype's least value (-128, 0)
+======================  =======================================================================
+
 Locally connected and tiled layers (no dilation, no groups)::
 
     local_conv(x, w, *, stride, padding, bias=None)   eq. 9.9,  w: (C_out, *O, C_in, *K)
@@ -110,6 +128,19 @@ def arg_names(op: str) -> tuple[str, ...]:
         op, ("x",) if op.endswith("_pool") else ("x", "w"))
 NDIMS = (1, 2, 3)
 DTYPES = ("float32", "float64")
+#: Integer dtypes, for the functions in :data:`INTEGER_OPS` that declare them (never assumed).
+INTEGER_DTYPES = ("int8", "uint8")
+INTEGER_OPS = ("conv", "max_pool", "adaptive_max_pool")
+
+
+def every_dtype() -> dict:
+    """The per-function ``dtypes`` declaration of a backend with every dtype of the contract."""
+    return {"*": list(DTYPES), **{op: list(DTYPES + INTEGER_DTYPES) for op in INTEGER_OPS}}
+
+
+def dtypes_of(op: str) -> tuple[str, ...]:
+    """Every dtype ``op`` may declare: the float dtypes, and the integer ones where defined."""
+    return DTYPES + (INTEGER_DTYPES if op in INTEGER_OPS else ())
 
 
 # ---------------------------------------------------------------- output sizes
@@ -152,12 +183,57 @@ def conv_output_shape(x_shape, w_shape, *, stride, padding, dilation, groups=1) 
 # ---------------------------------------------------------------- argument checks
 
 
-def _float_array(name: str, a) -> np.ndarray:
+def _float_array(name: str, a, integers=False) -> np.ndarray:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name} is a {type(a).__name__}, but should be a numpy.ndarray")
-    if a.dtype not in (np.float32, np.float64):
-        raise ValueError(f"{name}.dtype={a.dtype}, but should be float32 or float64")
+    if a.dtype not in (np.float32, np.float64) and not (integers and is_integer_data(a)):
+        raise ValueError(f"{name}.dtype={a.dtype}, but should be float32 or float64" + (" (or int8, uint8)" if integers else ""))
     return a
+
+
+def is_integer_data(a) -> bool:
+    """Whether ``a`` is an array of one of :data:`INTEGER_DTYPES`."""
+    return isinstance(a, np.ndarray) and a.dtype in (np.int8, np.uint8)
+
+
+def _zero_point(name, value, dtype, count=None):
+    """An int (or, with ``count``, also ``(count,)`` ints) within ``dtype``'s range, as int64."""
+    info = np.iinfo(dtype)
+    a = np.asarray(0 if value is None else value)
+    shapes = ((), (count,)) if count is not None else ((),)
+    if a.dtype.kind not in "iu" or a.shape not in shapes:
+        want = f"an int or {count} ints (one per output channel)" if count is not None else "an int"
+        raise ValueError(f"{name}={value!r}, but should be {want}")
+    if a.size and (a.min() < info.min or a.max() > info.max):
+        raise ValueError(f"{name}={value!r}, but should lie in {dtype}'s range {info.min}..{info.max}")
+    return a.astype(np.int64)
+
+
+def check_integer_conv_args(x, w, stride, padding, dilation, groups, x_zero_point=None, w_zero_point=None,
+                            bias=None):
+    """Validate an integer ``conv`` (README: The contract, integer data).
+
+    Returns ``(x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point)``: the zero
+    points as int64, ``w_zero_point`` of shape ``(C_out,)``."""
+    x = _float_array("x", x, integers=True)
+    w = _float_array("w", w, integers=True)
+    if not is_integer_data(x) or not is_integer_data(w):
+        raise ValueError(f"x.dtype={x.dtype} and w.dtype={w.dtype}, but an integer conv takes int8 or uint8 for both")
+    if bias is not None:
+        raise ValueError(f"bias={bias!r}, but an integer conv takes no bias (add it to the int32 result)")
+    _, _, stride, padding, dilation, groups = check_conv_args(
+        np.empty(x.shape, np.float32), np.empty(w.shape, np.float32), stride, padding, dilation, groups)
+    zx = _zero_point("x_zero_point", x_zero_point, x.dtype)
+    zw = np.broadcast_to(_zero_point("w_zero_point", w_zero_point, w.dtype, w.shape[0]), (w.shape[0],))
+    return x, w, stride, padding, dilation, groups, zx, zw
+
+
+def check_zero_points(x, x_zero_point, w_zero_point):
+    """Zero points belong to integer data: with float ``x`` both must be absent (or 0)."""
+    for name, value in (("x_zero_point", x_zero_point), ("w_zero_point", w_zero_point)):
+        if value is not None and np.any(np.asarray(value) != 0):
+            raise ValueError(f"{name}={value!r}, but zero points apply to int8/uint8 data only "
+                             f"(x.dtype={getattr(x, 'dtype', type(x).__name__)})")
 
 
 def check_signal_args(x, w, mode: str):
@@ -293,8 +369,8 @@ def adaptive_bins(s: int, o: int) -> list[tuple[int, int]]:
     return [((i * s) // o, -(-((i + 1) * s) // o)) for i in range(o)]
 
 
-def _batched(name, a, nd_min=3):
-    a = _float_array(name, a)
+def _batched(name, a, integers=False):
+    a = _float_array(name, a, integers)
     if a.ndim not in (3, 4, 5):
         raise ValueError(f"{name}.ndim={a.ndim}, but should be 3, 4 or 5 (N, C, *S)")
     if 0 in a.shape:
@@ -302,10 +378,11 @@ def _batched(name, a, nd_min=3):
     return a
 
 
-def check_pool_args(x, window, stride, padding, ceil_mode=False, dilation=None):
+def check_pool_args(x, window, stride, padding, ceil_mode=False, dilation=None, *, integers=False):
     """Validate pooling arguments of the widened contract (features ``pool_dilation`` and
-    ``pool_padding_to_window``); returns ``(x, window, stride, padding, dilation)`` as tuples."""
-    x = _batched("x", x)
+    ``pool_padding_to_window``); returns ``(x, window, stride, padding, dilation)`` as tuples.
+    ``integers``: int8/uint8 ``x`` is valid too (max pooling)."""
+    x = _batched("x", x, integers)
     nd = x.ndim - 2
     window = _int_tuple("window", window, nd, minimum=1)
     stride = _int_tuple("stride", window if stride is None else stride, nd, minimum=1)
@@ -324,8 +401,8 @@ def check_pool_args(x, window, stride, padding, ceil_mode=False, dilation=None):
     return x, window, stride, padding, dilation
 
 
-def check_adaptive_args(x, output_size):
-    x = _batched("x", x)
+def check_adaptive_args(x, output_size, *, integers=False):
+    x = _batched("x", x, integers)
     output_size = _int_tuple("output_size", output_size, x.ndim - 2, minimum=1)
     if any(o > s for o, s in zip(output_size, x.shape[2:])):
         raise ValueError(f"output_size={output_size}, but should not exceed the input size {x.shape[2:]}")

@@ -184,7 +184,8 @@ def expected_shape(op, args, kwargs):
     if op in ("correlate", "convolve"):
         return signal_output_shape(a, b, kwargs["mode"])
     if op == "conv":
-        return conv_output_shape(a, b, **{k: v for k, v in kwargs.items() if k != "bias"})
+        return conv_output_shape(a, b, **{k: v for k, v in kwargs.items() if k not in ("bias", "x_zero_point",
+                                                                                        "w_zero_point")})
     if op == "conv_grad_input":
         return tuple(kwargs["input_shape"])
     if op == "conv_grad_weight":
@@ -262,6 +263,24 @@ class Context:
         rng = self.rng
         density = 1.0 if rng.random() < 0.7 else 0.3
         return accuracy.exact_array(rng, shape, dtype or self.dtype, exponent=self._exponent, density=density)
+
+    def integers(self, shape, dtype, *, kind=None) -> np.ndarray:
+        """Integer data over ``dtype``'s range, in one of four kinds drawn per array (labelled):
+        ``full`` (uniform), ``extremes`` (only the least and the greatest value: products and
+        sums at their largest), ``low`` (the ten least values: a window of them is beaten by
+        any padding that is not the least value) and ``sparse`` (mostly zeros)."""
+        info = np.iinfo(dtype)
+        kind = kind or self.draw(st.sampled_from(("full", "extremes", "low", "sparse")), label="integers")
+        rng = self.rng
+        if kind == "extremes":
+            a = np.where(rng.random(shape) < 0.5, info.min, info.max)
+        elif kind == "low":
+            a = rng.integers(info.min, info.min + 10, size=shape)
+        else:
+            a = rng.integers(info.min, int(info.max) + 1, size=shape)
+            if kind == "sparse":
+                a[rng.random(shape) < 0.8] = 0
+        return np.asarray(a).astype(dtype)
 
     def real(self, shape, dtype=None) -> np.ndarray:
         """Real-valued data spanning several magnitudes."""

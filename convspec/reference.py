@@ -53,14 +53,17 @@ def convolve(x, w, *, mode, acc=np.float64):
     return correlate(x, w[(slice(None, None, -1),) * w.ndim], mode=mode, acc=acc)
 
 
-def conv(x, w, *, stride, padding, dilation, groups, bias=None, acc=np.float64):
+def conv(x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=0, w_zero_point=0, acc=np.float64):
     """Eq. 9.7 with stride (9.8), zero padding, dilation and groups.
 
     ``y[n, o, i] = sum_{c, j} xpad[n, g*Cg + c, i*stride + j*dilation] * w[o, c, j]``
     with ``g = o // (C_out / groups)`` and ``xpad`` the input zero-padded by ``padding``.
+    Integer data: ``x - x_zero_point`` and ``w[o] - w_zero_point[o]`` in place of ``x`` and
+    ``w`` (so padding holds the zero point); ``acc=np.int64`` keeps every sum exact.
     """
-    x = np.asarray(x, dtype=acc)
+    x = np.asarray(x, dtype=acc) - np.asarray(x_zero_point, dtype=acc)
     w = np.asarray(w, dtype=acc)
+    w = w - np.broadcast_to(np.asarray(w_zero_point, dtype=acc), (w.shape[0],)).reshape((-1,) + (1,) * (w.ndim - 1))
     if x.shape[1] != groups * w.shape[1] or w.shape[0] % groups:
         raise ValueError(f"x.shape[1]={x.shape[1]} and w.shape[:2]={w.shape[:2]}, but should be groups * w.shape[1] "
                          f"and a multiple of groups={groups}")
@@ -174,9 +177,16 @@ def _pool_windows(x, window, stride, padding, ceil_mode, fill, acc, dilation=Non
     return np.stack(cols, -1), np.stack(rmask, -1), np.stack(dmask, -1)
 
 
+def _lowest(x, acc):
+    """What padding holds in a max: -inf, or the least value of integer data (in int64)."""
+    x = np.asarray(x)
+    return (np.iinfo(x.dtype).min, np.int64) if x.dtype.kind in "iu" else (-np.inf, acc)
+
+
 def max_pool(x, *, window, stride, padding, ceil_mode=False, dilation=None, acc=np.float64):
-    """Max over each window; padding is -inf, NaN propagates (section 9.3)."""
-    values, _, _ = _pool_windows(x, window, stride, padding, ceil_mode, -np.inf, acc, dilation)
+    """Max over each window; padding is -inf (integer data: the dtype's least value), NaN
+    propagates (section 9.3)."""
+    values, _, _ = _pool_windows(x, window, stride, padding, ceil_mode, *_lowest(x, acc), dilation)
     return np.max(values, axis=-1)
 
 
@@ -207,7 +217,7 @@ def _adaptive(x, output_size, reduce, acc):
 
 def adaptive_max_pool(x, *, output_size, acc=np.float64):
     """Max over each of ``output_size`` bins, whatever the input size (e.g. four quadrants)."""
-    return _adaptive(x, output_size, np.max, acc)
+    return _adaptive(x, output_size, np.max, _lowest(x, acc)[1])
 
 
 def adaptive_avg_pool(x, *, output_size, acc=np.float64):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .contract import GRADIENT_OPS, LAYER_OPS, POOL_OPS, SIGNAL_OPS, conv_output_shape
+from .contract import DTYPES, GRADIENT_OPS, INTEGER_DTYPES, LAYER_OPS, POOL_OPS, SIGNAL_OPS, conv_output_shape
 
 KERNEL_OPS = SIGNAL_OPS + LAYER_OPS + GRADIENT_OPS
 
@@ -92,6 +92,13 @@ def _untied_bias(op, args, kwargs, make):
     return args, {**kwargs, "bias": make(out[1:])}
 
 
+def _per_channel_zero_points(op, args, kwargs, make):
+    x, w = args
+    if w.shape[0] == 1:  # two output channels, so that their zero points can differ
+        w = np.concatenate([w, w])
+    return (x, w), {**kwargs, "w_zero_point": (np.arange(w.shape[0]) % 2).astype(w.dtype)}
+
+
 @dataclass(frozen=True)
 class Restriction:
     name: str
@@ -99,6 +106,7 @@ class Restriction:
     statement: str
     excludes: object  # (op, args, kwargs) -> bool
     violate: object  # (op, args, kwargs, make) -> (args, kwargs) of a call it excludes
+    dtypes: tuple = DTYPES  # the data it is about (its cases are built in one of these)
 
 
 RESTRICTIONS = {r.name: r for r in (
@@ -127,6 +135,9 @@ RESTRICTIONS = {r.name: r for r in (
     Restriction("shared_bias_only", LAYER_OPS, "a shared bias only (one value per output channel)",
                 lambda op, a, kw: kw.get("bias") is not None and np.ndim(kw["bias"]) > 1,
                 _untied_bias),
+    Restriction("per_tensor_zero_points", LAYER_OPS, "one w_zero_point for the whole kernel (not one per output "
+                "channel)", lambda op, a, kw: np.size(kw.get("w_zero_point", 0)) > 1, _per_channel_zero_points,
+                INTEGER_DTYPES),
 )}
 
 

@@ -313,12 +313,55 @@ def test_each_restriction_builds_a_valid_case_it_excludes(data):
     r = RESTRICTIONS[name]
     op = data.draw(st.sampled_from(r.ops))
     backend = convspec.load_backend("naive")
-    ctx = Context(CATALOGUE[0], backend, data, {"dtype": "float64", "ndim": data.draw(st.sampled_from([1, 2])),
+    dtype = "float64" if "float64" in r.dtypes else data.draw(st.sampled_from(r.dtypes))
+    ctx = Context(CATALOGUE[0], backend, data, {"dtype": dtype, "ndim": data.draw(st.sampled_from([1, 2])),
                                                 "mode": "full"}, None, None)
     args, kwargs = call_data(ctx, op, real=True)
-    bad_args, bad_kwargs = r.violate(op, args, kwargs, ctx.real)
+    make = (lambda shape: ctx.integers(shape, ctx.dtype)) if ctx.dtype.kind in "iu" else ctx.real
+    bad_args, bad_kwargs = r.violate(op, args, kwargs, make)
     assert r.excludes(op, bad_args, bad_kwargs), (name, op)
-    getattr(reference, op)(*bad_args, **bad_kwargs)  # valid: raises if not
+    getattr(backend, op)(*bad_args, **bad_kwargs)  # valid: naive checks every argument, and raises if not
+
+
+def test_integer_dtypes_are_declared_per_function():
+    """int8/uint8 only where the contract defines them, and never assumed; an integer
+    restriction needs an integer dtype to be about."""
+    caps = convspec.Capabilities.declared({"dtypes": {"conv": ["float32", "int8"], "*": ["float32", "float64"]}})
+    assert caps.dtypes_for("conv") == ("float32", "int8") and caps.narrowed_for("conv")
+    assert not caps.narrowed_for("max_pool") and "int8" not in convspec.Capabilities.declared(None).dtypes_for("conv")
+    naive = convspec.load_backend("naive").capabilities
+    assert set(naive.dtypes_for("max_pool")) == {"float32", "float64", "int8", "uint8"} and not naive.narrowed
+    with pytest.raises(convspec.LoadError, match=r"\['dtypes'\]\['avg_pool'\]=\('int8',\), but should be a subset"):
+        convspec.Capabilities.declared({"dtypes": {"avg_pool": ["int8"]}})
+    with pytest.raises(convspec.LoadError, match="per_tensor_zero_points' for conv, which is about int8, uint8 data"):
+        convspec.Capabilities.declared({"restrictions": ["per_tensor_zero_points"]})
+
+
+def test_integer_conv_arguments_are_named():
+    from convspec.contract import check_integer_conv_args, check_zero_points
+
+    x, w = np.zeros((1, 2, 4), np.uint8), np.zeros((3, 2, 2), np.int8)
+    args = ((1,), ((0, 0),), (1,), 1)
+    *_, zx, zw = check_integer_conv_args(x, w, *args, 7, np.array([1, 2, 3], np.int8))
+    assert zx == 7 and zw.tolist() == [1, 2, 3] and check_integer_conv_args(x, w, *args)[-1].tolist() == [0, 0, 0]
+    for bad, words in [(dict(x_zero_point=256), "x_zero_point=256, but should lie in uint8's range 0..255"),
+                       (dict(x_zero_point=1.5), "x_zero_point=1.5, but should be an int"),
+                       (dict(w_zero_point=np.zeros(2, np.int8)), "w_zero_point=.*, but should be an int or 3 ints"),
+                       (dict(w_zero_point=-129), "w_zero_point=-129, but should lie in int8's range"),
+                       (dict(bias=np.zeros(3, np.int32)), "bias=.*, but an integer conv takes no bias")]:
+        with pytest.raises(ValueError, match=words):
+            check_integer_conv_args(x, w, *args, **bad)
+    with pytest.raises(ValueError, match="x.dtype=uint8 and w.dtype=float32, but an integer conv takes int8 or uint8"):
+        check_integer_conv_args(x, np.zeros((3, 2, 2), np.float32), *args)
+    with pytest.raises(ValueError, match="x_zero_point=3, but zero points apply to int8/uint8 data only"):
+        check_zero_points(np.zeros(3), 3, None)
+    with pytest.raises(ValueError, match="x.dtype=int8, but should be float32 or float64 \\(or int8, uint8\\)|"
+                                         "x.dtype=int16"):
+        convspec.load_backend("naive").max_pool(np.zeros((1, 1, 4), np.int16), window=(2,), stride=(2,),
+                                                padding=((0, 0),))
+    with pytest.raises(ValueError, match="x.dtype=int8, but should be float32 or float64$"):
+        convspec.load_backend("naive").avg_pool(np.zeros((1, 1, 4), np.int8), window=(2,), stride=(2,),
+                                                padding=((0, 0),))
 
 
 def test_hybrid_accuracy_resolves_per_call():

@@ -1,5 +1,6 @@
 """What the ONNX adapters share: the contract's functions as one-node ONNX models (``Conv``,
-``ConvTranspose``, ``MaxPool``, ``AveragePool``, ``LpPool``), built once per operator, dtype,
+``ConvInteger`` for integer data, ``ConvTranspose``, ``MaxPool``, ``AveragePool``, ``LpPool``),
+built once per operator, dtype,
 shapes and attributes and kept; only how a model is run differs (ONNX Runtime, ONNX's
 reference evaluator).
 
@@ -18,25 +19,30 @@ from convspec import Unsupported
 from convspec.adapters._pooling import crop, overhang
 
 OPSET = 21
-TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
+TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
+         np.dtype(np.int8): TensorProto.INT8, np.dtype(np.uint8): TensorProto.UINT8, np.dtype(np.int32): TensorProto.INT32}
 OPS = ("conv", "conv_grad_input", "max_pool", "avg_pool", "lp_pool")
 #: the restrictions ONNX's operators have (README: Check your own implementation)
 RESTRICTIONS = {"conv": ["shared_bias_only"], "avg_pool": ["no_count_padding_in_ceil_mode"], "lp_pool": ["integer_p"]}
+#: the integer operators: ConvInteger (int8/uint8 in, int32 out), MaxPool on int8/uint8
+INTEGER = {"conv": ["int8", "uint8"], "max_pool": ["int8", "uint8"]}
 #: the optional contract features ONNX's operators have (pool dilations, pads up to the kernel,
 #: ConvTranspose's bias B)
 FEATURES = ["pool_dilation", "pool_padding_to_window", "grad_input_bias"]
 
 
-def model(op, inputs, attrs):
-    """A model of the one node ``op`` over ``inputs`` (named in0, in1, ...) with ``attrs``."""
-    dtype = inputs[0].dtype
-    if dtype not in TYPES:
-        raise TypeError(f"dtype {dtype} is not supported by this adapter")
+def model(op, inputs, attrs, out_dtype=None):
+    """A model of the one node ``op`` over ``inputs`` (named in0, in1, ...) with ``attrs``; its
+    output of ``out_dtype`` (default: the first input's)."""
+    for a in inputs:
+        if a.dtype not in TYPES:
+            raise TypeError(f"dtype {a.dtype} is not supported by this adapter")
     names = [f"in{i}" for i in range(len(inputs))]
     node = helper.make_node(op, names, ["out"], **attrs)
-    graph = helper.make_graph([node], op, [helper.make_tensor_value_info(n, TYPES[dtype], a.shape)
+    out = TYPES[np.dtype(out_dtype or inputs[0].dtype)]
+    graph = helper.make_graph([node], op, [helper.make_tensor_value_info(n, TYPES[a.dtype], a.shape)
                                            for n, a in zip(names, inputs)],
-                              [helper.make_tensor_value_info("out", TYPES[dtype], None)])
+                              [helper.make_tensor_value_info("out", out, None)])
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     m.ir_version = min(m.ir_version, onnx.IR_VERSION)
     return m
@@ -54,11 +60,11 @@ class OneNode:
         self.prepare = prepare
         self.runs = {}
 
-    def run(self, op, inputs, attrs):
-        inputs = [np.ascontiguousarray(a) for a in inputs]
-        key = (op, inputs[0].dtype.str, tuple(a.shape for a in inputs), repr(sorted(attrs.items())))
+    def run(self, op, inputs, attrs, out_dtype=None):
+        inputs = [np.ascontiguousarray(a) if np.ndim(a) else np.asarray(a) for a in inputs]  # scalars stay 0-d
+        key = (op, tuple((a.dtype.str, a.shape) for a in inputs), repr(sorted(attrs.items())))
         if key not in self.runs:
-            self.runs[key] = self.prepare(model(op, inputs, attrs))
+            self.runs[key] = self.prepare(model(op, inputs, attrs, out_dtype))
         return self.runs[key]({f"in{i}": a for i, a in enumerate(inputs)})
 
     def _bias(self, inputs, bias, dtype):
@@ -68,9 +74,13 @@ class OneNode:
             inputs.append(np.asarray(bias, dtype=dtype))
         return inputs
 
-    def conv(self, x, w, *, stride, padding, dilation, groups, bias=None):
+    def conv(self, x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=None, w_zero_point=None):
         attrs = {"strides": list(stride), "pads": _pads(padding), "dilations": list(dilation), "group": int(groups),
                  "kernel_shape": list(w.shape[2:])}
+        if x.dtype.kind in "iu":  # ConvInteger: zero points in their tensors' dtypes, int32 out
+            zero_points = [np.asarray(0 if x_zero_point is None else x_zero_point, dtype=x.dtype),
+                           np.asarray(0 if w_zero_point is None else w_zero_point, dtype=w.dtype)]
+            return self.run("ConvInteger", [x, w] + zero_points, attrs, out_dtype=np.int32)
         return self.run("Conv", self._bias([x, w], bias, x.dtype), attrs)
 
     def conv_grad_input(self, gy, w, *, input_shape, stride, padding, dilation, groups, bias=None):

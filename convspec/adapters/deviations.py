@@ -68,17 +68,19 @@ def _jax_flushes_subnormals():
                         "XLA on CPU flushes subnormal inputs and results to zero, as JAX documents (its 'sharp bits')")
 
 
-def _one_node(runtime, op, *inputs, **attrs):
+def _one_node(runtime, op, *inputs, out="float32", **attrs):
     """ONNX Runtime's (``runtime="ort"``) or ONNX's reference evaluator's answer for one node on
-    float32 inputs, built here, not by the adapter; an exception raised is returned as the answer."""
+    ``inputs`` (their own dtypes), built here, not by the adapter; an exception raised is
+    returned as the answer."""
     import onnx
-    from onnx import TensorProto, helper
+    from onnx import helper
 
     names = [f"x{i}" for i in range(len(inputs))]
     node = helper.make_node(op, names, ["y"], **attrs)
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info(n, TensorProto.FLOAT, x.shape)
+    kind = lambda dtype: helper.np_dtype_to_tensor_dtype(np.dtype(dtype))  # noqa: E731
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info(n, kind(x.dtype), x.shape)
                                             for n, x in zip(names, inputs)],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+                              [helper.make_tensor_value_info("y", kind(out), None)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
     model.ir_version = min(model.ir_version, onnx.IR_VERSION)
     feeds = dict(zip(names, inputs))
@@ -102,10 +104,23 @@ def _ref_max_pool_padding_ignored():
     xs = x.ravel().tolist()
     want_end = [max(a, b) for a, b in zip(xs, xs[1:] + [-np.inf])]  # windows over [0..4, pad]
     want_begin = [max(a, b) for a, b in zip([-np.inf] + xs, xs)]  # windows over [pad, 0..4]
-    shown = [v.tolist() if isinstance(v, np.ndarray) else f"{type(v).__name__}: {str(v)[:50]}" for v in (end, begin)]
-    return (isinstance(begin, Exception) or len(end) != len(want_end),
+    cube = _one_node("reference", "MaxPool", x.reshape(1, 1, 5, 1, 1), kernel_shape=[2, 1, 1], pads=[1, 0, 0, 1, 0, 0])
+    shown = [v.tolist() if isinstance(v, np.ndarray) else f"{type(v).__name__}: {str(v)[:50]}" for v in (end, begin, cube)]
+    return (isinstance(begin, Exception) or len(end) != len(want_end) or isinstance(cube, Exception),
             f"1-D MaxPool(x=[0, 1, 2, 3, 4], kernel 2) with pads [0, 1] = {shown[0]}, with pads [1, 0] = {shown[1]}; "
-            f"the windows of the padded inputs give {want_end} and {want_begin}")
+            f"the windows of the padded inputs give {want_end} and {want_begin}; the same x as a 3-D (5, 1, 1) input, "
+            f"kernel (2, 1, 1), pads (1, 0, 0, 1, 0, 0) = {shown[2]}")
+
+
+def _ref_max_pool_integer():
+    signed = _one_node("reference", "MaxPool", np.array([[[[-3, -1]]]], np.int8), out="int8", kernel_shape=[1, 2])
+    padded = _one_node("reference", "MaxPool", np.array([[[[1], [2]]]], np.uint8), out="uint8", kernel_shape=[2, 1],
+                       pads=[1, 0, 1, 0])
+    want_signed, want_padded = max(-3, -1), [1, max(1, 2), 2]  # windows [pad, 1], [1, 2], [2, pad]: padding never wins
+    shown = [v.tolist() if isinstance(v, np.ndarray) else f"{type(v).__name__}: {str(v)[:50]}" for v in (signed, padded)]
+    return (isinstance(signed, Exception) or list(padded) != want_padded,
+            f"2-D MaxPool of int8 [[-3, -1]], kernel (1, 2) = {shown[0]}; max(-3, -1) = {want_signed}. 2-D MaxPool of "
+            f"uint8 [[1], [2]], kernel (2, 1), pads (1, 0, 1, 0) = {shown[1]}; the padded windows give {want_padded}")
 
 
 def _padding_only(runtime, op, shape=(1, 1, 1), **attrs):
@@ -179,6 +194,20 @@ def _ref_lp_pool_overflow():
                                      f"= {want:.4g} (float64), representable in float32")
 
 
+def _ref_conv_integer_not_2d():
+    zero, zw = np.array(0, np.uint8), np.array([0, 1], np.uint8)  # one w zero point per output channel, as ONNX allows
+    got = {}
+    for nd in (1, 3):  # x = 1 and w = 3 on two output channels, a kernel of one tap
+        x, w = np.ones((1, 1) + (1,) * nd, np.uint8), np.full((2, 1) + (1,) * nd, 3, np.uint8)
+        got[nd] = _one_node("reference", "ConvInteger", x, w, zero, zw, out="int32", kernel_shape=[1] * nd)
+    want = [1 * (3 - 0), 1 * (3 - 1)]
+    shown = {nd: v.tolist() if isinstance(v, np.ndarray) else f"{type(v).__name__}: {str(v)[:70]}"
+             for nd, v in got.items()}
+    return (any(isinstance(v, Exception) for v in got.values()),
+            f"ConvInteger(x = 1, w = 3 on two output channels, w_zero_point = [0, 1]) in 1-D = {shown[1]}, in 3-D = "
+            f"{shown[3]}; 1 (3 - 0), 1 (3 - 1) = {want}")
+
+
 def _ort_max_pool_lowest_not_minus_inf():
     nan = _one_node("ort", "MaxPool", np.array([[[np.nan, np.nan]]], np.float32), kernel_shape=[2])
     neg = _one_node("ort", "MaxPool", np.array([[[-np.inf, -np.inf]]], np.float32), kernel_shape=[2])
@@ -224,8 +253,8 @@ DEVIATIONS = [
               "all--inf window gives -3.4e38 in float32", _ort_max_pool_lowest_not_minus_inf),
     Deviation("onnxruntime", ("lp_pool_accuracy", "lp_pool_large"),
               "LpPool raises |x|^p in float32: it overflows where the norm does not", _ort_lp_pool_overflow),
-    Deviation("onnx-reference", ("max_pool_*", "pool_*"), "1-D MaxPool with pads: the output is one short for end "
-              "padding (silently), and begin padding raises IndexError (or 'output shape cannot be null')",
+    Deviation("onnx-reference", ("max_pool_*", "pool_*"), "MaxPool with pads: 1-D output one short for end padding "
+              "(silently), IndexError (or 'output shape cannot be null') for 1-D begin padding and for 3-D padding",
               _ref_max_pool_padding_ignored, says=r"output shape cannot be null|out of bounds|\.shape="),
     Deviation("onnx-reference", ("max_pool_padding_only_window", "max_pool_*"),
               "MaxPool over a window of padding only gives NaN (1-D) or 0 (2-D), not -inf", _ref_max_pool_padding_only,
@@ -242,6 +271,12 @@ DEVIATIONS = [
     Deviation("onnx-reference", ("avg_pool_*", "lp_pool_*"), "AveragePool and LpPool in ceil mode with dilations "
               "read a wrong element into a window that overhangs the input", _ref_pools_ceil_dilated,
               says=r"but should be -?\d"),
+    Deviation("onnx-reference", ("max_pool_integer_definition",), "2-D MaxPool of int8 raises 'cannot convert float "
+              "NaN to integer' (it pads with NaN); of uint8 with pads it returns more outputs than windows",
+              _ref_max_pool_integer, says=r"NaN to integer|\.shape="),
+    Deviation("onnx-reference", ("conv_integer_*",), "ConvInteger raises for a per-channel w_zero_point (one per "
+              "output channel, as ONNX allows) in 1-D and 3-D layers: its broadcast assumes 2-D kernels",
+              _ref_conv_integer_not_2d, says="broadcast"),
     Deviation("tinygrad", ("max_pool_special_values", "max_pool_propagates_nan"),
               "max_pool2d drops NaN depending on order: max(1, NaN) = 1, max(NaN, 3) = NaN", _tinygrad_max_drops_nan),
     Deviation("scipy", ("correlate_special_values", "convolve_special_values"),
@@ -265,7 +300,10 @@ CONVENTIONS = {
             "the average is window sums over the count of elements that count (JAX has no average pool of its own)"],
     "onnxruntime": ["pads are all begins, then all ends", "the contract's ceil-mode overhang is passed as extra end "
                     "padding with ceil_mode=0", "declared per function: MaxPool float32/float64, the rest float32; "
-                    "restrictions integer_p, shared_bias_only, no_count_padding_in_ceil_mode",
+                    "restrictions integer_p, shared_bias_only, no_count_padding_in_ceil_mode, "
+                    "per_tensor_zero_points (ConvInteger's CPU kernel: 'Non per-tensor quantization is not supported')",
+                    "integer conv is ConvInteger (zero points as inputs of the tensors' dtypes, int32 out); "
+                    "MaxPool takes int8/uint8",
                     "conv_grad_input is ConvTranspose with output_padding for the rows the forward stride skipped"],
     "onnx-reference": ["the same one-node models and translations as onnxruntime, in both dtypes"],
     "tinygrad": ["padding is added with Tensor.pad (-inf for the max, zeros for sums), the ceil-mode overhang as "

@@ -6,7 +6,9 @@ kernel dilation, feature groups); the gradients are ``jax.vjp`` of it; the pools
 of elements that count, as the contract defines it).  Conventions
 translated: float64 needs ``jax_enable_x64`` (set here); float32 convolutions ask for
 ``Precision.HIGHEST`` (XLA may otherwise use reduced-precision passes on some hardware); the
-contract's ceil-mode overhang is extra end padding that never counts.  Not translated (a
+contract's ceil-mode overhang is extra end padding that never counts; integer ``conv`` has no
+zero points in ``lax``: int8/uint8 operands are widened to int32 less their zero points and
+summed with ``preferred_element_type=int32``.  Not translated (a
 documented behaviour, listed on the scoreboard): XLA on CPU flushes subnormal inputs and
 results to zero.
 """
@@ -22,7 +24,9 @@ from convspec.adapters._pooling import counted, crop, overhang  # noqa: E402
 
 # no lp_pool: JAX has none, and one composed here would judge this file, not JAX
 convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool"], "biases": True,
-                         "features": ["pool_dilation", "pool_padding_to_window"]}
+                         "features": ["pool_dilation", "pool_padding_to_window"],
+                         "dtypes": {"*": ["float32", "float64"], "conv": ["float32", "float64", "int8", "uint8"],
+                                    "max_pool": ["float32", "float64", "int8", "uint8"]}}
 
 _HIGHEST = lax.Precision.HIGHEST
 
@@ -39,7 +43,14 @@ def _conv(x, w, stride, padding, dilation, groups):
                                     dimension_numbers=_spec(nd), precision=_HIGHEST)
 
 
-def conv(x, w, *, stride, padding, dilation, groups, bias=None):
+def conv(x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=None, w_zero_point=None):
+    if x.dtype.kind in "iu":  # int32 operands less their zero points, summed in int32 by XLA
+        xs = jnp.asarray(x, jnp.int32) - jnp.int32(0 if x_zero_point is None else x_zero_point)
+        zw = jnp.asarray(0 if w_zero_point is None else w_zero_point, jnp.int32)
+        ws = jnp.asarray(w, jnp.int32) - zw.reshape(zw.shape + (1,) * (w.ndim - 1))
+        return np.asarray(lax.conv_general_dilated(
+            xs, ws, window_strides=tuple(stride), padding=[tuple(p) for p in padding], rhs_dilation=tuple(dilation),
+            feature_group_count=groups, dimension_numbers=_spec(x.ndim - 2), preferred_element_type=jnp.int32))
     y = _conv(jnp.asarray(x), jnp.asarray(w), stride, padding, dilation, groups)
     if bias is not None:
         b = jnp.asarray(bias)
@@ -76,7 +87,8 @@ def max_pool(x, *, window, stride, padding, ceil_mode=False, dilation=None):
     dilation = (1,) * len(window) if dilation is None else tuple(dilation)
     pads, _, out = _window_padding(x, window, stride, padding, ceil_mode, dilation)
     xj = jnp.asarray(x)
-    return crop(_reduce(xj, jnp.array(-jnp.inf, xj.dtype), lax.max, window, stride, pads, dilation), out)
+    lowest = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf  # padding: never the max
+    return crop(_reduce(xj, jnp.array(lowest, xj.dtype), lax.max, window, stride, pads, dilation), out)
 
 
 def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False, dilation=None):

@@ -19,7 +19,7 @@ import numpy as np
 
 from convspec.contract import conv_output_shape
 
-OPERATORS = {"Conv": "conv", "ConvTranspose": "conv_grad_input", "MaxPool": "max_pool", "AveragePool": "avg_pool",
+OPERATORS = {"Conv": "conv", "ConvInteger": "conv", "ConvTranspose": "conv_grad_input", "MaxPool": "max_pool", "AveragePool": "avg_pool",
              "LpPool": "lp_pool", "GlobalMaxPool": "adaptive_max_pool", "GlobalAveragePool": "adaptive_avg_pool",
              "GlobalLpPool": None, "MaxUnpool": "max_unpool"}
 
@@ -54,8 +54,9 @@ class NodeCase:
         return need
 
     def applies_to(self, backend) -> bool:
-        """Whether ``backend`` has the function and declares every feature the call needs."""
-        return self.op in backend.ops and all(backend.capabilities.has_feature(f, self.op) for f in self.features)
+        """Whether ``backend`` has the function and declares every feature and the dtype the call needs."""
+        return self.op in backend.ops and all(backend.capabilities.has_feature(f, self.op) for f in self.features) \
+            and np.asarray(self.args[0]).dtype.name in backend.capabilities.dtypes_for(self.op)
 
 
 def _attributes(node) -> dict:
@@ -102,8 +103,11 @@ def translate(node, inputs):
         raise NotExpressible(f"{node.op_type} has no contract function")
     if len(node.output) > 1 and node.op_type != "MaxPool":
         raise NotExpressible(f"a second output of {node.op_type} is not in the contract")
-    if np.asarray(inputs[0]).dtype.kind != "f" or any(np.asarray(x).dtype.kind not in "fiu" for x in inputs):
-        raise NotExpressible(f"{np.asarray(inputs[0]).dtype} data: the contract takes float32 and float64")
+    from ..contract import INTEGER_OPS, dtypes_of
+
+    if np.asarray(inputs[0]).dtype.name not in dtypes_of(op) or any(np.asarray(x).dtype.kind not in "fiu" for x in inputs):
+        raise NotExpressible(f"{np.asarray(inputs[0]).dtype} data: the contract's {op} takes "
+                             f"{', '.join(dtypes_of(op))}" + ("" if op in INTEGER_OPS else " (no integer data)"))
     x = np.asarray(inputs[0])
     sizes = x.shape[2:]
     if op == "max_unpool":
@@ -125,7 +129,11 @@ def translate(node, inputs):
         if op == "conv":
             stride, padding, dilation = _geometry(a, sizes, kernel)
             kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-            if len(inputs) > 2:
+            if node.op_type == "ConvInteger":  # optional x_zero_point, w_zero_point: 0 when absent
+                for name, value in zip(("x_zero_point", "w_zero_point"), inputs[2:]):
+                    value = np.asarray(value)
+                    kw[name] = int(value) if value.size == 1 else value.astype(w.dtype)
+            elif len(inputs) > 2:
                 kw["bias"] = np.asarray(inputs[2])
             return "conv", (x, w), kw
         kw = _transposed(a, x, w, groups)

@@ -82,11 +82,33 @@ def pool_features(ctx, *ops) -> dict:
             "wide": caps.has_feature("pool_padding_to_window", *ops)}
 
 
+def integer_conv_data(ctx, **limits):
+    """``(x, w, kwargs)`` of an integer ``conv`` (README: The contract, integer data): ``x`` of
+    the example's integer dtype, ``w`` of one the backend declares for ``conv`` (drawn), and
+    drawn zero points -- ``w_zero_point`` per output channel unless a restriction excludes it."""
+    from ..contract import INTEGER_DTYPES
+
+    p = conv_problem(ctx, **limits)
+    w_dtype = ctx.draw(st.sampled_from([d for d in ctx.backend.capabilities.dtypes_for("conv") if d in INTEGER_DTYPES]),
+                       label="w_dtype")
+    x, w = ctx.integers(p.x, ctx.dtype), ctx.integers(p.w, w_dtype)
+    zero_point = lambda dtype: st.one_of(st.just(0), st.integers(int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)))  # noqa: E731
+    zx = ctx.draw(zero_point(ctx.dtype), label="x_zero_point")
+    per_channel = "per_tensor_zero_points" not in ctx.backend.capabilities.restrictions_for("conv")
+    zw = ctx.draw(st.one_of(zero_point(w_dtype), st.lists(zero_point(w_dtype), min_size=p.w[0], max_size=p.w[0]))
+                  if per_channel else zero_point(w_dtype), label="w_zero_point")
+    zw = np.asarray(zw, dtype=w_dtype) if isinstance(zw, list) else zw
+    return x, w, {**p.kwargs, "x_zero_point": zx, "w_zero_point": zw}
+
+
 def pool_data(ctx, op, *, real=False, also=(), **limits):
     """``(args, kwargs)`` of a pooling call (``p`` drawn for ``lp_pool``, ``count_padding`` for
     ``avg_pool``); the optional features are drawn when ``op`` and the functions ``also``
-    called with the same keywords declare them (``limits`` may switch them off)."""
+    called with the same keywords declare them (``limits`` may switch them off).  Integer
+    data when the example's dtype is an integer one."""
     make = ctx.real if real else ctx.exact
+    if ctx.dtype.kind in "iu":
+        make = lambda shape: ctx.integers(shape, ctx.dtype)  # noqa: E731
     limits = {**pool_features(ctx, op, *(o for o in also if ctx.has(o))), **limits}
     if op.startswith("adaptive"):
         p = conv_problem(ctx, unit=True)
@@ -123,7 +145,7 @@ def unshared_data(ctx, op, *, real=False, **limits):
 def call_data(ctx, op, *, real=False):
     """Positional arrays and keywords of one valid call of ``op``."""
     if op == "conv":
-        x, w, kwargs = conv_data(ctx, real=real)
+        x, w, kwargs = integer_conv_data(ctx) if ctx.dtype.kind in "iu" else conv_data(ctx, real=real)
         return (x, w), kwargs
     if op in ("correlate", "convolve"):
         x, w = signal_data(ctx, real=real)

@@ -168,9 +168,11 @@ def _restricted(op):
     def restricted(ctx):
         caps = ctx.backend.capabilities
         name = ctx.draw(st.sampled_from(caps.restrictions_for(op)), label="restriction")
-        ctx.fix_axes(dtype=ctx.draw(st.sampled_from(caps.dtypes_for(op)), label="dtype"),
+        dtypes = [d for d in caps.dtypes_for(op) if d in RESTRICTIONS[name].dtypes]
+        ctx.fix_axes(dtype=ctx.draw(st.sampled_from(dtypes), label="dtype"),
                      ndim=ctx.draw(st.sampled_from(caps.ndims_for(op)), label="ndim"), mode="full")
-        args, kwargs = RESTRICTIONS[name].violate(op, *call_data(ctx, op, real=True), ctx.real)
+        make = (lambda shape: ctx.integers(shape, ctx.dtype)) if ctx.dtype.kind in "iu" else ctx.real
+        args, kwargs = RESTRICTIONS[name].violate(op, *call_data(ctx, op, real=True), make)
         assert RESTRICTIONS[name].excludes(op, args, kwargs), f"{name}: the case built does not violate it"
         outcome = ctx.attempt(op, *args, **kwargs)
         ctx.expect(outcome.raised is not None,

@@ -26,14 +26,16 @@ import time
 
 import numpy as np
 
-from convspec.contract import check_conv_args, check_signal_args, conv_output_shape, signal_as_conv_padding
+from convspec.contract import (check_conv_args, check_signal_args, conv_output_shape, every_dtype, is_integer_data,
+                               signal_as_conv_padding)
 
 from . import fft, im2col, numba_direct, winograd
 from ._layout import flipped
 
 convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
-                                      "max_pool_indices"]}
+                                      "max_pool_indices"],
+                         "dtypes": every_dtype()}
 
 #: Direct loops: multiply-adds per second (vectorised, four taps per pass) and the slower
 #: rate when the last kernel axis has fewer than four taps.
@@ -205,8 +207,12 @@ def _frozen(value):
     return value
 
 
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
-    """Layer convolution by the fastest of im2col + GEMM, Winograd and the FFT for this layer."""
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
+    """Layer convolution by the fastest of im2col + GEMM, Winograd and the FFT for this layer
+    (integer data, or zero points: im2col, which is exact there or names what is wrong)."""
+    if is_integer_data(x) or x_zero_point is not None or w_zero_point is not None:
+        return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias,
+                           x_zero_point=x_zero_point, w_zero_point=w_zero_point)
     kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
     try:  # a layer seen before goes straight to its algorithm (which validates its arguments)
         key = ("conv", np.shape(x), np.shape(w), getattr(x, "dtype", None), _frozen(stride), _frozen(padding),

@@ -13,10 +13,14 @@ from convspec.contract import (
     check_adaptive_args,
     check_conv_args,
     check_grad_args,
+    check_integer_conv_args,
     check_pool_args,
     check_unpool_args,
     check_unshared_args,
+    check_zero_points,
     conv_output_shape,
+    every_dtype,
+    is_integer_data,
     pool_output_shape,
     with_channel_bias,
 )
@@ -25,7 +29,8 @@ from ._layout import add_bias, lp_norm, scratch, signal_via_conv
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
-                                      "max_pool_indices"]}
+                                      "max_pool_indices"],
+                         "dtypes": every_dtype()}
 
 
 def windows(xp, kernel, out, stride, dilation):
@@ -50,7 +55,7 @@ def columns(xp, kernel, out, stride, dilation, channels=slice(None)):
 COLUMN_BLOCK_BYTES = 1 << 20
 
 
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
     """Layer convolution (eq. 9.7/9.8) as ``kernel_matrix @ columns`` per group.
 
     The columns are laid out ``(C * prod(K), positions)``, so the product lands directly in
@@ -60,7 +65,17 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     fit in that budget, the batch is one GEMM (the kernel matrix is then packed once, not
     once per image).  A 1x1 layer needs no columns: its input (subsampled if strided) is
     the column matrix.
+
+    Integer data runs the same GEMM in float64 on the inputs less their zero points: every
+    product (at most 255**2) and every sum of int32 size is exact there (below 2**53).
     """
+    if is_integer_data(x):
+        x, w, stride, padding, dilation, groups, zx, zw = check_integer_conv_args(
+            x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point, bias)
+        shifted = (x - np.float64(zx), w - zw.astype(np.float64).reshape((-1,) + (1,) * (w.ndim - 1)))
+        y = conv(*shifted, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        return y.astype(np.int32)
+    check_zero_points(x, x_zero_point, w_zero_point)
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     nd = x.ndim - 2
@@ -144,8 +159,11 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
 
 def _pool_view(x, window, stride, padding, ceil_mode, dilation, fill):
     """Validated arguments and windows ``(N, C, *O, *K)`` over ``x`` padded with ``fill``
-    (plus the ceil-mode overhang, which never counts), taps ``dilation`` apart."""
-    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
+    (plus the ceil-mode overhang, which never counts), taps ``dilation`` apart.  ``fill=None``:
+    a max's, the lowest value of x's dtype (-inf; integer data is valid then)."""
+    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation,
+                                                           integers=fill is None)
+    fill = np.iinfo(x.dtype).min if fill is None and is_integer_data(x) else -np.inf if fill is None else fill
     out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
                             dilation=dilation)
     spans = [d * (k - 1) + 1 for k, d in zip(window, dilation)]
@@ -157,7 +175,7 @@ def _pool_view(x, window, stride, padding, ceil_mode, dilation, fill):
 
 def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None, return_indices=False):
     x, window, stride, _, dilation, out, widths, view = _pool_view(x, window, stride, padding, ceil_mode, dilation,
-                                                                   -np.inf)
+                                                                   None)
     y = np.max(view, axis=tuple(range(-len(window), 0)))
     if not return_indices:
         return y
@@ -210,10 +228,10 @@ def max_unpool(y, indices, *, output_size):
     return flat.reshape((n, c) + output_size)
 
 
-def _adaptive(x, output_size, reduce):
+def _adaptive(x, output_size, reduce, integers=False):
     """Separable: a box's max (or mean: every row of a box has as many elements) is the
     reduction over one axis's bins of the reduction over the next axis's bins."""
-    x, output_size = check_adaptive_args(x, output_size)
+    x, output_size = check_adaptive_args(x, output_size, integers=integers)
     y = x
     for axis, o in enumerate(output_size, start=2):
         cut = [slice(None)] * x.ndim
@@ -226,7 +244,7 @@ def _adaptive(x, output_size, reduce):
 
 
 def adaptive_max_pool(x, *, output_size):
-    return _adaptive(x, output_size, np.max)
+    return _adaptive(x, output_size, np.max, integers=True)
 
 
 def adaptive_avg_pool(x, *, output_size):

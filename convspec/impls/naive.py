@@ -15,11 +15,15 @@ from convspec.contract import (
     check_bias,
     check_conv_args,
     check_grad_args,
+    check_integer_conv_args,
     check_pool_args,
     check_signal_args,
     check_unpool_args,
     check_unshared_args,
+    check_zero_points,
+    every_dtype,
     conv_output_shape,
+    is_integer_data,
     pool_output_shape,
     same_offset,
     signal_output_shape,
@@ -28,7 +32,8 @@ from convspec.contract import (
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
-                                      "max_pool_indices"]}
+                                      "max_pool_indices"],
+                         "dtypes": every_dtype()}
 
 
 def _overlap(f, m, k):
@@ -63,13 +68,25 @@ def convolve(x, w, *, mode):
     return _signal(x, w, mode, w[(slice(None, None, -1),) * w.ndim])
 
 
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
     """Multichannel cross-correlation (eq. 9.7) sampled every ``stride`` (eq. 9.8).
 
     ``Z[n, o, i] = sum_{c, j} V[n, g*Cg + c, i*stride + j*dilation - before] K[o, c, j]``
     where ``g`` is the group of output channel ``o`` and ``V`` is zero outside the input.
+    Integer data: ``V`` and ``K`` are the inputs less their zero points, in int64; int32 result.
     """
+    if is_integer_data(x):
+        x, w, stride, padding, dilation, groups, zx, zw = check_integer_conv_args(
+            x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point, bias)
+        shifted = (x.astype(np.int64) - zx, w.astype(np.int64) - zw.reshape((-1,) + (1,) * (w.ndim - 1)))
+        return _conv(*shifted, stride, padding, dilation, groups).astype(np.int32)
+    check_zero_points(x, x_zero_point, w_zero_point)
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
+    return _conv_bias(_conv(x, w, stride, padding, dilation, groups), bias, x.dtype)
+
+
+def _conv(x, w, stride, padding, dilation, groups):
+    """The loop over output positions, on validated arguments."""
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     v = np.pad(x, ((0, 0), (0, 0)) + padding)  # V with its zeros made explicit
     y = np.zeros(out, dtype=x.dtype)
@@ -86,7 +103,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
             y[(slice(None), slice(g * o_group, (g + 1) * o_group)) + i] = np.tensordot(
                 seen, kernel, axes=(list(range(1, seen.ndim)), list(range(1, kernel.ndim)))
             )
-    return _conv_bias(y, bias, x.dtype)
+    return y
 
 
 def _conv_bias(y, bias, x_dtype):
@@ -134,12 +151,13 @@ def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation
     return dw
 
 
-def _pool(x, window, stride, padding, ceil_mode, dilation, reduce):
+def _pool(x, window, stride, padding, ceil_mode, dilation, reduce, integers=False):
     """Loop over output positions; each window's taps (``dilation`` apart) kept where they
     fall on the input (padding never wins a max and adds nothing to a sum).  ``reduce(values,
     declared)`` gets the input values under the window and how many of its taps lie on the
     input or the declared padding."""
-    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
+    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation,
+                                                           integers=integers)
     out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
                             dilation=dilation)
     y = np.zeros(out, dtype=x.dtype)
@@ -156,11 +174,15 @@ def _pool(x, window, stride, padding, ceil_mode, dilation, reduce):
 
 def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None, return_indices=False):
     """Max over each window (section 9.3); padding never wins; NaN in a window gives NaN;
-    a window of padding only gives -inf.  ``return_indices``: also where each maximum is."""
-    y = _pool(x, window, stride, padding, ceil_mode, dilation, lambda v, _: np.max(v, axis=-1, initial=-np.inf))
+    a window of padding only gives -inf (integer data: the dtype's least value).
+    ``return_indices``: also where each maximum is."""
+    lowest = np.iinfo(x.dtype).min if is_integer_data(x) else -np.inf
+    y = _pool(x, window, stride, padding, ceil_mode, dilation, lambda v, _: np.max(v, axis=-1, initial=lowest),
+              integers=True)
     if not return_indices:
         return y
-    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
+    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation,
+                                                           integers=True)
     where = np.full(y.shape, -1, dtype=np.int64)
     for n, c in itertools.product(range(x.shape[0]), range(x.shape[1])):
         for i in itertools.product(*(range(o) for o in y.shape[2:])):
@@ -216,8 +238,8 @@ def max_unpool(y, indices, *, output_size):
     return out
 
 
-def _adaptive(x, output_size, reduce):
-    x, output_size = check_adaptive_args(x, output_size)
+def _adaptive(x, output_size, reduce, integers=False):
+    x, output_size = check_adaptive_args(x, output_size, integers=integers)
     y = np.zeros(x.shape[:2] + output_size, dtype=x.dtype)
     for i in itertools.product(*(range(o) for o in output_size)):
         region = tuple(slice((ii * s) // o, -(-((ii + 1) * s) // o)) for ii, s, o in zip(i, x.shape[2:], output_size))
@@ -228,7 +250,7 @@ def _adaptive(x, output_size, reduce):
 
 def adaptive_max_pool(x, *, output_size):
     """Max over each of ``output_size`` bins, whatever the input size."""
-    return _adaptive(x, output_size, np.max)
+    return _adaptive(x, output_size, np.max, integers=True)
 
 
 def adaptive_avg_pool(x, *, output_size):

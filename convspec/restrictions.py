@@ -86,6 +86,20 @@ def _stride_and_dilation(op, args, kwargs, make):
     return _layer(op, _grown(x_shape, w_shape, kw), w_shape, kw, make)
 
 
+def _grouped(op, args, kwargs, make):
+    x_shape, w_shape, kw = _layer_shapes(op, args, kwargs)
+    x_shape = (x_shape[0], 2 * x_shape[1]) + x_shape[2:]  # two groups of the same layer
+    w_shape = (2 * w_shape[0],) + w_shape[1:]
+    return _layer(op, x_shape, w_shape, {**kw, "groups": 2 * kw["groups"]}, make)
+
+
+def _long_stride(op, args, kwargs, make):
+    (x,) = args
+    stride = (kwargs["window"][0] + 1,) + tuple(kwargs["stride"][1:])
+    x = make(x.shape[:2] + (max(x.shape[2], stride[0] + 1),) + x.shape[3:])  # two windows, a gap between
+    return (x,), {**kwargs, "stride": stride, "ceil_mode": False}
+
+
 def _untied_bias(op, args, kwargs, make):
     out = conv_output_shape(np.shape(args[0]), np.shape(args[1]),
                             **{k: v for k, v in kwargs.items() if k != "bias"})
@@ -135,6 +149,10 @@ RESTRICTIONS = {r.name: r for r in (
     Restriction("shared_bias_only", LAYER_OPS, "a shared bias only (one value per output channel)",
                 lambda op, a, kw: kw.get("bias") is not None and np.ndim(kw["bias"]) > 1,
                 _untied_bias),
+    Restriction("no_groups", LAYER_OPS + GRADIENT_OPS, "groups = 1 only",
+                lambda op, a, kw: int(kw["groups"]) > 1, _grouped),
+    Restriction("stride_within_window", POOL_OPS, "a stride no longer than the window on every axis",
+                lambda op, a, kw: any(s > k for s, k in zip(kw["stride"], kw["window"])), _long_stride),
     Restriction("per_tensor_zero_points", LAYER_OPS, "one w_zero_point for the whole kernel (not one per output "
                 "channel)", lambda op, a, kw: np.size(kw.get("w_zero_point", 0)) > 1, _per_channel_zero_points,
                 INTEGER_DTYPES),

@@ -29,10 +29,15 @@ def family(prop) -> str:
 
 
 def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
+    """The installed version of the distribution that provides the module ``package`` (which
+    may be named otherwise: ``tensorflow`` comes from ``tensorflow-cpu`` here)."""
+    names = [package] + importlib.metadata.packages_distributions().get(package, [])
+    for name in names:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "?"
 
 
 def scoreboard(*, profile="default", seed=0, adapters=None, progress=True) -> dict:

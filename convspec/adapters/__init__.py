@@ -16,6 +16,8 @@ ADAPTERS = {
                     "ONNX Runtime (CPU) Conv, ConvTranspose, MaxPool, AveragePool, LpPool as one-node models"),
     "onnx-reference": ("convspec.adapters.onnx_reference", "onnx",
                        "ONNX's reference evaluator (NumPy) on the same one-node models"),
+    "tensorflow": ("convspec.adapters.tensorflow", "tensorflow",
+                   "TensorFlow (CPU) tf.nn.convolution, GradientTape gradients, tf.nn.pool max and average pools"),
     "tinygrad": ("convspec.adapters.tinygrad", "tinygrad",
                  "tinygrad Tensor.conv2d (N-D), autograd gradients, max_pool2d/avg_pool2d (device from DEV)"),
     "scipy": ("convspec.adapters.scipy", "scipy",

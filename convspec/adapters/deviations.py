@@ -224,6 +224,54 @@ def _ort_lp_pool_overflow():
                                      f"= {want:.4g} (float64), representable in float32")
 
 
+def _tensorflow():
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    return tf
+
+
+def _tf_conv3d_gradient_raises():
+    tf = _tensorflow()
+    x = tf.Variable(np.ones((1, 2, 2, 2, 1), np.float32))  # channels last: a 2 x 2 x 2 volume
+    w = tf.constant(np.ones((1, 1, 1, 1, 1), np.float32))  # one tap of weight 1
+    got = {}
+    for name, layer in (("tf.nn.convolution", lambda: tf.nn.convolution(x, w, padding="VALID")),
+                        ("tf.nn.conv3d", lambda: tf.nn.conv3d(x, w, strides=[1] * 5, padding="VALID"))):
+        try:
+            with tf.GradientTape() as tape:
+                y = layer()
+            got[name] = tape.gradient(y, x).numpy().ravel().tolist()
+        except Exception as e:
+            got[name] = f"{type(e).__name__}: {str(e)[:60]}"
+    want = np.ones(8).tolist()  # d sum(y) / dx = w = 1 at every input position
+    return (isinstance(got["tf.nn.convolution"], str),
+            f"GradientTape of sum(tf.nn.convolution(x, one tap of 1)) over a 2x2x2 volume: {got['tf.nn.convolution']}; "
+            f"of the same tf.nn.conv3d: {got['tf.nn.conv3d']}; d sum(y) / dx = w = {want}")
+
+
+def _tf_max_pool_lowest_not_minus_inf():
+    tf = _tensorflow()
+    got = {name: float(tf.nn.pool(tf.constant(np.array(v, np.float32).reshape(1, -1, 1)), [2], "MAX",
+                                  padding="VALID").numpy().ravel()[0])
+           for name, v in (("[nan, nan]", [np.nan, np.nan]), ("[1, nan]", [1.0, np.nan]), ("[-inf, -inf]", [-np.inf, -np.inf]))}
+    want = {"[nan, nan]": np.max([np.nan, np.nan]), "[1, nan]": np.max([1.0, np.nan]), "[-inf, -inf]": -np.inf}
+    return (not np.isnan(got["[1, nan]"]) or got["[-inf, -inf]"] != -np.inf,
+            "tf.nn.pool(window 2, 'MAX') of " + ", ".join(f"{k} = {v}" for k, v in got.items())
+            + "; numpy.max: " + ", ".join(f"{k} = {v}" for k, v in want.items()))
+
+
+def _tf_flushes_subnormals():
+    tf = _tensorflow()
+    tiny = np.float32(2.0e-39)  # a float32 subnormal (below 1.18e-38)
+    got = float(tf.nn.pool(tf.constant(np.full((1, 2, 1), tiny)), [2], "AVG", padding="VALID").numpy().ravel()[0])
+    return (got == 0.0, f"tf.nn.pool([{tiny}, {tiny}] float32, 'AVG', window 2) = {got}; the mean is {float(tiny)} "
+                        "(subnormal, exact): TensorFlow sets flush-to-zero on its CPU threads, and its own "
+                        "kernel_tests/denormal_test.py asserts that 0.1 * tiny gives 0")
+
+
 def _tinygrad_max_drops_nan():
     import os
     import shutil
@@ -277,6 +325,13 @@ DEVIATIONS = [
     Deviation("onnx-reference", ("conv_integer_*",), "ConvInteger raises for a per-channel w_zero_point (one per "
               "output channel, as ONNX allows) in 1-D and 3-D layers: its broadcast assumes 2-D kernels",
               _ref_conv_integer_not_2d, says="broadcast"),
+    Deviation("tensorflow", ("conv_grad_*", "conv_gradient_adjoint"), "GradientTape through tf.nn.convolution on "
+              "3-D layers raises AttributeError in the Conv3D gradient (op.get_attr('data_format') is None); the same "
+              "layer through tf.nn.conv3d differentiates", _tf_conv3d_gradient_raises, says="decode"),
+    Deviation("tensorflow", ("max_pool_propagates_nan", "max_pool_special_values", "max_pool_padding_only_window"),
+              "max pooling starts each window at the lowest finite value instead of -inf and drops NaN: an all--inf "
+              "window gives -3.4e38 in float32, a window holding NaN its largest other value",
+              _tf_max_pool_lowest_not_minus_inf),
     Deviation("tinygrad", ("max_pool_special_values", "max_pool_propagates_nan"),
               "max_pool2d drops NaN depending on order: max(1, NaN) = 1, max(NaN, 3) = NaN", _tinygrad_max_drops_nan),
     Deviation("scipy", ("correlate_special_values", "convolve_special_values"),
@@ -289,6 +344,9 @@ DEVIATIONS = [
 DOCUMENTED = [
     Deviation("jax", ("*_accuracy", "*_large", "*_definition"),
               "XLA on CPU flushes subnormal inputs and results to zero (documented by JAX)", _jax_flushes_subnormals),
+    Deviation("tensorflow", ("*_accuracy", "*_large", "*_definition"),
+              "TensorFlow flushes subnormal results to zero on CPU (intended: its own denormal_test asserts it)",
+              _tf_flushes_subnormals),
 ]
 
 #: Documented conventions the adapters translate (not deviations).
@@ -306,6 +364,12 @@ CONVENTIONS = {
                     "MaxPool takes int8/uint8",
                     "conv_grad_input is ConvTranspose with output_padding for the rows the forward stride skipped"],
     "onnx-reference": ["the same one-node models and translations as onnxruntime, in both dtypes"],
+    "tensorflow": ["channels last on CPU: arrays and kernels are transposed", "explicit padding through tf.pad; the "
+                   "average is window sums over the count of elements that count", "3-D grouped layers (which the CPU "
+                   "Conv3D kernel rejects) are one tf.nn.convolution per group", "declared: no_stride_with_dilation, "
+                   "stride_within_window for the pools", "offered narrower than TensorFlow where its limit depends on "
+                   "the dtype: grouped gradients declined as no_groups (float64 has none on CPU, float32 has), the "
+                   "pools in float32 only (MaxPool3D/AvgPool3D take no float64)"],
     "tinygrad": ["padding is added with Tensor.pad (-inf for the max, zeros for sums), the ceil-mode overhang as "
                  "extra end padding", "the average is window sums over the count of the elements that count",
                  "the device is tinygrad's choice (DEV); here DEV=PYTHON, as the CPU device needs clang"],

@@ -181,6 +181,40 @@ def max_unpool_definition(ctx):
                       equal_nan=True)
 
 
+@prop("max_unpool_is_max_pool_gradient", op="max_unpool", concepts=("pooling-max", "gradient-input"), axes=LAYER,
+      statement="for windows that do not overlap, (<gy, max_pool(x + e_p)> - <gy, max_pool(x)>) = max_unpool(gy, "
+                "indices)[p] at every input position p: unpooling is back-propagation through max pooling")
+def max_unpool_is_max_pool_gradient(ctx):
+    """Back-propagation through max pooling routes each output's gradient to its window's
+    maximum, and nowhere else: ``max_unpool`` of the output gradient at ``max_pool``'s indices
+    is the gradient with respect to the input (sections 6.5 and 9.3).
+
+    Checked by finite differences on distinct even values, so that adding 1 to one input
+    never changes which element of a window is largest: the change of ``<gy, max_pool(x)>``
+    is ``gy`` of the window whose maximum it is, 0 for an element no window picks.  Windows
+    no closer than their length, so each input is in one window at most.
+    """
+    from ..strategies import pool_problems
+
+    p = ctx.draw(pool_problems(ctx.axis("ndim"), ceil_mode=False), label="problem")
+    kw = {**p.kwargs, "stride": tuple(max(s, k) for s, k in zip(p.stride, p.window))}
+    size = int(np.prod(p.x))
+    x = (2 * ctx.rng.permutation(size)).reshape(p.x).astype(ctx.dtype)  # distinct, two apart
+    gy = ctx.exact(reference.max_pool(x, **kw).shape)
+    spatial = p.x[2:]
+    g = ctx.call("max_unpool", gy, reference.max_pool_indices(x, **kw), output_size=spatial)
+    before = float(np.sum(gy.astype(np.float64) * reference.max_pool(x, **kw)))
+    picks = ctx.draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=12, unique=True), label="positions")
+    for flat in picks:
+        at = np.unravel_index(flat, p.x)
+        bumped = x.copy()
+        bumped[at] += 1
+        change = float(np.sum(gy.astype(np.float64) * reference.max_pool(bumped, **kw))) - before
+        ctx.expect_within(g[at], change, 0.0, f"max_unpool(gy, indices)[{', '.join(map(str, at))}]",
+                          "the change of <gy, max_pool(x)> when that input grows by 1 (its gradient)")
+    ctx.nondegenerate(g)
+
+
 @prop("max_pool_monotone_maps", op="max_pool", concepts=("pooling-max",), axes=LAYER,
       statement="max_pool(f(x)) = f(max_pool(x)) for non-decreasing f (f = relu, 2x + 1, x^3)")
 def max_pool_monotone_maps(ctx):

@@ -31,8 +31,44 @@ EXACT_RANGE = 8
 FFT_CONSTANT = 4.0
 
 
+def finfo(dtype):
+    """``numpy.finfo``, also for bfloat16 (whose limits ``ml_dtypes.finfo`` gives)."""
+    try:
+        return np.finfo(dtype)
+    except ValueError:
+        import ml_dtypes
+
+        return ml_dtypes.finfo(dtype)
+
+
 def unit_roundoff(dtype) -> float:
-    return float(np.finfo(dtype).eps) / 2
+    return float(finfo(dtype).eps) / 2
+
+
+#: TF32's unit roundoff: a float32 with its mantissa cut to 10 bits (NVIDIA Ampere tensor cores).
+TF32_UNIT_ROUNDOFF = 2.0 ** -11
+LOW_PRECISION = ("float16", "bfloat16")
+
+
+def units(dtype, arithmetic=None) -> tuple:
+    """How a backend computes on ``dtype`` (README: Accuracy model): ``(rounding of each
+    product: (roundings, u), accumulation u, final rounding u, accumulation dtype)``.
+
+    float16/bfloat16 inputs accumulate in float32 by default (their products are exact there:
+    11 + 11 and 8 + 8 significant bits), with one final rounding to the input dtype;
+    ``accumulate: "storage"`` rounds every product and partial sum to the input dtype instead.
+    float32 products are exact unless ``products: "tf32"``: each input is rounded to TF32 (two
+    roundings of ``2**-11`` per product)."""
+    arithmetic = arithmetic or {}
+    name = np.dtype(dtype).name
+    u = unit_roundoff(dtype)
+    if name in LOW_PRECISION:
+        if arithmetic.get("accumulate", "float32") == "storage":
+            return (1, u), u, 0.0, np.dtype(dtype)
+        return (0, 0.0), unit_roundoff(np.float32), u, np.dtype(np.float32)
+    if name == "float32" and arithmetic.get("products") == "tf32":
+        return (2, TF32_UNIT_ROUNDOFF), u, 0.0, np.dtype(dtype)
+    return (0, 0.0), u, 0.0, np.dtype(dtype)
 
 
 def gamma(n: int, u: float) -> float:
@@ -56,7 +92,7 @@ def exact_array(rng: np.random.Generator, shape, dtype, *, exponent=0, density=1
 
 def exact_fits(terms: int, dtype) -> bool:
     """Whether sums of ``terms`` products of exact-mode values are exactly representable."""
-    mantissa = np.finfo(dtype).nmant + 1
+    mantissa = finfo(dtype).nmant + 1
     return terms * EXACT_RANGE * EXACT_RANGE < 2**mantissa
 
 
@@ -92,19 +128,28 @@ def underflow(dtype) -> float:
     """``eta``: the absolute error one rounding may add near the underflow threshold
     (``fl(a b) = a b (1 + d) + e``, ``|e| <= eta``; Higham §2.1).  Half the subnormal spacing
     is not representable itself, so the whole spacing is used."""
-    return float(np.finfo(dtype).smallest_subnormal)
+    return float(finfo(dtype).smallest_subnormal)
 
 
-def direct_bound(op: str, args, kwargs, dtype):
+def direct_bound(op: str, args, kwargs, dtype, arithmetic=None):
     """Elementwise bound ``gamma_n (|a| * |b|) + n eta`` for direct summation in ``dtype``.
 
     ``n eta`` covers products that fall below the normal range (each may lose up to half a
-    subnormal spacing).  Includes the rounding of the longdouble oracle itself.
+    subnormal spacing).  Includes the rounding of the longdouble oracle itself.  With another
+    arithmetic (:func:`units`): products rounded ``r`` times by ``u_p``, sums in ``u_a``, a final
+    rounding ``u_o``: ``u_o |y| + (1 + u_o) ((1 + gamma_r(u_p)) (1 + gamma_n(u_a)) - 1) (|a| * |b|)``
+    (each product carries at most ``gamma_r(u_p)``, then the n-term sum ``gamma_n(u_a)``, then
+    the result one more rounding).
     """
     magnitude = getattr(reference, op)(*(np.abs(v) for v in args), acc=np.longdouble, **kwargs)
     n = terms_per_output(op, args, kwargs)
-    g = gamma(n, unit_roundoff(dtype)) + gamma(n + 1, unit_roundoff(np.longdouble))
-    return (g * magnitude + 2 * n * underflow(dtype)).astype(np.float64)
+    (rounds, u_p), u_a, u_o, acc = units(dtype, arithmetic)
+    g = (1 + gamma(rounds, u_p)) * (1 + gamma(n, u_a)) - 1 if rounds else gamma(n, u_a)
+    bound = (1 + u_o) * g * magnitude + gamma(n + 1, unit_roundoff(np.longdouble)) * magnitude \
+        + 2 * n * underflow(acc) + (underflow(dtype) if u_o else 0.0)
+    if u_o:
+        bound = bound + u_o * np.abs(getattr(reference, op)(*args, acc=np.longdouble, **kwargs))
+    return bound.astype(np.float64)
 
 
 def transform_length(op: str, x_shape, w_shape, kwargs) -> int:
@@ -122,7 +167,7 @@ def _fft_length(op: str, x_shape, w_shape, kwargs) -> int:
     return int(np.prod([m + k - 1 for m, k in zip(x_shape, w_shape)]))
 
 
-def fft_bound(op: str, args, kwargs, dtype):
+def fft_bound(op: str, args, kwargs, dtype, arithmetic=None):
     """Normwise bound for FFT-based methods.
 
     Per (batch, output channel) for ``conv``, returned with trailing singleton axes so it
@@ -134,8 +179,12 @@ def fft_bound(op: str, args, kwargs, dtype):
         length = _fft_length(op, x.shape, w.shape, kwargs)
     else:
         length = x.size + w.size
-    factor = FFT_CONSTANT * unit_roundoff(dtype) * (math.log2(max(length, 2)) + 1)
-    floor = 2 * length * underflow(dtype)  # roundings below the normal range
+    (rounds, u_p), u_a, u_o, acc = units(dtype, arithmetic)
+    factor = FFT_CONSTANT * (u_a + rounds * u_p) * (math.log2(max(length, 2)) + 1)
+    floor = 2 * length * underflow(acc)  # roundings below the normal range
+    if u_o:  # a final rounding to the input dtype: u_o of the largest result, and its underflow
+        floor = floor + u_o * np.abs(np.asarray(getattr(reference, op)(*args, acc=np.longdouble, **kwargs))).max() \
+            + underflow(dtype)
     if op != "conv":
         norm = np.sqrt((x * x).sum()) * np.abs(w).sum() + np.abs(x).sum() * np.sqrt((w * w).sum())
         return np.float64(factor * norm + floor)
@@ -155,7 +204,7 @@ def fft_bound(op: str, args, kwargs, dtype):
     return (factor * bound + floor).astype(np.float64).reshape(bound.shape + (1,) * (x.ndim - 2))
 
 
-def pool_bound(op: str, args, kwargs, dtype, accuracy="direct"):
+def pool_bound(op: str, args, kwargs, dtype, accuracy="direct", arithmetic=None):
     """Pooling error: max is exact whatever the algorithm.  A direct mean or Lp norm of ``n``
     terms is within ``gamma_(n+3)`` of its magnitude, plus ``2 n eta`` for roundings below the
     normal range; other algorithms (running sums, recursive filters) only normwise, within
@@ -171,7 +220,12 @@ def pool_bound(op: str, args, kwargs, dtype, accuracy="direct"):
     x = args[0]
     if op in ("max_pool", "adaptive_max_pool", "max_unpool"):  # exact: a choice or a placement
         return np.float64(0.0)
-    u = unit_roundoff(dtype)
+    _, u, u_o, acc = units(dtype, arithmetic)
+    if u_o:  # sums in float32, then one rounding to the input dtype (and its underflow)
+        y = np.abs(getattr(reference, op)(x, acc=np.longdouble, **kwargs))
+        with np.errstate(invalid="ignore"):
+            rounding = np.nan_to_num(u_o * y) + underflow(dtype)
+        return pool_bound(op, (np.asarray(x, dtype=acc),), kwargs, acc, accuracy) + rounding.astype(np.float64)
     if accuracy != "direct":
         a = np.abs(np.asarray(x, dtype=np.longdouble))
         p = kwargs.get("p", 1)
@@ -197,7 +251,7 @@ def pool_bound(op: str, args, kwargs, dtype, accuracy="direct"):
     return (relative * magnitude + 2 * n * underflow(dtype)).astype(np.float64)
 
 
-def error_bound(accuracy: str, op: str, args, kwargs, dtype):
+def error_bound(accuracy: str, op: str, args, kwargs, dtype, arithmetic=None):
     """The bound for one call of a backend of class ``accuracy``, broadcastable to its output.
 
     ``"direct"`` gets the elementwise bound; ``"fft"``, ``"normwise"`` and ``"undeclared"`` the normwise one;
@@ -207,15 +261,17 @@ def error_bound(accuracy: str, op: str, args, kwargs, dtype):
     if np.dtype(dtype).kind in "iu":
         return 0.0
     if op in POOLS:
-        return pool_bound(op, args, kwargs, dtype, accuracy)
+        return pool_bound(op, args, kwargs, dtype, accuracy, arithmetic)
     if accuracy == "direct":
-        return direct_bound(op, args, kwargs, dtype)
-    return fft_bound(op, args, kwargs, dtype)
+        return direct_bound(op, args, kwargs, dtype, arithmetic)
+    return fft_bound(op, args, kwargs, dtype, arithmetic)
 
 
-def comparison_slack(accuracy: str, op: str, args, kwargs, dtype) -> float:
+def comparison_slack(accuracy: str, op: str, args, kwargs, dtype, arithmetic=None) -> float:
     """How far one call's output may stray on exact-mode data: nothing for a direct backend's
-    sums (they are exact) and for max pooling; the bound otherwise."""
-    if op not in POOLS and accuracy == "direct":
+    sums (they are exact) and for max pooling; the bound otherwise, and where products are
+    rounded (TF32: an input computed by an earlier call may have more significant bits than
+    TF32 keeps)."""
+    if op not in POOLS and accuracy == "direct" and not units(dtype, arithmetic)[0][0]:
         return 0.0
-    return float(np.max(error_bound(accuracy, op, args, kwargs, dtype)))
+    return float(np.max(error_bound(accuracy, op, args, kwargs, dtype, arithmetic)))

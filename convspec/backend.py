@@ -22,6 +22,13 @@ A backend is any object or module with some of the contract functions
     ``True`` if bad arguments raise ``ValueError`` (checked by ``rejects_bad_arguments``).
 ``biases``
     ``True`` if ``conv``, ``local_conv`` and ``tiled_conv`` take the ``bias`` keyword.
+``accumulate``
+    how float16/bfloat16 inputs are summed: ``"float32"`` (the default, and the strictest bound
+    a correct kernel meets) or ``"storage"`` (every product and partial sum rounded to the
+    input dtype).
+``products``
+    how float32 products are formed: ``"exact"`` (the default) or ``"tf32"`` (inputs rounded
+    to TF32's 10-bit mantissa, as tensor cores do).
 ``reasons``
     ``{op: why}`` for contract functions the backend leaves out on purpose; the reason is
     shown where their properties are skipped.
@@ -165,6 +172,8 @@ class Capabilities:
     accuracy: str = "undeclared"
     validates_arguments: bool = False
     biases: bool = False
+    accumulate: str = "float32"  # float16/bfloat16 inputs: "float32" (the default) or "storage"
+    products: str = "exact"  # float32 inputs: "exact" (the default) or "tf32"
     reasons: dict = field(default_factory=dict)
     restrictions: dict = field(default_factory=dict)  # {op: (restriction names)}
     features: dict = field(default_factory=dict)  # {op: (feature names)}
@@ -188,6 +197,11 @@ class Capabilities:
         if isinstance(v, dict):
             return tuple(v.get("raises", ("ValueError",))), bool(v.get("names_argument", False))
         return ("ValueError",), True
+
+    @property
+    def arithmetic(self) -> dict:
+        """How the backend computes (README: Accuracy model): what the bounds assume."""
+        return {"accumulate": self.accumulate, "products": self.products}
 
     def restrictions_for(self, op) -> tuple:
         """The restriction names declared for ``op``."""
@@ -283,6 +297,9 @@ class Capabilities:
                 f"convspec_capabilities['accuracy']={a!r}, but should be one of {ACCURACY_CLASSES}, or a hybrid "
                 "{'direct_up_to': taps (int >= 1), 'above': 'fft' or 'normwise'}"
             )
+        for key, allowed in (("accumulate", ("float32", "storage")), ("products", ("exact", "tf32"))):
+            if getattr(caps, key) not in allowed:
+                raise LoadError(f"convspec_capabilities[{key!r}]={getattr(caps, key)!r}, but should be one of {allowed}")
         v = caps.validates_arguments
         if not isinstance(v, bool) and not (
                 isinstance(v, dict) and set(v) <= {"raises", "names_argument"}
@@ -357,6 +374,17 @@ def adapter_names() -> dict[str, tuple]:
 
 def adapter_available(name: str) -> bool:
     return importlib.util.find_spec(adapter_names()[name][1]) is not None
+
+
+def adapter_unusable(name: str) -> str | None:
+    """Why the shipped adapter ``name`` cannot check its library here (not installed, or a
+    device it needs is missing); ``None`` if it can."""
+    from .adapters import UNUSABLE
+
+    if not adapter_available(name):
+        return f"{adapter_names()[name][1]} is not installed"
+    probe = UNUSABLE.get(name)
+    return probe() if probe else None
 
 
 def entry_point_names() -> dict[str, importlib.metadata.EntryPoint]:

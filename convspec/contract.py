@@ -90,6 +90,11 @@ integer max pools       the result keeps the dtype and is exact; padding never w
                         of padding only gives the dtype's least value (-128, 0)
 ======================  =======================================================================
 
+Low precision (``LOW_PRECISION_DTYPES``, declared per function in ``dtypes``): float16 and
+bfloat16 (``ml_dtypes``) for ``correlate``, ``convolve``, ``conv``, ``max_pool`` and
+``avg_pool``; results keep the input dtype; how the sums are formed is the backend's
+declared arithmetic (README: Accuracy model; float32 accumulation unless declared).
+
 Locally connected and tiled layers (no dilation, no groups)::
 
     local_conv(x, w, *, stride, padding, bias=None)   eq. 9.9,  w: (C_out, *O, C_in, *K)
@@ -108,6 +113,11 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+
+try:  # optional: bfloat16 for NumPy (np.dtype("bfloat16") works once it is imported)
+    import ml_dtypes  # noqa: F401
+except ImportError:  # pragma: no cover - depends on the environment
+    pass
 
 #: Contract functions, by level.
 SIGNAL_OPS = ("correlate", "convolve")
@@ -131,16 +141,22 @@ DTYPES = ("float32", "float64")
 #: Integer dtypes, for the functions in :data:`INTEGER_OPS` that declare them (never assumed).
 INTEGER_DTYPES = ("int8", "uint8")
 INTEGER_OPS = ("conv", "max_pool", "adaptive_max_pool")
+#: Low-precision dtypes, for the functions in :data:`LOW_PRECISION_OPS` that declare them (bfloat16
+#: is ``ml_dtypes.bfloat16``); results keep the input dtype.
+LOW_PRECISION_DTYPES = ("float16", "bfloat16")
+LOW_PRECISION_OPS = ("correlate", "convolve", "conv", "max_pool", "avg_pool")
 
 
 def every_dtype() -> dict:
     """The per-function ``dtypes`` declaration of a backend with every dtype of the contract."""
-    return {"*": list(DTYPES), **{op: list(DTYPES + INTEGER_DTYPES) for op in INTEGER_OPS}}
+    return {"*": list(DTYPES), **{op: list(dtypes_of(op)) for op in INTEGER_OPS + LOW_PRECISION_OPS}}
 
 
 def dtypes_of(op: str) -> tuple[str, ...]:
-    """Every dtype ``op`` may declare: the float dtypes, and the integer ones where defined."""
-    return DTYPES + (INTEGER_DTYPES if op in INTEGER_OPS else ())
+    """Every dtype ``op`` may declare: the float dtypes, and the low-precision and integer ones
+    where defined."""
+    return DTYPES + (LOW_PRECISION_DTYPES if op in LOW_PRECISION_OPS else ()) \
+        + (INTEGER_DTYPES if op in INTEGER_OPS else ())
 
 
 # ---------------------------------------------------------------- output sizes
@@ -183,12 +199,28 @@ def conv_output_shape(x_shape, w_shape, *, stride, padding, dilation, groups=1) 
 # ---------------------------------------------------------------- argument checks
 
 
-def _float_array(name: str, a, integers=False) -> np.ndarray:
+def _float_array(name: str, a, integers=False, low=False) -> np.ndarray:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name} is a {type(a).__name__}, but should be a numpy.ndarray")
-    if a.dtype not in (np.float32, np.float64) and not (integers and is_integer_data(a)):
-        raise ValueError(f"{name}.dtype={a.dtype}, but should be float32 or float64" + (" (or int8, uint8)" if integers else ""))
+    if a.dtype not in (np.float32, np.float64) and not (integers and is_integer_data(a)) \
+            and not (low and is_low_precision(a)):
+        more = [", ".join(d) for d, on in ((LOW_PRECISION_DTYPES, low), (INTEGER_DTYPES, integers)) if on]
+        raise ValueError(f"{name}.dtype={a.dtype}, but should be float32 or float64" + (f" (or {', '.join(more)})"
+                                                                                         if more else ""))
     return a
+
+
+def is_low_precision(a) -> bool:
+    """Whether ``a`` is an array of one of :data:`LOW_PRECISION_DTYPES`."""
+    return isinstance(a, np.ndarray) and a.dtype.name in LOW_PRECISION_DTYPES
+
+
+def in_float32(fn, *arrays, **kwargs):
+    """``fn`` on ``arrays`` (float16 or bfloat16) computed in float32 and rounded once to their
+    dtype: the contract's low-precision arithmetic (README: Accuracy model), exact products
+    and float32 sums.  Results keep the input dtype."""
+    dtype = arrays[0].dtype
+    return np.asarray(fn(*(a.astype(np.float32) for a in arrays), **kwargs)).astype(dtype)
 
 
 def is_integer_data(a) -> bool:
@@ -236,10 +268,11 @@ def check_zero_points(x, x_zero_point, w_zero_point):
                              f"(x.dtype={getattr(x, 'dtype', type(x).__name__)})")
 
 
-def check_signal_args(x, w, mode: str):
-    """Validate ``correlate``/``convolve`` arguments; returns ``(x, w)``."""
-    x = _float_array("x", x)
-    w = _float_array("w", w)
+def check_signal_args(x, w, mode: str, *, low=False):
+    """Validate ``correlate``/``convolve`` arguments; returns ``(x, w)``.  ``low``: float16
+    and bfloat16 are valid too."""
+    x = _float_array("x", x, low=low)
+    w = _float_array("w", w, low=low)
     if w.dtype != x.dtype:
         raise ValueError(f"w.dtype={w.dtype}, but should equal x.dtype={x.dtype}")
     if x.ndim not in NDIMS:
@@ -305,14 +338,15 @@ def _padding(value, nd: int) -> tuple[tuple[int, int], ...]:
     return tuple((int(a), int(b)) for a, b in pairs)
 
 
-def check_conv_args(x, w, stride, padding, dilation, groups):
+def check_conv_args(x, w, stride, padding, dilation, groups, *, low=False):
     """Validate ``conv`` arguments.
 
     Returns ``(x, w, stride, padding, dilation, groups)`` normalised to tuples; ints are
-    accepted for convenience and broadcast to every spatial axis.
+    accepted for convenience and broadcast to every spatial axis.  ``low``: float16 and
+    bfloat16 are valid too.
     """
-    x = _float_array("x", x)
-    w = _float_array("w", w)
+    x = _float_array("x", x, low=low)
+    w = _float_array("w", w, low=low)
     if w.dtype != x.dtype:
         raise ValueError(f"w.dtype={w.dtype}, but should equal x.dtype={x.dtype}")
     if x.ndim not in (3, 4, 5):
@@ -369,8 +403,8 @@ def adaptive_bins(s: int, o: int) -> list[tuple[int, int]]:
     return [((i * s) // o, -(-((i + 1) * s) // o)) for i in range(o)]
 
 
-def _batched(name, a, integers=False):
-    a = _float_array(name, a, integers)
+def _batched(name, a, integers=False, low=False):
+    a = _float_array(name, a, integers, low)
     if a.ndim not in (3, 4, 5):
         raise ValueError(f"{name}.ndim={a.ndim}, but should be 3, 4 or 5 (N, C, *S)")
     if 0 in a.shape:
@@ -378,11 +412,11 @@ def _batched(name, a, integers=False):
     return a
 
 
-def check_pool_args(x, window, stride, padding, ceil_mode=False, dilation=None, *, integers=False):
+def check_pool_args(x, window, stride, padding, ceil_mode=False, dilation=None, *, integers=False, low=False):
     """Validate pooling arguments of the widened contract (features ``pool_dilation`` and
     ``pool_padding_to_window``); returns ``(x, window, stride, padding, dilation)`` as tuples.
-    ``integers``: int8/uint8 ``x`` is valid too (max pooling)."""
-    x = _batched("x", x, integers)
+    ``integers``: int8/uint8 ``x`` is valid too (max pooling); ``low``: float16 and bfloat16."""
+    x = _batched("x", x, integers, low)
     nd = x.ndim - 2
     window = _int_tuple("window", window, nd, minimum=1)
     stride = _int_tuple("stride", window if stride is None else stride, nd, minimum=1)
@@ -454,11 +488,11 @@ def check_grad_args(gy, other, shape, shape_name, stride, padding, dilation, gro
     return gy, other, shape, stride, padding, dilation, groups
 
 
-def check_bias(bias, allowed_shapes, dtype):
+def check_bias(bias, allowed_shapes, dtype, *, low=False):
     """``bias`` is ``None`` or an array of one of ``allowed_shapes`` (and the layer's dtype)."""
     if bias is None:
         return None
-    bias = _float_array("bias", bias)
+    bias = _float_array("bias", bias, low=low)
     if bias.shape not in allowed_shapes:
         raise ValueError(f"bias.shape={bias.shape}, but should be one of {sorted(set(allowed_shapes))}")
     if bias.dtype != dtype:

@@ -21,7 +21,7 @@ def _describe(op, args) -> str:
     return f"{op}({', '.join(shapes)})"
 
 
-def deviation(y, op, args, kwargs, accuracy="direct") -> str | None:
+def deviation(y, op, args, kwargs, accuracy="direct", arithmetic=None) -> str | None:
     """Why ``y``, what a backend returned for ``op(*args, **kwargs)``, disagrees with the
     definition; ``None`` when it agrees or when the definition has no answer for the call."""
     if not isinstance(y, np.ndarray) or not all(isinstance(a, np.ndarray) for a in args):
@@ -39,7 +39,7 @@ def deviation(y, op, args, kwargs, accuracy="direct") -> str | None:
         return None  # fft-class backends may spread NaN: the special-value properties judge
     clean = [np.where(np.isfinite(a), a, 0) for a in args]
     with np.errstate(all="ignore"):
-        bound = np.broadcast_to(_accuracy.error_bound(accuracy, op, clean, kwargs, args[0].dtype), y.shape)
+        bound = np.broadcast_to(_accuracy.error_bound(accuracy, op, clean, kwargs, args[0].dtype, arithmetic), y.shape)
         compared = np.isfinite(expected)
         if special:  # a NaN where a structural zero met a special value is theirs to judge too
             compared &= np.isfinite(y)
@@ -53,9 +53,10 @@ def deviation(y, op, args, kwargs, accuracy="direct") -> str | None:
             f"within the {accuracy} class's bound {float(bound[i]):.3g}); {int(bad.sum())} of {bad.size} outputs differ")
 
 
-def assert_matches_definition(y, op, *args, accuracy="direct", **kwargs):
+def assert_matches_definition(y, op, *args, accuracy="direct", arithmetic=None, **kwargs):
     """Raise :class:`AssertionError` unless ``y`` agrees with ``reference.<op>(*args, **kwargs)``
-    within the accuracy model's bound for a backend of class ``accuracy``."""
-    why = deviation(np.asarray(y), op, tuple(np.asarray(a) for a in args), kwargs, accuracy)
+    within the accuracy model's bound for a backend of class ``accuracy`` computing with
+    ``arithmetic`` (``{"accumulate": ..., "products": ...}``, README: Accuracy model)."""
+    why = deviation(np.asarray(y), op, tuple(np.asarray(a) for a in args), kwargs, accuracy, arithmetic)
     if why:
         raise AssertionError(why)

@@ -100,7 +100,8 @@ def _fractions(backend, samples, seed) -> dict:
                 if excluded(backend.capabilities.restrictions_for(op), op, args, kw):
                     continue  # a declared restriction: not the backend's to compute
                 exact = getattr(reference, op)(*args, acc=np.longdouble, **kw)
-                bound = accuracy.error_bound(backend.capabilities.accuracy_for(op, args, kw), op, args, kw, dtype)
+                bound = accuracy.error_bound(backend.capabilities.accuracy_for(op, args, kw), op, args, kw, dtype,
+                                             backend.capabilities.arithmetic)
                 err = np.abs(getattr(backend, op)(*args, **kw) - exact)
                 worst = max(worst or 0.0, float(np.max(err / np.maximum(bound, np.finfo(np.float64).tiny))))
             if worst is not None:

@@ -45,6 +45,8 @@ def _float(v) -> str:
 
 
 def _literal(a: np.ndarray) -> str:
+    if a.dtype.name == "bfloat16":  # written as float32 (which holds every bfloat16 exactly)
+        return f"{_literal(a.astype(np.float32))}.astype(ml_dtypes.bfloat16)"
     body = np.array2string(a, separator=", ", threshold=a.size + 1, max_line_width=100,
                            formatter={"float_kind": _float, "int_kind": repr})
     return f"np.array({body}, dtype=np.{a.dtype.name})"
@@ -68,7 +70,8 @@ def absolute_target(target: str, cwd: str | None = None) -> tuple[str, list[str]
 
 
 def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="direct", deviating=None,
-                 replay=None, fixed=None, tries=1, time_limit=None, save_dir=None, profile="default") -> str:
+                 replay=None, fixed=None, tries=1, time_limit=None, save_dir=None, profile="default",
+                 arithmetic=None) -> str:
     """Python source reproducing ``calls`` (a list of :class:`convspec.property.Call`).
 
     ``deviating``: index of the first call that disagrees with the definition (asserted);
@@ -88,6 +91,9 @@ def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="
         names.append((a, n))
         if a.size <= INLINE_LIMIT:
             lines.append(f"{n} = {_literal(a)}")
+        elif a.dtype.name == "bfloat16":  # .npz keeps NumPy's own dtypes: float32 holds it exactly
+            saved[n] = a.astype(np.float32)
+            lines.append(f"{n} = data[{n!r}].astype(ml_dtypes.bfloat16)")
         else:
             saved[n] = a
             lines.append(f"{n} = data[{n!r}]")
@@ -131,7 +137,9 @@ def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="
         tail = [f"# call {deviating + 1} already disagrees with the definition (convspec.reference, plain NumPy):",
                 f"print('what came back:', {y}, sep='\\n')",
                 f"print('the definition:', convspec.reference.{c.op}({plain}), sep='\\n')",
-                f"convspec.assert_matches_definition({y}, {c.op!r}, {plain}, accuracy={accuracy!r})"]
+                f"convspec.assert_matches_definition({y}, {c.op!r}, {plain}, accuracy={accuracy!r}"
+                + (f", arithmetic={arithmetic!r})" if arithmetic and arithmetic != {"accumulate": "float32",
+                                                                                    "products": "exact"} else ")")]
     elif calls:
         tail = [f"print({', '.join(result_name(i) for i in range(len(calls)))}, sep='\\n')"]
     if replay is not None:
@@ -147,5 +155,7 @@ def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="
         path = os.path.join(folder, re.sub(r"[^\w.-]", "_", f"{prop_name}-{digest}.npz"))
         np.savez(path, **saved)
         head.append(f"data = np.load({path!r})")
+    if any("ml_dtypes." in text for text in lines):
+        head.insert(head.index("import numpy as np") + 1, "import ml_dtypes")
     return "\n".join(head + lines + body + tail) + "\n"
 

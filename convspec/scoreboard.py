@@ -16,12 +16,12 @@ from collections import Counter
 
 from . import __version__
 from .adapters.deviations import CONVENTIONS, DOCUMENTED, explain
-from .backend import adapter_available, adapter_names
+from .backend import adapter_names, adapter_unusable
 from .catalogue import CATALOGUE
 from .console import BAD, progress_printer, root_of, summary
 from .runner import Result, check, default_jobs
 
-FAMILIES = ("signal", "layer", "gradients", "pooling", "unshared", "special", "large", "hygiene")
+FAMILIES = ("signal", "layer", "gradients", "pooling", "unshared", "special", "integer", "precision", "large", "hygiene")
 
 
 def family(prop) -> str:
@@ -41,8 +41,9 @@ def _version(package: str) -> str:
 
 
 def scoreboard(*, profile="default", seed=0, adapters=None, progress=True) -> dict:
-    """Check the adapters (default: every one whose library is installed); plain data."""
-    names = list(adapters or [a for a in adapter_names() if adapter_available(a)])
+    """Check the adapters (default: every one whose library is installed and can run here);
+    plain data."""
+    names = list(adapters or [a for a in adapter_names() if adapter_unusable(a) is None])
     started = time.time()
     run = check(names, list(CATALOGUE), profile=profile, seed=seed, jobs=default_jobs(len(names)),
                 progress=progress_printer(len(names) * len(CATALOGUE)) if progress else None)
@@ -54,7 +55,7 @@ def attribute(results, names, *, profile, seed, duration, load_errors) -> dict:
     """The board for one run's results: each failure attributed to a confirmed deviation, to a
     documented behaviour, or left unconfirmed (the confirmations run now)."""
     results = [r if isinstance(r, Result) else Result(**r) for r in results]
-    missing = {a: adapter_names()[a][1] for a in adapter_names() if not adapter_available(a)}
+    missing = {a: why for a in adapter_names() if a not in names and (why := adapter_unusable(a))}
     fam = {p.name: family(p) for p in CATALOGUE}
     table = {a: {f: dict(Counter(r.status for r in results if r.backend == a and fam[r.property] == f))
                  for f in FAMILIES} for a in names}
@@ -79,7 +80,7 @@ def attribute(results, names, *, profile, seed, duration, load_errors) -> dict:
         "adapters": {a: {"package": adapter_names()[a][1], "version": _version(adapter_names()[a][1]),
                          "covers": adapter_names()[a][2], "summary": summary([r for r in results if r.backend == a])}
                      for a in names},
-        "not_installed": missing, "load_errors": load_errors, "families": table,
+        "not_checked": missing, "load_errors": load_errors, "families": table,
         "deviations": [d for d in deviations.values() if not d["documented"]],
         "documented": [d for d in deviations.values() if d["documented"]],
         "unconfirmed": [{"adapter": r.backend, "property": r.property, "status": r.status, "message": r.message,
@@ -106,8 +107,8 @@ def markdown(board: dict) -> str:
              "## Libraries", "", "| adapter | library | version | covers | result |", "|---|---|---|---|---|"]
     for a, info in board["adapters"].items():
         lines.append(f"| `{a}` | {info['package']} | {info['version']} | {info['covers']} | {info['summary']} |")
-    if board["not_installed"]:
-        lines += ["", "Not installed here (not checked): " + ", ".join(f"`{a}` ({p})" for a, p in board["not_installed"].items()) + "."]
+    if board.get("not_checked"):
+        lines += ["", "Not checked here: " + "; ".join(f"`{a}` ({why})" for a, why in board["not_checked"].items()) + "."]
     lines += ["", "## Passed / applicable properties per family", "",
               "A bold cell holds a failure; `-`: the library has no function of that family.", "",
               "| family | " + " | ".join(adapters) + " |", "|---" * (len(adapters) + 1) + "|"]

@@ -61,9 +61,9 @@ def test_deviations_attribute_by_adapter_and_property():
 def test_the_scoreboard_lists_unconfirmed_failures_apart():
     board = {"convspec_version": "0", "profile": "quick", "seed": 0, "duration": 1.0,
              "adapters": {"lib": {"package": "lib", "version": "1", "covers": "conv", "summary": "1 failed"}},
-             "not_installed": {"other": "otherlib"}, "load_errors": {},
+             "not_checked": {"other": "otherlib is not installed"}, "load_errors": {},
              "families": {"lib": {f: {} for f in ("signal", "layer", "gradients", "pooling", "unshared", "special",
-                                                   "large", "hygiene")}},
+                                                   "integer", "precision", "large", "hygiene")}},
              "deviations": [], "conventions": {"lib": ["pads symmetrically"]},
              "unconfirmed": [{"adapter": "lib", "property": "conv_definition", "status": "failed",
                               "message": "conv(...)[0]=1.0, but should be 2.0", "root_cause": "conv"}]}
@@ -71,7 +71,7 @@ def test_the_scoreboard_lists_unconfirmed_failures_apart():
     text = markdown(board)
     assert "| layer | **3/4** |" in text and "| signal | - |" in text
     assert "- `lib` / `conv_definition` (failed): conv(...)[0]=1.0, but should be 2.0" in text
-    assert "`other` (otherlib)" in text and "pads symmetrically" in text
+    assert "`other` (otherlib is not installed)" in text and "pads symmetrically" in text
 
 
 def test_scoreboard_command_on_one_adapter(tmp_path):

@@ -330,7 +330,7 @@ def test_integer_dtypes_are_declared_per_function():
     assert caps.dtypes_for("conv") == ("float32", "int8") and caps.narrowed_for("conv")
     assert not caps.narrowed_for("max_pool") and "int8" not in convspec.Capabilities.declared(None).dtypes_for("conv")
     naive = convspec.load_backend("naive").capabilities
-    assert set(naive.dtypes_for("max_pool")) == {"float32", "float64", "int8", "uint8"} and not naive.narrowed
+    assert {"float32", "float64", "int8", "uint8"} <= set(naive.dtypes_for("max_pool")) and not naive.narrowed
     with pytest.raises(convspec.LoadError, match=r"\['dtypes'\]\['avg_pool'\]=\('int8',\), but should be a subset"):
         convspec.Capabilities.declared({"dtypes": {"avg_pool": ["int8"]}})
     with pytest.raises(convspec.LoadError, match="per_tensor_zero_points' for conv, which is about int8, uint8 data"):

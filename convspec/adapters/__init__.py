@@ -25,3 +25,16 @@ ADAPTERS = {
     "scipy-ndimage": ("convspec.adapters.scipy_ndimage", "scipy",
                       "scipy.ndimage maximum_filter/uniform_filter as max and average pooling"),
 }
+
+
+def _tinygrad_device() -> str | None:
+    import os
+    import shutil
+
+    if os.environ.get("DEV") or shutil.which(os.environ.get("CC", "clang")):
+        return None
+    return "its CPU device compiles with clang, which this machine lacks; DEV=PYTHON runs its interpreter"
+
+
+#: adapter name -> a probe that says why the installed library cannot run here (None: it can)
+UNUSABLE = {"tinygrad": _tinygrad_device}

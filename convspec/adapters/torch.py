@@ -14,13 +14,31 @@ from convspec.adapters._pooling import counted, crop, overhang
 
 convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool", "lp_pool",
                                  "adaptive_max_pool", "adaptive_avg_pool"], "biases": True,
+                         # float16/bfloat16: the layer and the max pool, PyTorch's own kernels (the average
+                         # is composed by the adapter, which would round in the low dtype itself)
+                         "dtypes": {"conv": ["float32", "float64", "float16", "bfloat16"],
+                                    "max_pool": ["float32", "float64", "float16", "bfloat16"],
+                                    "*": ["float32", "float64"]},
                         # the adapter pads explicitly (PyTorch's own limit, half the window, is a convention)
                         "features": {"max_pool": ["pool_dilation", "pool_padding_to_window"],
                                      "avg_pool": ["pool_padding_to_window"], "lp_pool": ["pool_padding_to_window"]}}
 
 
 def _t(a):
-    return torch.from_numpy(np.ascontiguousarray(a))
+    a = np.ascontiguousarray(a)
+    if a.dtype.name == "bfloat16":  # ml_dtypes' bfloat16 has torch.bfloat16's bits
+        return torch.from_numpy(a.view(np.uint16)).view(torch.bfloat16)
+    return torch.from_numpy(a)
+
+
+def _np(t):
+    """A tensor as a NumPy array (bfloat16 as ml_dtypes' bfloat16, bit for bit)."""
+    t = t.detach().contiguous()
+    if t.dtype == torch.bfloat16:
+        import ml_dtypes
+
+        return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+    return t.numpy()
 
 
 def _pads(padding):
@@ -38,7 +56,7 @@ def conv(x, w, *, stride, padding, dilation, groups, bias=None):
         if bias is not None:
             b = _t(bias)
             y = y + b.reshape(b.shape + (1,) * (y.ndim - 1 - b.ndim))
-    return y.numpy()
+    return _np(y)
 
 
 def _grads(gy, x, w, kw):
@@ -74,7 +92,7 @@ def max_pool(x, *, window, stride, padding, ceil_mode=False, dilation=None):
     dilation = (1,) * len(window) if dilation is None else tuple(dilation)
     xt, out = _padded(x, window, stride, padding, ceil_mode, float("-inf"), dilation)
     fn = {3: F.max_pool1d, 4: F.max_pool2d, 5: F.max_pool3d}[x.ndim]
-    return crop(fn(xt, window, stride, dilation=dilation), out)
+    return crop(_np(fn(xt, window, stride, dilation=dilation)), out)
 
 
 def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):

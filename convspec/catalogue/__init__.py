@@ -3,7 +3,7 @@
 ``signal`` -- ``correlate`` and ``convolve``; ``layer`` -- ``conv``; ``gradients`` --
 ``conv_grad_input`` and ``conv_grad_weight``; ``pooling`` -- the pooling functions and
 learned invariance; ``unshared`` -- ``local_conv``, ``tiled_conv`` and biases; ``special`` --
-NaN and infinities in every function; ``integer`` -- int8/uint8 layers and max pools; ``large`` -- a few examples past the size caps; ``hygiene``
+NaN and infinities in every function; ``integer`` -- int8/uint8 layers and max pools; ``precision`` -- float16 and bfloat16; ``large`` -- a few examples past the size caps; ``hygiene``
 -- what every contract function owes its callers.  Definitions come first in the order, so a
 wrong backend is usually caught by the first properties run.
 """
@@ -12,7 +12,7 @@ import difflib
 
 from ..contract import OPS
 from ..property import REGISTRY, Property
-from . import signal, layer, gradients, pooling, unshared, special, integer, large, hygiene  # noqa: F401  (registration)
+from . import signal, layer, gradients, pooling, unshared, special, integer, precision, large, hygiene  # noqa: F401  (registration)
 
 #: Concept tags (README: Property catalogue) (each covered by at least one property).
 CONCEPTS = (

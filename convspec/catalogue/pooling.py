@@ -19,7 +19,8 @@ SUMMARY = {"max_pool": "the largest value", "avg_pool": "the mean", "lp_pool": "
 
 
 def _bound(ctx, op, args, kwargs):
-    return accuracy.pool_bound(op, args, kwargs, args[0].dtype, ctx.backend.capabilities.accuracy_for(op, args, kwargs))
+    caps = ctx.backend.capabilities
+    return accuracy.pool_bound(op, args, kwargs, args[0].dtype, caps.accuracy_for(op, args, kwargs), caps.arithmetic)
 
 
 @for_each(*POOL_CONCEPT)

@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from convspec.contract import (check_conv_args, check_signal_args, conv_output_shape, every_dtype, is_integer_data,
-                               signal_as_conv_padding)
+                               is_low_precision, signal_as_conv_padding)
 
 from . import fft, im2col, numba_direct, winograd
 from ._layout import flipped
@@ -168,10 +168,14 @@ def _signal(x, w, mode, flip):
 
 
 def correlate(x, w, *, mode):
+    if is_low_precision(x):  # float16/bfloat16: im2col's float32 GEMM, rounded once
+        return im2col.correlate(x, w, mode=mode)
     return _signal(x, w, mode, flip=False)
 
 
 def convolve(x, w, *, mode):
+    if is_low_precision(x):
+        return im2col.convolve(x, w, mode=mode)
     return _signal(x, w, mode, flip=True)
 
 
@@ -209,8 +213,9 @@ def _frozen(value):
 
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
     """Layer convolution by the fastest of im2col + GEMM, Winograd and the FFT for this layer
-    (integer data, or zero points: im2col, which is exact there or names what is wrong)."""
-    if is_integer_data(x) or x_zero_point is not None or w_zero_point is not None:
+    (integer or low-precision data, or zero points: im2col, which is exact there, or rounds
+    once from float32, or names what is wrong)."""
+    if is_integer_data(x) or is_low_precision(x) or x_zero_point is not None or w_zero_point is not None:
         return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias,
                            x_zero_point=x_zero_point, w_zero_point=w_zero_point)
     kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)

@@ -10,6 +10,7 @@ import numpy as np
 
 from convspec.contract import (
     adaptive_bins,
+    check_bias,
     check_adaptive_args,
     check_conv_args,
     check_grad_args,
@@ -20,7 +21,9 @@ from convspec.contract import (
     check_zero_points,
     conv_output_shape,
     every_dtype,
+    in_float32,
     is_integer_data,
+    is_low_precision,
     pool_output_shape,
     with_channel_bias,
 )
@@ -76,7 +79,11 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
         y = conv(*shifted, stride=stride, padding=padding, dilation=dilation, groups=groups)
         return y.astype(np.int32)
     check_zero_points(x, x_zero_point, w_zero_point)
-    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
+    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups, low=True)
+    if is_low_precision(x):  # float16/bfloat16: the float32 GEMM (exact products, float32 sums), rounded once
+        b = () if bias is None else (check_bias(bias, {np.shape(bias)}, x.dtype, low=True),)
+        return in_float32(lambda x, w, *b: conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                                bias=b[0] if b else None), x, w, *b)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     nd = x.ndim - 2
     n, c_out = out[:2]
@@ -162,7 +169,7 @@ def _pool_view(x, window, stride, padding, ceil_mode, dilation, fill):
     (plus the ceil-mode overhang, which never counts), taps ``dilation`` apart.  ``fill=None``:
     a max's, the lowest value of x's dtype (-inf; integer data is valid then)."""
     x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation,
-                                                           integers=fill is None)
+                                                           integers=fill is None, low=True)
     fill = np.iinfo(x.dtype).min if fill is None and is_integer_data(x) else -np.inf if fill is None else fill
     out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
                             dilation=dilation)
@@ -194,6 +201,9 @@ def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=
 
 
 def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False, dilation=None):
+    if is_low_precision(x):  # sums in float32, one rounding to the input dtype
+        return in_float32(avg_pool, x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                          count_padding=count_padding, dilation=dilation)
     x, window, stride, padding, dilation, out, widths, view = _pool_view(x, window, stride, padding, ceil_mode,
                                                                          dilation, 0)
     axes = tuple(range(-len(window), 0))

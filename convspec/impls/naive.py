@@ -21,9 +21,11 @@ from convspec.contract import (
     check_unpool_args,
     check_unshared_args,
     check_zero_points,
-    every_dtype,
     conv_output_shape,
+    every_dtype,
+    in_float32,
     is_integer_data,
+    is_low_precision,
     pool_output_shape,
     same_offset,
     signal_output_shape,
@@ -57,14 +59,19 @@ def _signal(x, w, mode, kernel):
 
 
 def correlate(x, w, *, mode):
-    """Cross-correlation (eq. 9.6) ``S(i) = sum_j I(i + j) K(j)``, cut to ``mode``."""
-    x, w = check_signal_args(x, w, mode)
+    """Cross-correlation (eq. 9.6) ``S(i) = sum_j I(i + j) K(j)``, cut to ``mode``.  float16 and
+    bfloat16 are summed in float32 and rounded once (so are the other functions')."""
+    x, w = check_signal_args(x, w, mode, low=True)
+    if is_low_precision(x):
+        return in_float32(correlate, x, w, mode=mode)
     return _signal(x, w, mode, w)
 
 
 def convolve(x, w, *, mode):
     """Convolution (eq. 9.4) ``S(i) = sum_j I(i - j) K(j)``: input index up, kernel index down."""
-    x, w = check_signal_args(x, w, mode)
+    x, w = check_signal_args(x, w, mode, low=True)
+    if is_low_precision(x):
+        return in_float32(convolve, x, w, mode=mode)
     return _signal(x, w, mode, w[(slice(None, None, -1),) * w.ndim])
 
 
@@ -81,7 +88,11 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
         shifted = (x.astype(np.int64) - zx, w.astype(np.int64) - zw.reshape((-1,) + (1,) * (w.ndim - 1)))
         return _conv(*shifted, stride, padding, dilation, groups).astype(np.int32)
     check_zero_points(x, x_zero_point, w_zero_point)
-    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
+    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups, low=True)
+    if is_low_precision(x):
+        b = () if bias is None else (check_bias(bias, {np.shape(bias)}, x.dtype, low=True),)  # its shape: below
+        return in_float32(lambda x, w, *b: conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                                bias=b[0] if b else None), x, w, *b)
     return _conv_bias(_conv(x, w, stride, padding, dilation, groups), bias, x.dtype)
 
 
@@ -151,13 +162,13 @@ def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation
     return dw
 
 
-def _pool(x, window, stride, padding, ceil_mode, dilation, reduce, integers=False):
+def _pool(x, window, stride, padding, ceil_mode, dilation, reduce, integers=False, low=False):
     """Loop over output positions; each window's taps (``dilation`` apart) kept where they
     fall on the input (padding never wins a max and adds nothing to a sum).  ``reduce(values,
     declared)`` gets the input values under the window and how many of its taps lie on the
     input or the declared padding."""
     x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation,
-                                                           integers=integers)
+                                                           integers=integers, low=low)
     out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
                             dilation=dilation)
     y = np.zeros(out, dtype=x.dtype)
@@ -178,11 +189,11 @@ def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=
     ``return_indices``: also where each maximum is."""
     lowest = np.iinfo(x.dtype).min if is_integer_data(x) else -np.inf
     y = _pool(x, window, stride, padding, ceil_mode, dilation, lambda v, _: np.max(v, axis=-1, initial=lowest),
-              integers=True)
+              integers=True, low=True)
     if not return_indices:
         return y
     x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation,
-                                                           integers=True)
+                                                           integers=True, low=True)
     where = np.full(y.shape, -1, dtype=np.int64)
     for n, c in itertools.product(range(x.shape[0]), range(x.shape[1])):
         for i in itertools.product(*(range(o) for o in y.shape[2:])):
@@ -206,6 +217,10 @@ def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_pad
         with np.errstate(invalid="ignore"):
             return np.sum(v, axis=-1) / (declared if count_padding else v.shape[-1])
 
+    if is_low_precision(x):
+        check_pool_args(x, window, stride, padding, ceil_mode, dilation, low=True)
+        return in_float32(avg_pool, x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                          count_padding=count_padding, dilation=dilation)
     return _pool(x, window, stride, padding, ceil_mode, dilation, mean)
 
 

@@ -1,0 +1,133 @@
+"""Properties of low precision (README: Accuracy model, low precision): float16 and bfloat16
+layers, signals and pools, held to the bound of the arithmetic the backend declares
+(``accumulate``: float32 sums by default, or ``"storage"``), and bit for bit on exact data
+sized for the dtype's significand.  float32 layers computed with TF32 products are held to
+their own bound by the ordinary accuracy properties (``products: "tf32"``).
+
+They apply to the functions whose ``dtypes`` declaration names ``float16`` or ``bfloat16``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import accuracy, reference
+from ..contract import LOW_PRECISION_DTYPES
+from ..property import prop
+from .common import conv_problem, for_each, pool_data, signal_shapes
+
+LOW = (("dtype", LOW_PRECISION_DTYPES), "ndim")
+KERNEL_OPS = ("correlate", "convolve", "conv")
+
+
+def exact_terms(dtype) -> int:
+    """How many products of +-1 (times one power of two) an exact-mode output may sum: every
+    partial sum an integer below ``2**p`` (11 significant bits for float16, 8 for bfloat16), so
+    float32 sums are exact and so is the one rounding to the dtype."""
+    return 2 ** (accuracy.finfo(dtype).nmant + 1)
+
+
+def _signs(ctx, shape):
+    """Exact low-precision data: -1, 0 or 1 times the example's power of two (2**-3 .. 2**3)."""
+    rng = ctx.rng
+    scale = 2.0 ** int(rng.integers(-3, 4))
+    return (rng.integers(-1, 2, size=shape) * scale).astype(ctx.dtype)
+
+
+def _data(ctx, op, make):
+    """``(x, w, kwargs)`` of ``op`` with arrays from ``make(shape)``."""
+    if op == "conv":
+        p = conv_problem(ctx)
+        return make(p.x), make(p.w), p.kwargs
+    x_shape, w_shape = signal_shapes(ctx)
+    return make(x_shape), make(w_shape), {"mode": ctx.axis("mode")}
+
+
+def _axes(op):
+    return LOW + (("mode",) if op != "conv" else ())
+
+
+@for_each(*KERNEL_OPS)
+def _exact(op):
+    @prop(f"{op}_low_precision_exact", op=op, concepts=("definition", "dtype-preservation"), axes=_axes(op),
+          statement=f"{op} on float16/bfloat16 equals the defining sum exactly, in the input dtype, on data of "
+                    "+-1 sized for the dtype's significand")
+    def exact(ctx):
+        x, w, kw = _data(ctx, op, lambda shape: _signs(ctx, shape))
+        limit = exact_terms(x.dtype)
+        rows = w.reshape(w.shape[0], -1) if op == "conv" else w.reshape(1, -1)
+        rows[:, limit:] = 0  # at most `limit` taps per output: every partial sum stays exact
+        expected = getattr(reference, op)(x, w, acc=np.longdouble, **kw)
+        ctx.nondegenerate(expected)
+        y = ctx.call(op, x, w, **kw)
+        ctx.expect(y.dtype == x.dtype, f"{op}(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
+        ctx.expect_within(y, expected, 0.0, f"{op}(x: {x.dtype}, ...)", "the defining sum, exact: every partial sum is an "
+                          f"integer multiple of the data's scale below 2**{int(np.log2(limit))}")
+
+    exact.__doc__ = f"""{op} on float16 and bfloat16 is bit-exact where the arithmetic allows.
+
+    The data is -1, 0 or 1 times one power of two, at most ``2**p`` nonzero taps per output
+    (``p`` = 11 for float16, 8 for bfloat16): every partial sum is exact in float32 and in the
+    input dtype, and so is the result, whatever the order of summation or the accumulator.
+    The result keeps the input dtype.
+    """
+    return exact
+
+
+@for_each(*KERNEL_OPS)
+def _accuracy(op):
+    @prop(f"{op}_low_precision_accuracy", op=op, concepts=("definition", "accuracy"), axes=_axes(op),
+          statement=f"|{op}(x, w) - exact| <= u_out |y| + gamma_n(u_acc) (|x| * |w|) on float16/bfloat16, u_acc the "
+                    "declared accumulator's (float32 unless accumulate='storage')")
+    def accuracy_(ctx):
+        rng = ctx.rng
+        scale = 2.0 ** int(rng.integers(-4, 5))
+        x, w, kw = _data(ctx, op, lambda shape: (rng.standard_normal(shape) * scale).astype(ctx.dtype))
+        exact = getattr(reference, op)(x, w, acc=np.longdouble, **kw)
+        y = ctx.call(op, x, w, **kw)
+        caps = ctx.backend.capabilities
+        cls = caps.accuracy_for(op, (x, w), kw)
+        bound = accuracy.error_bound(cls, op, (x, w), kw, x.dtype, caps.arithmetic)
+        ctx.expect(y.dtype == x.dtype, f"{op}(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
+        ctx.expect_within(y, exact, bound, f"{op}(x: {x.dtype}, ...)",
+                          f"the exact result within the bound of {x.dtype} inputs summed in "
+                          f"{'the input dtype' if caps.accumulate == 'storage' else 'float32'} ({cls})", bound_name="bound")
+
+    accuracy_.__doc__ = f"""{op} on float16 and bfloat16 is as accurate as its declared arithmetic allows.
+
+    Inputs of a low-precision dtype have products exact in float32; summed there (the
+    default), ``n`` of them are within ``gamma_n(2**-24)`` of their magnitude, and the one
+    rounding to the input dtype adds ``u_out |y|``.  A kernel that sums in float16 or rounds
+    partial sums to bfloat16 misses that bound by orders of magnitude unless it declares
+    ``accumulate: "storage"`` (then ``gamma_(n+1)(u)`` of the dtype).  Values are normal, at
+    a power of two drawn per example.
+    """
+    return accuracy_
+
+
+@prop("max_pool_low_precision_exact", op="max_pool", concepts=("pooling-max", "dtype-preservation"), axes=LOW,
+      statement="max_pool on float16/bfloat16 is the exact max of each window, in the input dtype")
+def max_pool_low_precision_exact(ctx):
+    """A max is a choice: exact in every dtype, and the result keeps the input's."""
+    (x,), kw = pool_data(ctx, "max_pool", real=True)
+    expected = reference.max_pool(x, **kw)
+    y = ctx.call("max_pool", x, **kw)
+    ctx.expect(y.dtype == x.dtype, f"max_pool(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
+    ctx.expect_within(y, expected, 0.0, f"max_pool(x: {x.dtype}, ...)", "the max of each window")
+
+
+@prop("avg_pool_low_precision_accuracy", op="avg_pool", concepts=("pooling-avg", "accuracy"), axes=LOW,
+      statement="|avg_pool(x) - exact| <= u_out |y| + gamma_(n+3)(u_acc) mean(|x|) on float16/bfloat16")
+def avg_pool_low_precision_accuracy(ctx):
+    """The mean of a low-precision window is summed in the declared accumulator and rounded
+    once to the input dtype (README: Accuracy model)."""
+    (x,), kw = pool_data(ctx, "avg_pool", real=True)
+    x = (ctx.rng.standard_normal(x.shape) * 2.0 ** int(ctx.rng.integers(-4, 5))).astype(ctx.dtype)
+    caps = ctx.backend.capabilities
+    exact = reference.avg_pool(x, acc=np.longdouble, **kw)
+    y = ctx.call("avg_pool", x, **kw)
+    bound = accuracy.pool_bound("avg_pool", (x,), kw, x.dtype, caps.accuracy_for("avg_pool", (x,), kw), caps.arithmetic)
+    ctx.expect(y.dtype == x.dtype, f"avg_pool(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
+    ctx.expect_within(y, exact, bound, f"avg_pool(x: {x.dtype}, ...)", "the exact mean within its bound", bound_name="bound",
+                      equal_nan=True)
+

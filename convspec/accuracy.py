@@ -85,6 +85,9 @@ def exact_array(rng: np.random.Generator, shape, dtype, *, exponent=0, density=1
     evenly mixed data averages out).
     """
     a = rng.integers(-EXACT_RANGE, EXACT_RANGE + 1, size=shape).astype(dtype)
+    if np.dtype(dtype).kind == "c":  # Gaussian integers: both parts exact
+        a = a + 1j * rng.integers(-EXACT_RANGE, EXACT_RANGE + 1, size=shape)
+        a = a.astype(dtype)
     if density < 1:
         a[rng.random(size=shape) >= density] = 0
     return a * np.dtype(dtype).type(2.0**exponent)
@@ -97,8 +100,12 @@ def exact_fits(terms: int, dtype) -> bool:
 
 
 def real_array(rng: np.random.Generator, shape, dtype, *, scale=1.0) -> np.ndarray:
-    """Normally distributed values of magnitude ``scale``, with sign changes (cancellation)."""
-    return (rng.standard_normal(size=shape) * scale).astype(dtype)
+    """Normally distributed values of magnitude ``scale``, with sign changes (cancellation);
+    complex dtypes get both parts so."""
+    a = rng.standard_normal(size=shape) * scale
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.standard_normal(size=shape) * scale
+    return a.astype(dtype)
 
 
 # ----------------------------------------------------------------- the bounds
@@ -145,6 +152,8 @@ def direct_bound(op: str, args, kwargs, dtype, arithmetic=None):
     n = terms_per_output(op, args, kwargs)
     (rounds, u_p), u_a, u_o, acc = units(dtype, arithmetic)
     g = (1 + gamma(rounds, u_p)) * (1 + gamma(n, u_a)) - 1 if rounds else gamma(n, u_a)
+    if np.dtype(dtype).kind == "c":  # a complex product is 4 real products and 2 sums: sqrt(2) gamma_(n+2)
+        g, n = math.sqrt(2) * gamma(n + 2, u_a), 2 * n
     bound = (1 + u_o) * g * magnitude + gamma(n + 1, unit_roundoff(np.longdouble)) * magnitude \
         + 2 * n * underflow(acc) + (underflow(dtype) if u_o else 0.0)
     if u_o:
@@ -174,7 +183,7 @@ def fft_bound(op: str, args, kwargs, dtype, arithmetic=None):
     broadcasts against the output; one number for the signal functions; for the other
     linear functions (gradients, unshared layers) from the norms of the whole arguments.
     """
-    x, w = (np.asarray(v, dtype=np.longdouble) for v in args[:2])  # norms of huge values do not overflow
+    x, w = (np.abs(np.asarray(v)).astype(np.longdouble) for v in args[:2])  # norms of huge values do not overflow
     if op in ("conv", "correlate", "convolve"):
         length = _fft_length(op, x.shape, w.shape, kwargs)
     else:

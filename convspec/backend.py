@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .contract import DTYPES, INTEGER_DTYPES, NDIMS, OPS, dtypes_of
+from .contract import ALL_DTYPES, DTYPES, NDIMS, OPS, dtypes_of
 
 ACCURACY_CLASSES = ("direct", "fft", "normwise", "undeclared")
 #: A hybrid algorithm (direct summation up to a kernel size, a transform above) declares
@@ -256,7 +256,7 @@ class Capabilities:
             )
         decl = dict(decl)
         per_op = {}
-        for name, allowed in (("dtypes", DTYPES + INTEGER_DTYPES), ("ndims", NDIMS)):
+        for name, allowed in (("dtypes", ALL_DTYPES), ("ndims", NDIMS)):
             if isinstance(decl.get(name), dict):  # per function: {op or "*": [...]}
                 by_op = {}
                 for op, value in decl[name].items():
@@ -287,7 +287,7 @@ class Capabilities:
                                     f"{', '.join(caps.dtypes_for(op))}")
         if not isinstance(caps.reasons, dict):
             raise LoadError(f"convspec_capabilities['reasons']={caps.reasons!r}, but should be a dict {{op: why}}")
-        for name, allowed in (("dtypes", DTYPES + INTEGER_DTYPES), ("ndims", NDIMS), ("ops", OPS)):
+        for name, allowed in (("dtypes", ALL_DTYPES), ("ndims", NDIMS), ("ops", OPS)):
             _subset(f"convspec_capabilities[{name!r}]", getattr(caps, name), allowed)
         a = caps.accuracy
         hybrid = isinstance(a, dict) and set(a) == set(HYBRID_KEYS) and isinstance(a["direct_up_to"], int) \

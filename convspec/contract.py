@@ -95,6 +95,10 @@ bfloat16 (``ml_dtypes``) for ``correlate``, ``convolve``, ``conv``, ``max_pool``
 ``avg_pool``; results keep the input dtype; how the sums are formed is the backend's
 declared arithmetic (README: Accuracy model; float32 accumulation unless declared).
 
+Complex signals (``COMPLEX_DTYPES``, declared per function): ``correlate`` conjugates the
+kernel, ``sum_j x[i + j] conj(w[j])`` (SciPy's and ``numpy.correlate``'s convention, so that
+``correlate(x, x)`` peaks at the energy of ``x``); ``convolve`` does not, ``sum_j x[i - j] w[j]``.
+
 Locally connected and tiled layers (no dilation, no groups)::
 
     local_conv(x, w, *, stride, padding, bias=None)   eq. 9.9,  w: (C_out, *O, C_in, *K)
@@ -145,18 +149,26 @@ INTEGER_OPS = ("conv", "max_pool", "adaptive_max_pool")
 #: is ``ml_dtypes.bfloat16``); results keep the input dtype.
 LOW_PRECISION_DTYPES = ("float16", "bfloat16")
 LOW_PRECISION_OPS = ("correlate", "convolve", "conv", "max_pool", "avg_pool")
+#: Complex dtypes, for the signal functions that declare them: ``correlate`` conjugates the
+#: kernel (``sum_j x[i + j] conj(w[j])``, as SciPy and ``numpy.correlate``), ``convolve`` does not.
+COMPLEX_DTYPES = ("complex64", "complex128")
+COMPLEX_OPS = SIGNAL_OPS
+#: Every dtype a declaration may name (each function takes those :func:`dtypes_of` gives).
+ALL_DTYPES = DTYPES + LOW_PRECISION_DTYPES + INTEGER_DTYPES + COMPLEX_DTYPES
 
 
-def every_dtype() -> dict:
-    """The per-function ``dtypes`` declaration of a backend with every dtype of the contract."""
-    return {"*": list(DTYPES), **{op: list(dtypes_of(op)) for op in INTEGER_OPS + LOW_PRECISION_OPS}}
+def every_dtype(*, complex_=True) -> dict:
+    """The per-function ``dtypes`` declaration of a backend with every dtype of the contract
+    (``complex_=False``: but the complex signals)."""
+    return {"*": list(DTYPES), **{op: [d for d in dtypes_of(op) if complex_ or d not in COMPLEX_DTYPES]
+                                  for op in INTEGER_OPS + LOW_PRECISION_OPS + COMPLEX_OPS}}
 
 
 def dtypes_of(op: str) -> tuple[str, ...]:
     """Every dtype ``op`` may declare: the float dtypes, and the low-precision and integer ones
     where defined."""
     return DTYPES + (LOW_PRECISION_DTYPES if op in LOW_PRECISION_OPS else ()) \
-        + (INTEGER_DTYPES if op in INTEGER_OPS else ())
+        + (INTEGER_DTYPES if op in INTEGER_OPS else ()) + (COMPLEX_DTYPES if op in COMPLEX_OPS else ())
 
 
 # ---------------------------------------------------------------- output sizes
@@ -199,12 +211,13 @@ def conv_output_shape(x_shape, w_shape, *, stride, padding, dilation, groups=1) 
 # ---------------------------------------------------------------- argument checks
 
 
-def _float_array(name: str, a, integers=False, low=False) -> np.ndarray:
+def _float_array(name: str, a, integers=False, low=False, complex_=False) -> np.ndarray:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name} is a {type(a).__name__}, but should be a numpy.ndarray")
     if a.dtype not in (np.float32, np.float64) and not (integers and is_integer_data(a)) \
-            and not (low and is_low_precision(a)):
-        more = [", ".join(d) for d, on in ((LOW_PRECISION_DTYPES, low), (INTEGER_DTYPES, integers)) if on]
+            and not (low and is_low_precision(a)) and not (complex_ and a.dtype in (np.complex64, np.complex128)):
+        more = [", ".join(d) for d, on in ((LOW_PRECISION_DTYPES, low), (INTEGER_DTYPES, integers),
+                                            (COMPLEX_DTYPES, complex_)) if on]
         raise ValueError(f"{name}.dtype={a.dtype}, but should be float32 or float64" + (f" (or {', '.join(more)})"
                                                                                          if more else ""))
     return a
@@ -268,11 +281,11 @@ def check_zero_points(x, x_zero_point, w_zero_point):
                              f"(x.dtype={getattr(x, 'dtype', type(x).__name__)})")
 
 
-def check_signal_args(x, w, mode: str, *, low=False):
+def check_signal_args(x, w, mode: str, *, low=False, complex_=False):
     """Validate ``correlate``/``convolve`` arguments; returns ``(x, w)``.  ``low``: float16
-    and bfloat16 are valid too."""
-    x = _float_array("x", x, low=low)
-    w = _float_array("w", w, low=low)
+    and bfloat16 are valid too; ``complex_``: complex64 and complex128."""
+    x = _float_array("x", x, low=low, complex_=complex_)
+    w = _float_array("w", w, low=low, complex_=complex_)
     if w.dtype != x.dtype:
         raise ValueError(f"w.dtype={w.dtype}, but should equal x.dtype={x.dtype}")
     if x.ndim not in NDIMS:

@@ -43,13 +43,14 @@ def deviation(y, op, args, kwargs, accuracy="direct", arithmetic=None) -> str | 
         compared = np.isfinite(expected)
         if special:  # a NaN where a structural zero met a special value is theirs to judge too
             compared &= np.isfinite(y)
-        diff = np.abs(y.astype(np.longdouble) - expected)
+        diff = np.abs(y.astype(np.clongdouble if np.iscomplexobj(y) else np.longdouble) - expected)
         rounded = expected.astype(y.dtype)  # an exact sum past the dtype's range is +-inf in it
         bad = compared & ~(diff <= bound) & ~(np.isinf(rounded) & (rounded == y))
     if not np.any(bad):
         return None
     i = tuple(int(v) for v in np.argwhere(bad)[0])
-    return (f"{what}[{', '.join(map(str, i))}]={float(y[i])!r}, but should be {float(expected[i])!r} (the definition, "
+    number = complex if np.iscomplexobj(y) else float
+    return (f"{what}[{', '.join(map(str, i))}]={number(y[i])!r}, but should be {number(expected[i])!r} (the definition, "
             f"within the {accuracy} class's bound {float(bound[i]):.3g}); {int(bad.sum())} of {bad.size} outputs differ")
 
 

@@ -160,6 +160,8 @@ class Call:
 
 def fmt(v) -> str:
     """Numbers as plain Python floats, so messages never read ``np.float64(1.0)``."""
+    if isinstance(v, (np.complexfloating, complex)):
+        return repr(complex(v))
     if isinstance(v, (np.floating, float)):
         return repr(float(v))
     if isinstance(v, (np.integer, int)):
@@ -427,8 +429,9 @@ class Context:
         expected = np.asarray(expected)
         if actual.shape != expected.shape:
             raise PropertyFailure(f"{what}.shape={actual.shape}, but should be {expected.shape} ({why})")
+        wide = np.clongdouble if np.iscomplexobj(actual) or np.iscomplexobj(expected) else np.longdouble
         with np.errstate(invalid="ignore"):  # inf - inf: NaN, judged below
-            diff = np.abs(actual.astype(np.longdouble) - expected.astype(np.longdouble))
+            diff = np.abs(actual.astype(wide) - expected.astype(wide))
         bad = ~(diff <= bound)  # NaN counts as bad
         bad &= ~(np.isinf(actual) & (actual == expected))  # the same infinity is no difference
         if equal_nan:

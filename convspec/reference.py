@@ -19,10 +19,18 @@ import numpy as np
 from .contract import adaptive_bins, conv_output_shape, pool_output_shape, same_offset
 
 
+def _complex(acc):
+    """The complex dtype whose parts are ``acc``."""
+    return np.result_type(acc, np.complex64)
+
+
 def correlate_full(x, w, acc=np.float64):
-    """Eq. 9.6 over every overlap: ``full[i] = sum_j x[i + j - (k - 1)] * w[j]``."""
+    """Eq. 9.6 over every overlap: ``full[i] = sum_j x[i + j - (k - 1)] * w[j]``; complex
+    signals: ``conj(w[j])`` (the contract's convention, as SciPy's)."""
+    if np.iscomplexobj(x) or np.iscomplexobj(w):
+        acc = _complex(acc)
     x = np.asarray(x, dtype=acc)
-    w = np.asarray(w, dtype=acc)
+    w = np.conj(np.asarray(w, dtype=acc))
     out = tuple(m + k - 1 for m, k in zip(x.shape, w.shape))
     y = np.zeros(out, dtype=acc)
     # For kernel tap j, x[a] contributes to full index i = a - j + (k - 1).
@@ -48,8 +56,9 @@ def correlate(x, w, *, mode, acc=np.float64):
 
 
 def convolve(x, w, *, mode, acc=np.float64):
-    """Convolution, eq. 9.4: correlation with the kernel flipped on every axis."""
-    w = np.asarray(w)
+    """Convolution, eq. 9.4: correlation with the kernel flipped on every axis (and, for
+    complex signals, conjugated, which undoes correlation's conjugate: convolution has none)."""
+    w = np.conj(np.asarray(w))
     return correlate(x, w[(slice(None, None, -1),) * w.ndim], mode=mode, acc=acc)
 
 

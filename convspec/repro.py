@@ -48,7 +48,8 @@ def _literal(a: np.ndarray) -> str:
     if a.dtype.name == "bfloat16":  # written as float32 (which holds every bfloat16 exactly)
         return f"{_literal(a.astype(np.float32))}.astype(ml_dtypes.bfloat16)"
     body = np.array2string(a, separator=", ", threshold=a.size + 1, max_line_width=100,
-                           formatter={"float_kind": _float, "int_kind": repr})
+                           formatter={"float_kind": _float, "int_kind": repr,
+                                      "complex_kind": lambda v: f"complex({_float(v.real)}, {_float(v.imag)})"})
     return f"np.array({body}, dtype=np.{a.dtype.name})"
 
 
@@ -83,8 +84,8 @@ def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="
 
     def name_of(a, base):
         for known, n in names:
-            if known.shape == a.shape and known.dtype == a.dtype and np.array_equal(known, a, equal_nan=True) \
-                    and np.array_equal(np.signbit(known), np.signbit(a)):
+            if known.shape == a.shape and known.dtype == a.dtype \
+                    and np.ascontiguousarray(known).tobytes() == np.ascontiguousarray(a).tobytes():  # bit for bit
                 return n
         count = sum(1 for _, n in names if re.fullmatch(rf"{base}\d*", n))
         n = base if count == 0 else f"{base}{count + 1}"

@@ -7,7 +7,11 @@ kernel's taps over zeros, stride by sampling, a sum over each group's input chan
 import numpy as np
 import scipy.signal
 
-convspec_capabilities = {"ops": ["correlate", "convolve", "conv"], "accuracy": "direct"}
+convspec_capabilities = {"ops": ["correlate", "convolve", "conv"], "accuracy": "direct",
+                         # complex signals: scipy.signal conjugates correlate's kernel, as the contract does
+                         "dtypes": {"correlate": ["float32", "float64", "complex64", "complex128"],
+                                    "convolve": ["float32", "float64", "complex64", "complex128"],
+                                    "*": ["float32", "float64"]}}
 
 
 def correlate(x, w, *, mode):

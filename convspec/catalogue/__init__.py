@@ -23,7 +23,7 @@ CONCEPTS = (
     "input-immutability", "memory-layout", "determinism", "output-ownership",
     "pooling-max", "pooling-avg", "pooling-lp", "pooling-invariance", "pooling-downsampling",
     "pooling-variable-size", "learned-invariance", "locally-connected", "tiled", "gradient-kernel",
-    "gradient-input", "bias", "special-values", "large-sizes", "integer-data",
+    "gradient-input", "bias", "special-values", "large-sizes", "integer-data", "complex-signals",
 )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import accuracy, reference
-from ..contract import same_offset
+from ..contract import COMPLEX_DTYPES, same_offset
 from ..property import prop
 from .common import fft_headroom, flip, for_each, pad_axis, scaled, signal_data, signal_shapes, take
 
@@ -380,3 +380,80 @@ def _embedding(op):
 
     Exact.
     """
+
+
+COMPLEX = (("dtype", COMPLEX_DTYPES), "ndim", "mode")
+COMPLEX_SUM = {"correlate": "sum_j x[i + j] conj(w[j])", "convolve": "sum_j x[i - j] w[j]"}
+
+
+@for_each("correlate", "convolve")
+def _complex_definition(op):
+    @prop(f"{op}_complex_definition", op=op, concepts=("definition", "complex-signals"), axes=COMPLEX,
+          statement=f"{op} of complex signals = {COMPLEX_SUM[op]} over the mode's index range, exactly on Gaussian "
+                    "integers")
+    def definition(ctx):
+        x, w = signal_data(ctx)
+        mode = ctx.axis("mode")
+        expected = getattr(reference, op)(x, w, mode=mode)
+        ctx.nondegenerate(expected)
+        y = ctx.call(op, x, w, mode=mode)
+        ctx.expect(y.dtype == x.dtype, f"{op}(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
+        ctx.expect_equal(y, expected, f"{op}(x, w, mode={mode!r})", f"the defining sum {COMPLEX_SUM[op]}")
+
+    definition.__doc__ = f"""{op} of complex signals agrees with ``{COMPLEX_SUM[op]}`` (README: The contract).
+
+    The data are Gaussian integers times a power of two, so every partial sum of either part
+    is exact: a direct backend must match bit for bit, an FFT backend within its bound.
+    {'Correlation conjugates the kernel (SciPy, numpy.correlate), so correlate(x, x) peaks at ||x||^2.' if op == 'correlate' else 'Convolution conjugates nothing.'}
+    """
+    return definition
+
+
+@for_each("correlate", "convolve")
+def _complex_conjugation(op):
+    sign = "-1j" if op == "correlate" else "1j"
+    @prop(f"{op}_complex_conjugation", op=op, concepts=("complex-signals", "linearity"), axes=COMPLEX,
+          statement=f"{op}(x, 1j w) = {sign} {op}(x, w): the kernel is "
+                    f"{'conjugated' if op == 'correlate' else 'not conjugated'} (SciPy's convention)")
+    def conjugation(ctx):
+        x, w = signal_data(ctx)
+        mode = ctx.axis("mode")
+        y = ctx.call(op, x, w, mode=mode)
+        ctx.nondegenerate(y)
+        z = ctx.call(op, x, (1j * w).astype(w.dtype), mode=mode)
+        ctx.expect_equal(z, (complex(sign) * y).astype(y.dtype), f"{op}(x, 1j w)", f"{sign} times {op}(x, w)")
+
+    conjugation.__doc__ = f"""The conjugation convention, stated as one identity (README: The contract).
+
+    Correlation conjugates the kernel, so a kernel turned by ``1j`` turns the result by
+    ``-1j``; convolution does not, so it turns by ``1j``.  A correlation that forgets the
+    conjugate, or a convolution that adds one, gives the opposite sign.  Multiplying by
+    ``1j`` is exact, so the identity is too on exact data.
+    """
+    return conjugation
+
+
+@for_each("correlate", "convolve")
+def _complex_accuracy(op):
+    @prop(f"{op}_complex_accuracy", op=op, concepts=("accuracy", "complex-signals"), axes=COMPLEX,
+          statement=f"|{op}(x, w) - exact| <= sqrt(2) gamma_(n+2) (|x| * |w|) (direct) or the normwise FFT bound, on "
+                    "complex data")
+    def accuracy_(ctx):
+        x, w = signal_data(ctx, real=True)
+        mode = ctx.axis("mode")
+        exact = getattr(reference, op)(x, w, mode=mode, acc=np.longdouble)
+        y = ctx.call(op, x, w, mode=mode)
+        caps = ctx.backend.capabilities
+        cls = caps.accuracy_for(op, (x, w), {"mode": mode})
+        bound = accuracy.error_bound(cls, op, (x, w), {"mode": mode}, x.dtype, caps.arithmetic)
+        ctx.expect_within(y, exact, bound, f"{op}(x, w, mode={mode!r})",
+                          f"the exact result within the {cls} bound for {x.dtype}", bound_name="bound")
+
+    accuracy_.__doc__ = f"""Complex {op} is as accurate as its algorithm class allows (README: Accuracy model).
+
+    A complex product is four real products and two sums, so direct summation of ``n`` of
+    them is within ``sqrt(2) gamma_(n+2)`` of ``|x| * |w|`` (Higham, *Accuracy and Stability
+    of Numerical Algorithms*, §3.6); the FFT class keeps its normwise bound.  A complex128
+    function computed in complex64 misses it.
+    """
+    return accuracy_

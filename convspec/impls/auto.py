@@ -170,12 +170,16 @@ def _signal(x, w, mode, flip):
 def correlate(x, w, *, mode):
     if is_low_precision(x):  # float16/bfloat16: im2col's float32 GEMM, rounded once
         return im2col.correlate(x, w, mode=mode)
+    if np.iscomplexobj(x):  # complex signals: the full transforms
+        return fft.correlate(x, w, mode=mode)
     return _signal(x, w, mode, flip=False)
 
 
 def convolve(x, w, *, mode):
     if is_low_precision(x):
         return im2col.convolve(x, w, mode=mode)
+    if np.iscomplexobj(x):
+        return fft.convolve(x, w, mode=mode)
     return _signal(x, w, mode, flip=True)
 
 

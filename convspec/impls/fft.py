@@ -27,6 +27,8 @@ convspec_capabilities = {
     "validates_arguments": True,
     "biases": True,
     "features": ["grad_input_bias"],
+    "dtypes": {"correlate": ["float32", "float64", "complex64", "complex128"],
+               "convolve": ["float32", "float64", "complex64", "complex128"], "*": ["float32", "float64"]},
     "reasons": {op: _NO_FFT for op in ("max_pool", "lp_pool", "adaptive_max_pool", "local_conv", "tiled_conv")}
     | {op: "pooling is left to the direct backends" for op in ("avg_pool", "adaptive_avg_pool")},
 }
@@ -129,9 +131,12 @@ def _window_lengths(m, k, lo, count):
 def _single(x, v, lo, count):
     """``full_convolution(x, v)[lo:lo + count]`` (per axis) from one transform of each."""
     lengths = _window_lengths(x.shape, v.shape, lo, count)
-    yf = sfft.rfftn(x, s=lengths)
-    yf *= sfft.rfftn(v, s=lengths)
-    y = sfft.irfftn(yf, s=lengths)
+    if np.iscomplexobj(x):  # complex signals: the full transforms
+        y = sfft.ifftn(sfft.fftn(x, s=lengths) * sfft.fftn(v, s=lengths), s=lengths)
+    else:
+        yf = sfft.rfftn(x, s=lengths)
+        yf *= sfft.rfftn(v, s=lengths)
+        y = sfft.irfftn(yf, s=lengths)
     return y[tuple(slice(a, a + c) for a, c in zip(lo, count))]
 
 
@@ -161,9 +166,10 @@ def _overlap_add(x, v, lo, count, length):
     count_blocks = blocks(m, k, length)
     padded = np.zeros(count_blocks * step, dtype=x.dtype)
     padded[:m] = x
-    yf = sfft.rfft(padded.reshape(count_blocks, step), n=length, axis=1)
-    yf *= sfft.rfft(v, n=length)
-    parts = sfft.irfft(yf, n=length, axis=1)  # (blocks, L): each block's full convolution
+    forward, inverse = (sfft.fft, sfft.ifft) if np.iscomplexobj(x) else (sfft.rfft, sfft.irfft)
+    yf = forward(padded.reshape(count_blocks, step), n=length, axis=1)
+    yf *= forward(v, n=length)
+    parts = inverse(yf, n=length, axis=1)  # (blocks, L): each block's full convolution
     full = np.zeros((count_blocks + 1) * step, dtype=parts.dtype)
     full[:count_blocks * step].reshape(count_blocks, step)[...] += parts[:, :step]
     full[step:].reshape(count_blocks, step)[:, :k - 1] += parts[:, step:]
@@ -196,11 +202,11 @@ def _signal(x, v, mode):
 def correlate(x, w, *, mode):
     """Eq. 9.6: convolution with the flipped kernel, by the convolution theorem (overlap-add
     for long 1-D signals), at the least transform length the kept outputs allow."""
-    x, w = check_signal_args(x, w, mode)
-    return _signal(x, flipped(w), mode)
+    x, w = check_signal_args(x, w, mode, complex_=True)
+    return _signal(x, np.conj(flipped(w)), mode)  # complex signals: the conjugated kernel
 
 
 def convolve(x, w, *, mode):
     """Eq. 9.4 by the convolution theorem, as :func:`correlate`."""
-    x, w = check_signal_args(x, w, mode)
+    x, w = check_signal_args(x, w, mode, complex_=True)
     return _signal(x, w, mode)

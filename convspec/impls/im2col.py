@@ -33,7 +33,7 @@ from ._layout import add_bias, lp_norm, scratch, signal_via_conv
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
                                       "max_pool_indices"],
-                         "dtypes": every_dtype()}
+                         "dtypes": every_dtype(complex_=False)}  # complex signals: naive, fft, auto
 
 
 def windows(xp, kernel, out, stride, dilation):

@@ -61,15 +61,15 @@ def _signal(x, w, mode, kernel):
 def correlate(x, w, *, mode):
     """Cross-correlation (eq. 9.6) ``S(i) = sum_j I(i + j) K(j)``, cut to ``mode``.  float16 and
     bfloat16 are summed in float32 and rounded once (so are the other functions')."""
-    x, w = check_signal_args(x, w, mode, low=True)
+    x, w = check_signal_args(x, w, mode, low=True, complex_=True)
     if is_low_precision(x):
         return in_float32(correlate, x, w, mode=mode)
-    return _signal(x, w, mode, w)
+    return _signal(x, w, mode, np.conj(w))  # complex signals: the kernel's conjugate (real: w itself)
 
 
 def convolve(x, w, *, mode):
     """Convolution (eq. 9.4) ``S(i) = sum_j I(i - j) K(j)``: input index up, kernel index down."""
-    x, w = check_signal_args(x, w, mode, low=True)
+    x, w = check_signal_args(x, w, mode, low=True, complex_=True)
     if is_low_precision(x):
         return in_float32(convolve, x, w, mode=mode)
     return _signal(x, w, mode, w[(slice(None, None, -1),) * w.ndim])

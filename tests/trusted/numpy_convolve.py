@@ -5,7 +5,8 @@ numpy's own 'same' is relative to the longer argument, so 'same' is cut from 'fu
 """
 import numpy as np
 
-convspec_capabilities = {"accuracy": "direct", "ndims": [1], "ops": ["correlate", "convolve"]}
+convspec_capabilities = {"accuracy": "direct", "ndims": [1], "ops": ["correlate", "convolve"],
+                         "dtypes": ["float32", "float64", "complex64", "complex128"]}
 
 
 def _cut(full, m, k, mode):

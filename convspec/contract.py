@@ -91,8 +91,8 @@ integer max pools       the result keeps the dtype and is exact; padding never w
 ======================  =======================================================================
 
 Low precision (``LOW_PRECISION_DTYPES``, declared per function in ``dtypes``): float16 and
-bfloat16 (``ml_dtypes``) for ``correlate``, ``convolve``, ``conv``, ``max_pool`` and
-``avg_pool``; results keep the input dtype; how the sums are formed is the backend's
+bfloat16 (``ml_dtypes``) for the signal functions, ``conv``, its gradients and the pools but
+``max_unpool``; results keep the input dtype; how the sums are formed is the backend's
 declared arithmetic (README: Accuracy model; float32 accumulation unless declared).
 
 Complex signals (``COMPLEX_DTYPES``, declared per function): ``correlate`` conjugates the
@@ -148,7 +148,8 @@ INTEGER_OPS = ("conv", "max_pool", "adaptive_max_pool")
 #: Low-precision dtypes, for the functions in :data:`LOW_PRECISION_OPS` that declare them (bfloat16
 #: is ``ml_dtypes.bfloat16``); results keep the input dtype.
 LOW_PRECISION_DTYPES = ("float16", "bfloat16")
-LOW_PRECISION_OPS = ("correlate", "convolve", "conv", "max_pool", "avg_pool")
+LOW_PRECISION_OPS = ("correlate", "convolve", "conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool",
+                     "lp_pool", "adaptive_max_pool", "adaptive_avg_pool")
 #: Complex dtypes, for the signal functions that declare them: ``correlate`` conjugates the
 #: kernel (``sum_j x[i + j] conj(w[j])``, as SciPy and ``numpy.correlate``), ``convolve`` does not.
 COMPLEX_DTYPES = ("complex64", "complex128")
@@ -228,12 +229,36 @@ def is_low_precision(a) -> bool:
     return isinstance(a, np.ndarray) and a.dtype.name in LOW_PRECISION_DTYPES
 
 
-def in_float32(fn, *arrays, **kwargs):
-    """``fn`` on ``arrays`` (float16 or bfloat16) computed in float32 and rounded once to their
-    dtype: the contract's low-precision arithmetic (README: Accuracy model), exact products
-    and float32 sums.  Results keep the input dtype."""
-    dtype = arrays[0].dtype
-    return np.asarray(fn(*(a.astype(np.float32) for a in arrays), **kwargs)).astype(dtype)
+def low_precision_in_float32(fn):
+    """Decorator for a backend's contract function: float16/bfloat16 arguments are computed in
+    float32 and the result rounded once to their dtype, the contract's default low-precision
+    arithmetic (README: Accuracy model: exact products, float32 sums).  Every array argument
+    (and ``bias``) must share the first one's dtype (``ValueError`` naming it); the function
+    itself then validates the rest on the float32 copies."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        first = args[0] if args else None
+        if not is_low_precision(first):
+            return fn(*args, **kwargs)
+        names = arg_names(fn.__name__)
+        for i, a in enumerate(args[1:], 1):
+            if isinstance(a, np.ndarray) and a.dtype != first.dtype and i < len(names):
+                raise ValueError(f"{names[i]}.dtype={a.dtype}, but should equal {names[0]}.dtype={first.dtype}")
+        bias = kwargs.get("bias")
+        if isinstance(bias, np.ndarray) and bias.dtype != first.dtype:
+            raise ValueError(f"bias.dtype={bias.dtype}, but should equal {names[0]}.dtype={first.dtype}")
+
+        def cast(a):
+            return a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == first.dtype else a
+
+        result = fn(*map(cast, args), **{k: cast(v) for k, v in kwargs.items()})
+        if isinstance(result, tuple):  # max_pool's (y, indices)
+            return (np.asarray(result[0]).astype(first.dtype),) + tuple(result[1:])
+        return np.asarray(result).astype(first.dtype)
+
+    return wrapper
 
 
 def is_integer_data(a) -> bool:

@@ -14,11 +14,11 @@ from convspec.adapters._pooling import counted, crop, overhang
 
 convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool", "lp_pool",
                                  "adaptive_max_pool", "adaptive_avg_pool"], "biases": True,
-                         # float16/bfloat16: the layer and the max pool, PyTorch's own kernels (the average
-                         # is composed by the adapter, which would round in the low dtype itself)
-                         "dtypes": {"conv": ["float32", "float64", "float16", "bfloat16"],
-                                    "max_pool": ["float32", "float64", "float16", "bfloat16"],
-                                    "*": ["float32", "float64"]},
+                         # float16/bfloat16: the layer and the max pools, PyTorch's own kernels (the average is
+                         # composed by the adapter, which would round in the low dtype itself; the float16 weight
+                         # gradient is not summed in float32 and rounded once, so no declaration fits it)
+                         "dtypes": {**{op: ["float32", "float64", "float16", "bfloat16"] for op in
+                                       ("conv", "max_pool", "adaptive_max_pool")}, "*": ["float32", "float64"]},
                         # the adapter pads explicitly (PyTorch's own limit, half the window, is a convention)
                         "features": {"max_pool": ["pool_dilation", "pool_padding_to_window"],
                                      "avg_pool": ["pool_padding_to_window"], "lp_pool": ["pool_padding_to_window"]}}
@@ -63,7 +63,7 @@ def _grads(gy, x, w, kw):
     xt = _t(x).requires_grad_(True)
     wt = _t(w).requires_grad_(True)
     _conv(xt, wt, **kw).backward(_t(gy))
-    return xt.grad.numpy(), wt.grad.numpy()
+    return _np(xt.grad), _np(wt.grad)
 
 
 def conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups):
@@ -116,7 +116,7 @@ def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):
 
 def adaptive_max_pool(x, *, output_size):
     fn = {3: F.adaptive_max_pool1d, 4: F.adaptive_max_pool2d, 5: F.adaptive_max_pool3d}[x.ndim]
-    return fn(_t(x), output_size).numpy()
+    return _np(fn(_t(x), output_size))
 
 
 def adaptive_avg_pool(x, *, output_size):

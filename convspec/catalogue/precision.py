@@ -12,12 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import accuracy, reference
-from ..contract import LOW_PRECISION_DTYPES
+from ..contract import LOW_PRECISION_DTYPES, conv_output_shape
 from ..property import prop
 from .common import conv_problem, for_each, pool_data, signal_shapes
 
 LOW = (("dtype", LOW_PRECISION_DTYPES), "ndim")
-KERNEL_OPS = ("correlate", "convolve", "conv")
+KERNEL_OPS = ("correlate", "convolve", "conv", "conv_grad_input", "conv_grad_weight")
+LAYER_OPS = KERNEL_OPS[2:]
 
 
 def exact_terms(dtype) -> int:
@@ -35,16 +36,39 @@ def _signs(ctx, shape):
 
 
 def _data(ctx, op, make):
-    """``(x, w, kwargs)`` of ``op`` with arrays from ``make(shape)``."""
-    if op == "conv":
+    """``(a, b, kwargs)`` of ``op`` with arrays from ``make(shape)``: ``(x, w)`` for the signal
+    functions and ``conv``, ``(gy, w)`` or ``(gy, x)`` for its gradients."""
+    if op in LAYER_OPS:
         p = conv_problem(ctx)
-        return make(p.x), make(p.w), p.kwargs
+        if op == "conv":
+            return make(p.x), make(p.w), p.kwargs
+        gy = make(conv_output_shape(p.x, p.w, **p.kwargs))
+        if op == "conv_grad_input":
+            return gy, make(p.w), {"input_shape": p.x, **p.kwargs}
+        return gy, make(p.x), {"weight_shape": p.w, **p.kwargs}
     x_shape, w_shape = signal_shapes(ctx)
     return make(x_shape), make(w_shape), {"mode": ctx.axis("mode")}
 
 
+def _at_most(a, b, op, limit):
+    """Zero entries so that no output of ``op`` sums more than ``limit`` nonzero products
+    (in place): per output channel of the kernel (conv, signals), per input channel of the
+    kernel (conv_grad_input), per output channel of the output gradient (conv_grad_weight)."""
+    if op == "conv_grad_weight":
+        rows = np.moveaxis(a, 1, 0).reshape(a.shape[1], -1)  # gy: (C_out, N * O)
+        rows[:, limit:] = 0
+        a[...] = np.moveaxis(rows.reshape((a.shape[1], a.shape[0]) + a.shape[2:]), 0, 1)
+    elif op == "conv_grad_input":
+        rows = np.moveaxis(b, 1, 0).reshape(b.shape[1], -1)  # w: (C_in / groups, C_out * K)
+        rows[:, limit:] = 0
+        b[...] = np.moveaxis(rows.reshape((b.shape[1], b.shape[0]) + b.shape[2:]), 0, 1)
+    else:
+        rows = b.reshape(b.shape[0], -1) if op == "conv" else b.reshape(1, -1)
+        rows[:, limit:] = 0
+
+
 def _axes(op):
-    return LOW + (("mode",) if op != "conv" else ())
+    return LOW + (("mode",) if op not in LAYER_OPS else ())
 
 
 @for_each(*KERNEL_OPS)
@@ -54,9 +78,8 @@ def _exact(op):
                     "+-1 sized for the dtype's significand")
     def exact(ctx):
         x, w, kw = _data(ctx, op, lambda shape: _signs(ctx, shape))
+        _at_most(x, w, op, exact_terms(x.dtype))  # every partial sum stays exact
         limit = exact_terms(x.dtype)
-        rows = w.reshape(w.shape[0], -1) if op == "conv" else w.reshape(1, -1)
-        rows[:, limit:] = 0  # at most `limit` taps per output: every partial sum stays exact
         expected = getattr(reference, op)(x, w, acc=np.longdouble, **kw)
         ctx.nondegenerate(expected)
         y = ctx.call(op, x, w, **kw)
@@ -105,29 +128,40 @@ def _accuracy(op):
     return accuracy_
 
 
-@prop("max_pool_low_precision_exact", op="max_pool", concepts=("pooling-max", "dtype-preservation"), axes=LOW,
-      statement="max_pool on float16/bfloat16 is the exact max of each window, in the input dtype")
-def max_pool_low_precision_exact(ctx):
-    """A max is a choice: exact in every dtype, and the result keeps the input's."""
-    (x,), kw = pool_data(ctx, "max_pool", real=True)
-    expected = reference.max_pool(x, **kw)
-    y = ctx.call("max_pool", x, **kw)
-    ctx.expect(y.dtype == x.dtype, f"max_pool(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
-    ctx.expect_within(y, expected, 0.0, f"max_pool(x: {x.dtype}, ...)", "the max of each window")
+@for_each("max_pool", "adaptive_max_pool")
+def _max_exact(op):
+    @prop(f"{op}_low_precision_exact", op=op, concepts=("pooling-max", "dtype-preservation"), axes=LOW,
+          statement=f"{op} on float16/bfloat16 is the exact max of each window, in the input dtype")
+    def exact(ctx):
+        (x,), kw = pool_data(ctx, op, real=True)
+        expected = getattr(reference, op)(x, **kw)
+        y = ctx.call(op, x, **kw)
+        ctx.expect(y.dtype == x.dtype, f"{op}(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
+        ctx.expect_within(y, expected, 0.0, f"{op}(x: {x.dtype}, ...)", "the max of each window")
+
+    exact.__doc__ = """A max is a choice: exact in every dtype, and the result keeps the input's."""
+    return exact
 
 
-@prop("avg_pool_low_precision_accuracy", op="avg_pool", concepts=("pooling-avg", "accuracy"), axes=LOW,
-      statement="|avg_pool(x) - exact| <= u_out |y| + gamma_(n+3)(u_acc) mean(|x|) on float16/bfloat16")
-def avg_pool_low_precision_accuracy(ctx):
-    """The mean of a low-precision window is summed in the declared accumulator and rounded
-    once to the input dtype (README: Accuracy model)."""
-    (x,), kw = pool_data(ctx, "avg_pool", real=True)
-    x = (ctx.rng.standard_normal(x.shape) * 2.0 ** int(ctx.rng.integers(-4, 5))).astype(ctx.dtype)
-    caps = ctx.backend.capabilities
-    exact = reference.avg_pool(x, acc=np.longdouble, **kw)
-    y = ctx.call("avg_pool", x, **kw)
-    bound = accuracy.pool_bound("avg_pool", (x,), kw, x.dtype, caps.accuracy_for("avg_pool", (x,), kw), caps.arithmetic)
-    ctx.expect(y.dtype == x.dtype, f"avg_pool(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
-    ctx.expect_within(y, exact, bound, f"avg_pool(x: {x.dtype}, ...)", "the exact mean within its bound", bound_name="bound",
-                      equal_nan=True)
+SUMMARY = {"avg_pool": "mean(|x|)", "lp_pool": "lp_pool(|x|)", "adaptive_avg_pool": "mean(|x|) over the bin"}
+
+
+@for_each(*SUMMARY)
+def _pool_accuracy(op):
+    @prop(f"{op}_low_precision_accuracy", op=op, concepts=("pooling-avg" if "avg" in op else "pooling-lp", "accuracy"),
+          axes=LOW, statement=f"|{op}(x) - exact| <= u_out |y| + gamma_(n+3)(u_acc) {SUMMARY[op]} on float16/bfloat16")
+    def accuracy_(ctx):
+        (x,), kw = pool_data(ctx, op, real=True)
+        x = (ctx.rng.standard_normal(x.shape) * 2.0 ** int(ctx.rng.integers(-4, 5))).astype(ctx.dtype)
+        caps = ctx.backend.capabilities
+        exact = getattr(reference, op)(x, acc=np.longdouble, **kw)
+        y = ctx.call(op, x, **kw)
+        bound = accuracy.pool_bound(op, (x,), kw, x.dtype, caps.accuracy_for(op, (x,), kw), caps.arithmetic)
+        ctx.expect(y.dtype == x.dtype, f"{op}(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
+        ctx.expect_within(y, exact, bound, f"{op}(x: {x.dtype}, ...)", "the exact result within its bound",
+                          bound_name="bound", equal_nan=True)
+
+    accuracy_.__doc__ = f"""{op} of a low-precision window is summed in the declared accumulator
+    and rounded once to the input dtype (README: Accuracy model)."""
+    return accuracy_
 

@@ -15,7 +15,7 @@ def flipped(w):
 
 def signal_via_conv(conv, x, w, mode, *, flip):
     """``correlate``/``convolve`` as a single-channel, stride-1 ``conv`` with the mode's padding."""
-    x, w = check_signal_args(x, w, mode, low=True)  # float16/bfloat16: conv computes them in float32
+    x, w = check_signal_args(x, w, mode)
     if flip:
         w = flipped(w)
     ones = (1,) * x.ndim

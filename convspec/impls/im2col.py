@@ -10,7 +10,6 @@ import numpy as np
 
 from convspec.contract import (
     adaptive_bins,
-    check_bias,
     check_adaptive_args,
     check_conv_args,
     check_grad_args,
@@ -21,9 +20,8 @@ from convspec.contract import (
     check_zero_points,
     conv_output_shape,
     every_dtype,
-    in_float32,
     is_integer_data,
-    is_low_precision,
+    low_precision_in_float32,
     pool_output_shape,
     with_channel_bias,
 )
@@ -58,6 +56,7 @@ def columns(xp, kernel, out, stride, dilation, channels=slice(None)):
 COLUMN_BLOCK_BYTES = 1 << 20
 
 
+@low_precision_in_float32
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
     """Layer convolution (eq. 9.7/9.8) as ``kernel_matrix @ columns`` per group.
 
@@ -79,11 +78,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
         y = conv(*shifted, stride=stride, padding=padding, dilation=dilation, groups=groups)
         return y.astype(np.int32)
     check_zero_points(x, x_zero_point, w_zero_point)
-    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups, low=True)
-    if is_low_precision(x):  # float16/bfloat16: the float32 GEMM (exact products, float32 sums), rounded once
-        b = () if bias is None else (check_bias(bias, {np.shape(bias)}, x.dtype, low=True),)
-        return in_float32(lambda x, w, *b: conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups,
-                                                bias=b[0] if b else None), x, w, *b)
+    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     nd = x.ndim - 2
     n, c_out = out[:2]
@@ -131,6 +126,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
     return add_bias(y, bias)
 
 
+@low_precision_in_float32
 def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation=None, groups=1):
     """Eq. 9.11 as one GEMM per group: ``dw_g = sum_n gy_g[n] @ columns_g[n]``."""
     gy, x, shape, stride, padding, dilation, groups = check_grad_args(gy, x, weight_shape, "weight_shape", stride, padding, dilation, groups)
@@ -145,6 +141,7 @@ def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation
     return dw
 
 
+@low_precision_in_float32
 def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Eq. 9.13 as GEMM then col2im: gradient columns ``gy^T @ w``, scattered back tap by tap."""
     gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride, padding, dilation, groups)
@@ -169,7 +166,7 @@ def _pool_view(x, window, stride, padding, ceil_mode, dilation, fill):
     (plus the ceil-mode overhang, which never counts), taps ``dilation`` apart.  ``fill=None``:
     a max's, the lowest value of x's dtype (-inf; integer data is valid then)."""
     x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation,
-                                                           integers=fill is None, low=True)
+                                                           integers=fill is None)
     fill = np.iinfo(x.dtype).min if fill is None and is_integer_data(x) else -np.inf if fill is None else fill
     out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
                             dilation=dilation)
@@ -180,6 +177,7 @@ def _pool_view(x, window, stride, padding, ceil_mode, dilation, fill):
     return x, window, stride, padding, dilation, out, widths, view
 
 
+@low_precision_in_float32
 def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None, return_indices=False):
     x, window, stride, _, dilation, out, widths, view = _pool_view(x, window, stride, padding, ceil_mode, dilation,
                                                                    None)
@@ -200,10 +198,8 @@ def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=
     return y, np.where(inside.any(-1), chosen, -1).astype(np.int64)
 
 
+@low_precision_in_float32
 def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False, dilation=None):
-    if is_low_precision(x):  # sums in float32, one rounding to the input dtype
-        return in_float32(avg_pool, x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
-                          count_padding=count_padding, dilation=dilation)
     x, window, stride, padding, dilation, out, widths, view = _pool_view(x, window, stride, padding, ceil_mode,
                                                                          dilation, 0)
     axes = tuple(range(-len(window), 0))
@@ -219,6 +215,7 @@ def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_pad
         return (view.sum(axis=axes) / counts).astype(x.dtype)
 
 
+@low_precision_in_float32
 def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False, dilation=None):
     if not np.isfinite(p) or p < 1:
         raise ValueError(f"p={p!r}, but should be a finite number >= 1")
@@ -253,10 +250,12 @@ def _adaptive(x, output_size, reduce, integers=False):
     return y.astype(x.dtype, copy=False)
 
 
+@low_precision_in_float32
 def adaptive_max_pool(x, *, output_size):
     return _adaptive(x, output_size, np.max, integers=True)
 
 
+@low_precision_in_float32
 def adaptive_avg_pool(x, *, output_size):
     return _adaptive(x, output_size, np.mean)
 
@@ -290,9 +289,11 @@ def tiled_conv(x, w, *, stride=None, padding=None, bias=None):
     return _unshared(x, w, stride, padding, bias, tiled=True)
 
 
+@low_precision_in_float32
 def correlate(x, w, *, mode):
     return signal_via_conv(conv, x, w, mode, flip=False)
 
 
+@low_precision_in_float32
 def convolve(x, w, *, mode):
     return signal_via_conv(conv, x, w, mode, flip=True)

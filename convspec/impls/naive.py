@@ -23,9 +23,8 @@ from convspec.contract import (
     check_zero_points,
     conv_output_shape,
     every_dtype,
-    in_float32,
     is_integer_data,
-    is_low_precision,
+    low_precision_in_float32,
     pool_output_shape,
     same_offset,
     signal_output_shape,
@@ -58,23 +57,23 @@ def _signal(x, w, mode, kernel):
     return y
 
 
+@low_precision_in_float32
 def correlate(x, w, *, mode):
-    """Cross-correlation (eq. 9.6) ``S(i) = sum_j I(i + j) K(j)``, cut to ``mode``.  float16 and
-    bfloat16 are summed in float32 and rounded once (so are the other functions')."""
-    x, w = check_signal_args(x, w, mode, low=True, complex_=True)
-    if is_low_precision(x):
-        return in_float32(correlate, x, w, mode=mode)
+    """Cross-correlation (eq. 9.6) ``S(i) = sum_j I(i + j) K(j)``, cut to ``mode`` (complex
+    signals: ``conj(K(j))``).  float16 and bfloat16 are summed in float32 and rounded once
+    (``low_precision_in_float32``, as for the other functions)."""
+    x, w = check_signal_args(x, w, mode, complex_=True)
     return _signal(x, w, mode, np.conj(w))  # complex signals: the kernel's conjugate (real: w itself)
 
 
+@low_precision_in_float32
 def convolve(x, w, *, mode):
     """Convolution (eq. 9.4) ``S(i) = sum_j I(i - j) K(j)``: input index up, kernel index down."""
-    x, w = check_signal_args(x, w, mode, low=True, complex_=True)
-    if is_low_precision(x):
-        return in_float32(convolve, x, w, mode=mode)
+    x, w = check_signal_args(x, w, mode, complex_=True)
     return _signal(x, w, mode, w[(slice(None, None, -1),) * w.ndim])
 
 
+@low_precision_in_float32
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
     """Multichannel cross-correlation (eq. 9.7) sampled every ``stride`` (eq. 9.8).
 
@@ -88,11 +87,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
         shifted = (x.astype(np.int64) - zx, w.astype(np.int64) - zw.reshape((-1,) + (1,) * (w.ndim - 1)))
         return _conv(*shifted, stride, padding, dilation, groups).astype(np.int32)
     check_zero_points(x, x_zero_point, w_zero_point)
-    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups, low=True)
-    if is_low_precision(x):
-        b = () if bias is None else (check_bias(bias, {np.shape(bias)}, x.dtype, low=True),)  # its shape: below
-        return in_float32(lambda x, w, *b: conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups,
-                                                bias=b[0] if b else None), x, w, *b)
+    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     return _conv_bias(_conv(x, w, stride, padding, dilation, groups), bias, x.dtype)
 
 
@@ -125,6 +120,7 @@ def _conv_bias(y, bias, x_dtype):
     return y
 
 
+@low_precision_in_float32
 def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1, bias=None):
     """Eq. 9.13: the gradient reaching input position ``p`` is the sum, over every output ``i``
     and tap ``j`` that read ``p`` (``i*stride + j*dilation - before = p``), of ``gy[i] * w[j]``."""
@@ -146,6 +142,7 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
             dx[(slice(None), c_abs) + p] = total
     return with_channel_bias(dx, bias)
 
+@low_precision_in_float32
 def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation=None, groups=1):
     """Eq. 9.11: ``dw[o, c, j]`` sums ``gy[n, o, i] * x[n, g*Cg + c, i*stride + j*dilation - before]``
     over every batch item and output position (zero where that falls in the padding)."""
@@ -183,17 +180,18 @@ def _pool(x, window, stride, padding, ceil_mode, dilation, reduce, integers=Fals
     return y
 
 
+@low_precision_in_float32
 def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None, return_indices=False):
     """Max over each window (section 9.3); padding never wins; NaN in a window gives NaN;
     a window of padding only gives -inf (integer data: the dtype's least value).
     ``return_indices``: also where each maximum is."""
     lowest = np.iinfo(x.dtype).min if is_integer_data(x) else -np.inf
     y = _pool(x, window, stride, padding, ceil_mode, dilation, lambda v, _: np.max(v, axis=-1, initial=lowest),
-              integers=True, low=True)
+              integers=True)
     if not return_indices:
         return y
     x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation,
-                                                           integers=True, low=True)
+                                                           integers=True)
     where = np.full(y.shape, -1, dtype=np.int64)
     for n, c in itertools.product(range(x.shape[0]), range(x.shape[1])):
         for i in itertools.product(*(range(o) for o in y.shape[2:])):
@@ -210,6 +208,7 @@ def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=
     return y, where
 
 
+@low_precision_in_float32
 def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False, dilation=None):
     """Mean over each window: divided by its input elements, or by the window's taps cut to
     the declared padding (a window of padding only: NaN, or 0 with count_padding)."""
@@ -217,13 +216,10 @@ def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_pad
         with np.errstate(invalid="ignore"):
             return np.sum(v, axis=-1) / (declared if count_padding else v.shape[-1])
 
-    if is_low_precision(x):
-        check_pool_args(x, window, stride, padding, ceil_mode, dilation, low=True)
-        return in_float32(avg_pool, x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
-                          count_padding=count_padding, dilation=dilation)
     return _pool(x, window, stride, padding, ceil_mode, dilation, mean)
 
 
+@low_precision_in_float32
 def lp_pool(x, *, p, window, stride=None, padding=None, ceil_mode=False, dilation=None):
     """``(sum |x|^p) ** (1/p)`` over each window; p = 2 is the L2 norm of the window."""
     if not np.isfinite(p) or p < 1:
@@ -263,11 +259,13 @@ def _adaptive(x, output_size, reduce, integers=False):
     return y
 
 
+@low_precision_in_float32
 def adaptive_max_pool(x, *, output_size):
     """Max over each of ``output_size`` bins, whatever the input size."""
     return _adaptive(x, output_size, np.max, integers=True)
 
 
+@low_precision_in_float32
 def adaptive_avg_pool(x, *, output_size):
     """Mean over each of ``output_size`` bins, whatever the input size."""
     return _adaptive(x, output_size, np.mean)

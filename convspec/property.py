@@ -102,6 +102,9 @@ class Property:
             return f"backend does not declare the feature{'s' if len(self.features) > 1 else ''} {' and '.join(self.features)}"
         for axis, values in self.allowed(backend).items():
             if not values:
+                unknown = [d for d in caps.dtypes_for(self.op) if axis == "dtype" and not _known_dtype(d)]
+                if unknown and set(unknown) & set(self.axis_values[axis]):
+                    return f"{', '.join(unknown)} needs the package ml_dtypes (pip install ml_dtypes)"
                 return f"backend declares no supported {axis} among {self.axis_values[axis]}"
         return None
 

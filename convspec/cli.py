@@ -3,6 +3,8 @@
     convspec check TARGET... [--json PATH] [--profile NAME] [--seed N] [--only NAME...] [--jobs N]
     convspec list [--json]
     convspec report [--out DIR] [--profile NAME] [--mutants DIR] [--trusted DIR]
+    convspec scoreboard [--out DIR] [--adapters NAME...]
+    convspec bench TARGET... [--suite NAME...] [--problems FILE] [--peers NAME...] [--threads N] [--out DIR]
 
 Exit codes of ``check``: 0 every applicable property held; 1 a property failed or errored;
 2 usage or load error.
@@ -275,6 +277,12 @@ def cmd_scoreboard(args) -> int:
                             results=args.results)
 
 
+def cmd_bench(args) -> int:
+    from .bench.command import run
+
+    return run(args)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="convspec", description="Verify convolution implementations against chapter 9's properties.")
     parser.add_argument("--version", action="version", version=f"convspec {__version__}")
@@ -328,6 +336,22 @@ def main(argv=None) -> int:
     p.add_argument("--results", metavar="JSON", help="attribute the results of an earlier scoreboard.json again (after "
                                                      "convspec/adapters/deviations.py changed) instead of checking anew")
     p.set_defaults(run=cmd_scoreboard)
+
+    p = sub.add_parser("bench", help="time implementations against auto and the installed peers, each result checked "
+                                     "first; write bench.md, bench.json and plots")
+    p.add_argument("targets", nargs="+", metavar="TARGET", help="bundled name, pkg.mod[:attr] or path/to/file.py[:attr]")
+    p.add_argument("--suite", nargs="+", metavar="NAME", help="suites to run (default: all, or none with --problems): "
+                   "resnet50, mobilenetv2, audio-1d, video-3d, signals, separable, pooling, gradients")
+    p.add_argument("--problems", metavar="FILE", help="your own problems, one 'OP DESCRIPTOR' line each "
+                                                     "(e.g. 'conv mb1ic64ih56oc64kh3ph1')")
+    p.add_argument("--peers", nargs="*", metavar="NAME", help="peers timed beside the targets when installed "
+                                                             "(default: auto, torch, scipy, numpy)")
+    p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/Numba/PyTorch threads (default: 1)")
+    p.add_argument("--out", default="bench-report", help="folder for bench.md, bench.json and the plots")
+    p.add_argument("--compare", metavar="OLD.json", help="flag changes against an earlier bench.json beyond the spread")
+    p.add_argument("--quick", action="store_true", help="the quick version of each suite, fewer rounds")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(run=cmd_bench)
 
     try:
         args = parser.parse_args(argv)

@@ -1,0 +1,183 @@
+"""Timing any implementation against its peers (README: Performance): every result is checked
+against the definition before it is timed (fast and wrong is worthless: a wrong result is
+reported, not timed); each method is timed in its own blocks, in A-B-B-A order across the
+methods, after a first call that is reported apart (compilation, plans, page faults).
+
+The oracle is ``convspec.reference`` in float64 when the problem is small enough for it
+(:data:`REFERENCE_MACS`); above that, convspec's own ``im2col`` (layers, pools) or ``fft``
+(signals) in float64, and the report says which one judged.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import time
+
+import numpy as np
+
+from .. import accuracy, reference
+from ..backend import load_backend
+from .problems import LAYER_OPS, Problem
+
+#: Largest problem (multiply-adds) the plain reference computes for the check.
+REFERENCE_MACS = 2e8
+#: Peers compared side by side when installed: name -> (the target to load, what it is).
+PEERS = {"auto": ("auto", "convspec's auto"), "torch": ("torch", "PyTorch (torch.nn.functional, autograd)"),
+         "scipy": ("convspec.bench.peers:scipy", "scipy.signal correlate/convolve, method='auto'"),
+         "numpy": ("convspec.bench.peers:numpy", "numpy.correlate/convolve (1-D)")}
+
+
+def peer_available(name: str) -> str | None:
+    """Why the peer ``name`` cannot run here (``None``: it can)."""
+    import importlib.util
+
+    package = {"torch": "torch", "scipy": "scipy"}.get(name)
+    if package and importlib.util.find_spec(package) is None:
+        return f"{package} is not installed"
+    return None
+
+
+def _oracle(problem: Problem, args):
+    """``(expected float64 result, who judged)``."""
+    kw = problem.kwargs
+    if problem.macs <= REFERENCE_MACS or problem.op in ("max_pool", "adaptive_max_pool", "adaptive_avg_pool"):
+        return np.asarray(getattr(reference, problem.op)(*args, **kw), dtype=np.float64), "convspec.reference (float64)"
+    wide = tuple(a.astype(np.float64) for a in args)
+    name = "fft" if problem.op in ("correlate", "convolve") else "im2col"
+    return np.asarray(getattr(load_backend(name), problem.op)(*wide, **kw)), f"convspec {name} in float64"
+
+
+def _check(y, expected, problem, args):
+    """``None`` if ``y`` agrees with the oracle within the normwise (FFT-class) bound, else why."""
+    y = np.asarray(y)
+    if y.shape != expected.shape:
+        return f"shape {y.shape}, but should be {expected.shape}"
+    if problem.op in ("max_pool", "adaptive_max_pool"):
+        bound = 0.0
+    else:
+        bound = accuracy.error_bound("fft", problem.op, args, problem.kwargs, args[0].dtype) * 2 + \
+            4 * accuracy.unit_roundoff(np.float32) * np.abs(expected)
+    err = np.abs(y.astype(np.float64) - expected)
+    bad = ~(err <= bound)
+    if np.any(bad):
+        i = np.unravel_index(int(np.argmax(np.where(bad, err, -1))), bad.shape)
+        return f"[{', '.join(map(str, i))}]={float(y[i])!r}, but should be {float(expected[i])!r} ({int(bad.sum())} of " \
+               f"{bad.size} outputs differ)"
+    return None
+
+
+def gemm_rate(threads: int, size: int = 1024) -> float:
+    """float32 GEMM GFLOP/s measured now (the machine's physical limit for the layers)."""
+    a = np.random.default_rng(0).standard_normal((size, size)).astype(np.float32)
+    a @ a
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        a @ a
+        times.append(time.perf_counter() - start)
+    return 2.0 * size ** 3 / float(np.median(times)) / 1e9
+
+
+def _time_block(fn, args, kwargs, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(*args, **kwargs)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def bench(methods: dict, problems: list[Problem], *, rounds=4, budget=0.3, seed=0, progress=None) -> list[dict]:
+    """Time every method (name -> loaded backend) on every problem it has the function for.
+
+    Per problem: one first call per method (checked against the oracle, reported apart), then
+    ``rounds`` blocks per method in A-B-B-A order, each block of as many calls as fit in about
+    ``budget`` seconds (at least one).  Returns one record per (problem, method)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    started = time.monotonic()
+    for number, problem in enumerate(problems, 1):
+        args = problem.arrays(rng)
+        expected, judge = _oracle(problem, args)
+        live = {}
+        for name, backend in methods.items():
+            record = {"problem": problem.line, "method": name, "flops": problem.flops(), "judge": judge}
+            why = _unsupported(backend, problem, args)
+            if why:
+                out.append({**record, "status": "skipped", "why": why})
+                continue
+            fn = getattr(backend, problem.op)
+            try:
+                start = time.perf_counter()
+                y = fn(*args, **problem.kwargs)
+                first = time.perf_counter() - start
+            except Exception as e:  # noqa: BLE001 - the method's own failure is the record
+                out.append({**record, "status": "error", "why": f"{type(e).__name__}: {str(e)[:200]}"})
+                continue
+            wrong = _check(y, expected, problem, args)
+            if wrong:
+                out.append({**record, "status": "wrong", "why": wrong, "first_call": first})
+                continue
+            live[name] = {**record, "status": "timed", "first_call": first, "times": [], "fn": fn}
+        order = list(live)
+        for r in range(rounds):
+            for name in (order if r % 2 == 0 else order[::-1]):  # A-B-B-A
+                entry = live[name]
+                guess = min(entry["times"]) if entry["times"] else entry["first_call"]
+                repeat = max(1, min(50, int(budget / max(guess, 1e-6))))
+                entry["times"] += _time_block(entry["fn"], args, problem.kwargs, repeat)
+        for entry in live.values():
+            t = np.asarray(entry.pop("fn") and entry["times"])
+            entry.update(median=float(np.median(t)), q1=float(np.percentile(t, 25)), q3=float(np.percentile(t, 75)),
+                         calls=len(t), gflops=problem.flops() / float(np.median(t)) / 1e9)
+            out.append(entry)
+        if progress:
+            elapsed = time.monotonic() - started
+            progress(f"[{number}/{len(problems)}] {problem.line}  {elapsed:.0f} s elapsed, "
+                     f"~{elapsed / number * (len(problems) - number):.0f} s left")
+    return out
+
+
+def _unsupported(backend, problem, args) -> str | None:
+    if problem.op not in backend.ops:
+        return f"no {problem.op}"
+    caps = backend.capabilities
+    if "float32" not in caps.dtypes_for(problem.op):
+        return "float32 not declared"
+    nd = args[0].ndim - (2 if problem.op in LAYER_OPS or problem.op.endswith("_pool") else 0)
+    if nd not in caps.ndims_for(problem.op):
+        return f"{nd}-D not declared"
+    from ..restrictions import excluded
+
+    declined = excluded(caps.restrictions_for(problem.op), problem.op, args, problem.kwargs)
+    return f"declared {declined}" if declined else None
+
+
+def environment(threads: int) -> dict:
+    """What the timings depend on: versions, the BLAS, threads, the GEMM rate now."""
+    from .. import __version__
+
+    info = {"convspec": __version__, "numpy": np.__version__, "python": platform.python_version(),
+            "machine": platform.machine(), "cpus": os.cpu_count(), "threads": threads,
+            "gemm_gflops": round(gemm_rate(threads), 1),
+            "thread_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                          "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}}
+    try:
+        cfg = np.show_config(mode="dicts")
+        info["blas"] = cfg.get("Build Dependencies", {}).get("blas", {}).get("name")
+    except Exception:  # noqa: BLE001 - older NumPy
+        info["blas"] = None
+    for name in ("torch", "scipy"):
+        try:
+            module = __import__(name)
+            info[name] = module.__version__
+        except ImportError:
+            pass
+    return info
+
+
+def geometric_mean(values) -> float:
+    values = [v for v in values if v > 0 and math.isfinite(v)]
+    return float(math.exp(sum(math.log(v) for v in values) / len(values))) if values else float("nan")

@@ -1,0 +1,149 @@
+"""The ``convspec bench`` report: Markdown with one table per suite (times, ratios, GFLOP/s
+against the GEMM rate measured in the same run), PNG plots when matplotlib is installed, and
+the raw JSON; ``compare`` flags changes against an earlier run beyond the measured spread."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+from .engine import geometric_mean
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g}"
+
+
+def markdown(board: dict, compare: dict | None = None) -> str:
+    env, targets, peers = board["environment"], board["targets"], board["peers"]
+    methods = targets + [p for p in peers if p not in targets]
+    lines = ["# convspec bench", "",
+             f"convspec {env['convspec']}, NumPy {env['numpy']} (BLAS: {env.get('blas') or '?'}), "
+             + ", ".join(f"{k} {env[k]}" for k in ("torch", "scipy") if k in env)
+             + f"; {env['threads']} thread(s) of {env['cpus']}; float32 GEMM now: {env['gemm_gflops']} GFLOP/s. "
+             "Every time is a median over blocks run in A-B-B-A order after a first call (shown apart: "
+             "compilation, plans); every result was checked against the definition before it was timed.", ""]
+    records = board["records"]
+    everything = methods
+    for suite, lines_of_suite in board["suites"].items():
+        # the columns: the targets, and the peers that have this suite's functions
+        methods = [m for m in everything if m in targets or any(
+            r["method"] == m and r["problem"] in lines_of_suite and not r.get("why", "").startswith("no ")
+            for r in records)]
+        lines += [f"## {suite}", "",
+                  "| problem | GFLOP | " + " | ".join(f"{m} ms" for m in methods) + " | "
+                  + " | ".join(f"{p} / {targets[0]}" for p in methods[1:]) + f" | {targets[0]} GFLOP/s |",
+                  "|---" * (3 + 2 * len(methods) - 1) + "|"]
+        ratios = {p: [] for p in methods[1:]}
+        for line in lines_of_suite:
+            cells = {r["method"]: r for r in records if r["problem"] == line}
+            base = cells.get(targets[0], {})
+            row = [f"`{line}`", f"{(next(iter(cells.values()))['flops'] if cells else 0) / 1e9:.3g}"]
+            for m in methods:
+                r = cells.get(m, {})
+                row.append(_ms(r["median"]) if r.get("status") == "timed" else r.get("status", "-"))
+            for m in methods[1:]:
+                r = cells.get(m, {})
+                if r.get("status") == "timed" and base.get("status") == "timed":
+                    ratio = r["median"] / base["median"]
+                    ratios[m].append(ratio)
+                    row.append(f"{ratio:.2f}")
+                else:
+                    row.append("-")
+            row.append(f"{base['gflops']:.1f} ({base['gflops'] / env['gemm_gflops']:.0%} of GEMM)"
+                       if base.get("status") == "timed" else "-")
+            lines.append("| " + " | ".join(row) + " |")
+        means = " · ".join(f"{m} / {targets[0]}: {geometric_mean(v):.2f}" for m, v in ratios.items() if v)
+        lines += ["", f"Geometric means (above 1: {targets[0]} faster): {means or 'none'}.", ""]
+    notes = [r for r in records if r["status"] in ("wrong", "error") or r["status"] == "skipped" and (
+        r["method"] in targets or not r["why"].startswith("no "))]  # a peer without the function: no note
+    if notes:
+        lines += ["## Not timed", ""]
+        lines += [f"- `{r['problem']}` / {r['method']}: {r['status']}: {r['why']}" for r in notes]
+        lines.append("")
+    first = [r for r in records if r["status"] == "timed" and r["first_call"] > 3 * r["median"] + 1e-3]
+    if first:
+        lines += ["## First calls (compilation, plans, first touch)", ""]
+        lines += [f"- `{r['problem']}` / {r['method']}: first call {_ms(r['first_call'])} ms, then {_ms(r['median'])} ms"
+                  for r in first]
+        lines.append("")
+    if compare is not None:
+        lines += ["## Against the earlier run", ""] + changes(board, compare) + [""]
+    judges = sorted({r["judge"] for r in records})
+    lines += [f"Checked against: {', '.join(judges)}."]
+    return "\n".join(lines) + "\n"
+
+
+def changes(board: dict, old: dict) -> list[str]:
+    """Lines for the (problem, method) pairs whose median moved beyond both runs' spread."""
+    before = {(r["problem"], r["method"]): r for r in old.get("records", []) if r.get("status") == "timed"}
+    out = []
+    for r in board["records"]:
+        o = before.get((r["problem"], r["method"]))
+        if r.get("status") != "timed" or o is None:
+            continue
+        ratio = r["median"] / o["median"]
+        spread = max(r["q3"] / r["q1"], o["q3"] / o["q1"])
+        if ratio > spread * 1.05:
+            out.append(f"- REGRESSION `{r['problem']}` / {r['method']}: {_ms(o['median'])} -> {_ms(r['median'])} ms "
+                       f"({ratio:.2f}x; spread {spread:.2f})")
+        elif 1 / ratio > spread * 1.05:
+            out.append(f"- faster `{r['problem']}` / {r['method']}: {_ms(o['median'])} -> {_ms(r['median'])} ms")
+    return out or ["No change beyond the measured spread."]
+
+
+def plots(board: dict, folder: str) -> list[str]:
+    """One PNG per suite (log time per problem and method); none without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    written = []
+    methods = board["targets"] + [p for p in board["peers"] if p not in board["targets"]]
+    for suite, problems in board["suites"].items():
+        fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(problems) * len(methods) / 2), 4))
+        width = 0.8 / max(len(methods), 1)
+        for i, m in enumerate(methods):
+            xs, ys = [], []
+            for j, line in enumerate(problems):
+                r = next((r for r in board["records"] if r["problem"] == line and r["method"] == m), None)
+                if r and r["status"] == "timed":
+                    xs.append(j + i * width)
+                    ys.append(r["median"] * 1e3)
+            ax.bar(xs, ys, width, label=m)
+        ax.set_yscale("log")
+        ax.set_ylabel("ms (median)")
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(problems))])
+        ax.set_xticklabels([p.split(" ", 1)[1][:22] for p in problems], rotation=60, ha="right", fontsize=7)
+        ax.set_title(f"{suite}: time per problem")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        name = f"bench_{suite}.png"
+        fig.savefig(os.path.join(folder, name), dpi=110)
+        plt.close(fig)
+        written.append(name)
+    return written
+
+
+def write(out: str, board: dict, compare: dict | None = None) -> list[str]:
+    """Write bench.md, bench.json and the plots into ``out`` all at once: they are made in a
+    temporary folder beside it and moved in only when every one is complete."""
+    os.makedirs(out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".bench-", dir=out)
+    try:
+        names = plots(board, work)
+        with open(os.path.join(work, "bench.json"), "w") as f:
+            json.dump(board, f, indent=1)
+        with open(os.path.join(work, "bench.md"), "w") as f:
+            f.write(markdown(board, compare))
+        names += ["bench.json", "bench.md"]
+        for name in names:
+            os.replace(os.path.join(work, name), os.path.join(out, name))
+        return [os.path.join(out, n) for n in names]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

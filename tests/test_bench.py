@@ -1,0 +1,107 @@
+"""``convspec bench`` (README: Performance): the problem grammar, the suites as data, bad input
+as one line and exit 2 with nothing written, and a quick run on a user's file target that
+checks results before timing them.  No speed is asserted: timings are measured, not tested."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from convspec.bench.problems import ProblemError, parse, read
+from convspec.bench.suites import SUITES
+
+PLAIN = '''
+import numpy as np
+
+convspec_capabilities = {"ops": ["conv"], "ndims": [2]}
+
+
+def conv(x, w, *, stride, padding, dilation, groups):
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple(padding))
+    k = w.shape[2:]
+    cols = np.lib.stride_tricks.sliding_window_view(xp, k, axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
+    return np.einsum("nchwij,ocij->nohw", cols, w, optimize=True).astype(x.dtype)
+'''
+
+
+def test_every_suite_parses_and_means_what_it_says():
+    for name, (full, quick) in SUITES.items():
+        assert full and quick, name
+        for line in full + quick:
+            parse(line)
+    p = parse("conv mb8ic64ih56oc64kh3ph1")
+    assert p.shapes == ((8, 64, 56, 56), (64, 64, 3, 3)) and p.kwargs["padding"] == ((1, 1), (1, 1))
+    assert p.flops() == 2 * 8 * 64 * 56 * 56 * 64 * 9
+    d = parse("conv mb1ic32ih112oc32kh3ph1g32")
+    assert d.shapes[1] == (32, 1, 3, 3) and d.kwargs["groups"] == 32
+    a = parse("conv mb1ic64iw16000oc64kw3dw8pw8")
+    assert a.shapes[0] == (1, 64, 16000) and a.kwargs["dilation"] == (8,)
+    v = parse("conv_grad_weight mb1ic8id4ih8oc8kd3kh3pd1ph1")
+    assert v.kwargs["weight_shape"] == (8, 8, 3, 3, 3) and v.shapes[0] == (1, 8, 4, 8, 8)
+    assert parse("correlate n512x512k15x15").shapes == ((512, 512), (15, 15))
+
+
+@pytest.mark.parametrize("line, words", [
+    ("conv mb1ic64ih56oc64kh3ph1zz2", "field 'zz'"),
+    ("conv mb1ic64ih56oc64kh3ph1oh57", "oh=57 in 'mb1ic64ih56oc64kh3ph1oh57', but the other fields give 56"),
+    ("convx mb1ic4ih8", "op 'convx', but should be a contract function"),
+    ("conv ic64", "has no size"),
+    ("conv mb1ic6ih8g4", "g=4"),
+    ("max_pool mb1ic8ih8kh2g2", "field 'g'"),
+    ("correlate n100k", "signal descriptor"),
+    ("conv", "should be 'OP DESCRIPTOR'"),
+])
+def test_a_bad_descriptor_names_its_field(line, words):
+    with pytest.raises(ProblemError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        parse(line)
+
+
+def test_a_problems_file_error_names_the_line(tmp_path):
+    f = tmp_path / "mine.txt"
+    f.write_text("# my layers\nconv mb1ic8ih8oc8kh3ph1\n\nconv mb1ic8ih8oc8kq3\n")
+    with pytest.raises(ProblemError, match=r"mine.txt:4: field 'kq'"):
+        read(str(f))
+
+
+def _bench(tmp_path, *args):
+    return subprocess.run([sys.executable, "-m", "convspec", "bench", *args], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=600)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["naive", "--suite", "resnet5O"], "suite='resnet5O', but should be one of resnet50"),
+    (["naive", "--peers", "tourch"], "peer='tourch', but should be one of auto"),
+    (["naive", "--problems", "bad.txt"], "bad.txt:1: field 'zz'"),
+    (["plain.py", "--suite", "pooling", "--quick"], "target 'plain' has none of the functions the problems need"),
+    (["naive", "--threads", "0"], "--threads=0"),
+])
+def test_bad_input_is_one_line_and_exit_2_with_nothing_written(tmp_path, args, words):
+    (tmp_path / "bad.txt").write_text("conv mb1ic8ih8zz2\n")
+    (tmp_path / "plain.py").write_text(PLAIN)
+    out = _bench(tmp_path, *args, "--out", "out")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert words in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_users_file_is_timed_beside_auto_and_a_wrong_one_is_reported_not_timed(tmp_path):
+    (tmp_path / "plain.py").write_text(PLAIN)
+    (tmp_path / "wrong.py").write_text(PLAIN.replace(".astype(x.dtype)", ".astype(x.dtype) * 1.01"))
+    (tmp_path / "mine.txt").write_text("conv mb1ic8ih16oc8kh3ph1\nconv mb1ic16ih8oc8kh1\n")
+    out = _bench(tmp_path, "plain.py", "wrong.py", "--problems", "mine.txt", "--peers", "auto", "--out", "out", "-q")
+    assert out.returncode == 1, out.stdout + out.stderr  # a target gave wrong results
+    board = json.loads((tmp_path / "out" / "bench.json").read_text())
+    status = {(r["problem"], r["method"]): r["status"] for r in board["records"]}
+    assert status[("conv mb1ic8ih16oc8kh3ph1", "plain")] == "timed" and status[("conv mb1ic16ih8oc8kh1", "auto")] == "timed"
+    assert status[("conv mb1ic8ih16oc8kh3ph1", "wrong")] == "wrong"
+    timed = [r for r in board["records"] if r["status"] == "timed"]
+    assert all(r["calls"] >= 2 and r["q1"] <= r["median"] <= r["q3"] for r in timed)
+    assert board["environment"]["threads"] == 1 and board["environment"]["gemm_gflops"] > 0
+    text = (tmp_path / "out" / "bench.md").read_text()
+    assert "| `conv mb1ic8ih16oc8kh3ph1` |" in text and "wrong: [" in text and "auto / plain" in text
+    again = _bench(tmp_path, "plain.py", "--problems", "mine.txt", "--peers", "--out", "again", "-q",
+                   "--compare", str(tmp_path / "out" / "bench.json"))
+    assert again.returncode == 0, again.stderr
+    assert "## Against the earlier run" in (tmp_path / "again" / "bench.md").read_text()

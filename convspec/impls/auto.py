@@ -193,6 +193,8 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
     macs = n * c_out * positions * w_shape[1] * taps
     copies = 0 if taps == 1 else n * c_in * taps * positions * itemsize
     estimates = {"im2col": CALL_SECONDS + macs / GEMM_MACS_PER_S + copies / COPY_BYTES_PER_S}
+    if groups > 1 and w_shape[1] == 1 and x_shape[1] == groups:  # depthwise: compiled rows, no GEMM to feed
+        estimates["depthwise"] = CALL_SECONDS + macs / DIRECT_MACS_PER_S + n * c_in * positions * itemsize / COPY_BYTES_PER_S
     if winograd.applies(x_shape, w_shape, stride, dilation, groups):
         saving = 16 / 36 if stride[0] == 1 else 25 / 36
         transforms = (n * (c_in + c_out) * positions * 4 + c_in * c_out * 25) * itemsize
@@ -205,7 +207,7 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
     return estimates
 
 
-_LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "fft": fft.conv}
+_LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "fft": fft.conv, "depthwise": numba_direct.conv}
 
 
 def _frozen(value):

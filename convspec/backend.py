@@ -25,7 +25,7 @@ A backend is any object or module with some of the contract functions
 ``accumulate``
     how float16/bfloat16 inputs are summed: ``"float32"`` (the default, and the strictest bound
     a correct kernel meets) or ``"storage"`` (every product and partial sum rounded to the
-    input dtype).
+    input dtype); one value, or ``{op or "*": value}`` (like ``products``).
 ``products``
     how float32 products are formed: ``"exact"`` (the default) or ``"tf32"`` (inputs rounded
     to TF32's 10-bit mantissa, as tensor cores do).
@@ -172,8 +172,8 @@ class Capabilities:
     accuracy: str = "undeclared"
     validates_arguments: bool = False
     biases: bool = False
-    accumulate: str = "float32"  # float16/bfloat16 inputs: "float32" (the default) or "storage"
-    products: str = "exact"  # float32 inputs: "exact" (the default) or "tf32"
+    accumulate: object = "float32"  # float16/bfloat16 inputs: "float32" (the default) or "storage"; or per function
+    products: object = "exact"  # float32 inputs: "exact" (the default) or "tf32"; or per function
     reasons: dict = field(default_factory=dict)
     restrictions: dict = field(default_factory=dict)  # {op: (restriction names)}
     features: dict = field(default_factory=dict)  # {op: (feature names)}
@@ -198,10 +198,11 @@ class Capabilities:
             return tuple(v.get("raises", ("ValueError",))), bool(v.get("names_argument", False))
         return ("ValueError",), True
 
-    @property
-    def arithmetic(self) -> dict:
-        """How the backend computes (README: Accuracy model): what the bounds assume."""
-        return {"accumulate": self.accumulate, "products": self.products}
+    def arithmetic_for(self, op) -> dict:
+        """How the backend computes ``op`` (README: Accuracy model): what the bounds assume.
+        ``accumulate`` and ``products`` are one value, or ``{op or "*": value}``."""
+        pick = lambda v, default: v.get(op, v.get("*", default)) if isinstance(v, dict) else v  # noqa: E731
+        return {"accumulate": pick(self.accumulate, "float32"), "products": pick(self.products, "exact")}
 
     def restrictions_for(self, op) -> tuple:
         """The restriction names declared for ``op``."""
@@ -298,8 +299,12 @@ class Capabilities:
                 "{'direct_up_to': taps (int >= 1), 'above': 'fft' or 'normwise'}"
             )
         for key, allowed in (("accumulate", ("float32", "storage")), ("products", ("exact", "tf32"))):
-            if getattr(caps, key) not in allowed:
-                raise LoadError(f"convspec_capabilities[{key!r}]={getattr(caps, key)!r}, but should be one of {allowed}")
+            value = getattr(caps, key)
+            by_op = value if isinstance(value, dict) else {"*": value}
+            for op, v in by_op.items():
+                if op != "*" and op not in OPS or v not in allowed:
+                    raise LoadError(f"convspec_capabilities[{key!r}]={value!r}, but should be one of {allowed}, or "
+                                    f"{{op or '*': one of them}} naming contract functions")
         v = caps.validates_arguments
         if not isinstance(v, bool) and not (
                 isinstance(v, dict) and set(v) <= {"raises", "names_argument"}

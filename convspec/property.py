@@ -418,7 +418,7 @@ class Context:
         (zero for a direct backend's sums on exact data, see :func:`accuracy.comparison_slack`)."""
         caps = self.backend.capabilities
         return 4.0 * sum(accuracy.comparison_slack(caps.accuracy_for(c.op, c.args, c.kwargs), c.op, c.args, c.kwargs,
-                                                   c.args[0].dtype, caps.arithmetic) for c in self.calls)
+                                                   c.args[0].dtype, caps.arithmetic_for(c.op)) for c in self.calls)
 
     def expect_equal(self, actual, expected, what, why, *, equal_nan=False):
         """``actual`` must equal ``expected`` (exactly, or within :meth:`tolerance`)."""

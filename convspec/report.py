@@ -108,7 +108,7 @@ def _fractions(backend, samples, seed) -> dict:
                     continue  # a declared restriction: not the backend's to compute
                 exact = getattr(reference, op)(*args, acc=np.longdouble, **kw)
                 bound = accuracy.error_bound(backend.capabilities.accuracy_for(op, args, kw), op, args, kw, dtype,
-                                             backend.capabilities.arithmetic)
+                                             backend.capabilities.arithmetic_for(op))
                 y = np.asarray(getattr(backend, op)(*args, **kw))
                 err = np.abs(y.astype(np.clongdouble if np.iscomplexobj(y) else np.longdouble) - exact)
                 worst = max(worst or 0.0, float(np.max(err / np.maximum(bound, np.finfo(np.float64).tiny))))

@@ -180,7 +180,7 @@ def root_cause(calls, capabilities) -> tuple[int, str] | None:
     ``(index, why)``: the failure's root cause, whatever the property checked next."""
     for i, c in enumerate(calls):
         cls = capabilities.accuracy_for(c.op, c.args, c.kwargs)
-        why = definition.deviation(c.result, c.op, c.args, c.kwargs, cls, capabilities.arithmetic) \
+        why = definition.deviation(c.result, c.op, c.args, c.kwargs, cls, capabilities.arithmetic_for(c.op)) \
             if c.result is not None else None
         if why:
             return i, why
@@ -311,7 +311,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
                 calls = [Call(op, args, kwargs) for op, args, kwargs in before + [last]]
                 why = failing is not None and definition.deviation(
                     failing.result, *last, backend.capabilities.accuracy_for(last[0], last[1], last[2]),
-                    backend.capabilities.arithmetic)
+                    backend.capabilities.arithmetic_for(last[0]))
                 root = (len(calls) - 1, why) if why else None
                 note = (f"[the failing call depends on earlier calls: alone in a fresh process it answers differently; "
                         f"after the {len(before)} earlier call{'s' if len(before) != 1 else ''} of the reproduction it "
@@ -330,7 +330,8 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
             "reproduction": reproduction(backend.target, prop.name, calls, result.message,
                                          accuracy=None if root is None else backend.capabilities.accuracy_for(
                                              calls[root[0]].op, calls[root[0]].args, calls[root[0]].kwargs),
-                                         arithmetic=backend.capabilities.arithmetic,
+                                         arithmetic=None if root is None else backend.capabilities.arithmetic_for(
+                                             calls[root[0]].op),
                                          deviating=None if root is None else root[0], replay=replay,
                                          fixed=fixed, tries=tries, profile=profile.name,
                                          time_limit=profile.call_timeout if isinstance(error, BackendTimeout) else None)

@@ -71,7 +71,8 @@ def attribute(results, names, *, profile, seed, duration, load_errors) -> dict:
             continue
         entry = deviations.setdefault(d.what, {"adapter": d.adapter, "what": d.what, "evidence": evidence[d.what][1],
                                                "properties": [], "counterexample": None, "documented": d in DOCUMENTED})
-        entry["properties"].append(r.property)
+        if r.property not in entry["properties"]:
+            entry["properties"].append(r.property)
         if entry["counterexample"] is None or len(r.counterexample.get("reproduction", "")) < \
                 len(entry["counterexample"].get("reproduction", "")):
             entry["counterexample"] = {"property": r.property, "message": r.message, **(r.counterexample or {})}

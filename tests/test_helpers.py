@@ -463,3 +463,21 @@ def test_a_first_call_per_shape_gets_the_compile_limit():
     hasty = Profile("hasty", 6, 1, 120, 1, shapes=2)
     result = run_property(prop, convspec.load_backend(Compiling()), profile=hasty, seed=0)
     assert result.status == "error" and "per-call limit of 1 s" in result.message, result.message
+
+
+def test_arithmetic_is_declared_once_or_per_function():
+    """accumulate/products: one value, or per function ({op or '*': value}); anything else a load error."""
+    caps = convspec.Capabilities.declared({"accumulate": {"conv_grad_weight": "storage"}, "products": "tf32"})
+    assert caps.arithmetic_for("conv") == {"accumulate": "float32", "products": "tf32"}
+    assert caps.arithmetic_for("conv_grad_weight") == {"accumulate": "storage", "products": "tf32"}
+    for bad in ({"accumulate": {"conv": "half"}}, {"accumulate": {"cnv": "storage"}}, {"products": "tf16"}):
+        with pytest.raises(convspec.LoadError, match="but should be one of"):
+            convspec.Capabilities.declared(bad)
+    from convspec import accuracy
+
+    # the arithmetic changes the bound: storage sums of float16 are held to more than float32 sums
+    x, w = np.ones((1, 1, 40), np.float16), np.ones((1, 1, 40), np.float16)
+    kw = dict(stride=(1,), padding=((0, 0),), dilation=(1,), groups=1)
+    loose = accuracy.direct_bound("conv", (x, w), kw, np.float16, {"accumulate": "storage"})
+    tight = accuracy.direct_bound("conv", (x, w), kw, np.float16, {"accumulate": "float32"})
+    assert float(loose.max()) > 10 * float(tight.max()) > 0

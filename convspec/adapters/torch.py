@@ -14,11 +14,14 @@ from convspec.adapters._pooling import counted, crop, overhang
 
 convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool", "lp_pool",
                                  "adaptive_max_pool", "adaptive_avg_pool"], "biases": True,
-                         # float16/bfloat16: the layer and the max pools, PyTorch's own kernels (the average is
-                         # composed by the adapter, which would round in the low dtype itself; the float16 weight
-                         # gradient is not summed in float32 and rounded once, so no declaration fits it)
+                         # float16/bfloat16: the layer, its gradients and the max pools, PyTorch's own kernels (the
+                         # average is composed by the adapter, which would round in the low dtype itself)
                          "dtypes": {**{op: ["float32", "float64", "float16", "bfloat16"] for op in
-                                       ("conv", "max_pool", "adaptive_max_pool")}, "*": ["float32", "float64"]},
+                                       ("conv", "conv_grad_input", "conv_grad_weight", "max_pool", "adaptive_max_pool")},
+                                    "*": ["float32", "float64"]},
+                         # the float16 weight gradient is not a float32 sum rounded once (-583 where that gives
+                         # -582.5 for an exact -582.655): the gradients are held to the storage-precision bound
+                         "accumulate": {"conv_grad_input": "storage", "conv_grad_weight": "storage", "*": "float32"},
                         # the adapter pads explicitly (PyTorch's own limit, half the window, is a convention)
                         "features": {"max_pool": ["pool_dilation", "pool_padding_to_window"],
                                      "avg_pool": ["pool_padding_to_window"], "lp_pool": ["pool_padding_to_window"]}}

@@ -71,7 +71,7 @@ def _accuracy(op):
         exact = getattr(reference, op)(*args, acc=np.longdouble, **kwargs)
         y = ctx.call(op, *args, **kwargs)
         cls = ctx.backend.capabilities.accuracy_for(op, args, kwargs)
-        bound = accuracy.error_bound(cls, op, args, kwargs, args[0].dtype, ctx.backend.capabilities.arithmetic)
+        bound = accuracy.error_bound(cls, op, args, kwargs, args[0].dtype, ctx.backend.capabilities.arithmetic_for(op))
         ctx.expect_within(y, exact, bound, f"{op}(...)", f"the exact gradient within the {cls} error bound for "
                           f"{args[0].dtype}", bound_name="bound")
 

@@ -46,7 +46,7 @@ def conv_accuracy(ctx):
     exact = reference.conv(x, w, acc=np.longdouble, **kw)
     y = ctx.call("conv", x, w, **kw)
     cls = ctx.backend.capabilities.accuracy_for("conv", (x, w), kw)
-    bound = accuracy.error_bound(cls, "conv", (x, w), kw, x.dtype, ctx.backend.capabilities.arithmetic)
+    bound = accuracy.error_bound(cls, "conv", (x, w), kw, x.dtype, ctx.backend.capabilities.arithmetic_for("conv"))
     ctx.expect_within(y, exact, bound, "conv(x, w, ...)", f"the exact result within the {cls} error bound for {x.dtype}",
                       bound_name="bound")
 

@@ -20,7 +20,7 @@ SUMMARY = {"max_pool": "the largest value", "avg_pool": "the mean", "lp_pool": "
 
 def _bound(ctx, op, args, kwargs):
     caps = ctx.backend.capabilities
-    return accuracy.pool_bound(op, args, kwargs, args[0].dtype, caps.accuracy_for(op, args, kwargs), caps.arithmetic)
+    return accuracy.pool_bound(op, args, kwargs, args[0].dtype, caps.accuracy_for(op, args, kwargs), caps.arithmetic_for(op))
 
 
 @for_each(*POOL_CONCEPT)

@@ -115,7 +115,7 @@ def _accuracy(op):
         y = ctx.call(op, x, w, **kw)
         caps = ctx.backend.capabilities
         cls = caps.accuracy_for(op, (x, w), kw)
-        bound = accuracy.error_bound(cls, op, (x, w), kw, x.dtype, caps.arithmetic)
+        bound = accuracy.error_bound(cls, op, (x, w), kw, x.dtype, caps.arithmetic_for(op))
         ctx.expect(y.dtype == x.dtype, f"{op}(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
         ctx.expect_within(y, exact, bound, f"{op}(x: {x.dtype}, ...)",
                           f"the exact result within the bound of {x.dtype} inputs summed in "
@@ -161,7 +161,7 @@ def _pool_accuracy(op):
         caps = ctx.backend.capabilities
         exact = getattr(reference, op)(x, acc=np.longdouble, **kw)
         y = ctx.call(op, x, **kw)
-        bound = accuracy.pool_bound(op, (x,), kw, x.dtype, caps.accuracy_for(op, (x,), kw), caps.arithmetic)
+        bound = accuracy.pool_bound(op, (x,), kw, x.dtype, caps.accuracy_for(op, (x,), kw), caps.arithmetic_for(op))
         ctx.expect(y.dtype == x.dtype, f"{op}(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
         ctx.expect_within(y, exact, bound, f"{op}(x: {x.dtype}, ...)", "the exact result within its bound",
                           bound_name="bound", equal_nan=True)

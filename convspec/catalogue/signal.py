@@ -51,7 +51,7 @@ def _accuracy(op):
         exact = getattr(reference, op)(x, w, mode=mode, acc=np.longdouble)
         y = ctx.call(op, x, w, mode=mode)
         cls = ctx.backend.capabilities.accuracy_for(op, (x, w), {"mode": mode})
-        bound = accuracy.error_bound(cls, op, (x, w), {"mode": mode}, x.dtype, ctx.backend.capabilities.arithmetic)
+        bound = accuracy.error_bound(cls, op, (x, w), {"mode": mode}, x.dtype, ctx.backend.capabilities.arithmetic_for(op))
         ctx.expect_within(y, exact, bound, f"{op}(x, w, mode={mode!r})",
                           f"the exact result within the {cls} error bound for {x.dtype}", bound_name="bound")
 
@@ -445,7 +445,7 @@ def _complex_accuracy(op):
         y = ctx.call(op, x, w, mode=mode)
         caps = ctx.backend.capabilities
         cls = caps.accuracy_for(op, (x, w), {"mode": mode})
-        bound = accuracy.error_bound(cls, op, (x, w), {"mode": mode}, x.dtype, caps.arithmetic)
+        bound = accuracy.error_bound(cls, op, (x, w), {"mode": mode}, x.dtype, caps.arithmetic_for(op))
         ctx.expect_within(y, exact, bound, f"{op}(x, w, mode={mode!r})",
                           f"the exact result within the {cls} bound for {x.dtype}", bound_name="bound")
 

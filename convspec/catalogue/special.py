@@ -118,7 +118,7 @@ def _special_values(op):
                               + ("" if strict else f" (the {cls} class may only turn finite outputs into NaN)"))
         both = (want == 0) & (got == 0)
         clean = [np.where(np.isfinite(a), a, 0) for a in args]
-        bound = accuracy.error_bound(cls, op, clean, kwargs, args[0].dtype, ctx.backend.capabilities.arithmetic)
+        bound = accuracy.error_bound(cls, op, clean, kwargs, args[0].dtype, ctx.backend.capabilities.arithmetic_for(op))
         bound = np.broadcast_to(bound, y.shape) if np.ndim(bound) else np.full(y.shape, bound)
         ctx.expect_within(np.where(both, y, 0), np.where(both, expected, 0), np.where(both, bound, 0), f"{op}(...)",
                           "the definition, at the outputs no special value reaches", bound_name="bound")

@@ -24,7 +24,8 @@ from .problems import LAYER_OPS, Problem
 #: Largest problem (multiply-adds) the plain reference computes for the check.
 REFERENCE_MACS = 2e8
 #: Peers compared side by side when installed: name -> (the target to load, what it is).
-PEERS = {"auto": ("auto", "convspec's auto"), "torch": ("torch", "PyTorch (torch.nn.functional, autograd)"),
+PEERS = {"auto": ("auto", "convspec's auto"),
+         "torch": ("convspec.bench.peers:torch", "PyTorch called natively (torch.nn.functional, autograd)"),
          "scipy": ("convspec.bench.peers:scipy", "scipy.signal correlate/convolve, method='auto'"),
          "numpy": ("convspec.bench.peers:numpy", "numpy.correlate/convolve (1-D)")}
 

@@ -45,5 +45,76 @@ class _Numpy:
         return cls._cut(np.convolve(x, w, mode="full"), x.size, w.size, mode)
 
 
+class _Torch:
+    """PyTorch called natively, as a model would call it: symmetric padding passed to the op
+    (not added by a copy), the gradients by autograd of the same layer, pools with PyTorch's
+    own padding when the problem has it (window // 2 at most).  For timing only: the shipped
+    ``torch`` adapter, which translates every convention, is the one that is checked."""
+
+    convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool",
+                                     "adaptive_max_pool", "adaptive_avg_pool"]}
+
+    @staticmethod
+    def _f(name, nd):
+        import torch.nn.functional as F
+
+        return getattr(F, f"{name}{nd}d")
+
+    @staticmethod
+    def _t(a):
+        import torch
+
+        return torch.from_numpy(np.ascontiguousarray(a))
+
+    @classmethod
+    def _conv(cls, x, w, stride, padding, dilation, groups):
+        import torch.nn.functional as F
+
+        before = [a for a, _ in padding]
+        if any(a != b for a, b in padding):  # asymmetric: PyTorch has no keyword for it
+            x = F.pad(x, [v for a, b in reversed(padding) for v in (a, b)])
+            before = [0] * len(padding)
+        return cls._f("conv", x.ndim - 2)(x, w, stride=tuple(stride), padding=tuple(before), dilation=tuple(dilation),
+                                          groups=groups)
+
+    def conv(self, x, w, *, stride, padding, dilation, groups, bias=None):
+        import torch
+
+        with torch.no_grad():
+            return self._conv(self._t(x), self._t(w), stride, padding, dilation, groups).numpy()
+
+    def _grad(self, gy, x, w, kw, of):
+        xt, wt = self._t(x).requires_grad_(of == "x"), self._t(w).requires_grad_(of == "w")
+        self._conv(xt, wt, **kw).backward(self._t(gy))
+        return (xt if of == "x" else wt).grad.numpy()
+
+    def conv_grad_input(self, gy, w, *, input_shape, stride, padding, dilation, groups):
+        kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        return self._grad(gy, np.zeros(input_shape, gy.dtype), w, kw, "x")
+
+    def conv_grad_weight(self, gy, x, *, weight_shape, stride, padding, dilation, groups):
+        kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        return self._grad(gy, x, np.zeros(weight_shape, gy.dtype), kw, "w")
+
+    def _pool(self, name, x, window, stride, padding, **kw):
+        if any(a != b or a > k // 2 for (a, b), k in zip(padding, window)):
+            raise ValueError("the native PyTorch peer takes symmetric padding of at most window // 2")
+        return self._f(name, x.ndim - 2)(self._t(x), tuple(window), tuple(stride), tuple(a for a, _ in padding),
+                                          **kw).numpy()
+
+    def max_pool(self, x, *, window, stride, padding, ceil_mode=False):
+        return self._pool("max_pool", x, window, stride, padding, ceil_mode=ceil_mode)
+
+    def avg_pool(self, x, *, window, stride, padding, ceil_mode=False, count_padding=False):
+        return self._pool("avg_pool", x, window, stride, padding, ceil_mode=ceil_mode, count_include_pad=count_padding)
+
+    def adaptive_max_pool(self, x, *, output_size):
+        return self._f("adaptive_max_pool", x.ndim - 2)(self._t(x), tuple(output_size)).numpy()
+
+    def adaptive_avg_pool(self, x, *, output_size):
+        return self._f("adaptive_avg_pool", x.ndim - 2)(self._t(x), tuple(output_size)).numpy()
+
+
 scipy = _Scipy()
 numpy = _Numpy()
+torch = _Torch()

@@ -31,16 +31,20 @@ def round_tf32(a) -> np.ndarray:
 def conv_in_storage(x, w, *, stride, padding, dilation, groups):
     """``conv`` (eq. 9.7/9.8) with every product and partial sum rounded to ``x.dtype``: the
     arithmetic of ``accumulate: "storage"`` (NumPy's float16 and ml_dtypes' bfloat16 compute
-    each operation in float32 and round it once)."""
+    each operation in float32 and round it once).  The terms of every output are added one at
+    a time, input channel by channel and tap by tap, all outputs of a group at once."""
     dtype = x.dtype
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     xp = np.pad(x, ((0, 0), (0, 0)) + tuple(padding))
     y = np.zeros(out, dtype=dtype)
     c_group, o_group = w.shape[1], w.shape[0] // groups
-    for o, c in itertools.product(range(w.shape[0]), range(c_group)):
-        channel = (o // o_group) * c_group + c
-        for j in itertools.product(*(range(k) for k in w.shape[2:])):
-            taps = xp[(slice(None), channel) + tuple(slice(jj * d, jj * d + (n - 1) * s + 1, s)
-                                                    for jj, d, n, s in zip(j, dilation, out[2:], stride))]
-            y[:, o] = (y[:, o] + (taps * w[(o, c) + j]).astype(dtype)).astype(dtype)
+    for g in range(groups):
+        outs = slice(g * o_group, (g + 1) * o_group)
+        for c in range(c_group):
+            for j in itertools.product(*(range(k) for k in w.shape[2:])):
+                taps = xp[(slice(None), g * c_group + c) + tuple(slice(jj * d, jj * d + (n - 1) * s + 1, s)
+                                                                 for jj, d, n, s in zip(j, dilation, out[2:], stride))]
+                weights = w[(outs, c) + j].reshape((1, -1) + (1,) * (x.ndim - 2))  # over (N, C_out of g, *O)
+                term = (taps[:, None] * weights).astype(dtype)
+                y[:, outs] = (y[:, outs] + term).astype(dtype)
     return y

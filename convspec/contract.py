@@ -166,8 +166,8 @@ def every_dtype(*, complex_=True) -> dict:
 
 
 def dtypes_of(op: str) -> tuple[str, ...]:
-    """Every dtype ``op`` may declare: the float dtypes, and the low-precision and integer ones
-    where defined."""
+    """Every dtype ``op`` may declare: the float dtypes, and the low-precision, integer and
+    complex ones where defined."""
     return DTYPES + (LOW_PRECISION_DTYPES if op in LOW_PRECISION_OPS else ()) \
         + (INTEGER_DTYPES if op in INTEGER_OPS else ()) + (COMPLEX_DTYPES if op in COMPLEX_OPS else ())
 

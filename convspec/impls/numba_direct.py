@@ -250,10 +250,11 @@ def _pool(x, window, stride, padding, ceil_mode, dilation, kind, p=1.0, count_pa
     out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
                             dilation=dilation)
     lift = 3 - (x.ndim - 2)
-    y = np.empty(out + (1,) * lift, dtype=x.dtype)
-    _pool3d(_lift(x, lift), tuple(window) + (1,) * lift, tuple(stride) + (1,) * lift, tuple(dilation) + (1,) * lift,
-            tuple(a for a, _ in padding) + (0,) * lift, tuple(b for _, b in padding) + (0,) * lift, kind, float(p),
-            bool(count_padding), y)
+    ones, zeros = (1,) * lift, (0,) * lift  # lifted axes first: the innermost loop runs along the last real axis
+    y = np.empty(out[:2] + ones + out[2:], dtype=x.dtype)
+    _pool3d(np.ascontiguousarray(x).reshape(x.shape[:2] + ones + x.shape[2:]), ones + tuple(window),
+            ones + tuple(stride), ones + tuple(dilation), zeros + tuple(a for a, _ in padding),
+            zeros + tuple(b for _, b in padding), kind, float(p), bool(count_padding), y)
     return y.reshape(out)
 
 

@@ -80,7 +80,7 @@ class Property:
         caps = backend.capabilities
         declared = caps.ndims_for(self.op)
         ndims = tuple(n for n in declared if not self.lifts_ndim or n + 1 in declared)
-        narrowed = {"dtype": tuple(d for d in caps.dtypes_for(self.op) if _known_dtype(d)), "ndim": ndims, "mode": MODES}
+        narrowed = {"dtype": tuple(d for d in caps.dtypes_for(self.op) if known_dtype(d)), "ndim": ndims, "mode": MODES}
         return {a: tuple(v for v in values if v in narrowed[a]) for a, values in self.axis_values.items()}
 
     def _declares(self, caps) -> bool:
@@ -102,14 +102,14 @@ class Property:
             return f"backend does not declare the feature{'s' if len(self.features) > 1 else ''} {' and '.join(self.features)}"
         for axis, values in self.allowed(backend).items():
             if not values:
-                unknown = [d for d in caps.dtypes_for(self.op) if axis == "dtype" and not _known_dtype(d)]
+                unknown = [d for d in caps.dtypes_for(self.op) if axis == "dtype" and not known_dtype(d)]
                 if unknown and set(unknown) & set(self.axis_values[axis]):
                     return f"{', '.join(unknown)} needs the package ml_dtypes (pip install ml_dtypes)"
                 return f"backend declares no supported {axis} among {self.axis_values[axis]}"
         return None
 
 
-def _known_dtype(name) -> bool:
+def known_dtype(name) -> bool:
     """Whether NumPy knows the dtype here (bfloat16 needs ml_dtypes, an optional package)."""
     try:
         np.dtype(name)

@@ -22,7 +22,7 @@ from . import __version__, accuracy, reference
 from .restrictions import excluded
 from .backend import bundled_names
 from .contract import INTEGER_DTYPES
-from .property import _known_dtype
+from .property import known_dtype
 from .catalogue import CATALOGUE
 from .console import CELL, progress_printer, root_of, summary
 from .remote import RemoteBackend
@@ -96,7 +96,7 @@ def _fractions(backend, samples, seed) -> dict:
     out = {}
     for op in backend.ops:
         for dtype in backend.capabilities.dtypes_for(op):
-            if dtype in INTEGER_DTYPES or not _known_dtype(dtype):
+            if dtype in INTEGER_DTYPES or not known_dtype(dtype):
                 continue  # integer results are exact (checked by their definitions); bfloat16 needs ml_dtypes
             worst = None
             for _ in range(samples):

@@ -306,7 +306,7 @@ def test_each_restriction_builds_a_valid_case_it_excludes(data):
     """The case ``<op>_declared_restrictions`` asks for is excluded by the restriction and is a
     valid call of the contract (the reference computes it)."""
     from convspec.property import Context
-    from convspec.catalogue.common import call_data
+    from convspec.catalogue.common import call_data, maker
     from convspec.restrictions import RESTRICTIONS
 
     name = data.draw(st.sampled_from(sorted(RESTRICTIONS)))
@@ -317,8 +317,7 @@ def test_each_restriction_builds_a_valid_case_it_excludes(data):
     ctx = Context(CATALOGUE[0], backend, data, {"dtype": dtype, "ndim": data.draw(st.sampled_from([1, 2])),
                                                 "mode": "full"}, None, None)
     args, kwargs = call_data(ctx, op, real=True)
-    make = (lambda shape: ctx.integers(shape, ctx.dtype)) if ctx.dtype.kind in "iu" else ctx.real
-    bad_args, bad_kwargs = r.violate(op, args, kwargs, make)
+    bad_args, bad_kwargs = r.violate(op, args, kwargs, maker(ctx, real=True))
     assert r.excludes(op, bad_args, bad_kwargs), (name, op)
     getattr(backend, op)(*bad_args, **bad_kwargs)  # valid: naive checks every argument, and raises if not
 

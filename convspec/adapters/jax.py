@@ -36,11 +36,11 @@ def _spec(nd):
     return ("NC" + sp, "OI" + sp, "NC" + sp)
 
 
-def _conv(x, w, stride, padding, dilation, groups):
+def _conv(x, w, stride, padding, dilation, groups, **extra):
     nd = x.ndim - 2
     return lax.conv_general_dilated(x, w, window_strides=tuple(stride), padding=[tuple(p) for p in padding],
                                     rhs_dilation=tuple(dilation), feature_group_count=groups,
-                                    dimension_numbers=_spec(nd), precision=_HIGHEST)
+                                    dimension_numbers=_spec(nd), **({"precision": _HIGHEST} | extra))
 
 
 def conv(x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=None, w_zero_point=None):
@@ -48,9 +48,8 @@ def conv(x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=Non
         xs = jnp.asarray(x, jnp.int32) - jnp.int32(0 if x_zero_point is None else x_zero_point)
         zw = jnp.asarray(0 if w_zero_point is None else w_zero_point, jnp.int32)
         ws = jnp.asarray(w, jnp.int32) - zw.reshape(zw.shape + (1,) * (w.ndim - 1))
-        return np.asarray(lax.conv_general_dilated(
-            xs, ws, window_strides=tuple(stride), padding=[tuple(p) for p in padding], rhs_dilation=tuple(dilation),
-            feature_group_count=groups, dimension_numbers=_spec(x.ndim - 2), preferred_element_type=jnp.int32))
+        return np.asarray(_conv(xs, ws, stride, padding, dilation, groups, precision=None,
+                                preferred_element_type=jnp.int32))
     y = _conv(jnp.asarray(x), jnp.asarray(w), stride, padding, dilation, groups)
     if bias is not None:
         b = jnp.asarray(bias)

@@ -62,9 +62,9 @@ class _Torch:
 
     @staticmethod
     def _t(a):
-        import torch
+        from ..adapters.torch import _t
 
-        return torch.from_numpy(np.ascontiguousarray(a))
+        return _t(a)
 
     @classmethod
     def _conv(cls, x, w, stride, padding, dilation, groups):

@@ -45,10 +45,20 @@ def signal_shapes(ctx, *, mode=None, max_size=None):
     return x_shape, w_shape
 
 
-def signal_data(ctx, *, mode=None, real=False, max_size=None):
-    """Arrays ``x, w`` for ``correlate``/``convolve``: exact-mode data unless ``real``."""
+def maker(ctx, real=False, make=None):
+    """How the example's arrays are made, ``shape -> array``: ``make`` when given, else integer
+    data for an integer dtype, real-valued data if ``real``, exact-mode data otherwise."""
+    if make is not None:
+        return make
+    if ctx.dtype.kind in "iu":
+        return lambda shape: ctx.integers(shape, ctx.dtype)
+    return ctx.real if real else ctx.exact
+
+
+def signal_data(ctx, *, mode=None, real=False, max_size=None, make=None):
+    """Arrays ``x, w`` for ``correlate``/``convolve``: exact-mode data unless ``real`` (or ``make``)."""
     x_shape, w_shape = signal_shapes(ctx, mode=mode, max_size=max_size)
-    make = ctx.real if real else ctx.exact
+    make = maker(ctx, real, make)
     return make(x_shape), make(w_shape)
 
 
@@ -57,18 +67,17 @@ def conv_problem(ctx, **limits):
     return ctx.draw(conv_problems(ctx.axis("ndim"), **limits), label="problem")
 
 
-def conv_data(ctx, *, real=False, **limits):
-    """``(x, w, kwargs)`` for ``conv``: exact-mode data unless ``real``."""
+def conv_data(ctx, *, real=False, make=None, **limits):
+    """``(x, w, kwargs)`` for ``conv``: exact-mode data unless ``real`` (or ``make``)."""
     p = conv_problem(ctx, **limits)
-    make = ctx.real if real else ctx.exact
+    make = maker(ctx, real, make)
     return make(p.x), make(p.w), p.kwargs
 
 
-def grad_data(ctx, op, *, real=False, **limits):
+def grad_data(ctx, op, *, real=False, make=None, **limits):
     """``(args, kwargs)`` of a gradient call: ``(gy, w)`` with ``input_shape`` or ``(gy, x)`` with ``weight_shape``."""
-    x, w, kw = conv_data(ctx, real=real, **limits)
-    make = ctx.real if real else ctx.exact
-    gy = make(conv_output_shape(x.shape, w.shape, **kw))
+    x, w, kw = conv_data(ctx, real=real, make=make, **limits)
+    gy = maker(ctx, real, make)(conv_output_shape(x.shape, w.shape, **kw))
     if op == "conv_grad_input":
         return (gy, w), {"input_shape": x.shape, **kw}
     return (gy, x), {"weight_shape": w.shape, **kw}
@@ -82,16 +91,17 @@ def pool_features(ctx, *ops) -> dict:
             "wide": caps.has_feature("pool_padding_to_window", *ops)}
 
 
-def integer_conv_data(ctx, **limits):
+def integer_conv_data(ctx, kind=None, **limits):
     """``(x, w, kwargs)`` of an integer ``conv`` (README: The contract, integer data): ``x`` of
-    the example's integer dtype, ``w`` of one the backend declares for ``conv`` (drawn), and
+    the example's integer dtype, ``w`` of one the backend declares for ``conv`` (drawn; ``kind``
+    of :meth:`~convspec.property.Context.integers`, drawn when ``None``), and
     drawn zero points -- ``w_zero_point`` per output channel unless a restriction excludes it."""
     from ..contract import INTEGER_DTYPES
 
     p = conv_problem(ctx, **limits)
     w_dtype = ctx.draw(st.sampled_from([d for d in ctx.backend.capabilities.dtypes_for("conv") if d in INTEGER_DTYPES]),
                        label="w_dtype")
-    x, w = ctx.integers(p.x, ctx.dtype), ctx.integers(p.w, w_dtype)
+    x, w = ctx.integers(p.x, ctx.dtype, kind=kind), ctx.integers(p.w, w_dtype, kind=kind)
     zero_point = lambda dtype: st.one_of(st.just(0), st.integers(int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)))  # noqa: E731
     zx = ctx.draw(zero_point(ctx.dtype), label="x_zero_point")
     per_channel = "per_tensor_zero_points" not in ctx.backend.capabilities.restrictions_for("conv")
@@ -106,9 +116,7 @@ def pool_data(ctx, op, *, real=False, also=(), **limits):
     ``avg_pool``); the optional features are drawn when ``op`` and the functions ``also``
     called with the same keywords declare them (``limits`` may switch them off).  Integer
     data when the example's dtype is an integer one."""
-    make = ctx.real if real else ctx.exact
-    if ctx.dtype.kind in "iu":
-        make = lambda shape: ctx.integers(shape, ctx.dtype)  # noqa: E731
+    make = maker(ctx, real)
     limits = {**pool_features(ctx, op, *(o for o in also if ctx.has(o))), **limits}
     if op.startswith("adaptive"):
         p = conv_problem(ctx, unit=True)
@@ -142,16 +150,17 @@ def unshared_data(ctx, op, *, real=False, **limits):
     return (make(p.x), make(p.w)), p.kwargs
 
 
-def call_data(ctx, op, *, real=False):
-    """Positional arrays and keywords of one valid call of ``op``."""
+def call_data(ctx, op, *, real=False, make=None):
+    """Positional arrays and keywords of one valid call of ``op`` (``make``: how the arrays of
+    the signal functions, ``conv`` and its gradients are made)."""
     if op == "conv":
-        x, w, kwargs = integer_conv_data(ctx) if ctx.dtype.kind in "iu" else conv_data(ctx, real=real)
+        x, w, kwargs = integer_conv_data(ctx) if ctx.dtype.kind in "iu" else conv_data(ctx, real=real, make=make)
         return (x, w), kwargs
     if op in ("correlate", "convolve"):
-        x, w = signal_data(ctx, real=real)
+        x, w = signal_data(ctx, real=real, make=make)
         return (x, w), {"mode": ctx.axis("mode")}
     if op.startswith("conv_grad"):
-        return grad_data(ctx, op, real=real)
+        return grad_data(ctx, op, real=real, make=make)
     if op.endswith("_pool"):
         return pool_data(ctx, op, real=real)
     if op == "max_unpool":
@@ -222,3 +231,19 @@ def take(a, axis, index):
     sl = [slice(None)] * a.ndim
     sl[axis] = index
     return a[tuple(sl)]
+
+
+def expect_rejected(ctx, op, outcome, name, argument):
+    """A call with a bad argument (``name``) must raise what the backend declares
+    (``validates_arguments``): ValueError naming ``argument``, or the library's own form."""
+    raised = outcome.raised
+    types, naming = ctx.backend.capabilities.validation()
+    want = " or ".join(types) + (f" naming {argument!r}" if naming else "")
+    if raised is None:
+        ctx.expect(False, f"{op}(...) with {name} returned {type(outcome.value).__name__}, but should raise {want}")
+    elif any(raised.is_a(t) for t in types):
+        ctx.expect(not naming or argument in raised.message,
+                   f"{op}(...) with {name} raised {raised.type}({raised.message!r}), but the message should name "
+                   f"{argument!r}")
+    else:
+        ctx.expect(False, f"{op}(...) with {name} raised {raised.type}: {raised.message}, but should raise {want}")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import accuracy, reference
-from ..contract import LOW_PRECISION_DTYPES, conv_output_shape
+from ..contract import LOW_PRECISION_DTYPES
 from ..property import prop
-from .common import conv_problem, for_each, pool_data, signal_shapes
+from .common import call_data, for_each, pool_data
 
 LOW = (("dtype", LOW_PRECISION_DTYPES), "ndim")
 KERNEL_OPS = ("correlate", "convolve", "conv", "conv_grad_input", "conv_grad_weight")
@@ -34,21 +34,6 @@ def _signs(ctx, shape):
     rng = ctx.rng
     scale = 2.0 ** int(rng.integers(-3, 1))
     return (rng.integers(-1, 2, size=shape) * scale).astype(ctx.dtype)
-
-
-def _data(ctx, op, make):
-    """``(a, b, kwargs)`` of ``op`` with arrays from ``make(shape)``: ``(x, w)`` for the signal
-    functions and ``conv``, ``(gy, w)`` or ``(gy, x)`` for its gradients."""
-    if op in LAYER_OPS:
-        p = conv_problem(ctx)
-        if op == "conv":
-            return make(p.x), make(p.w), p.kwargs
-        gy = make(conv_output_shape(p.x, p.w, **p.kwargs))
-        if op == "conv_grad_input":
-            return gy, make(p.w), {"input_shape": p.x, **p.kwargs}
-        return gy, make(p.x), {"weight_shape": p.w, **p.kwargs}
-    x_shape, w_shape = signal_shapes(ctx)
-    return make(x_shape), make(w_shape), {"mode": ctx.axis("mode")}
 
 
 def _at_most(a, b, op, limit):
@@ -78,7 +63,7 @@ def _exact(op):
           statement=f"{op} on float16/bfloat16 equals the defining sum exactly, in the input dtype, on data of "
                     "+-1 sized for the dtype's significand")
     def exact(ctx):
-        x, w, kw = _data(ctx, op, lambda shape: _signs(ctx, shape))
+        (x, w), kw = call_data(ctx, op, make=lambda shape: _signs(ctx, shape))
         _at_most(x, w, op, exact_terms(x.dtype))  # every partial sum stays exact
         limit = exact_terms(x.dtype)
         expected = getattr(reference, op)(x, w, acc=np.longdouble, **kw)
@@ -106,7 +91,7 @@ def _accuracy(op):
     def accuracy_(ctx):
         rng = ctx.rng
         scale = 2.0 ** int(rng.integers(-4, 5))
-        x, w, kw = _data(ctx, op, lambda shape: (rng.standard_normal(shape) * scale).astype(ctx.dtype))
+        (x, w), kw = call_data(ctx, op, make=lambda shape: (rng.standard_normal(shape) * scale).astype(ctx.dtype))
         top = float(np.max(getattr(reference, op)(np.abs(x), np.abs(w), acc=np.longdouble, **kw), initial=0))
         room = float(accuracy.finfo(x.dtype).max) / 4
         if top > room:  # no sum may reach the dtype's overflow: scale x down by a power of two (exact)

@@ -47,12 +47,19 @@ def signal_shapes(ctx, *, mode=None, max_size=None):
 
 def maker(ctx, real=False, make=None):
     """How the example's arrays are made, ``shape -> array``: ``make`` when given, else integer
-    data for an integer dtype, real-valued data if ``real``, exact-mode data otherwise."""
+    data for an integer dtype, real-valued data if ``real``, exact-mode data otherwise.  Decided
+    at the first array, with the seed drawn before the dtype as ``Context.exact`` and
+    ``Context.real`` draw them, so examples replay as they were drawn."""
     if make is not None:
         return make
-    if ctx.dtype.kind in "iu":
-        return lambda shape: ctx.integers(shape, ctx.dtype)
-    return ctx.real if real else ctx.exact
+
+    def made(shape):
+        ctx.rng  # noqa: B018 - the seed first, then the dtype: the order of the draws
+        if ctx.dtype.kind in "iu":
+            return ctx.integers(shape, ctx.dtype)
+        return (ctx.real if real else ctx.exact)(shape)
+
+    return made
 
 
 def signal_data(ctx, *, mode=None, real=False, max_size=None, make=None):
@@ -116,6 +123,7 @@ def pool_data(ctx, op, *, real=False, also=(), **limits):
     ``avg_pool``); the optional features are drawn when ``op`` and the functions ``also``
     called with the same keywords declare them (``limits`` may switch them off).  Integer
     data when the example's dtype is an integer one."""
+    ctx.axis("dtype")  # drawn before the problem: the order its examples replay in
     make = maker(ctx, real)
     limits = {**pool_features(ctx, op, *(o for o in also if ctx.has(o))), **limits}
     if op.startswith("adaptive"):

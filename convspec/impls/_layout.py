@@ -60,3 +60,29 @@ def lp_norm(a, p, axis):
     m = np.where((m > 0) & np.isfinite(m), m, np.ones_like(m))
     p = a.dtype.type(p)
     return (np.sum((a / m) ** p, axis=axis) ** (a.dtype.type(1) / p)) * np.squeeze(m, axis=axis)
+
+
+def transposed_kernel(w, groups):
+    """The kernel of the adjoint layer: ``(C_in, C_out / groups, *K)``, each group's channels
+    swapped and every spatial axis reversed (eq. 9.13 at stride 1 is a correlation of the
+    output gradient with this kernel)."""
+    o_group, c_group, kernel = w.shape[0] // groups, w.shape[1], w.shape[2:]
+    swapped = w.reshape((groups, o_group, c_group) + kernel).swapaxes(1, 2)
+    spatial = (slice(None, None, -1),) * len(kernel)
+    return np.ascontiguousarray(swapped.reshape((groups * c_group, o_group) + kernel)[(slice(None), slice(None)) + spatial])
+
+
+def grad_input_as_conv(conv, gy, w, shape, stride, padding, dilation, groups, bias):
+    """``conv_grad_input`` of a stride-1 layer as the forward ``conv`` of ``gy`` with the
+    transposed kernel (:func:`transposed_kernel`), padded ``d (k - 1) - a`` before and
+    ``d (k - 1) - b`` after on each axis; ``None`` when the layer is strided or padded past
+    its kernel's span (then a negative padding would be needed)."""
+    if any(s != 1 for s in stride):
+        return None
+    pads = tuple((d * (k - 1) - a, d * (k - 1) - b) for k, d, (a, b) in zip(w.shape[2:], dilation, padding))
+    if any(a < 0 or b < 0 for a, b in pads):
+        return None
+    dx = conv(gy, transposed_kernel(w, groups), stride=stride, padding=pads, dilation=dilation, groups=groups,
+              bias=bias)
+    assert dx.shape == tuple(shape), (dx.shape, shape)
+    return dx

@@ -26,11 +26,11 @@ import time
 
 import numpy as np
 
-from convspec.contract import (check_conv_args, check_signal_args, conv_output_shape, every_dtype, is_integer_data,
-                               is_low_precision, signal_as_conv_padding)
+from convspec.contract import (check_conv_args, check_grad_args, check_signal_args, conv_output_shape, every_dtype,
+                               is_integer_data, is_low_precision, signal_as_conv_padding)
 
 from . import fft, im2col, numba_direct, winograd
-from ._layout import flipped
+from ._layout import flipped, grad_input_as_conv
 
 convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
@@ -245,26 +245,24 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
     return run(name) if result is None else result
 
 
-conv_grad_input = im2col.conv_grad_input
+def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1, bias=None):
+    """Eq. 9.13: at stride 1, this module's own ``conv`` of ``gy`` with the transposed kernel
+    (so Winograd and the FFT compete for it as for a forward layer); otherwise im2col's GEMM
+    and col2im."""
+    if not (is_integer_data(gy) or is_low_precision(gy)):
+        gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride,
+                                                                          padding, dilation, groups)
+        dx = grad_input_as_conv(conv, gy, w, shape, stride, padding, dilation, groups, bias)
+        if dx is not None:
+            return dx
+    return im2col.conv_grad_input(gy, w, input_shape=input_shape, stride=stride, padding=padding, dilation=dilation,
+                                  groups=groups, bias=bias)
+
+
 conv_grad_weight = im2col.conv_grad_weight
-def _pool_by(name):
-    """A pool by numba's compiled windows (about twice im2col's strided views on ResNet's 3x3/2
-    max pool), or by im2col where numba has no path: indices, integer or low-precision data."""
-    direct, general = getattr(numba_direct, name), getattr(im2col, name)
-
-    def pool(x, **kwargs):
-        if kwargs.get("return_indices") or is_integer_data(x) or is_low_precision(x):
-            return general(x, **kwargs)
-        return direct(x, **kwargs)
-
-    pool.__name__ = pool.__qualname__ = name
-    pool.__doc__ = general.__doc__
-    return pool
-
-
-max_pool = _pool_by("max_pool")
-avg_pool = _pool_by("avg_pool")
-lp_pool = _pool_by("lp_pool")
+max_pool = im2col.max_pool  # one pass over the outputs per tap (numba's loops: 2-7x slower)
+avg_pool = im2col.avg_pool
+lp_pool = im2col.lp_pool
 adaptive_max_pool = im2col.adaptive_max_pool
 adaptive_avg_pool = im2col.adaptive_avg_pool
 max_unpool = im2col.max_unpool

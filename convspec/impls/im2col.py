@@ -128,17 +128,48 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
 
 @low_precision_in_float32
 def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation=None, groups=1):
-    """Eq. 9.11 as one GEMM per group: ``dw_g = sum_n gy_g[n] @ columns_g[n]``."""
+    """Eq. 9.11 as GEMMs per group: ``dw_g = sum_n gy_g[n] @ columns_g[n]^T``, the columns
+    ``(C * prod(K), positions)`` built for a block of output rows at a time as in :func:`conv`
+    and read transposed by the GEMM (no copy).  A 1x1 layer's columns are its (subsampled)
+    input; with few positions per image the batch is folded into one product."""
     gy, x, shape, stride, padding, dilation, groups = check_grad_args(gy, x, weight_shape, "weight_shape", stride, padding, dilation, groups)
+    nd, out = x.ndim - 2, gy.shape
+    n, c_group, o_group = out[0], shape[1], shape[0] // groups
+    positions = math.prod(out[2:])
+    rows_k = c_group * math.prod(shape[2:])
+    g3 = gy.reshape(n, shape[0], positions)
+    dw = np.zeros((shape[0], rows_k), dtype=gy.dtype)
+    part = np.empty((o_group, rows_k), dtype=gy.dtype)
+    if all(k == 1 for k in shape[2:]) and all(a == b == 0 for a, b in padding):
+        xs = x[(slice(None), slice(None)) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out[2:], stride))]
+        xs = xs.reshape(n, x.shape[1], positions)
+        for g in range(groups):
+            og, ch = slice(g * o_group, (g + 1) * o_group), slice(g * c_group, (g + 1) * c_group)
+            if n > 1 and positions < 512:  # short products: one GEMM over the whole batch
+                folded = lambda a: a.transpose(1, 0, 2).reshape(a.shape[1], -1)  # noqa: E731
+                np.matmul(folded(g3[:, og]), folded(xs[:, ch]).T, out=dw[og])
+                continue
+            for b in range(n):
+                np.matmul(g3[b, og], xs[b, ch].T, out=part)
+                dw[og] += part
+        return dw.reshape(shape)
     xp = np.pad(x, ((0, 0), (0, 0)) + padding)
-    c_group, o_group = shape[1], shape[0] // groups
-    dw = np.empty(shape, dtype=gy.dtype)
-    g2 = gy.reshape(gy.shape[0], gy.shape[1], -1)
+    by_image = (0,) + tuple(range(1 + nd, 1 + 2 * nd)) + tuple(range(1, 1 + nd))  # (C, *O, *K) -> (C, *K, *O)
+    per_row = rows_k * (positions // out[2]) * x.dtype.itemsize
+    step = max(1, max(COLUMN_BLOCK_BYTES, o_group * rows_k * x.dtype.itemsize) // per_row)
     for g in range(groups):
-        cols = columns(xp, shape[2:], gy.shape[2:], stride, dilation, slice(g * c_group, (g + 1) * c_group))
-        dw[g * o_group:(g + 1) * o_group] = np.einsum("nop,npk->ok", g2[:, g * o_group:(g + 1) * o_group], cols,
-                                                       optimize=True).reshape((o_group,) + shape[1:])
-    return dw
+        og = slice(g * o_group, (g + 1) * o_group)
+        view = windows(xp[:, g * c_group:(g + 1) * c_group], shape[2:], out[2:], stride, dilation)
+        for b in range(n):
+            for first in range(0, out[2], step):
+                last = min(first + step, out[2])
+                block = view[b, :, first:last].transpose(by_image)
+                cols = scratch("columns", block.shape, x.dtype)
+                np.copyto(cols, block)
+                span = slice(first * positions // out[2], last * positions // out[2])
+                np.matmul(g3[b, og, span], cols.reshape(rows_k, -1).T, out=part)
+                dw[og] += part
+    return dw.reshape(shape)
 
 
 @low_precision_in_float32
@@ -172,16 +203,27 @@ def _pool_view(x, window, stride, padding, ceil_mode, dilation, fill):
                             dilation=dilation)
     spans = [d * (k - 1) + 1 for k, d in zip(window, dilation)]
     widths = tuple((a, max(b, (o - 1) * s + k - n - a)) for o, s, k, n, (a, b) in zip(out[2:], stride, spans, x.shape[2:], padding))
-    xp = np.pad(x, ((0, 0), (0, 0)) + widths, constant_values=fill)
+    xp = np.pad(x, ((0, 0), (0, 0)) + widths, constant_values=fill) if any(a or b for a, b in widths) else x
     view = windows(xp, window, out[2:], stride, dilation)
     return x, window, stride, padding, dilation, out, widths, view
+
+
+def over_taps(view, ufunc, nd):
+    """``ufunc`` reduced over the last ``nd`` (window) axes of ``view``, one tap at a time: each
+    step is one pass over all outputs along their own axes (a reduction over the window axes
+    themselves runs inner loops as short as the window).  ``np.maximum`` keeps NaN."""
+    taps = np.ndindex(*view.shape[-nd:])
+    y = np.array(view[(Ellipsis,) + next(taps)])
+    for j in taps:
+        ufunc(y, view[(Ellipsis,) + j], out=y)
+    return y
 
 
 @low_precision_in_float32
 def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None, return_indices=False):
     x, window, stride, _, dilation, out, widths, view = _pool_view(x, window, stride, padding, ceil_mode, dilation,
                                                                    None)
-    y = np.max(view, axis=tuple(range(-len(window), 0)))
+    y = over_taps(view, np.maximum, len(window))
     if not return_indices:
         return y
     # the same windows over the input's flat positions (-1 in padding): the first NaN of each
@@ -212,7 +254,7 @@ def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_pad
     mask = np.pad(np.ones((1, 1) + tuple(inner)), ((0, 0), (0, 0)) + tuple(pads))
     counts = windows(mask, window, out[2:], stride, dilation).sum(axis=axes)
     with np.errstate(invalid="ignore"):  # a window of padding only: 0 / 0 (NaN) without count_padding
-        return (view.sum(axis=axes) / counts).astype(x.dtype)
+        return (over_taps(view, np.add, len(window)) / counts).astype(x.dtype)
 
 
 @low_precision_in_float32
@@ -237,8 +279,12 @@ def max_unpool(y, indices, *, output_size):
 
 def _adaptive(x, output_size, reduce, integers=False):
     """Separable: a box's max (or mean: every row of a box has as many elements) is the
-    reduction over one axis's bins of the reduction over the next axis's bins."""
+    reduction over one axis's bins of the reduction over the next axis's bins.  A global
+    average (one bin per axis) is one matrix-vector product of the rows with ones, over ``n``."""
     x, output_size = check_adaptive_args(x, output_size, integers=integers)
+    if reduce is np.mean and all(o == 1 for o in output_size) and x.dtype.kind == "f" and x.size:
+        rows = x.reshape(x.shape[0] * x.shape[1], -1)
+        return ((rows @ np.ones(rows.shape[1], x.dtype)) / x.dtype.type(rows.shape[1])).reshape(x.shape[:2] + output_size)
     y = x
     for axis, o in enumerate(output_size, start=2):
         cut = [slice(None)] * x.ndim

@@ -5,6 +5,8 @@ is zero-padded once, so the inner loops carry no bounds tests.  Products are acc
 float64 and rounded once to the input dtype.
 """
 
+import math
+
 import numba
 import numpy as np
 
@@ -54,37 +56,82 @@ def _conv3d(xp, w, groups, stride, dilation, y):
                         y[n, o, i0, i1, i2] = acc
 
 
+#: Outputs per block of the depthwise kernel: a block's sums stay in L1 across the taps.
+DEPTHWISE_BLOCK = 2048
+
+
 @numba.njit(cache=True, nogil=True, fastmath={"contract"})
-def _depthwise3d(xp, w, stride, dilation, y):
-    """One input channel per group (depthwise, channel multiplier ``C_out / C_in``): for each
-    output row, tap by tap, a multiply-add along the row (the last axis; at stride 1 the
-    input row is read contiguously, so the loop vectorises), accumulated in the output row."""
-    n_batch = xp.shape[0]
-    c_out, _, k0, k1, k2 = w.shape
-    c_in = xp.shape[1]
-    _, _, o0, o1, o2 = y.shape
-    s0, s1, s2 = stride
-    d0, d1, d2 = dilation
-    per = c_out // c_in
+def _depthwise_flat(xf, w, offsets, per, length, y):
+    """``y[n, o, p] = sum_t w[o, t] xf[n, o // per, p + offsets[t]]``: the taps of a depthwise
+    layer are long contiguous multiply-adds over the flat phase grid (they vectorise), three
+    taps per pass, a block of positions at a time."""
+    n_batch, c_out, _ = y.shape
+    taps = offsets.shape[0]
     for n in range(n_batch):
         for o in range(c_out):
-            c = o // per
-            for i0 in range(o0):
-                for i1 in range(o1):
-                    out = y[n, o, i0, i1]
-                    out[:] = 0
-                    for j0 in range(k0):
-                        for j1 in range(k1):
-                            src = xp[n, c, i0 * s0 + j0 * d0, i1 * s1 + j1 * d1]
-                            for j2 in range(k2):
-                                tap = w[o, 0, j0, j1, j2]
-                                if s2 == 1:
-                                    part = src[j2 * d2:j2 * d2 + o2]
-                                    for i2 in range(o2):
-                                        out[i2] += tap * part[i2]
-                                else:
-                                    for i2 in range(o2):
-                                        out[i2] += tap * src[j2 * d2 + i2 * s2]
+            src = xf[n, o // per]
+            dst = y[n, o]
+            for start in range(0, length, DEPTHWISE_BLOCK):
+                stop = min(start + DEPTHWISE_BLOCK, length)
+                m = stop - start
+                block = dst[start:stop]
+                block[:] = 0
+                t = 0
+                while t < taps:  # slices, so no index wraps around and the loops vectorise
+                    a = src[start + offsets[t]:stop + offsets[t]]
+                    if t + 2 < taps:
+                        b = src[start + offsets[t + 1]:stop + offsets[t + 1]]
+                        c = src[start + offsets[t + 2]:stop + offsets[t + 2]]
+                        wa, wb, wc = w[o, t], w[o, t + 1], w[o, t + 2]
+                        for i in range(m):
+                            block[i] += wa * a[i] + wb * b[i] + wc * c[i]
+                        t += 3
+                    else:
+                        wa = w[o, t]
+                        for i in range(m):
+                            block[i] += wa * a[i]
+                        t += 1
+
+
+def _depthwise(x, w, out, stride, padding, dilation):
+    """A depthwise layer by :func:`_depthwise_flat`, lifted to 3-D.
+
+    The padded input is split into its stride phases (``phase[q][r] = xp[r * s + q]`` on each
+    axis; one phase at stride 1), so every tap reads one phase at a fixed offset, and the
+    outputs are computed on the phase grid flattened."""
+    lift = 3 - (x.ndim - 2)
+    up = lambda t, fill: (fill,) * lift + tuple(t)  # noqa: E731
+    stride, dilation, before = up(stride, 1), up(dilation, 1), up((a for a, _ in padding), 0)
+    padded = up((n + a + b for n, (a, b) in zip(x.shape[2:], padding)), 1)
+    grid = tuple(-(-p // s) for p, s in zip(padded, stride))
+    plane = math.prod(grid)
+    offsets = []
+    for j in np.ndindex(*w.shape[2:]):
+        at = [jj * d for jj, d in zip(up(j, 0), dilation)]
+        q = int(np.ravel_multi_index([a % s for a, s in zip(at, stride)], stride))
+        offsets.append(q * plane + int(np.ravel_multi_index([a // s for a, s in zip(at, stride)], grid)))
+    offsets = np.asarray(offsets, dtype=np.int64)
+    x3 = x.reshape(x.shape[:2] + up(x.shape[2:], 1))
+    phases = math.prod(stride)
+    xf = np.empty(x.shape[:2] + (phases * plane + int(offsets.max()),), dtype=x.dtype)
+    xf[:, :, phases * plane:] = 0
+    for q, q_at in enumerate(np.ndindex(*stride)):  # phase q: r * s + q - before on each axis
+        phase = xf[:, :, q * plane:(q + 1) * plane].reshape(x.shape[:2] + grid)
+        lo = [max(0, -((qq - b) // s)) for qq, b, s in zip(q_at, before, stride)]  # first r inside x
+        hi = [max(l, min(g, (n - 1 + b - qq) // s + 1))
+              for l, g, n, b, qq, s in zip(lo, grid, x3.shape[2:], before, q_at, stride)]
+        inside = tuple(slice(l, h) for l, h in zip(lo, hi))
+        for axis, (l, h) in enumerate(zip(lo, hi), start=2):  # the padding: zero slabs before and after x
+            for cut in (slice(0, l), slice(h, None)):
+                phase[(slice(None),) * axis + (cut,)] = 0
+        phase[(slice(None), slice(None)) + inside] = x3[(slice(None), slice(None)) + tuple(
+            slice(l * s + qq - b, (h - 1) * s + qq - b + 1, s) for l, h, s, qq, b in zip(lo, hi, stride, q_at, before))]
+    wide = np.empty(out[:2] + (plane,), dtype=x.dtype)  # outputs on the whole grid; the view keeps the output
+    length = int(np.ravel_multi_index(up((o - 1 for o in out[2:]), 0), grid)) + 1
+    _depthwise_flat(xf, np.ascontiguousarray(w).reshape(w.shape[0], -1), offsets, w.shape[0] // x.shape[1], length,
+                    wide)
+    cut = (slice(None), slice(None)) + tuple(slice(0, o) for o in up(out[2:], 1))
+    return wide.reshape(out[:2] + grid)[cut].reshape(out)
 
 
 def depthwise(x, w, groups):
@@ -93,19 +140,19 @@ def depthwise(x, w, groups):
 
 
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
-    """Layer convolution (eq. 9.7/9.8) as compiled direct loops (a depthwise layer by rows)."""
+    """Layer convolution (eq. 9.7/9.8) as compiled direct loops (a depthwise layer tap by tap
+    along its flattened phase grid)."""
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
+    if depthwise(x, w, groups):
+        return add_bias(_depthwise(x, w, out, stride, padding, dilation), bias)
     lift = 3 - (x.ndim - 2)
     xp = np.pad(x, ((0, 0), (0, 0)) + padding)
     xp = xp.reshape(xp.shape[:2] + (1,) * lift + xp.shape[2:])  # lifted axes first: the last stays the row
     wc = np.ascontiguousarray(w).reshape(w.shape[:2] + (1,) * lift + w.shape[2:])
     y = np.empty(out[:2] + (1,) * lift + out[2:], dtype=x.dtype)
     lifted = lambda t: (1,) * lift + tuple(t)  # noqa: E731
-    if depthwise(x, w, groups):
-        _depthwise3d(xp, wc, lifted(stride), lifted(dilation), y)
-    else:
-        _conv3d(xp, wc, groups, lifted(stride), lifted(dilation), y)
+    _conv3d(xp, wc, groups, lifted(stride), lifted(dilation), y)
     return add_bias(y.reshape(out), bias)
 
 

@@ -34,7 +34,7 @@ ACCEPTANCE_2D = [(512, k) for k in (3, 7, 15, 31, 63)] + [(2048, k) for k in (3,
 ACCEPTANCE_1D = [(1_000_000, k) for k in (8, 64, 512, 4096)]
 
 
-def _layer(descriptor: str, batch=None):
+def layer_problem(descriptor: str, batch=None):
     """The :class:`convspec.bench.problems.Problem` of a layer descriptor (``batch`` overrides ``mb``)."""
     if batch is not None:
         descriptor = re.sub(r"^mb\d+", "", descriptor)
@@ -45,14 +45,14 @@ def _layer(descriptor: str, batch=None):
 def conv_arguments(descriptor: str, rng, dtype="float32", batch=None):
     """``(x, w, kwargs)`` for a layer descriptor (``batch`` overrides ``mb``): the same problems
     as ``convspec bench``."""
-    p = _layer(descriptor, batch)
+    p = layer_problem(descriptor, batch)
     x, w = p.arrays(rng, dtype)
     return x, w, dict(p.kwargs)
 
 
 def conv_flops(descriptor: str, batch=None) -> float:
     """Multiply-adds x 2 of the layer."""
-    return _layer(descriptor, batch).flops()
+    return layer_problem(descriptor, batch).flops()
 
 
 def gaussian(k: int, dtype="float32"):

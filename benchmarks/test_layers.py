@@ -11,10 +11,10 @@ import importlib.util
 import numpy as np
 import pytest
 
-from convspec import load_backend, reference
-from convspec.accuracy import error_bound
+from convspec import load_backend
+from convspec.bench.engine import check_result, oracle
 
-from problems import LAYERS_QUICK, RESNET50, conv_arguments, conv_flops
+from problems import LAYERS_QUICK, RESNET50, conv_arguments, conv_flops, layer_problem
 
 BACKENDS = ["auto", "im2col", "winograd", "fft", "numba", "naive"]
 #: Backends run on the quick layers only (plain loops: ResNet layers would take minutes each).
@@ -34,17 +34,16 @@ def pytest_generate_tests(metafunc):
 
 @functools.lru_cache(maxsize=4)
 def _exact(descriptor, batch):
-    x, w, kw = conv_arguments(descriptor, np.random.default_rng(0), batch=batch)
-    return reference.conv(x, w, acc=np.float64, **kw)
+    problem = layer_problem(descriptor, batch)
+    return oracle(problem, conv_arguments(descriptor, np.random.default_rng(0), batch=batch)[:2])[0]
 
 
 def _checked(fn, descriptor, batch, accuracy):
-    """Untimed: the layer's output against the plain sums (float64, cached per layer)."""
+    """Untimed: the layer's output checked as ``convspec bench`` checks it (the same oracle and
+    bound; ``accuracy`` is the method's class, the bound is the normwise one for every method)."""
     x, w, kw = conv_arguments(descriptor, np.random.default_rng(0), batch=batch)
-    y = fn(x, w, **kw)
-    exact = _exact(descriptor, batch)
-    bound = 2 * error_bound(accuracy, "conv", (x, w), kw, x.dtype) + 1e-5 * np.abs(exact).max()
-    assert np.all(np.abs(y - exact) <= bound), "wrong result: not timed"
+    wrong = check_result(fn(x, w, **kw), _exact(descriptor, batch), layer_problem(descriptor, batch), (x, w))
+    assert wrong is None, f"wrong result: not timed ({wrong})"
 
 
 def _group(descriptor, batch):

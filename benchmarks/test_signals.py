@@ -4,7 +4,7 @@
 
 The quick sets run by default; ``--full`` runs the whole problem sets of ``problems.py``.
 Each method runs in its own block after an untimed warm-up call that checks the result
-against a float64 reference (the plain sums when small, else a float64 FFT): fast and wrong
+against the oracle of ``convspec bench`` (convspec.bench.engine): fast and wrong
 is worthless.  Methods whose cost grows with the kernel (plain loops, SciPy's direct method)
 run only where that cost stays reasonable.
 """
@@ -14,9 +14,11 @@ import math
 import numpy as np
 import pytest
 import scipy.ndimage
-import scipy.signal
 
-from convspec import load_backend, reference
+from convspec import load_backend
+from convspec.bench import peers
+from convspec.bench.engine import check_result, oracle
+from convspec.bench.problems import parse
 
 from problems import (
     IMAGES_2D,
@@ -35,25 +37,14 @@ BUNDLED = ["auto", "numba", "fft", "naive"]
 LIMITS = {"naive": 2e7, "scipy.direct": 6e7, "scipy.ndimage": 1.5e9, "numba": 3e9, "numpy.convolve": 3e9}
 
 
-def _numpy_same(x, w):
-    full = np.convolve(x, w, mode="full")
-    start = (w.size - 1) // 2
-    return full[start:start + x.size]
+def _same(peer):
+    return lambda x, w: peer.convolve(x, w, mode="same")
 
 
-def _ndimage_same(x, w):
-    # ndimage centres the (flipped) kernel at k // 2; the contract's same starts at (k - 1) // 2
-    origin = [(k - 1) // 2 - k // 2 for k in w.shape]
-    return scipy.ndimage.convolve(x, w, mode="constant", origin=origin)
-
-
-PEERS = {
-    "scipy.direct": lambda x, w: scipy.signal.convolve(x, w, mode="same", method="direct"),
-    "scipy.fft": lambda x, w: scipy.signal.fftconvolve(x, w, mode="same"),
-    "scipy.oaconvolve": lambda x, w: scipy.signal.oaconvolve(x, w, mode="same"),
-    "scipy.ndimage": _ndimage_same,
-    "numpy.convolve": _numpy_same,
-}
+#: The peers of ``convspec bench`` (convspec/bench/peers.py: one definition for both engines).
+PEERS = {"scipy.direct": _same(peers.scipy_direct), "scipy.fft": _same(peers.scipy_fft),
+         "scipy.oaconvolve": _same(peers.scipy_oaconvolve), "scipy.ndimage": _same(peers.scipy_ndimage),
+         "numpy.convolve": _same(peers.numpy)}
 
 
 def _bundled(name):
@@ -68,16 +59,10 @@ def methods(ndim):
 
 
 def check(fn, x, w):
-    """Untimed: ``fn(x, w)`` against a float64 reference, normwise (FFT-class) tolerance."""
-    y = fn(x, w)
-    x64, w64 = x.astype(np.float64), w.astype(np.float64)
-    if x.size * w.size < 2e7:
-        exact = reference.convolve(x64, w64, mode="same")
-    else:
-        exact = scipy.signal.fftconvolve(x64, w64, mode="same")
-    scale = float(np.abs(x).max() * np.abs(w).sum())
-    error = float(np.max(np.abs(y - exact)))
-    assert y.shape == exact.shape and error <= 1e-4 * scale, f"wrong result (error {error:.3g}): not timed"
+    """Untimed: ``fn(x, w)`` checked as ``convspec bench`` checks it (the same oracle and bound)."""
+    problem = parse(f"convolve n{'x'.join(map(str, x.shape))}k{'x'.join(map(str, w.shape))}")
+    wrong = check_result(fn(x, w), oracle(problem, (x, w))[0], problem, (x, w))
+    assert wrong is None, f"wrong result: not timed ({wrong})"
 
 
 def run(benchmark, method, x, w, group):

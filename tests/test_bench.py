@@ -105,3 +105,49 @@ def test_a_users_file_is_timed_beside_auto_and_a_wrong_one_is_reported_not_timed
                    "--compare", str(tmp_path / "out" / "bench.json"))
     assert again.returncode == 0, again.stderr
     assert "## Against the earlier run" in (tmp_path / "again" / "bench.md").read_text()
+
+
+def test_a_gauss_kernel_is_rank_one_and_normalised():
+    p = parse("correlate n64x64k9x9gauss")
+    _, w = p.arrays(__import__("numpy").random.default_rng(0))
+    import numpy as np
+
+    assert p.kernel == "gauss" and w.shape == (9, 9)
+    assert abs(float(w.sum()) - 1) < 1e-5 and np.linalg.matrix_rank(w.astype(np.float64), tol=1e-6) == 1
+    assert parse("correlate n64x64k9x9").kernel == "random"
+
+
+@pytest.mark.parametrize("peer", ["scipy", "scipy_direct", "scipy_fft", "scipy_oaconvolve", "scipy_ndimage", "numpy"])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_each_signal_peer_agrees_with_the_reference(peer, nd):
+    import numpy as np
+
+    from convspec import reference
+    from convspec.bench import peers
+
+    if peer == "numpy" and nd > 1:
+        pytest.skip("numpy.convolve is 1-D")
+    rng = np.random.default_rng(nd)
+    for n, k in ((11, 4), (12, 5)):
+        x, w = rng.standard_normal((n,) * nd), rng.standard_normal((k,) * nd)
+        for op in ("correlate", "convolve"):
+            got = getattr(getattr(peers, peer), op)(x, w, mode="same")
+            want = getattr(reference, op)(x, w, mode="same")
+            assert np.allclose(got, want, atol=1e-10), f"{peer}.{op} n={n}, k={k}"
+
+
+def test_exponents_are_fitted_per_method_and_crossovers_plotted(tmp_path):
+    from convspec.bench.report import exponent, exponents, kernel_series, plots
+
+    records = [{"problem": f"correlate n4096k{k}", "method": m, "status": "timed", "median": t}
+               for k in (8, 16, 32, 64) for m, t in (("direct", 1e-6 * k), ("fft", 3e-4))]
+    board = {"records": records, "accuracy": {"direct": "direct", "fft": "fft"}, "targets": ["direct"],
+             "peers": ["fft"], "suites": {"s": sorted({r["problem"] for r in records})}}
+    assert set(kernel_series(board)) == {("correlate", "n4096k*", 1)}
+    assert exponent([(8, 8.0), (16, 16.0), (32, 32.0)]) == pytest.approx(1.0)
+    assert exponent([(8, 1.0), (16, 2.0)]) is None  # two sizes fit any line
+    text = "\n".join(exponents(board))
+    assert "| `correlate n4096k*` | direct | 1.00 | 1 (direct) |" in text
+    assert "| `correlate n4096k*` | fft | 0.00 | 0 (transform) to 1 (direct) |" in text
+    pytest.importorskip("matplotlib")
+    assert "crossover_correlate_n4096k.png" in plots(board, str(tmp_path))

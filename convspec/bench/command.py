@@ -95,6 +95,7 @@ def _measure(args, suites) -> int:
         records += bench(methods, problems, rounds=2 if args.quick else 4, budget=0.1 if args.quick else 0.3,
                          progress=say)
     board = {"environment": env, "targets": list(targets), "peers": list(peers), "missing_peers": missing,
+             "accuracy": {name: backend.capabilities.accuracy for name, backend in methods.items()},
              "suites": {s: [p.line for p in ps] for s, ps in suites.items()}, "records": records}
     compare = None
     if args.compare:

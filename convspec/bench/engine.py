@@ -26,21 +26,28 @@ REFERENCE_MACS = 2e8
 #: Peers compared side by side when installed: name -> (the target to load, what it is).
 PEERS = {"auto": ("auto", "convspec's auto"),
          "torch": ("convspec.bench.peers:torch", "PyTorch called natively (torch.nn.functional, autograd)"),
-         "scipy": ("convspec.bench.peers:scipy", "scipy.signal correlate/convolve, method='auto'"),
-         "numpy": ("convspec.bench.peers:numpy", "numpy.correlate/convolve (1-D)")}
+         "scipy": ("convspec.bench.peers:scipy", "scipy.signal.convolve, method='auto' (SciPy's own choice)"),
+         "scipy.direct": ("convspec.bench.peers:scipy_direct", "scipy.signal.convolve, method='direct'"),
+         "scipy.fft": ("convspec.bench.peers:scipy_fft", "scipy.signal.convolve, method='fft'"),
+         "scipy.oaconvolve": ("convspec.bench.peers:scipy_oaconvolve", "scipy.signal.oaconvolve (overlap-add)"),
+         "scipy.ndimage": ("convspec.bench.peers:scipy_ndimage", "scipy.ndimage.convolve (direct)"),
+         "numpy": ("convspec.bench.peers:numpy", "numpy.convolve (1-D)")}
+#: Multiply-adds above which a peer whose cost grows with the kernel is not run (it would take
+#: minutes); the record says so.
+DIRECT_LIMITS = {"scipy.direct": 6e7, "scipy.ndimage": 1.5e9, "numpy": 3e9}
 
 
 def peer_available(name: str) -> str | None:
     """Why the peer ``name`` cannot run here (``None``: it can)."""
     import importlib.util
 
-    package = {"torch": "torch", "scipy": "scipy"}.get(name)
+    package = "scipy" if name.startswith("scipy") else {"torch": "torch"}.get(name)
     if package and importlib.util.find_spec(package) is None:
         return f"{package} is not installed"
     return None
 
 
-def _oracle(problem: Problem, args):
+def oracle(problem: Problem, args):
     """``(expected float64 result, who judged)``."""
     kw = problem.kwargs
     if problem.macs <= REFERENCE_MACS or problem.op in ("max_pool", "adaptive_max_pool", "adaptive_avg_pool"):
@@ -50,7 +57,7 @@ def _oracle(problem: Problem, args):
     return np.asarray(getattr(load_backend(name), problem.op)(*wide, **kw)), f"convspec {name} in float64"
 
 
-def _check(y, expected, problem, args):
+def check_result(y, expected, problem, args):
     """``None`` if ``y`` agrees with the oracle within the normwise (FFT-class) bound, else why."""
     y = np.asarray(y)
     if y.shape != expected.shape:
@@ -101,11 +108,13 @@ def bench(methods: dict, problems: list[Problem], *, rounds=4, budget=0.3, seed=
     started = time.monotonic()
     for number, problem in enumerate(problems, 1):
         args = problem.arrays(rng)
-        expected, judge = _oracle(problem, args)
+        expected, judge = oracle(problem, args)
         live = {}
         for name, backend in methods.items():
             record = {"problem": problem.line, "method": name, "flops": problem.flops(), "judge": judge}
-            why = _unsupported(backend, problem, args)
+            why = _unsupported(backend, problem, args) or (
+                f"{problem.macs:.2g} multiply-adds is past {name}'s limit of {DIRECT_LIMITS[name]:.2g} (a direct method)"
+                if problem.macs > DIRECT_LIMITS.get(name, math.inf) else None)
             if why:
                 out.append({**record, "status": "skipped", "why": why})
                 continue
@@ -117,7 +126,7 @@ def bench(methods: dict, problems: list[Problem], *, rounds=4, budget=0.3, seed=
             except Exception as e:  # noqa: BLE001 - the method's own failure is the record
                 out.append({**record, "status": "error", "why": f"{type(e).__name__}: {str(e)[:200]}"})
                 continue
-            wrong = _check(y, expected, problem, args)
+            wrong = check_result(y, expected, problem, args)
             if wrong:
                 out.append({**record, "status": "wrong", "why": wrong, "first_call": first})
                 continue

@@ -1,33 +1,52 @@
-"""Performance peers that are not shipped adapters: the libraries' own fastest entry points for
-the signal functions (the ``scipy`` adapter uses the direct method, which checks definitions,
-not speed)."""
+"""Performance peers that are not shipped adapters: each library's own entry points, called as
+its users call them (the ``scipy`` adapter uses the direct method, which checks definitions,
+not speed): SciPy's ``convolve`` with ``method='auto'``, ``'direct'`` and ``'fft'``,
+``oaconvolve`` and ``ndimage.convolve``; ``numpy.convolve``; PyTorch natively."""
 
 from __future__ import annotations
 
 import numpy as np
 
 
-class _Scipy:
-    """``scipy.signal.correlate``/``convolve`` with ``method='auto'`` (SciPy's own choice of
-    direct or FFT)."""
+class _SignalPeer:
+    """A library's ``same``-mode signal function as a peer: ``correlate`` by ``convolve`` with
+    the kernel reversed and conjugated (every one here convolves)."""
 
     convspec_capabilities = {"ops": ["correlate", "convolve"], "accuracy": "fft"}
 
-    @staticmethod
-    def correlate(x, w, *, mode):
+    def __init__(self, convolve_same, ndims=(1, 2, 3), accuracy="fft"):
+        self._same = convolve_same
+        self.convspec_capabilities = {**self.convspec_capabilities, "ndims": list(ndims), "accuracy": accuracy}
+
+    def convolve(self, x, w, *, mode):
+        if mode != "same":
+            raise ValueError(f"mode={mode!r}, but this peer is timed in 'same' mode only")
+        return self._same(x, w)
+
+    def correlate(self, x, w, *, mode):
+        return self.convolve(x, np.conj(w[(slice(None, None, -1),) * w.ndim]), mode=mode)
+
+
+def _scipy_signal(method):
+    def same(x, w):
         import scipy.signal
 
-        return scipy.signal.correlate(x, w, mode=mode, method="auto")
+        if method == "oa":
+            return scipy.signal.oaconvolve(x, w, mode="same")
+        return scipy.signal.convolve(x, w, mode="same", method=method)
+    return same
 
-    @staticmethod
-    def convolve(x, w, *, mode):
-        import scipy.signal
 
-        return scipy.signal.convolve(x, w, mode=mode, method="auto")
+def _ndimage_same(x, w):
+    """``scipy.ndimage.convolve`` centres the kernel at ``k // 2``; ``same`` starts at ``(k - 1) // 2``."""
+    import scipy.ndimage
+
+    return scipy.ndimage.convolve(x, w, mode="constant", origin=[(k - 1) // 2 - k // 2 for k in w.shape])
 
 
 class _Numpy:
-    """``numpy.correlate``/``convolve`` (1-D), ``same`` cut at ``(k - 1) // 2`` as the contract says."""
+    """``numpy.correlate``/``convolve`` (1-D; correlate conjugates the kernel as the contract
+    says), every mode cut from ``full`` at ``(k - 1) // 2`` as the contract says."""
 
     convspec_capabilities = {"ops": ["correlate", "convolve"], "accuracy": "direct", "ndims": [1]}
 
@@ -115,6 +134,10 @@ class _Torch:
         return self._f("adaptive_avg_pool", x.ndim - 2)(self._t(x), tuple(output_size)).numpy()
 
 
-scipy = _Scipy()
+scipy = _SignalPeer(_scipy_signal("auto"))
+scipy_direct = _SignalPeer(_scipy_signal("direct"), accuracy="direct")
+scipy_fft = _SignalPeer(_scipy_signal("fft"))
+scipy_oaconvolve = _SignalPeer(_scipy_signal("oa"))
+scipy_ndimage = _SignalPeer(_ndimage_same, accuracy="direct")
 numpy = _Numpy()
 torch = _Torch()

@@ -8,6 +8,8 @@
                                               kernel gradient)
     max_pool mb1ic64ih112kh3sh2ph1       pooling (``avg_pool`` too); ``adaptive_avg_pool mb1ic2048ih7oh1``
     correlate n100000k512                a 1-D signal, ``same`` mode; ``correlate n512x512k15x15`` 2-D
+    correlate n1024x1024k31x31gauss      a separable kernel (``gauss``: the outer product of 1-D
+                                         Gaussians, sigma = k / 6), as image filters use
 
 Fields: ``mb`` batch (1), ``ic``/``oc`` channels (``oc`` defaults to ``ic``), ``g`` groups (1),
 sizes ``id ih iw`` (a square image from ``ih`` alone), kernel ``kd kh kw``, stride ``sd sh sw``,
@@ -45,16 +47,30 @@ class Problem:
     shapes: tuple  # of the positional arrays
     kwargs: dict
     macs: int  # multiply-adds (comparisons for pooling), the work the GFLOP/s figure counts twice
+    kernel: str = "random"  # or "gauss": a separable signal kernel
 
     @property
     def line(self) -> str:
         return f"{self.op} {self.descriptor}"
 
     def arrays(self, rng, dtype="float32") -> tuple:
-        return tuple(rng.standard_normal(s).astype(dtype) for s in self.shapes)
+        arrays = [rng.standard_normal(s).astype(dtype) for s in self.shapes]
+        if self.kernel == "gauss":
+            arrays[1] = gaussian_kernel(self.shapes[1]).astype(dtype)
+        return tuple(arrays)
 
     def flops(self) -> float:
         return 2.0 * self.macs
+
+
+def gaussian_kernel(shape) -> np.ndarray:
+    """The outer product of normalised 1-D Gaussians (sigma = k / 6 on each axis): rank one."""
+    out = np.ones(())
+    for k in shape:
+        t = np.arange(k) - (k - 1) / 2
+        g = np.exp(-0.5 * (t / (k / 6)) ** 2)
+        out = np.multiply.outer(out, g / g.sum())
+    return out
 
 
 def _fields(descriptor: str) -> dict:
@@ -96,15 +112,16 @@ def parse(line: str) -> Problem:
     if op not in OPS:
         raise ProblemError(f"op {op!r}, but should be a contract function ({', '.join(OPS)})")
     if op in SIGNAL_OPS:
-        m = re.fullmatch(r"n([\dx]+)k([\dx]+)", descriptor)
+        m = re.fullmatch(r"n([\dx]+)k([\dx]+)(gauss)?", descriptor)
         if not m:
-            raise ProblemError(f"signal descriptor {descriptor!r}, but should be like n100000k512 or n512x512k15x15")
+            raise ProblemError(f"signal descriptor {descriptor!r}, but should be like n100000k512, n512x512k15x15 or "
+                               "n512x512k15x15gauss")
         n = tuple(int(v) for v in m.group(1).split("x"))
         k = tuple(int(v) for v in m.group(2).split("x"))
         if len(n) != len(k) or not 1 <= len(n) <= 3 or min(n + k) < 1:
             raise ProblemError(f"signal descriptor {descriptor!r}: n and k need the same number (1-3) of positive sizes")
         macs = int(np.prod(n)) * int(np.prod(k))
-        return Problem(op, descriptor, (n, k), {"mode": "same"}, macs)
+        return Problem(op, descriptor, (n, k), {"mode": "same"}, macs, "gauss" if m.group(3) else "random")
     if op not in LAYER_OPS + POOL_OPS:
         raise ProblemError(f"op {op!r} has no benchmark descriptor (use one of {', '.join(LAYER_OPS + POOL_OPS + SIGNAL_OPS)})")
     f = _fields(descriptor)

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
+from collections import defaultdict
+
+import numpy as np
 
 from .engine import geometric_mean
+from .problems import parse
 
 
 def _ms(seconds: float) -> str:
@@ -69,11 +74,61 @@ def markdown(board: dict, compare: dict | None = None) -> str:
         lines += [f"- `{r['problem']}` / {r['method']}: first call {_ms(r['first_call'])} ms, then {_ms(r['median'])} ms"
                   for r in first]
         lines.append("")
+    lines += exponents(board)
     if compare is not None:
         lines += ["## Against the earlier run", ""] + changes(board, compare) + [""]
     judges = sorted({r["judge"] for r in records})
     lines += [f"Checked against: {', '.join(judges)}."]
     return "\n".join(lines) + "\n"
+
+
+def kernel_series(board: dict) -> dict:
+    """``{(op, descriptor with its kernel sizes as *, d): {method: [(k, median seconds)]}}`` for
+    the problems of the run that differ only in their kernel (``d``-D, first side ``k``): the
+    crossover curves."""
+    found = defaultdict(lambda: defaultdict(list))
+    for r in board["records"]:
+        if r.get("status") != "timed":
+            continue
+        problem = parse(r["problem"])
+        if problem.op in ("correlate", "convolve"):
+            kernel, rest = problem.shapes[1], re.sub(r"k[\dx]+", "k*", problem.descriptor)
+        else:
+            kernel = problem.kwargs.get("window") or problem.kwargs.get("weight_shape", problem.shapes[-1])[2:]
+            rest = re.sub(r"k[dhw]\d+", "k*", problem.descriptor)
+        if kernel:
+            found[(problem.op, rest, len(kernel))][r["method"]].append((int(kernel[0]), r["median"]))
+    return {key: dict(methods) for key, methods in found.items()
+            if any(len({k for k, _ in pts}) >= 2 for pts in methods.values())}
+
+
+def exponent(points) -> float | None:
+    """The least-squares slope of log time against log k (time ~ k^e), from three sizes or more."""
+    if len({k for k, _ in points}) < 3:
+        return None
+    ks, ts = zip(*sorted(points))
+    return float(np.polyfit(np.log(ks), np.log(ts), 1)[0])
+
+
+def exponents(board: dict) -> list[str]:
+    """The measured exponent of each method in the kernel size, against theory: a direct
+    method does ``k^d`` multiply-adds per output for a ``d``-D kernel of side ``k``; a
+    transform's cost is set by the signal (``e`` about 0) until the kernel is a large part of it."""
+    rows = []
+    kinds = board.get("accuracy", {})
+    for (op, rest, nd), methods in sorted(kernel_series(board).items()):
+        for method, points in sorted(methods.items()):
+            e = exponent(points)
+            if e is not None:
+                theory = f"{nd} (direct)" if kinds.get(method) == "direct" else f"0 (transform) to {nd} (direct)"
+                rows.append(f"| `{op} {rest}` | {method} | {round(e, 2) + 0.0:.2f} | {theory} |")  # no -0.00
+    if not rows:
+        return []
+    return ["## Complexity in the kernel size (time ~ k^e)", "",
+            "A direct method does k^d multiply-adds per output for a d-D kernel of side k; an FFT's cost is "
+            "set by the signal, so e is near 0 until the kernel is a large part of it; a method that switches "
+            "algorithm (auto) lies between.", "",
+            "| problems | method | e measured | e theory |", "|---|---|---|---|"] + rows + [""]
 
 
 def changes(board: dict, old: dict) -> list[str]:
@@ -124,6 +179,22 @@ def plots(board: dict, folder: str) -> list[str]:
         ax.legend(fontsize=7)
         fig.tight_layout()
         name = f"bench_{suite}.png"
+        fig.savefig(os.path.join(folder, name), dpi=110)
+        plt.close(fig)
+        written.append(name)
+    for (op, rest, _), series in sorted(kernel_series(board).items()):  # crossover: time against kernel size
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for method, points in sorted(series.items()):
+            ks, ts = zip(*sorted(points))
+            ax.plot(ks, [t * 1e3 for t in ts], marker="o", label=method)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("kernel size k")
+        ax.set_ylabel("ms (median)")
+        ax.set_title(f"{op} {rest}: time against kernel size", fontsize=9)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        name = "crossover_" + re.sub(r"[^a-z0-9]+", "_", f"{op}_{rest}".lower()).strip("_") + ".png"
         fig.savefig(os.path.join(folder, name), dpi=110)
         plt.close(fig)
         written.append(name)

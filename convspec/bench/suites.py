@@ -55,7 +55,7 @@ SUITES = {
     "video-3d": (_lines("conv", VIDEO_3D), ["conv mb1ic16id4ih28oc16kd3kh3pd1ph1"]),
     "signals": ([f"correlate {s}" for s in SIGNALS],
                 ["correlate n10000k64", "correlate n100000k512", "correlate n256x256k7x7", "correlate n32x32x32k3x3x3"]),
-    "separable": ([f"correlate n1024x1024k{k}x{k}" for k in (7, 15, 31, 63)], ["correlate n256x256k15x15"]),
+    "separable": ([f"correlate n1024x1024k{k}x{k}gauss" for k in (7, 15, 31, 63)], ["correlate n256x256k15x15gauss"]),
     "pooling": (POOLING, ["max_pool mb1ic16ih56kh3sh2ph1", "avg_pool mb1ic16ih28kh2sh2", "adaptive_avg_pool mb1ic64ih7oh1"]),
     "gradients": (_lines("conv_grad_input", GRADIENT_LAYERS, (1, 8)) + _lines("conv_grad_weight", GRADIENT_LAYERS, (1, 8)),
                   ["conv_grad_input mb1ic16ih28oc16kh3ph1", "conv_grad_weight mb1ic16ih28oc16kh3ph1",

@@ -63,7 +63,8 @@ def markdown(board: dict, compare: dict | None = None) -> str:
         means = " · ".join(f"{m} / {targets[0]}: {geometric_mean(v):.2f}" for m, v in ratios.items() if v)
         lines += ["", f"Geometric means (above 1: {targets[0]} faster): {means or 'none'}.", ""]
     notes = [r for r in records if r["status"] in ("wrong", "error") or r["status"] == "skipped" and (
-        r["method"] in targets or not r["why"].startswith("no "))]  # a peer without the function: no note
+        r["method"] in targets or not (r["why"].startswith("no ") or r["why"].endswith(" not declared")))]
+    # a peer without the function or the dimension: no note
     if notes:
         lines += ["## Not timed", ""]
         lines += [f"- `{r['problem']}` / {r['method']}: {r['status']}: {r['why']}" for r in notes]

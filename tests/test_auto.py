@@ -64,7 +64,7 @@ def test_timed_layer_path_is_correct_and_cached(timed, kw):
     y = auto.conv(x, w, bias=bias, **full)
     _within("conv", y - bias[:, None, None], exact - bias[:, None, None], (x, w), full)
     (choice,) = timed.plans().values()
-    assert choice in {"im2col", "winograd", "fft"}
+    assert choice in {"im2col", "winograd", "winograd-blocks", "fft"}
     assert np.array_equal(auto.conv(x, w, bias=bias, **full), y)
 
 

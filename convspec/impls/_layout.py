@@ -2,6 +2,7 @@
 
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -86,3 +87,24 @@ def grad_input_as_conv(conv, gy, w, shape, stride, padding, dilation, groups, bi
               bias=bias)
     assert dx.shape == tuple(shape), (dx.shape, shape)
     return dx
+
+
+#: Elements a compiled pass must touch before it is split across threads.
+THREADED_ELEMENTS = 1 << 18
+_executor = {}
+
+
+def in_threads(kernel, count, elements, *args):
+    """``kernel(*args, first, last)`` over ``0 <= first < last <= count``, split into one
+    range per Numba thread (``NUMBA_NUM_THREADS``; the kernels release the GIL) when the pass
+    touches at least :data:`THREADED_ELEMENTS` elements, else in one call."""
+    import numba
+
+    threads = min(numba.config.NUMBA_NUM_THREADS, count)
+    if threads <= 1 or elements < THREADED_ELEMENTS:
+        kernel(*args, 0, count)
+        return
+    pool = _executor.get(threads) or _executor.setdefault(threads, ThreadPoolExecutor(threads))
+    cuts = [count * i // threads for i in range(threads + 1)]
+    for done in [pool.submit(kernel, *args, a, b) for a, b in zip(cuts, cuts[1:])]:
+        done.result()

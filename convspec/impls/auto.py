@@ -48,6 +48,9 @@ GEMM_MACS_PER_S = 4.2e10
 COPY_BYTES_PER_S = 8e9
 #: Fixed cost of one call (Python dispatch, allocation), seconds.
 CALL_SECONDS = 2e-5
+#: A layer by the FFT costs more before any arithmetic: three transforms and their plans
+#: (115 us on a 3x4x5 input, where im2col takes 67 us).
+FFT_LAYER_CALL_SECONDS = 1e-4
 #: Problems estimated below this many seconds are not timed.
 MEASURE_ABOVE = 2e-3
 #: Candidates estimated within this factor of the best are timed.
@@ -199,15 +202,18 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
         saving = 16 / 36 if stride[0] == 1 else 25 / 36
         transforms = (n * (c_in + c_out) * positions * 4 + c_in * c_out * 25) * itemsize
         estimates["winograd"] = CALL_SECONDS + saving * macs / GEMM_MACS_PER_S + transforms / COPY_BYTES_PER_S
+        if n > 1:  # the same work a block of images at a time: only timing tells which wins
+            estimates["winograd-blocks"] = estimates["winograd"]
     if taps > 1 and all(s == 1 for s in stride) and groups == 1:
         lengths = [m + k - 1 for m, k in zip(x_shape[2:], w_shape[2:])]
         transforms = n * c_in + c_out * c_in + n * c_out
         products = n * c_out * c_in * math.prod(lengths) / 2 * 4  # complex multiply-adds
-        estimates["fft"] = CALL_SECONDS + transforms * _fft_seconds(lengths) / 3 + products / DIRECT_MACS_PER_S
+        estimates["fft"] = FFT_LAYER_CALL_SECONDS + transforms * _fft_seconds(lengths) / 3 + products / DIRECT_MACS_PER_S
     return estimates
 
 
-_LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "fft": fft.conv, "depthwise": numba_direct.conv}
+_LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "winograd-blocks": winograd.conv_by_image_blocks,
+           "fft": fft.conv, "depthwise": numba_direct.conv}
 
 
 def _frozen(value):

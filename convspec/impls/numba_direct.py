@@ -63,8 +63,8 @@ DEPTHWISE_BLOCK = 2048
 @numba.njit(cache=True, nogil=True, fastmath={"contract"})
 def _depthwise_flat(xf, w, offsets, per, length, y):
     """``y[n, o, p] = sum_t w[o, t] xf[n, o // per, p + offsets[t]]``: the taps of a depthwise
-    layer are long contiguous multiply-adds over the flat phase grid (they vectorise), three
-    taps per pass, a block of positions at a time."""
+    layer are long contiguous multiply-adds over the flat phase grid (they vectorise), nine
+    taps (a 3x3 kernel) or three per pass, a block of positions at a time."""
     n_batch, c_out, _ = y.shape
     taps = offsets.shape[0]
     for n in range(n_batch):
@@ -75,6 +75,19 @@ def _depthwise_flat(xf, w, offsets, per, length, y):
                 stop = min(start + DEPTHWISE_BLOCK, length)
                 m = stop - start
                 block = dst[start:stop]
+                if taps == 9:  # a 3x3 kernel: every tap in one pass
+                    p0, p1, p2 = src[start + offsets[0]:stop + offsets[0]], src[start + offsets[1]:stop + offsets[1]], \
+                        src[start + offsets[2]:stop + offsets[2]]
+                    p3, p4, p5 = src[start + offsets[3]:stop + offsets[3]], src[start + offsets[4]:stop + offsets[4]], \
+                        src[start + offsets[5]:stop + offsets[5]]
+                    p6, p7, p8 = src[start + offsets[6]:stop + offsets[6]], src[start + offsets[7]:stop + offsets[7]], \
+                        src[start + offsets[8]:stop + offsets[8]]
+                    w0, w1, w2, w3, w4 = w[o, 0], w[o, 1], w[o, 2], w[o, 3], w[o, 4]
+                    w5, w6, w7, w8 = w[o, 5], w[o, 6], w[o, 7], w[o, 8]
+                    for i in range(m):
+                        block[i] = (w0 * p0[i] + w1 * p1[i] + w2 * p2[i]) + (w3 * p3[i] + w4 * p4[i] + w5 * p5[i]) + \
+                            (w6 * p6[i] + w7 * p7[i] + w8 * p8[i])
+                    continue
                 block[:] = 0
                 t = 0
                 while t < taps:  # slices, so no index wraps around and the loops vectorise
@@ -93,15 +106,118 @@ def _depthwise_flat(xf, w, offsets, per, length, y):
                         t += 1
 
 
-def _depthwise(x, w, out, stride, padding, dilation):
-    """A depthwise layer by :func:`_depthwise_flat`, lifted to 3-D.
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def _depthwise_rows(x, w, per, stride, dilation, before, y):
+    """``y[n, o, i] = sum_j w[o, j] x[n, o // per, i * stride + j * dilation - before]``, an
+    output row at a time: each input row a tap row needs is copied into a zero-bordered row
+    buffer (the padding), then each tap is a multiply-add along the output row, at a stride
+    known to the compiler (1 or 2) where it can be (fusing taps measured slower at stride 2)."""
+    n_batch, _, n0, n1, n2 = x.shape
+    c_out, k0, k1, k2 = w.shape
+    _, _, o0, o1, o2 = y.shape
+    s0, s1, s2 = max(1, stride[0]), max(1, stride[1]), max(1, stride[2])  # max: provably positive, so
+    d0, d1, d2 = max(1, dilation[0]), max(1, dilation[1]), max(1, dilation[2])  # no index wraps around
+    b0, b1, b2 = max(0, before[0]), max(0, before[1]), max(0, before[2])  # and the loops vectorise
+    buf = np.zeros(max((o2 - 1) * s2 + (k2 - 1) * d2 + 1, b2 + n2), dtype=y.dtype)
+    acc = np.empty(o2, dtype=y.dtype)
+    for n in range(n_batch):
+        for o in range(c_out):
+            c = o // per
+            for i0 in range(o0):
+                for i1 in range(o1):
+                    acc[:] = 0
+                    for j0 in range(k0):
+                        a0 = i0 * s0 + j0 * d0 - b0
+                        if a0 < 0 or a0 >= n0:
+                            continue
+                        for j1 in range(k1):
+                            a1 = i1 * s1 + j1 * d1 - b1
+                            if a1 < 0 or a1 >= n1:
+                                continue
+                            src = x[n, c, a0, a1]
+                            for i in range(n2):
+                                buf[b2 + i] = src[i]
+                            for j2 in range(k2):  # ranges: provably >= 0, so no index wraps around
+                                ta, at = w[o, j0, j1, j2], j2 * d2
+                                if s2 == 1:
+                                    for i in range(o2):
+                                        acc[i] += ta * buf[i + at]
+                                elif s2 == 2:
+                                    for i in range(o2):
+                                        acc[i] += ta * buf[2 * i + at]
+                                else:
+                                    for i in range(o2):
+                                        acc[i] += ta * buf[s2 * i + at]
+                    dst = y[n, o, i0, i1]
+                    for i in range(o2):
+                        dst[i] = acc[i]
 
-    The padded input is split into its stride phases (``phase[q][r] = xp[r * s + q]`` on each
-    axis; one phase at stride 1), so every tap reads one phase at a fixed offset, and the
-    outputs are computed on the phase grid flattened."""
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def _depthwise_channels_last(x, w, stride, dilation, before, y):
+    """The same sum with channels last (``x: (N, *S, C)``, ``w: (*K, C)``, ``y: (N, *O, C)``):
+    each tap is a multiply-add along the channels (they vectorise), for planes too small for
+    rows to pay."""
+    n_batch, n0, n1, n2, channels = x.shape
+    k0, k1, k2, _ = w.shape
+    _, o0, o1, o2, _ = y.shape
+    s0, s1, s2 = stride
+    d0, d1, d2 = dilation
+    b0, b1, b2 = before
+    for n in range(n_batch):
+        for i0 in range(o0):
+            for i1 in range(o1):
+                for i2 in range(o2):
+                    out = y[n, i0, i1, i2]
+                    out[:] = 0
+                    for j0 in range(k0):
+                        a0 = i0 * s0 + j0 * d0 - b0
+                        if a0 < 0 or a0 >= n0:
+                            continue
+                        for j1 in range(k1):
+                            a1 = i1 * s1 + j1 * d1 - b1
+                            if a1 < 0 or a1 >= n1:
+                                continue
+                            for j2 in range(k2):
+                                a2 = i2 * s2 + j2 * d2 - b2
+                                if a2 < 0 or a2 >= n2:
+                                    continue
+                                src = x[n, a0, a1, a2]
+                                tap = w[j0, j1, j2]
+                                for c in range(channels):
+                                    out[c] += tap[c] * src[c]
+
+
+#: Input positions per channel up to which a depthwise layer runs channels last (measured:
+#: channels last 0.10 ms against 0.17 ms by rows on 384 channels of 14x14, even at 28x28).
+CHANNELS_LAST_PLANE = 512
+
+
+def _depthwise(x, w, out, stride, padding, dilation):
+    """A depthwise layer, lifted to 3-D, by the fastest of three kernels for its shape:
+
+    - small planes (at most :data:`CHANNELS_LAST_PLANE` inputs per channel, many channels):
+      channels last (:func:`_depthwise_channels_last`), the transposes included;
+    - strided layers: output rows (:func:`_depthwise_rows`);
+    - otherwise :func:`_depthwise_flat`: the padded input is split into its stride phases
+      (``phase[q][r] = xp[r * s + q]`` on each axis; one phase at stride 1), so every tap
+      reads one phase at a fixed offset, and the outputs are computed on the phase grid
+      flattened."""
     lift = 3 - (x.ndim - 2)
     up = lambda t, fill: (fill,) * lift + tuple(t)  # noqa: E731
     stride, dilation, before = up(stride, 1), up(dilation, 1), up((a for a, _ in padding), 0)
+    x3, per = x.reshape(x.shape[:2] + up(x.shape[2:], 1)), w.shape[0] // x.shape[1]
+    w3 = w.reshape((w.shape[0],) + up(w.shape[2:], 1))
+    y = np.empty(out[:2] + up(out[2:], 1), dtype=x.dtype)
+    if math.prod(x.shape[2:]) <= CHANNELS_LAST_PLANE:
+        xc = np.repeat(x3, per, axis=1) if per > 1 else x3
+        yc = np.empty((out[0],) + up(out[2:], 1) + (out[1],), dtype=x.dtype)
+        last = lambda a, axis: np.ascontiguousarray(np.moveaxis(a, axis, -1))  # noqa: E731
+        _depthwise_channels_last(last(xc, 1), last(w3, 0), stride, dilation, before, yc)
+        return np.moveaxis(yc, -1, 1).reshape(out)
+    if any(s > 1 for s in stride):
+        _depthwise_rows(np.ascontiguousarray(x3), np.ascontiguousarray(w3), per, stride, dilation, before, y)
+        return y.reshape(out)
     padded = up((n + a + b for n, (a, b) in zip(x.shape[2:], padding)), 1)
     grid = tuple(-(-p // s) for p, s in zip(padded, stride))
     plane = math.prod(grid)
@@ -111,7 +227,6 @@ def _depthwise(x, w, out, stride, padding, dilation):
         q = int(np.ravel_multi_index([a % s for a, s in zip(at, stride)], stride))
         offsets.append(q * plane + int(np.ravel_multi_index([a // s for a, s in zip(at, stride)], grid)))
     offsets = np.asarray(offsets, dtype=np.int64)
-    x3 = x.reshape(x.shape[:2] + up(x.shape[2:], 1))
     phases = math.prod(stride)
     xf = np.empty(x.shape[:2] + (phases * plane + int(offsets.max()),), dtype=x.dtype)
     xf[:, :, phases * plane:] = 0

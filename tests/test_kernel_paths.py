@@ -1,0 +1,72 @@
+"""Every path of the bundled fast kernels against the plain sums, whichever the dispatch
+would pick for a drawn property: numba's three depthwise kernels (channels last, output
+rows, flat stride phases), Winograd a block of images at a time, and ``auto``'s stride-1
+input gradient as a forward layer.  Properties draw small shapes, which reach only some of
+these paths; here each path is forced."""
+
+import numpy as np
+import pytest
+
+from convspec import reference
+from convspec.impls import _layout, auto, im2col, numba_direct, winograd
+
+#: (x shape, kernel, stride, padding, dilation, channel multiplier)
+DEPTHWISE = [
+    ((2, 4, 9, 10), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+    ((1, 3, 11, 12), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 2),
+    ((1, 3, 11, 12), (3, 2), (2, 3), ((1, 0), (2, 1)), (2, 1), 1),
+    ((1, 2, 40), (5,), (3,), ((2, 2),), (2,), 1),
+    ((1, 2, 5, 6, 7), (3, 3, 3), (1, 2, 2), ((1, 1), (1, 1), (1, 1)), (1, 1, 1), 1),
+    ((1, 2, 300), (5,), (1,), ((0, 3),), (70,), 1),
+    ((1, 2, 9, 9), (9, 9), (4, 4), ((4, 4), (4, 4)), (1, 1), 1),
+    ((1, 2, 4, 4), (2, 2), (3, 3), ((5, 5), (5, 5)), (1, 1), 1),
+    ((2, 3, 20, 21), (3, 3), (1, 1), ((0, 2), (1, 0)), (2, 1), 3),
+    ((1, 2, 6, 20, 20), (2, 3, 3), (2, 2, 2), ((1, 0), (1, 1), (1, 1)), (1, 1, 1), 1),
+]
+
+
+@pytest.mark.parametrize("path", ["channels_last", "rows_or_flat"])
+@pytest.mark.parametrize("case", DEPTHWISE, ids=lambda c: f"x{c[0]}k{c[1]}s{c[2]}")
+def test_each_depthwise_kernel_is_the_sum(monkeypatch, path, case):
+    shape, kernel, stride, padding, dilation, per = case
+    monkeypatch.setattr(numba_direct, "CHANNELS_LAST_PLANE", 10**9 if path == "channels_last" else 0)
+    rng = np.random.default_rng(len(shape) + per)
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((shape[1] * per, 1) + kernel)
+    b = rng.standard_normal(shape[1] * per)
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=shape[1])
+    got = numba_direct.conv(x, w, bias=b, **kw)
+    want = reference.conv(x, w, bias=b, **kw)
+    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12), \
+        f"max error {np.abs(got - want).max()}, but should be within 1e-12 ({path})"
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_winograd_by_image_blocks_is_the_whole_batch(monkeypatch, stride):
+    monkeypatch.setattr(winograd, "BATCH_BLOCK_ELEMENTS", 1)
+    monkeypatch.setattr(winograd, "BATCH_BLOCK_TILES", 1)  # one image per block
+    rng = np.random.default_rng(stride)
+    x, w = rng.standard_normal((5, 6, 13, 12)).astype(np.float32), rng.standard_normal((7, 6, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(7).astype(np.float32)
+    kw = dict(stride=(stride,) * 2, padding=((1, 0), (1, 1)), dilation=(1, 1), groups=1)
+    blocks = winograd.conv_by_image_blocks(x, w, bias=b, **kw)
+    assert np.array_equal(blocks, winograd.conv(x, w, bias=b, **kw)), "each image's tiles are the whole batch's"
+    exact = reference.conv(x.astype(np.float64), w.astype(np.float64), bias=b.astype(np.float64), **kw)
+    assert np.abs(blocks - exact).max() <= 1e-5 * np.abs(exact).max()
+
+
+@pytest.mark.parametrize("groups, padding, dilation", [(1, ((1, 1), (1, 1)), (1, 1)), (2, ((0, 2), (2, 0)), (2, 1)),
+                                                        (3, ((3, 3), (0, 0)), (1, 1))])
+def test_stride_one_input_gradient_is_a_forward_layer(groups, padding, dilation):
+    rng = np.random.default_rng(groups)
+    w = rng.standard_normal((6, 6 // groups, 3, 3))
+    x_shape = (2, 6, 9, 10)
+    kw = dict(stride=(1, 1), padding=padding, dilation=dilation, groups=groups)
+    gy = rng.standard_normal(reference.conv(np.zeros(x_shape), w, **kw).shape)
+    want = reference.conv_grad_input(gy, w, input_shape=x_shape, **kw)
+    got = _layout.grad_input_as_conv(im2col.conv, gy, w, x_shape, (1, 1), padding, dilation, groups, None)
+    if any(max(a, b) > d * (3 - 1) for (a, b), d in zip(padding, dilation)):  # padded past the kernel's span
+        assert got is None, "would need a negative padding, so it should decline"
+    else:
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert np.allclose(auto.conv_grad_input(gy, w, input_shape=x_shape, **kw), want, rtol=1e-9, atol=1e-9)

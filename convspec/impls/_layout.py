@@ -14,6 +14,16 @@ def flipped(w):
     return w[(slice(None, None, -1),) * w.ndim]
 
 
+def zero_padded(x, pads):
+    """``x`` with ``pads[i] = (before, after)`` zeros on axis ``i`` (``np.pad``'s constant mode
+    without its argument handling, which costs 20 us, as much as a small signal's sums)."""
+    if not any(a or b for a, b in pads):
+        return x
+    out = np.zeros(tuple(n + a + b for n, (a, b) in zip(x.shape, pads)), dtype=x.dtype)
+    out[tuple(slice(a, a + n) for n, (a, _) in zip(x.shape, pads))] = x
+    return out
+
+
 def signal_via_conv(conv, x, w, mode, *, flip):
     """``correlate``/``convolve`` as a single-channel, stride-1 ``conv`` with the mode's padding."""
     x, w = check_signal_args(x, w, mode)

@@ -30,7 +30,7 @@ from convspec.contract import (check_conv_args, check_grad_args, check_signal_ar
                                is_integer_data, is_low_precision, signal_as_conv_padding)
 
 from . import fft, im2col, numba_direct, winograd
-from ._layout import flipped, grad_input_as_conv
+from ._layout import flipped, grad_input_as_conv, zero_padded
 
 convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
@@ -126,7 +126,7 @@ def _separable(x, factors, mode):
     """Correlation with ``outer(u, v)`` as a pass along axis 0 with ``u`` then along axis 1 with ``v``."""
     u, v = factors
     pads = signal_as_conv_padding((len(u), len(v)), mode)
-    xp = np.pad(x, pads)
+    xp = zero_padded(x, pads)
     return numba_direct.correlate_padded(numba_direct.correlate_padded(xp, u[:, None]), v[None, :])
 
 
@@ -141,12 +141,27 @@ def _fft_seconds(lengths):
 
 
 def _signal(x, w, mode, flip):
-    """``correlate`` (or ``convolve`` when ``flip``) by the fastest bundled algorithm."""
+    """``correlate`` (or ``convolve`` when ``flip``) by the fastest bundled algorithm (a
+    signature seen before goes straight to its algorithm: estimating costs as much as a small
+    signal's sums)."""
     x, w = check_signal_args(x, w, mode)
+    kernel = flipped(w) if flip else w  # the kernel to correlate with
+    factors = rank_one(kernel) if w.size >= 9 else None
     pads = signal_as_conv_padding(w.shape, mode)
+
+    def run(name):
+        if name == "direct":  # validated above: the compiled loops on the padded signal
+            return numba_direct.correlate_padded(zero_padded(x, pads), kernel)
+        if name == "fft":
+            return fft.correlate(x, kernel, mode=mode)
+        return _separable(x, factors, mode)
+
+    key = ("signal", x.shape, w.shape, x.dtype, mode, factors is not None)
+    name = _plans.get(key)
+    if name is not None:
+        return run(name)
     out = [m + a + b - k + 1 for m, k, (a, b) in zip(x.shape, w.shape, pads)]
     outputs = math.prod(out)
-    kernel = flipped(w) if flip else w  # the kernel to correlate with
     candidates = {"direct": CALL_SECONDS + _direct_seconds(outputs, w.shape)}
     length = fft.overlap_add_length(x.shape[0], w.shape[0]) if x.ndim == 1 else None
     if length is not None:
@@ -154,18 +169,8 @@ def _signal(x, w, mode, flip):
         candidates["fft"] = CALL_SECONDS + 2 / 3 * blocks * _fft_seconds([length])
     else:
         candidates["fft"] = CALL_SECONDS + _fft_seconds([m + k - 1 for m, k in zip(x.shape, w.shape)])
-    factors = rank_one(kernel) if w.size >= 9 else None
     if factors is not None:
         candidates["separable"] = CALL_SECONDS + 2 * outputs * sum(w.shape) / DIRECT_MACS_PER_S
-
-    def run(name):
-        if name == "direct":
-            return numba_direct.correlate(x, kernel, mode=mode)
-        if name == "fft":
-            return fft.correlate(x, kernel, mode=mode)
-        return _separable(x, factors, mode)
-
-    key = ("signal", x.shape, w.shape, x.dtype.str, mode, factors is not None)
     name, result = _choose(key, candidates, run)
     return run(name) if result is None else result
 

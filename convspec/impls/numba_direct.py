@@ -22,7 +22,7 @@ from convspec.contract import (
     with_channel_bias,
 )
 
-from ._layout import add_bias, flipped
+from ._layout import add_bias, flipped, zero_padded
 
 convspec_capabilities = {
     "accuracy": "direct",
@@ -463,8 +463,9 @@ CHUNK = 1024
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _correlate3d(xp, w, y):
     """``y[i] = sum_j xp[i + j] * w[j]`` (single channel).  Each task owns a run of up to CHUNK
-    outputs along the last axis and adds one tap (four at a time) to all of them per pass: the
-    innermost loop runs over contiguous outputs, so it vectorises, and sums in the data's dtype."""
+    outputs along the last axis and adds one tap (four at a time, along the row or, for a
+    column of taps, four down it) to all of them per pass: the innermost loop runs over contiguous
+    outputs, so it vectorises, and sums in the data's dtype."""
     o0, o1, o2 = y.shape
     k0, k1, k2 = w.shape
     chunks = (o2 + CHUNK - 1) // CHUNK
@@ -475,7 +476,16 @@ def _correlate3d(xp, w, y):
         width = min(CHUNK, o2 - start)
         acc = np.zeros(CHUNK, dtype=y.dtype)
         for j0 in range(k0):
-            for j1 in range(k1):
+            first = 0
+            if k2 == 1:  # a column of taps (one pass of a separable kernel): four rows per pass
+                for j1 in range(0, k1 - 3, 4):
+                    a, b, c, d = w[j0, j1, 0], w[j0, j1 + 1, 0], w[j0, j1 + 2, 0], w[j0, j1 + 3, 0]
+                    r0, r1 = xp[i0 + j0, i1 + j1, start:], xp[i0 + j0, i1 + j1 + 1, start:]
+                    r2, r3 = xp[i0 + j0, i1 + j1 + 2, start:], xp[i0 + j0, i1 + j1 + 3, start:]
+                    for i in range(width):
+                        acc[i] += a * r0[i] + b * r1[i] + c * r2[i] + d * r3[i]
+                first = k1 - k1 % 4
+            for j1 in range(first, k1):
                 row = xp[i0 + j0, i1 + j1, start:]
                 taps = w[j0, j1]
                 j2 = 0
@@ -507,10 +517,10 @@ def correlate_padded(xp, w):
 def correlate(x, w, *, mode):
     """Eq. 9.6 as compiled, vectorised direct loops over the padded signal."""
     x, w = check_signal_args(x, w, mode)
-    return correlate_padded(np.pad(x, signal_as_conv_padding(w.shape, mode)), w)
+    return correlate_padded(zero_padded(x, signal_as_conv_padding(w.shape, mode)), w)
 
 
 def convolve(x, w, *, mode):
     """Eq. 9.4: correlation with the flipped kernel."""
     x, w = check_signal_args(x, w, mode)
-    return correlate_padded(np.pad(x, signal_as_conv_padding(w.shape, mode)), flipped(w))
+    return correlate_padded(zero_padded(x, signal_as_conv_padding(w.shape, mode)), flipped(w))

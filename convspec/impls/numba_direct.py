@@ -178,8 +178,15 @@ def _depthwise_channels_last(x, w, stride, dilation, before, y):
                             a1 = i1 * s1 + j1 * d1 - b1
                             if a1 < 0 or a1 >= n1:
                                 continue
+                            first = i2 * s2 - b2
+                            if k2 == 3 and first >= 0 and first + 2 * d2 < n2:  # a row of three taps inside x
+                                xa, xb, xc = x[n, a0, a1, first], x[n, a0, a1, first + d2], x[n, a0, a1, first + 2 * d2]
+                                ta, tb, tc = w[j0, j1, 0], w[j0, j1, 1], w[j0, j1, 2]
+                                for c in range(channels):
+                                    out[c] += ta[c] * xa[c] + tb[c] * xb[c] + tc[c] * xc[c]
+                                continue
                             for j2 in range(k2):
-                                a2 = i2 * s2 + j2 * d2 - b2
+                                a2 = first + j2 * d2
                                 if a2 < 0 or a2 >= n2:
                                     continue
                                 src = x[n, a0, a1, a2]

@@ -5,13 +5,14 @@ times: the suites warm up before timing, so compiling never shows in them)."""
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
 import pytest
+
+from convspec.bench.engine import machine_environment
 
 #: Compiled entry points: a name -> the statement that runs it once on a small problem.
 COMPILED = {
@@ -37,22 +38,9 @@ print(json.dumps(times))
 
 
 def environment() -> dict:
-    """CPU, Python and library versions, thread settings and the BLAS libraries (threadpoolctl)."""
-    from threadpoolctl import threadpool_info
-
-    versions = {}
-    for name in ("numpy", "scipy", "numba", "torch", "threadpoolctl"):
-        try:
-            versions[name] = __import__(name).__version__
-        except ImportError:
-            pass
-    threads = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
-                                               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-                                               "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")}
-    blas = [{k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
-            for info in threadpool_info()]
-    return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-            "versions": versions, "environment": threads, "blas": blas}
+    """CPU, versions, thread and allocator settings and the BLAS libraries, as ``convspec
+    bench`` records them (one definition for both engines)."""
+    return machine_environment()
 
 
 def test_gemm_peak(benchmark):

@@ -165,26 +165,49 @@ def _unsupported(backend, problem, args) -> str | None:
     return f"declared {declined}" if declined else None
 
 
-def environment(threads: int) -> dict:
-    """What the timings depend on: versions, the BLAS, threads, the GEMM rate now."""
-    from .. import __version__
+#: Settings that move timings: thread counts, the OpenBLAS kernel overrides, glibc's allocator.
+SETTINGS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_CORETYPE",
+            "OPENBLAS_L2_SIZE", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 
-    info = {"convspec": __version__, "numpy": np.__version__, "python": platform.python_version(),
-            "machine": platform.machine(), "cpus": os.cpu_count(), "threads": threads,
-            "gemm_gflops": round(gemm_rate(threads), 1),
-            "thread_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                          "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}}
-    try:
-        cfg = np.show_config(mode="dicts")
-        info["blas"] = cfg.get("Build Dependencies", {}).get("blas", {}).get("name")
-    except Exception:  # noqa: BLE001 - older NumPy
-        info["blas"] = None
-    for name in ("torch", "scipy"):
+
+def machine_environment() -> dict:
+    """CPU, Python and library versions, the settings that move timings, and the BLAS (and
+    OpenMP) libraries loaded, with the kernel each selected (threadpoolctl, when installed)."""
+    versions = {}
+    for name in ("numpy", "scipy", "numba", "torch", "threadpoolctl"):
         try:
-            module = __import__(name)
-            info[name] = module.__version__
+            versions[name] = __import__(name).__version__
         except ImportError:
             pass
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [{k: info.get(k) for k in ("user_api", "internal_api", "version", "architecture", "num_threads",
+                                          "filepath")} for info in threadpool_info()]
+    except ImportError:
+        blas = []
+    return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "versions": versions, "environment": {k: os.environ.get(k) for k in SETTINGS}, "blas": blas}
+
+
+def blas_summary(env: dict) -> str:
+    """``'openblas 0.3.30 (SkylakeX), 1 thread'``-like text for the BLAS of an environment."""
+    libs = [b for b in env.get("blas") or [] if isinstance(b, dict) and b.get("user_api") == "blas"]
+    return "; ".join(f"{b['internal_api']} {b['version']} ({b.get('architecture') or '?'}), {b['num_threads']} thread(s)"
+                     for b in libs) or "unknown (install threadpoolctl to record it)"
+
+
+def environment(threads: int) -> dict:
+    """What the timings depend on (:func:`machine_environment`), the threads asked for and the
+    float32 GEMM rate now."""
+    from .. import __version__
+
+    info = {**machine_environment(), "convspec": __version__, "numpy": np.__version__, "threads": threads,
+            "gemm_gflops": round(gemm_rate(threads), 1)}
+    info["blas"] = machine_environment()["blas"]  # after the GEMM: the BLAS is loaded and threaded now
+    for name in ("torch", "scipy"):
+        if name in info["versions"]:
+            info[name] = info["versions"][name]
     return info
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .engine import geometric_mean
+from .engine import blas_summary, geometric_mean
 from .problems import parse
 
 
@@ -25,7 +25,7 @@ def markdown(board: dict, compare: dict | None = None) -> str:
     env, targets, peers = board["environment"], board["targets"], board["peers"]
     methods = targets + [p for p in peers if p not in targets]
     lines = ["# convspec bench", "",
-             f"convspec {env['convspec']}, NumPy {env['numpy']} (BLAS: {env.get('blas') or '?'}), "
+             f"convspec {env['convspec']}, NumPy {env['numpy']} (BLAS: {blas_summary(env)}), "
              + ", ".join(f"{k} {env[k]}" for k in ("torch", "scipy") if k in env)
              + f"; {env['threads']} thread(s) of {env['cpus']}; float32 GEMM now: {env['gemm_gflops']} GFLOP/s. "
              "Every time is a median over blocks run in A-B-B-A order after a first call (shown apart: "

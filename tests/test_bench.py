@@ -3,7 +3,6 @@ as one line and exit 2 with nothing written, and a quick run on a user's file ta
 checks results before timing them.  No speed is asserted: timings are measured, not tested."""
 
 import json
-import os
 import subprocess
 import sys
 

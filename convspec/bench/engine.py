@@ -112,9 +112,10 @@ def bench(methods: dict, problems: list[Problem], *, rounds=4, budget=0.3, seed=
         live = {}
         for name, backend in methods.items():
             record = {"problem": problem.line, "method": name, "flops": problem.flops(), "judge": judge}
+            limit = DIRECT_LIMITS.get(name, math.inf)
             why = _unsupported(backend, problem, args) or (
-                f"{problem.macs:.2g} multiply-adds is past {name}'s limit of {DIRECT_LIMITS[name]:.2g} (a direct method)"
-                if problem.macs > DIRECT_LIMITS.get(name, math.inf) else None)
+                f"{problem.macs:.2g} multiply-adds is past {name}'s limit of {limit:.2g} (a direct method)"
+                if problem.macs > limit else None)
             if why:
                 out.append({**record, "status": "skipped", "why": why})
                 continue
@@ -193,8 +194,8 @@ def machine_environment() -> dict:
 def blas_summary(env: dict) -> str:
     """``'openblas 0.3.30 (SkylakeX), 1 thread'``-like text for the BLAS of an environment."""
     libs = [b for b in env.get("blas") or [] if isinstance(b, dict) and b.get("user_api") == "blas"]
-    return "; ".join(f"{b['internal_api']} {b['version']} ({b.get('architecture') or '?'}), {b['num_threads']} thread(s)"
-                     for b in libs) or "unknown (install threadpoolctl to record it)"
+    return "; ".join(f"{b['internal_api']} {b['version']} ({b.get('architecture') or '?'}), "
+                     f"{b['num_threads']} thread(s)" for b in libs) or "unknown (install threadpoolctl to record it)"
 
 
 def environment(threads: int) -> dict:

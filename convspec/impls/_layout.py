@@ -79,8 +79,8 @@ def transposed_kernel(w, groups):
     output gradient with this kernel)."""
     o_group, c_group, kernel = w.shape[0] // groups, w.shape[1], w.shape[2:]
     swapped = w.reshape((groups, o_group, c_group) + kernel).swapaxes(1, 2)
-    spatial = (slice(None, None, -1),) * len(kernel)
-    return np.ascontiguousarray(swapped.reshape((groups * c_group, o_group) + kernel)[(slice(None), slice(None)) + spatial])
+    reversed_axes = (slice(None), slice(None)) + (slice(None, None, -1),) * len(kernel)
+    return np.ascontiguousarray(swapped.reshape((groups * c_group, o_group) + kernel)[reversed_axes])
 
 
 def grad_input_as_conv(conv, gy, w, shape, stride, padding, dilation, groups, bias):

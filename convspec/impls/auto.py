@@ -213,7 +213,8 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
         lengths = [m + k - 1 for m, k in zip(x_shape[2:], w_shape[2:])]
         transforms = n * c_in + c_out * c_in + n * c_out
         products = n * c_out * c_in * math.prod(lengths) / 2 * 4  # complex multiply-adds
-        estimates["fft"] = FFT_LAYER_CALL_SECONDS + transforms * _fft_seconds(lengths) / 3 + products / DIRECT_MACS_PER_S
+        estimates["fft"] = (FFT_LAYER_CALL_SECONDS + transforms * _fft_seconds(lengths) / 3
+                            + products / DIRECT_MACS_PER_S)
     return estimates
 
 

@@ -284,7 +284,8 @@ def _adaptive(x, output_size, reduce, integers=False):
     x, output_size = check_adaptive_args(x, output_size, integers=integers)
     if reduce is np.mean and all(o == 1 for o in output_size) and x.dtype.kind == "f" and x.size:
         rows = x.reshape(x.shape[0] * x.shape[1], -1)
-        return ((rows @ np.ones(rows.shape[1], x.dtype)) / x.dtype.type(rows.shape[1])).reshape(x.shape[:2] + output_size)
+        sums = rows @ np.ones(rows.shape[1], x.dtype)
+        return (sums / x.dtype.type(rows.shape[1])).reshape(x.shape[:2] + output_size)
     y = x
     for axis, o in enumerate(output_size, start=2):
         cut = [slice(None)] * x.ndim

@@ -89,7 +89,8 @@ def _one_kernel(one_d, flat, b, half, u, q):
 @numba.njit(cache=True, nogil=True)
 def _input_transform(xp, tiles_h, tiles_w, v, first, last):
     """``v[xi, c, t] = (B^T d B)[xi]`` for the 4x4 tile ``d`` at (2 ty, 2 tx) of image n and
-    channel ``first <= c < last``, t = (n * tiles_h + ty) * tiles_w + tx, with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]."""
+    channel ``first <= c < last``, t = (n * tiles_h + ty) * tiles_w + tx, with
+    B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]."""
     n_batch, channels = xp.shape[:2]
     width = xp.shape[3]
     r = np.empty((4, width), dtype=v.dtype)
@@ -129,7 +130,8 @@ def _store_block(y, n, o, row, col, top_left, top_right, bottom_left, bottom_rig
 
 @numba.njit(cache=True, nogil=True)
 def _output_transform(m, tiles_h, tiles_w, y, first, last):
-    """``y[n, o, 2ty:2ty+2, 2tx:2tx+2] = A^T m A`` for ``first <= o < last`` (cropped at the edges), A^T = [[1,1,1,0],[0,1,-1,-1]]."""
+    """``y[n, o, 2ty:2ty+2, 2tx:2tx+2] = A^T m A`` for ``first <= o < last`` (cropped at the
+    edges), A^T = [[1,1,1,0],[0,1,-1,-1]]."""
     n_batch, c_out = y.shape[:2]
     for n in range(n_batch):
         for o in range(first, last):

@@ -56,6 +56,29 @@ def columns(xp, kernel, out, stride, dilation, channels=slice(None)):
 COLUMN_BLOCK_BYTES = 1 << 20
 
 
+def subsampled(x, out, stride):
+    """A 1x1 layer's columns: the input at the strided positions, ``(N, C, positions)`` (a copy
+    only when strided)."""
+    xs = x[(slice(None), slice(None)) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out[2:], stride))]
+    return xs.reshape(x.shape[0], x.shape[1], math.prod(out[2:]))
+
+
+def column_blocks(view, image, step, dtype):
+    """The columns ``(C * prod(K), positions)`` of one image of ``view`` (its windows
+    ``(N, C, *O, *K)``), ``step`` output rows at a time, each block copied into a reused work
+    array: yields ``(the block's span of positions, its columns)``."""
+    nd = (view.ndim - 2) // 2
+    rows, positions = view.shape[2], math.prod(view.shape[2:2 + nd])
+    rows_k = view.shape[1] * math.prod(view.shape[2 + nd:])
+    by_image = (0,) + tuple(range(1 + nd, 1 + 2 * nd)) + tuple(range(1, 1 + nd))  # (C, *O, *K) -> (C, *K, *O)
+    for first in range(0, rows, step):
+        last = min(first + step, rows)
+        part = view[image, :, first:last].transpose(by_image)
+        cols = scratch("columns", part.shape, dtype)
+        np.copyto(cols, part)
+        yield slice(first * positions // rows, last * positions // rows), cols.reshape(rows_k, -1)
+
+
 @low_precision_in_float32
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
     """Layer convolution (eq. 9.7/9.8) as ``kernel_matrix @ columns`` per group.
@@ -91,17 +114,13 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
     budget = max(COLUMN_BLOCK_BYTES, o_group * rows_k * x.dtype.itemsize)
     whole_batch = n * out[2] * per_row <= budget
     pointwise = all(k == 1 for k in w.shape[2:]) and all(a == b == 0 for a, b in padding)
-    if pointwise:
-        # the (subsampled) input (N, C, P) is the columns: (C, N, P) for the whole batch
-        xs = x[(slice(None), slice(None)) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out[2:], stride))]
-        xs = xs.reshape(n, x.shape[1], positions)  # a copy only when strided
-        folded, by_image = (1, 0, 2), None
+    if pointwise:  # the (subsampled) input (N, C, P) is the columns: (C, N, P) for the whole batch
+        xs, folded = subsampled(x, out, stride), (1, 0, 2)
     else:
         xp = np.pad(x, ((0, 0), (0, 0)) + padding)
-        # the windows (N, C, *O, *K) as columns: (C, *K, N, *O) for the whole batch, or
-        # (C, *K, *O) for one image
+        # the windows (N, C, *O, *K) as columns: (C, *K, N, *O) for the whole batch, or one
+        # image at a time (column_blocks)
         folded = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
-        by_image = (0,) + tuple(range(1 + nd, 1 + 2 * nd)) + tuple(range(1, 1 + nd))
     step = max(1, budget // per_row)
     for g in range(groups):
         channels = slice(g * c_group, (g + 1) * c_group)
@@ -116,13 +135,8 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
             np.matmul(kmat, view, out=target)
         else:
             for b in range(n):
-                for first in range(0, out[2], step):
-                    last = min(first + step, out[2])
-                    part = view[b, :, first:last].transpose(by_image)
-                    cols = scratch("columns", part.shape, x.dtype)
-                    np.copyto(cols, part)
-                    span = slice(first * positions // out[2], last * positions // out[2])
-                    np.matmul(kmat, cols.reshape(rows_k, -1), out=target[b, :, span])
+                for span, cols in column_blocks(view, b, step, x.dtype):
+                    np.matmul(kmat, cols, out=target[b, :, span])
     return add_bias(y, bias)
 
 
@@ -133,7 +147,7 @@ def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation
     and read transposed by the GEMM (no copy).  A 1x1 layer's columns are its (subsampled)
     input; with few positions per image the batch is folded into one product."""
     gy, x, shape, stride, padding, dilation, groups = check_grad_args(gy, x, weight_shape, "weight_shape", stride, padding, dilation, groups)
-    nd, out = x.ndim - 2, gy.shape
+    out = gy.shape
     n, c_group, o_group = out[0], shape[1], shape[0] // groups
     positions = math.prod(out[2:])
     rows_k = c_group * math.prod(shape[2:])
@@ -141,8 +155,7 @@ def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation
     dw = np.zeros((shape[0], rows_k), dtype=gy.dtype)
     part = np.empty((o_group, rows_k), dtype=gy.dtype)
     if all(k == 1 for k in shape[2:]) and all(a == b == 0 for a, b in padding):
-        xs = x[(slice(None), slice(None)) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out[2:], stride))]
-        xs = xs.reshape(n, x.shape[1], positions)
+        xs = subsampled(x, out, stride)
         for g in range(groups):
             og, ch = slice(g * o_group, (g + 1) * o_group), slice(g * c_group, (g + 1) * c_group)
             if n > 1 and positions < 512:  # short products: one GEMM over the whole batch
@@ -154,20 +167,14 @@ def conv_grad_weight(gy, x, *, weight_shape, stride=None, padding=None, dilation
                 dw[og] += part
         return dw.reshape(shape)
     xp = np.pad(x, ((0, 0), (0, 0)) + padding)
-    by_image = (0,) + tuple(range(1 + nd, 1 + 2 * nd)) + tuple(range(1, 1 + nd))  # (C, *O, *K) -> (C, *K, *O)
     per_row = rows_k * (positions // out[2]) * x.dtype.itemsize
     step = max(1, max(COLUMN_BLOCK_BYTES, o_group * rows_k * x.dtype.itemsize) // per_row)
     for g in range(groups):
         og = slice(g * o_group, (g + 1) * o_group)
         view = windows(xp[:, g * c_group:(g + 1) * c_group], shape[2:], out[2:], stride, dilation)
         for b in range(n):
-            for first in range(0, out[2], step):
-                last = min(first + step, out[2])
-                block = view[b, :, first:last].transpose(by_image)
-                cols = scratch("columns", block.shape, x.dtype)
-                np.copyto(cols, block)
-                span = slice(first * positions // out[2], last * positions // out[2])
-                np.matmul(g3[b, og, span], cols.reshape(rows_k, -1).T, out=part)
+            for span, cols in column_blocks(view, b, step, x.dtype):
+                np.matmul(g3[b, og, span], cols.T, out=part)
                 dw[og] += part
     return dw.reshape(shape)
 

@@ -63,7 +63,7 @@ DEPTHWISE_BLOCK = 2048
 @numba.njit(cache=True, nogil=True, fastmath={"contract"})
 def _depthwise_flat(xf, w, offsets, per, length, y):
     """``y[n, o, p] = sum_t w[o, t] xf[n, o // per, p + offsets[t]]``: the taps of a depthwise
-    layer are long contiguous multiply-adds over the flat phase grid (they vectorise), nine
+    layer are long contiguous multiply-adds over the flattened padded input (they vectorise), nine
     taps (a 3x3 kernel) or three per pass, a block of positions at a time."""
     n_batch, c_out, _ = y.shape
     taps = offsets.shape[0]
@@ -206,16 +206,14 @@ def _depthwise(x, w, out, stride, padding, dilation):
     - small planes (at most :data:`CHANNELS_LAST_PLANE` inputs per channel, many channels):
       channels last (:func:`_depthwise_channels_last`), the transposes included;
     - strided layers: output rows (:func:`_depthwise_rows`);
-    - otherwise :func:`_depthwise_flat`: the padded input is split into its stride phases
-      (``phase[q][r] = xp[r * s + q]`` on each axis; one phase at stride 1), so every tap
-      reads one phase at a fixed offset, and the outputs are computed on the phase grid
-      flattened."""
+    - otherwise (stride 1) :func:`_depthwise_flat`: every tap reads the padded input, flattened,
+      at a fixed offset, and the outputs are computed on the padded grid flattened (the
+      columns past the output's edge are computed and dropped)."""
     lift = 3 - (x.ndim - 2)
     up = lambda t, fill: (fill,) * lift + tuple(t)  # noqa: E731
     stride, dilation, before = up(stride, 1), up(dilation, 1), up((a for a, _ in padding), 0)
     x3, per = x.reshape(x.shape[:2] + up(x.shape[2:], 1)), w.shape[0] // x.shape[1]
-    w3 = w.reshape((w.shape[0],) + up(w.shape[2:], 1))
-    y = np.empty(out[:2] + up(out[2:], 1), dtype=x.dtype)
+    w3 = np.ascontiguousarray(w).reshape((w.shape[0],) + up(w.shape[2:], 1))
     if math.prod(x.shape[2:]) <= CHANNELS_LAST_PLANE:
         xc = np.repeat(x3, per, axis=1) if per > 1 else x3
         yc = np.empty((out[0],) + up(out[2:], 1) + (out[1],), dtype=x.dtype)
@@ -223,37 +221,23 @@ def _depthwise(x, w, out, stride, padding, dilation):
         _depthwise_channels_last(last(xc, 1), last(w3, 0), stride, dilation, before, yc)
         return np.moveaxis(yc, -1, 1).reshape(out)
     if any(s > 1 for s in stride):
-        _depthwise_rows(np.ascontiguousarray(x3), np.ascontiguousarray(w3), per, stride, dilation, before, y)
+        y = np.empty(out[:2] + up(out[2:], 1), dtype=x.dtype)
+        _depthwise_rows(np.ascontiguousarray(x3), w3, per, stride, dilation, before, y)
         return y.reshape(out)
-    padded = up((n + a + b for n, (a, b) in zip(x.shape[2:], padding)), 1)
-    grid = tuple(-(-p // s) for p, s in zip(padded, stride))
-    plane = math.prod(grid)
-    offsets = []
-    for j in np.ndindex(*w.shape[2:]):
-        at = [jj * d for jj, d in zip(up(j, 0), dilation)]
-        q = int(np.ravel_multi_index([a % s for a, s in zip(at, stride)], stride))
-        offsets.append(q * plane + int(np.ravel_multi_index([a // s for a, s in zip(at, stride)], grid)))
-    offsets = np.asarray(offsets, dtype=np.int64)
-    phases = math.prod(stride)
-    xf = np.empty(x.shape[:2] + (phases * plane + int(offsets.max()),), dtype=x.dtype)
-    xf[:, :, phases * plane:] = 0
-    for q, q_at in enumerate(np.ndindex(*stride)):  # phase q: r * s + q - before on each axis
-        phase = xf[:, :, q * plane:(q + 1) * plane].reshape(x.shape[:2] + grid)
-        lo = [max(0, -((qq - b) // s)) for qq, b, s in zip(q_at, before, stride)]  # first r inside x
-        hi = [max(l, min(g, (n - 1 + b - qq) // s + 1))
-              for l, g, n, b, qq, s in zip(lo, grid, x3.shape[2:], before, q_at, stride)]
-        inside = tuple(slice(l, h) for l, h in zip(lo, hi))
-        for axis, (l, h) in enumerate(zip(lo, hi), start=2):  # the padding: zero slabs before and after x
-            for cut in (slice(0, l), slice(h, None)):
-                phase[(slice(None),) * axis + (cut,)] = 0
-        phase[(slice(None), slice(None)) + inside] = x3[(slice(None), slice(None)) + tuple(
-            slice(l * s + qq - b, (h - 1) * s + qq - b + 1, s) for l, h, s, qq, b in zip(lo, hi, stride, q_at, before))]
+    # stride 1: the padded input flattened, with a zero tail the last taps read past its end
+    pads = ((0, 0), (0, 0)) + up(padding, (0, 0))
+    padded = tuple(n + a + b for n, (a, b) in zip(x3.shape, pads))
+    plane = math.prod(padded[2:])
+    offsets = np.asarray([int(np.ravel_multi_index([jj * d for jj, d in zip(up(j, 0), dilation)], padded[2:]))
+                          for j in np.ndindex(*w.shape[2:])], dtype=np.int64)
+    xf = np.empty(x.shape[:2] + (plane + int(offsets.max()),), dtype=x.dtype)
+    xf[:, :, plane:] = 0
+    zero_padded(x3, pads, out=xf[:, :, :plane].reshape(padded))
     wide = np.empty(out[:2] + (plane,), dtype=x.dtype)  # outputs on the whole grid; the view keeps the output
-    length = int(np.ravel_multi_index(up((o - 1 for o in out[2:]), 0), grid)) + 1
-    _depthwise_flat(xf, np.ascontiguousarray(w).reshape(w.shape[0], -1), offsets, w.shape[0] // x.shape[1], length,
-                    wide)
+    length = int(np.ravel_multi_index(up((o - 1 for o in out[2:]), 0), padded[2:])) + 1
+    _depthwise_flat(xf, w3.reshape(w.shape[0], -1), offsets, per, length, wide)
     cut = (slice(None), slice(None)) + tuple(slice(0, o) for o in up(out[2:], 1))
-    return wide.reshape(out[:2] + grid)[cut].reshape(out)
+    return wide.reshape(out[:2] + padded[2:])[cut].reshape(out)
 
 
 def depthwise(x, w, groups):
@@ -262,8 +246,8 @@ def depthwise(x, w, groups):
 
 
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
-    """Layer convolution (eq. 9.7/9.8) as compiled direct loops (a depthwise layer tap by tap
-    along its flattened phase grid)."""
+    """Layer convolution (eq. 9.7/9.8) as compiled direct loops (a depthwise layer by the one of
+    three kernels its shape suits, see :func:`_depthwise`)."""
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     if depthwise(x, w, groups):

@@ -27,7 +27,7 @@ import numpy as np
 from convspec.contract import check_conv_args, conv_output_shape
 
 from . import im2col
-from ._layout import add_bias, in_threads, scratch, signal_via_conv
+from ._layout import add_bias, in_threads, scratch, signal_via_conv, zero_padded
 
 convspec_capabilities = {
     "accuracy": "fft",
@@ -278,12 +278,8 @@ def _winograd(x, w, stride, padding, dilation):
     tiles_h, tiles_w = -(-out[2] // 2), -(-out[3] // 2)
     (top, _), (left, _) = padding
     rows, cols = max(step * tiles_h + alpha - step, top + height), max(step * tiles_w + alpha - step, left + width)
-    xp = scratch("xp", (n, c_in, rows, cols), x.dtype)
-    xp[:, :, :top] = 0  # only the border: the inside is overwritten next
-    xp[:, :, top + height:] = 0
-    xp[:, :, :, :left] = 0
-    xp[:, :, :, left + width:] = 0
-    xp[:, :, top:top + height, left:left + width] = x
+    xp = zero_padded(x, ((0, 0), (0, 0), (top, rows - top - height), (left, cols - left - width)),
+                     out=scratch("xp", (n, c_in, rows, cols), x.dtype))  # only the border zeroed
     tiles = n * tiles_h * tiles_w
     v, _ = planes("v", (c_in, tiles), x.dtype, alpha * alpha)
     in_threads(input_transform, c_in, tiles * c_in, xp, tiles_h, tiles_w, v)

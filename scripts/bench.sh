@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# Performance report: the pytest-benchmark suites at one thread (every backend and peer), then
-# at all threads (auto, PyTorch and the SciPy/NumPy peers) as a second view; writes
-# reports/performance.md, PNG plots and the raw JSON.  The OpenBLAS kernel overrides
-# (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are unset for these commands only.
-# glibc's allocator is left at its defaults (the report records MALLOC_MMAP_THRESHOLD_ and
-# MALLOC_TRIM_THRESHOLD_): raising them removes page faults from PyTorch's 7x7 stem (6 ms in
-# a fresh process, 2.3 ms with them) but slows its 1x1 layers by 15-40 %.
-# Default: the quick problem sets (a few minutes).  --resnet adds every ResNet-50 layer at
-# batch 1 and 8, --full the whole signal/image/volume/separable sets (together about an hour).
-# A quick run writes to reports/quick/, so it never overwrites the committed full report.
+# Performance report: the benchmark suites (pytest benchmarks: every problem of
+# convspec.bench.suites, each bundled backend and installed peer checked, then timed by the
+# engine of convspec bench) at one thread, then ResNet-50 with auto and PyTorch at two threads;
+# writes bench.md, bench.json and plots for each run and performance.md, the targets of auto
+# against its peers.  The OpenBLAS kernel overrides (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are
+# unset for these commands only.
+# Default: the quick suites (about two minutes) into reports/quick/, so a quick run never
+# overwrites the committed report; --full: the full suites into reports/ (about half an hour).
+# Other arguments go to pytest (e.g. --suite pooling, --bench-targets auto).
 source "$(dirname "$0")/setup.sh"
 out=reports/quick
 for arg in "$@"; do
-    case "$arg" in --resnet|--full) out=reports ;; esac
+    [ "$arg" = --full ] && out=reports
 done
 mkdir -p "$out"
 run() {
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m pytest benchmarks -q -p no:cacheprovider \
-        --benchmark-min-rounds=5 --benchmark-max-time=0.25 --benchmark-warmup=on "$@"
+    local threads=$1
+    shift
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" \
+        MKL_NUM_THREADS="$threads" NUMBA_NUM_THREADS="$threads" \
+        .venv/bin/python -m pytest benchmarks -q -p no:cacheprovider -p no:xdist --threads "$threads" "$@"
 }
-OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \
-    run --benchmark-json="$out/benchmarks.json" "$@"
-run --benchmark-json="$out/benchmarks-threads.json" -k "(auto or torch or scipy or numpy or gemm or bandwidth) and not compile" "$@"
-exec .venv/bin/python benchmarks/report.py "$out/benchmarks.json" --threads "$out/benchmarks-threads.json" --out "$out"
+run 1 --bench-out "$out/bench" "$@"
+run 2 --bench-out "$out/bench-2threads" --suite resnet50 --bench-targets auto --bench-peers torch "$@"
+exec .venv/bin/python benchmarks/performance.py "$out/bench/bench.json" --two-threads "$out/bench-2threads/bench.json" \
+    --out "$out/performance.md"

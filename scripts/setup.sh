@@ -1,5 +1,5 @@
 # Sourced by main.sh and test.sh: a virtual environment in .venv with convspec installed
-# from this checkout (a regular, non-editable install) and the test, report and bench extras.
+# from this checkout (a regular, non-editable install) and the test and report extras.
 # The install is skipped when nothing it installs has changed since the last one (a digest
 # of pyproject.toml and the package sources is kept in .venv).
 set -euo pipefail
@@ -12,7 +12,7 @@ stamp=.venv/.convspec-installed
 digest=$(cat pyproject.toml README.md $(find convspec -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet ".[report,test,bench]"
+    .venv/bin/python -m pip install --quiet ".[report,test]"
     echo "$digest" > "$stamp"
 fi
 if [ "${CONVSPEC_WITH_TORCH:-1}" = 1 ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then

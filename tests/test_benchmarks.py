@@ -1,7 +1,9 @@
-"""The benchmark suite's quick mode as a smoke test (every method runs once, untimed, and its
-result is checked), and meta-tests of the report's arithmetic on made-up timings.  No
+"""The benchmark suites (``pytest benchmarks``) as a smoke test: quick problems of three suites,
+every bundled backend and peer checked and timed through the engine of ``convspec bench``, the
+report written; and meta-tests of the performance targets' arithmetic on made-up boards.  No
 performance is asserted here: timings are measured by ``bash scripts/bench.sh``."""
 
+import json
 import os
 import subprocess
 import sys
@@ -11,92 +13,69 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
-import report  # noqa: E402  (benchmarks/report.py)
+import performance  # noqa: E402  (benchmarks/performance.py)
 
 
-def test_quick_benchmarks_run_and_check_their_results():
+def test_quick_benchmarks_check_time_and_report(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider", "--benchmark-disable",
-         "-k", "not compile"],
+        [sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "--suite", "resnet50", "--suite", "pooling", "--suite", "signals", "--bench-out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "10 passed" in out.stdout, out.stdout[-2000:]
+    assert "left" in out.stderr  # the progress lines, with the time left
+    board = json.loads((tmp_path / "bench.json").read_text())
+    assert set(board["suites"]) == {"resnet50", "pooling", "signals"}
+    timed = {(r["problem"], r["method"]) for r in board["records"] if r["status"] == "timed"}
+    for method in ("auto", "im2col", "winograd", "naive"):
+        assert ("conv mb1ic16ih32oc16kh3ph1", method) in timed, method
+    assert ("max_pool mb1ic16ih56kh3sh2ph1", "numba") in timed
+    assert not [r for r in board["records"] if r["status"] in ("wrong", "error")]
+    assert "## resnet50" in (tmp_path / "bench.md").read_text()
 
 
-def _row(median, flops=None):
-    return {"median": median, "iqr": 0.0, "extra_info": {"flops": flops} if flops else {}}
+def test_a_wrong_backend_fails_its_benchmark(tmp_path):
+    (tmp_path / "wrongconv.py").write_text(
+        "import numpy as np\nfrom convspec import load_backend\n_b = load_backend('im2col')\n"
+        "def conv(x, w, **kw):\n    y = _b.conv(x, w, **kw)\n    y.flat[0] += 1\n    return y\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "--suite", "resnet50", "--bench-targets", str(tmp_path / "wrongconv.py"), "--bench-peers"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 1, out.stdout[-2000:]
+    assert "3 failed" in out.stdout and "wrongconv: wrong: [0, 0, 0, 0]=" in out.stdout, out.stdout[-2000:]
 
 
-@pytest.mark.parametrize("e", [1.0, 2.0, 0.5])
-def test_exponent_recovers_a_power_law(e):
-    points = [(k, 3e-4 * k ** e) for k in (3, 7, 15, 31)]
-    assert report.exponent(points) == pytest.approx(e)
+def _board(times, suites):
+    """A board with the given ``{(line, method): median}``."""
+    records = [{"problem": p, "method": m, "status": "timed", "median": t} for (p, m), t in times.items()]
+    return {"suites": suites, "records": records}
 
 
-def test_exponent_needs_three_sizes():
-    assert report.exponent([(3, 1.0), (7, 2.0)]) is None
+def test_targets_take_the_fastest_peer_over_auto_and_name_the_worst_problem():
+    lines = ["correlate n10000k8", "correlate n10000k64"]
+    board = _board({(lines[0], "auto"): 2.0, (lines[0], "scipy.fft"): 3.0, (lines[0], "numpy"): 1.6,
+                    (lines[1], "auto"): 1.0, (lines[1], "scipy.direct"): 5.0}, {"signals": lines})
+    row = next(r for r in performance.evaluate({"1 thread": board}) if r["what"].startswith("signals"))
+    assert row["value"] == pytest.approx(0.8) and row["worst"] == (lines[0], pytest.approx(0.8))  # numpy 1.6 / 2.0
+    assert row["met"] is False and row["problems"] == 2
 
 
-def test_acceptance_ratios_are_peer_time_over_auto_time():
-    groups = {
-        "mb1ic64ih56oc64oh56kh3ph1": {"auto": _row(2.0), "torch": _row(3.0)},
-        "mb1ic64ih56oc64oh56kh1ph0": {"auto": _row(1.0), "torch": _row(1.0)},
-        "2-D 512x512 k=3": {"auto": _row(1.0), "scipy.ndimage": _row(4.0), "scipy.fft": _row(2.0), "numba": _row(0.5)},
-        "separable 2048x2048 gaussian k=31": {"auto": _row(1.0), "scipy.fft": _row(5.0)},
-    }
-    text = "\n".join(report.acceptance(groups))
-    assert "| 1.50 |" in text  # 3x3 layer: 3.0 / 2.0
-    assert f"**{(1.5 * 1.0) ** 0.5:.2f}**" in text  # geometric mean over the two layers
-    assert "| scipy.fft | 2000.000 | 1000.000 | 2.00 |" in text  # fastest peer only, bundled numba ignored
-    assert "**5.00x**" in text
+def test_geometric_mean_targets_and_patterns():
+    lines = ["conv mb1ic64ih56oc64kh3ph1", "conv mb1ic64ih56oc64kh1", "conv mb8ic64ih56oc64kh3ph1"]
+    board = _board({(lines[0], "auto"): 1.0, (lines[0], "torch"): 2.0, (lines[1], "auto"): 2.0,
+                    (lines[1], "torch"): 1.0, (lines[2], "auto"): 1.0, (lines[2], "torch"): 0.5},
+                   {"resnet50": lines})
+    rows = {r["what"]: r for r in performance.evaluate({"1 thread": board})}
+    assert rows["ResNet-50 batch 1"]["value"] == pytest.approx(1.0) and rows["ResNet-50 batch 1"]["problems"] == 2
+    assert rows["ResNet-50 batch 1, each 3x3 layer"]["value"] == pytest.approx(2.0)
+    assert rows["ResNet-50 batch 8"]["value"] == pytest.approx(0.5) and not rows["ResNet-50 batch 8"]["met"]
+    assert "ResNet-50 batch 8, 2 threads" not in rows  # no two-thread board given
+    assert "pooling" not in rows  # a suite not run is not reported
 
 
-def test_acceptance_takes_the_median_over_rounds_so_one_burst_does_not_decide():
-    layer = "mb1ic64ih56oc64oh56kh3ph1"
-    groups = {
-        layer: {"auto": _row(2.0), "torch": _row(3.0)},
-        f"{layer} round 1": {"auto": _row(9.0), "torch": _row(3.3)},  # a burst of load on auto's block
-        f"{layer} round 2": {"auto": _row(2.2), "torch": _row(2.9)},
-    }
-    text = "\n".join(report.acceptance(groups))
-    assert "| ic64ih56oc64oh56kh3ph1 | 3000.000 | 2200.000 | 1.36 | 3 |" in text
-    assert "round" not in "\n".join(report.tables(groups, peak=None))  # rounds feed the acceptance table only
-
-
-def test_tables_rank_methods_against_the_fastest_and_the_gemm_rate():
-    groups = {"mb1ic8ih8oc8oh8kh3ph1": {"a": _row(2e-3, 4e9), "b": _row(1e-3, 4e9)}}
-    text = "\n".join(report.tables(groups, peak=100.0))
-    assert "| b | 1.000 | 0.000 | 1.00 | 4000.0 | 4000 |" in text
-    assert "| a | 2.000 | 0.000 | 2.00 | 2000.0 | 2000 |" in text
-
-
-def test_roofline_intensity_is_flops_over_the_least_traffic():
-    # 1x1 layer, 8 channels in and out on 4x4: 2*8*8*16 flops over 4*(128 + 64 + 128) bytes
-    assert report.intensity("mb1ic8ih4oc8oh4kh1ph0") == pytest.approx(2 * 8 * 8 * 16 / (4 * (128 + 64 + 128)))
-
-
-def test_plot_ticks_do_not_collide():
-    kept = report._readable_ticks({3, 4, 7, 15, 16, 31, 63})
-    assert kept[0] == 3 and kept[-1] == 63 and not {15, 16} <= set(kept)
-    assert report._readable_ticks({8, 64}) == [8, 64]
-
-
-def test_every_plot_gives_a_method_the_same_style_and_stale_plots_go(tmp_path):
-    pytest.importorskip("matplotlib")
-    report.assign_styles({"a": {"auto": {}, "fft": {}}, "b": {"numba": {}, "fft": {}}})
-    assert report.STYLES["fft"] != report.STYLES["auto"] != report.STYLES["numba"]
-    first = dict(report.STYLES)
-    report.assign_styles({"b": {"numba": {}, "fft": {}}, "a": {"fft": {}, "auto": {}}})  # another order
-    assert report.STYLES == first
-    stale = tmp_path / "crossover_old.png"
-    stale.write_bytes(b"")
-    groups = {"GEMM": {"gemm": {"median": 1.0, "iqr": 0.0, "extra_info": {"flops": 1e9, "environment": {}}}},
-              "mb1ic8ih8oc8oh8kh3ph1": {"auto": _row(1e-3, 1e7), "im2col": _row(2e-3, 1e7)}}
-    import json
-
-    (tmp_path / "b.json").write_text(json.dumps({"benchmarks": [
-        {"group": g, "name": f"test_x[{m}]", "params": {"method": m}, "stats": {k: v for k, v in r.items() if k != "extra_info"},
-         "extra_info": r["extra_info"]} for g, rows in groups.items() for m, r in rows.items()]}))
-    report.main([str(tmp_path / "b.json"), "--out", str(tmp_path)])
-    assert (tmp_path / "roofline_layers.png").exists() and not stale.exists()
-    assert "memory bandwidth was not measured in this run" in (tmp_path / "performance.md").read_text().lower()
+def test_problems_not_timed_by_both_are_left_out():
+    board = _board({("conv mb1ic8ih8oc8kh3ph1", "auto"): 1.0}, {"video-3d": ["conv mb1ic8ih8oc8kh3ph1"]})
+    assert performance.evaluate({"1 thread": board}) == []

@@ -53,8 +53,8 @@ def run(args) -> int:
 
 
 def _measure(args, suites) -> int:
-    from ..backend import LoadError, load_backend, split_target, target_kind
-    from .engine import PEERS, bench, environment, peer_available
+    from ..backend import LoadError
+    from .engine import PEERS, bench, board, environment, load_peers, load_targets
     from .report import write
 
     try:
@@ -63,28 +63,16 @@ def _measure(args, suites) -> int:
         torch.set_num_threads(args.threads)
     except ImportError:
         pass
-    targets = {}
-    for t in args.targets:
-        try:
-            name = os.path.splitext(os.path.basename(split_target(t)[0]))[0] if target_kind(t) == "file" else t
-            targets[name] = load_backend(t)
-        except LoadError as e:
-            return _fail(str(e))
+    try:
+        targets = load_targets(args.targets)
+    except LoadError as e:
+        return _fail(str(e))
     for name, backend in targets.items():
         needed = {p.op for problems in suites.values() for p in problems}
         if not needed & set(backend.ops):
             return _fail(f"target {name!r} has none of the functions the problems need ({', '.join(sorted(needed))}); "
                          f"it has {', '.join(backend.ops) or 'none'}")
-    wanted = args.peers if args.peers is not None else list(PEERS)
-    peers, missing = {}, {}
-    for p in wanted:
-        why = peer_available(p)
-        if why:
-            missing[p] = why
-            continue
-        if PEERS[p][0] in args.targets or p in targets:
-            continue
-        peers[p] = load_backend(PEERS[p][0])
+    peers, missing = load_peers(args.peers if args.peers is not None else list(PEERS), args.targets, targets)
     methods = {**targets, **peers}
     say = (lambda line: print(line, file=sys.stderr, flush=True)) if not args.quiet else None
     env = environment(args.threads)
@@ -94,14 +82,12 @@ def _measure(args, suites) -> int:
             say(f"suite {suite}: {len(problems)} problems x {len(methods)} methods")
         records += bench(methods, problems, rounds=2 if args.quick else 4, budget=0.1 if args.quick else 0.3,
                          progress=say)
-    board = {"environment": env, "targets": list(targets), "peers": list(peers), "missing_peers": missing,
-             "accuracy": {name: backend.capabilities.accuracy for name, backend in methods.items()},
-             "suites": {s: [p.line for p in ps] for s, ps in suites.items()}, "records": records}
+    run_board = board(env, targets, peers, suites, records, missing)
     compare = None
     if args.compare:
         with open(args.compare) as f:
             compare = json.load(f)
-    for path in write(args.out, board, compare):
+    for path in write(args.out, run_board, compare):
         print(f"wrote {path}")
     wrong = [r for r in records if r["status"] in ("wrong", "error") and r["method"] in targets]
     return 1 if wrong else 0

@@ -14,12 +14,13 @@ import math
 import os
 import platform
 import time
+import zlib
 
 import numpy as np
 
 from .. import accuracy, reference
 from ..backend import load_backend
-from .problems import LAYER_OPS, Problem
+from .problems import LAYER_OPS, Problem, parse
 
 #: Largest problem (multiply-adds) the plain reference computes for the check.
 REFERENCE_MACS = 2e8
@@ -45,6 +46,28 @@ def peer_available(name: str) -> str | None:
     if package and importlib.util.find_spec(package) is None:
         return f"{package} is not installed"
     return None
+
+
+def load_targets(specs) -> dict:
+    """Name -> loaded backend for each TARGET as ``check`` takes it (a file is named by its stem);
+    raises :class:`convspec.backend.LoadError`."""
+    from ..backend import split_target, target_kind
+
+    return {os.path.splitext(os.path.basename(split_target(t)[0]))[0] if target_kind(t) == "file" else t:
+            load_backend(t) for t in specs}
+
+
+def load_peers(wanted, target_specs=(), targets=()) -> tuple[dict, dict]:
+    """``(name -> loaded peer, name -> why it is missing)`` for the peers ``wanted`` (names of
+    :data:`PEERS`), leaving out those that are already among the targets."""
+    peers, missing = {}, {}
+    for p in wanted:
+        why = peer_available(p)
+        if why:
+            missing[p] = why
+        elif PEERS[p][0] not in target_specs and p not in targets:
+            peers[p] = load_backend(PEERS[p][0])
+    return peers, missing
 
 
 def oracle(problem: Problem, args):
@@ -97,58 +120,117 @@ def _time_block(fn, args, kwargs, repeat):
     return times
 
 
-def bench(methods: dict, problems: list[Problem], *, rounds=4, budget=0.3, seed=0, progress=None) -> list[dict]:
-    """Time every method (name -> loaded backend) on every problem it has the function for.
+def measure(methods: dict, problem: Problem, args, expected, judge: str, *, rounds=4, budget=0.3,
+            limits=None) -> list[dict]:
+    """Time every method (name -> loaded backend) that has the function on one problem.
 
-    Per problem: one first call per method (checked against the oracle, reported apart), then
-    ``rounds`` blocks per method in A-B-B-A order, each block of as many calls as fit in about
-    ``budget`` seconds (at least one).  Returns one record per (problem, method)."""
+    One first call per method, checked against ``expected`` (reported apart: compilation,
+    plans, first touch); then ``rounds`` blocks per method in A-B-B-A order, each of as many
+    calls as fit in about ``budget`` seconds (at least one).  ``limits`` (name -> multiply-adds,
+    default :data:`DIRECT_LIMITS`) skips a method past its size.  Returns one record per method:
+    ``status`` is ``timed`` (with median, quartiles, GFLOP/s), ``skipped``, ``wrong`` or ``error``."""
+    limits = DIRECT_LIMITS if limits is None else limits
+    out, live = [], {}
+    for name, backend in methods.items():
+        record = {"problem": problem.line, "method": name, "flops": problem.flops(), "judge": judge}
+        limit = limits.get(name, math.inf)
+        why = _unsupported(backend, problem, args) or (
+            f"{problem.macs:.2g} multiply-adds is past {name}'s limit of {limit:.2g} (a direct method)"
+            if problem.macs > limit else None)
+        if why:
+            out.append({**record, "status": "skipped", "why": why})
+            continue
+        fn = getattr(backend, problem.op)
+        try:
+            start = time.perf_counter()
+            y = fn(*args, **problem.kwargs)
+            first = time.perf_counter() - start
+        except Exception as e:  # noqa: BLE001 - the method's own failure is the record
+            out.append({**record, "status": "error", "why": f"{type(e).__name__}: {str(e)[:200]}"})
+            continue
+        wrong = check_result(y, expected, problem, args)
+        if wrong:
+            out.append({**record, "status": "wrong", "why": wrong, "first_call": first})
+            continue
+        live[name] = {**record, "status": "timed", "first_call": first, "times": [], "fn": fn}
+    order = list(live)
+    for r in range(rounds):
+        for name in (order if r % 2 == 0 else order[::-1]):  # A-B-B-A
+            entry = live[name]
+            guess = min(entry["times"]) if entry["times"] else entry["first_call"]
+            repeat = max(1, min(50, int(budget / max(guess, 1e-6))))
+            entry["times"] += _time_block(entry["fn"], args, problem.kwargs, repeat)
+    for entry in live.values():
+        t = np.asarray(entry.pop("fn") and entry["times"])
+        entry.update(median=float(np.median(t)), q1=float(np.percentile(t, 25)), q3=float(np.percentile(t, 75)),
+                     calls=len(t), gflops=problem.flops() / float(np.median(t)) / 1e9)
+        out.append(entry)
+    return out
+
+
+def bench(methods: dict, problems: list[Problem], *, rounds=4, budget=0.3, seed=0, limits=None,
+          progress=None) -> list[dict]:
+    """:func:`measure` on every problem (the arrays drawn from one generator seeded ``seed``,
+    the oracle computed once per problem); ``progress`` gets a line with the time left."""
     rng = np.random.default_rng(seed)
     out = []
     started = time.monotonic()
     for number, problem in enumerate(problems, 1):
         args = problem.arrays(rng)
-        expected, judge = oracle(problem, args)
-        live = {}
-        for name, backend in methods.items():
-            record = {"problem": problem.line, "method": name, "flops": problem.flops(), "judge": judge}
-            limit = DIRECT_LIMITS.get(name, math.inf)
-            why = _unsupported(backend, problem, args) or (
-                f"{problem.macs:.2g} multiply-adds is past {name}'s limit of {limit:.2g} (a direct method)"
-                if problem.macs > limit else None)
-            if why:
-                out.append({**record, "status": "skipped", "why": why})
-                continue
-            fn = getattr(backend, problem.op)
-            try:
-                start = time.perf_counter()
-                y = fn(*args, **problem.kwargs)
-                first = time.perf_counter() - start
-            except Exception as e:  # noqa: BLE001 - the method's own failure is the record
-                out.append({**record, "status": "error", "why": f"{type(e).__name__}: {str(e)[:200]}"})
-                continue
-            wrong = check_result(y, expected, problem, args)
-            if wrong:
-                out.append({**record, "status": "wrong", "why": wrong, "first_call": first})
-                continue
-            live[name] = {**record, "status": "timed", "first_call": first, "times": [], "fn": fn}
-        order = list(live)
-        for r in range(rounds):
-            for name in (order if r % 2 == 0 else order[::-1]):  # A-B-B-A
-                entry = live[name]
-                guess = min(entry["times"]) if entry["times"] else entry["first_call"]
-                repeat = max(1, min(50, int(budget / max(guess, 1e-6))))
-                entry["times"] += _time_block(entry["fn"], args, problem.kwargs, repeat)
-        for entry in live.values():
-            t = np.asarray(entry.pop("fn") and entry["times"])
-            entry.update(median=float(np.median(t)), q1=float(np.percentile(t, 25)), q3=float(np.percentile(t, 75)),
-                         calls=len(t), gflops=problem.flops() / float(np.median(t)) / 1e9)
-            out.append(entry)
+        out += measure(methods, problem, args, *oracle(problem, args), rounds=rounds, budget=budget, limits=limits)
         if progress:
-            elapsed = time.monotonic() - started
-            progress(f"[{number}/{len(problems)}] {problem.line}  {elapsed:.0f} s elapsed, "
-                     f"~{elapsed / number * (len(problems) - number):.0f} s left")
+            progress(_progress_line(number, len(problems), problem.line, started))
     return out
+
+
+def _progress_line(number: int, total: int, line: str, started: float) -> str:
+    elapsed = time.monotonic() - started
+    return f"[{number}/{total}] {line}  {elapsed:.0f} s elapsed, ~{elapsed / number * (total - number):.0f} s left"
+
+
+class Run:
+    """A run assembled one problem at a time by a front end that drives the problems itself
+    (the pytest suites in ``benchmarks/``), with the checking, timing and record of ``convspec
+    bench``: ``time(suite, line)`` measures one problem, ``board()`` is what the report renders.
+
+    The arrays of a problem are drawn from a generator seeded by ``seed`` and the problem's
+    line, so a problem gets the same data whichever others run with it."""
+
+    def __init__(self, targets, peers=(), *, threads=1, rounds=4, budget=0.3, limits=None, seed=0, total=None,
+                 progress=None):
+        self.targets = load_targets(targets)
+        self.peers, self.missing = load_peers(peers, targets, self.targets)
+        self.methods = {**self.targets, **self.peers}
+        self.options = {"rounds": rounds, "budget": budget, "limits": limits}
+        self.seed, self.total, self.progress = seed, total, progress
+        self.env = environment(threads)
+        self.suites: dict[str, list] = {}
+        self.records: list[dict] = []
+        self.started = time.monotonic()
+
+    def time(self, suite: str, line: str) -> list[dict]:
+        problem = parse(line)
+        args = problem.arrays(np.random.default_rng([self.seed, zlib.crc32(problem.line.encode())]))
+        records = measure(self.methods, problem, args, *oracle(problem, args), **self.options)
+        self.suites.setdefault(suite, []).append(problem)
+        self.records += records
+        if self.progress:
+            done = sum(map(len, self.suites.values()))
+            self.progress(_progress_line(done, max(self.total or done, done), problem.line, self.started))
+        return records
+
+    def board(self) -> dict:
+        return board(self.env, self.targets, self.peers, self.suites, self.records, self.missing)
+
+
+def board(env: dict, targets: dict, peers: dict, suites: dict, records: list, missing=None) -> dict:
+    """The record of a run that :func:`convspec.bench.report.write` renders: the environment,
+    the targets and peers (name -> loaded backend) with their accuracy classes, the suites
+    (name -> problems) and the records of :func:`measure`."""
+    methods = {**targets, **peers}
+    return {"environment": env, "targets": list(targets), "peers": list(peers), "missing_peers": missing or {},
+            "accuracy": {name: backend.capabilities.accuracy for name, backend in methods.items()},
+            "suites": {s: [p.line for p in ps] for s, ps in suites.items()}, "records": records}
 
 
 def _unsupported(backend, problem, args) -> str | None:

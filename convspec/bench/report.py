@@ -83,6 +83,20 @@ def markdown(board: dict, compare: dict | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def ratios(board: dict, baseline: str, peers, *, suite: str | None = None, pattern: str | None = None) -> list:
+    """``[(problem, ratio)]``: for each problem of ``suite`` (all suites when ``None``) whose line
+    matches the regular expression ``pattern``, the time of the fastest of ``peers`` over the
+    time of ``baseline`` (above 1: ``baseline`` faster), where both were timed."""
+    lines = board["suites"][suite] if suite is not None else [p for ps in board["suites"].values() for p in ps]
+    timed = {(r["problem"], r["method"]): r["median"] for r in board["records"] if r.get("status") == "timed"}
+    out = []
+    for line in lines:
+        best = [timed[(line, p)] for p in peers if (line, p) in timed]
+        if (line, baseline) in timed and best and (pattern is None or re.search(pattern, line)):
+            out.append((line, min(best) / timed[(line, baseline)]))
+    return out
+
+
 def kernel_series(board: dict) -> dict:
     """``{(op, descriptor with its kernel sizes as *, d): {method: [(k, median seconds)]}}`` for
     the problems of the run that differ only in their kernel (``d``-D, first side ``k``): the

@@ -4,8 +4,9 @@ tables of the one-thread run.
 
     python benchmarks/performance.py ONE_THREAD/bench.json [--two-threads TWO/bench.json] --out FILE
 
-A target is data: (what, suite (``None``: every suite of the board), problems matched by a regular expression, the peers whose
-fastest is compared, the statistic over the problems, the threshold, the board it is read from).
+A target is data: (what, suite (``None``: every suite of the board), problems matched by a
+regular expression, the peers whose fastest is compared, the statistic over the problems, the
+threshold, the board it is read from).
 The ratio of a problem is the fastest peer's median time over auto's (above 1: auto faster).
 """
 
@@ -65,7 +66,8 @@ def document(boards: dict) -> str:
              "before it was timed; the machine is shared, and a layer's ratio moves by up to about 30 % from run "
              "to run.", "",
              "## Targets", "",
-             "| target | run | statistic | measured | target | met | problems | lowest |", "|---|---|---|---|---|---|---|---|"]
+             "| target | run | statistic | measured | target | met | problems | lowest |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         line, ratio = r["worst"]
         lines.append(f"| {r['what']} | {r['board']} | {r['statistic']} | {r['value']:.3f} | {r['threshold']:g} | "

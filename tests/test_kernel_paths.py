@@ -70,3 +70,18 @@ def test_stride_one_input_gradient_is_a_forward_layer(groups, padding, dilation)
     else:
         assert np.allclose(got, want, rtol=1e-12, atol=1e-12)
     assert np.allclose(auto.conv_grad_input(gy, w, input_shape=x_shape, **kw), want, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("path", ["one task, unpadded", "padded, parallel"])
+@pytest.mark.parametrize(("n", "k", "mode"), [(50, 8, "same"), (5, 8, "full"), (9, 3, "valid"), (7, 7, "same"),
+                                              (30, 6, "full"), (1, 1, "same"), (40, 13, "same"), (60, 40, "same")])
+def test_each_signal_kernel_is_the_sum(monkeypatch, path, n, k, mode):
+    """numba's 1-D correlation, by the one-task kernel that leaves the padding out (the ends term
+    by term) and by the parallel kernel on the padded copy, on both ends of every mode."""
+    monkeypatch.setattr(numba_direct, "SMALL_SIGNAL_MACS", 10**9 if path.startswith("one") else 0)
+    monkeypatch.setattr(numba_direct, "SMALL_SIGNAL_TAPS", 10**9)
+    rng = np.random.default_rng(n * k)
+    x, w = rng.standard_normal(n), rng.standard_normal(k)
+    for op in ("correlate", "convolve"):
+        got, want = getattr(numba_direct, op)(x, w, mode=mode), getattr(reference, op)(x, w, mode=mode)
+        assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12), f"{op}: {got} != {want}"

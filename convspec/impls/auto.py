@@ -151,7 +151,7 @@ def _signal(x, w, mode, flip):
 
     def run(name):
         if name == "direct":  # validated above: the compiled loops on the padded signal
-            return numba_direct.correlate_padded(zero_padded(x, pads), kernel)
+            return numba_direct.correlate_with_padding(x, kernel, pads)
         if name == "fft":
             return fft.correlate(x, kernel, mode=mode)
         return _separable(x, factors, mode)

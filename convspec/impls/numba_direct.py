@@ -495,6 +495,58 @@ def _correlate3d(xp, w, y):
         y[i0, i1, start:start + width] = acc[:width]
 
 
+#: A 1-D signal of at most this many multiply-adds with a kernel of at most SMALL_SIGNAL_TAPS
+#: taps runs in one task without a padded copy: the copy and the parallel launch cost more than
+#: its sums (measured at 1 thread, 8 taps: 10^4 samples 12.9 -> 6.1 us, 10^5 64.7 -> 36.5 us).
+#: Longer kernels keep the padded kernel, whose accumulators stay in L1 (512 taps: 2x faster).
+SMALL_SIGNAL_MACS = 1 << 21
+SMALL_SIGNAL_TAPS = 32
+
+
+@numba.njit(cache=True, nogil=True)
+def _correlate1d_small(x, w, before, y):
+    """``y[i] = sum_j x[i - before + j] * w[j]``, the terms outside ``x`` being zero (1-D, one
+    task, no padded copy): the outputs whose window lies inside ``x`` four taps per pass over
+    contiguous outputs (vectorised), the few at the ends term by term."""
+    n, k, m = x.shape[0], w.shape[0], y.shape[0]
+    lo = min(before, m)  # before >= 0: outputs below lo start left of x
+    hi = max(lo, min(m, n - k + before + 1))  # outputs from hi on end right of x
+    inner = y[lo:hi]
+    inner[:] = 0
+    j = 0
+    while j + 4 <= k:
+        a, b, c, d = w[j], w[j + 1], w[j + 2], w[j + 3]
+        part = x[lo - before + j:]
+        for i in range(hi - lo):
+            inner[i] += a * part[i] + b * part[i + 1] + c * part[i + 2] + d * part[i + 3]
+        j += 4
+    while j < k:
+        a = w[j]
+        part = x[lo - before + j:]
+        for i in range(hi - lo):
+            inner[i] += a * part[i]
+        j += 1
+    for e in range(lo + m - hi):
+        i = e if e < lo else hi + e - lo
+        acc = y.dtype.type(0)
+        for j in range(k):
+            t = i - before + j
+            if 0 <= t < n:
+                acc += x[t] * w[j]
+        y[i] = acc
+
+
+def correlate_with_padding(x, w, pads):
+    """``valid`` single-channel correlation of ``x`` padded by ``pads`` (``(before, after)`` per
+    axis) with ``w``: small 1-D signals without the padded copy, the rest by
+    :func:`correlate_padded`."""
+    if x.ndim == 1 and w.size <= SMALL_SIGNAL_TAPS and x.size * w.size <= SMALL_SIGNAL_MACS and pads[0][0] >= 0:
+        y = np.empty(x.shape[0] + pads[0][0] + pads[0][1] - w.shape[0] + 1, dtype=x.dtype)
+        _correlate1d_small(np.ascontiguousarray(x), np.ascontiguousarray(w), pads[0][0], y)
+        return y
+    return correlate_padded(zero_padded(x, pads), w)
+
+
 def correlate_padded(xp, w):
     """``valid`` single-channel correlation of an already padded ``xp`` (1-3-D) with ``w``."""
     lift = 3 - xp.ndim
@@ -508,10 +560,10 @@ def correlate_padded(xp, w):
 def correlate(x, w, *, mode):
     """Eq. 9.6 as compiled, vectorised direct loops over the padded signal."""
     x, w = check_signal_args(x, w, mode)
-    return correlate_padded(zero_padded(x, signal_as_conv_padding(w.shape, mode)), w)
+    return correlate_with_padding(x, w, signal_as_conv_padding(w.shape, mode))
 
 
 def convolve(x, w, *, mode):
     """Eq. 9.4: correlation with the flipped kernel."""
     x, w = check_signal_args(x, w, mode)
-    return correlate_padded(zero_padded(x, signal_as_conv_padding(w.shape, mode)), flipped(w))
+    return correlate_with_padding(x, flipped(w), signal_as_conv_padding(w.shape, mode))

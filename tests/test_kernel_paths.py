@@ -43,6 +43,7 @@ def test_each_depthwise_kernel_is_the_sum(monkeypatch, path, case):
 
 @pytest.mark.parametrize("stride", [1, 2])
 def test_winograd_by_image_blocks_is_the_whole_batch(monkeypatch, stride):
+    monkeypatch.setattr(winograd, "F43_MIN_TILES", 1)  # F(4x4, 3x3) on a whole batch and on each image
     monkeypatch.setattr(winograd, "BATCH_BLOCK_ELEMENTS", 1)
     monkeypatch.setattr(winograd, "BATCH_BLOCK_TILES", 1)  # one image per block
     rng = np.random.default_rng(stride)
@@ -53,6 +54,28 @@ def test_winograd_by_image_blocks_is_the_whole_batch(monkeypatch, stride):
     assert np.array_equal(blocks, winograd.conv(x, w, bias=b, **kw)), "each image's tiles are the whole batch's"
     exact = reference.conv(x.astype(np.float64), w.astype(np.float64), bias=b.astype(np.float64), **kw)
     assert np.abs(blocks - exact).max() <= 1e-5 * np.abs(exact).max()
+
+
+@pytest.mark.parametrize("algorithm", ["f23", "f43"])
+@pytest.mark.parametrize(("shape", "c_out", "padding"), [
+    ((1, 3, 9, 9), 4, ((1, 1), (1, 1))), ((2, 5, 14, 14), 6, ((1, 1), (1, 1))), ((1, 2, 7, 11), 3, ((1, 1), (1, 1))),
+    ((1, 4, 10, 13), 2, ((0, 0), (0, 0))), ((1, 1, 4, 4), 1, ((1, 1), (1, 1))), ((1, 2, 5, 6), 2, ((0, 2), (1, 0))),
+    ((2, 3, 3, 3), 2, ((2, 2), (2, 2)))])
+def test_each_stride_one_winograd_algorithm_is_the_sum(monkeypatch, algorithm, shape, c_out, padding):
+    """F(2x2, 3x3) and F(4x4, 3x3), each forced, with outputs that fill the last tile or not."""
+    monkeypatch.setattr(winograd, "algorithm", lambda stride, out, n, c: algorithm if stride[0] == 1 else "s2")
+    rng = np.random.default_rng(c_out)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal((c_out, shape[1], 3, 3)), rng.standard_normal(c_out)
+    kw = dict(stride=(1, 1), padding=padding, dilation=(1, 1), groups=1)
+    got, want = winograd.conv(x, w, bias=b, **kw), reference.conv(x, w, bias=b, **kw)
+    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_f43_runs_where_there_are_tiles_enough():
+    assert winograd.algorithm((1, 1), (56, 56), 1, 64) == "f43"  # 196 tiles of 4x4
+    assert winograd.algorithm((1, 1), (14, 14), 1, 256) == "f23"  # 16 tiles: the kernel transform would dominate
+    assert winograd.algorithm((1, 1), (14, 14), 8, 256) == "f23"  # 128 tiles, fewer than the output channels
+    assert winograd.algorithm((2, 2), (28, 28), 8, 128) == "s2"
 
 
 @pytest.mark.parametrize("groups, padding, dilation", [(1, ((1, 1), (1, 1)), (1, 1)), (2, ((0, 2), (2, 0)), (2, 1)),

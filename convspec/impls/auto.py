@@ -204,7 +204,7 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
     if groups > 1 and w_shape[1] == 1 and x_shape[1] == groups:  # depthwise: compiled rows, no GEMM to feed
         estimates["depthwise"] = CALL_SECONDS + macs / DIRECT_MACS_PER_S + n * c_in * positions * itemsize / COPY_BYTES_PER_S
     if winograd.applies(x_shape, w_shape, stride, dilation, groups):
-        saving = 16 / 36 if stride[0] == 1 else 25 / 36
+        saving = winograd.products_per_output(stride, out[2:], n, w_shape[0]) / 9
         transforms = (n * (c_in + c_out) * positions * 4 + c_in * c_out * 25) * itemsize
         estimates["winograd"] = CALL_SECONDS + saving * macs / GEMM_MACS_PER_S + transforms / COPY_BYTES_PER_S
         if n > 1:  # the same work a block of images at a time: only timing tells which wins

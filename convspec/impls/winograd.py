@@ -1,12 +1,15 @@
-"""Winograd minimal filtering F(2x2, 3x3) for 3x3, stride-1 layers (Lavin and Gray, 2016).
+"""Winograd minimal filtering F(2x2, 3x3) and F(4x4, 3x3) for 3x3, stride-1 layers (Lavin and
+Gray, 2016), and a polyphase variant for stride 2.
 
-Each 2x2 block of outputs is computed from a 4x4 input tile with 16 multiplications instead
-of 36 (section 9.8 of the book: faster algorithms for the same convolution).  In matrix form,
-with ``d`` a 4x4 tile of one input channel and ``g`` a 3x3 kernel::
+F(2x2, 3x3) computes each 2x2 block of outputs from a 4x4 input tile with 16 multiplications
+instead of 36 (section 9.8 of the book: faster algorithms for the same convolution); F(4x4,
+3x3) each 4x4 block from a 6x6 tile with 36 instead of 144, used when a call has tiles enough
+(:func:`algorithm`).  In matrix form, with ``d`` an input tile of one channel and ``g`` a 3x3
+kernel::
 
     Y = A^T [ sum_c (G g G^T) * (B^T d B) ] A
 
-The elementwise products over channels are 16 GEMMs ``U[xi] @ V[xi]`` of shape
+The elementwise products over channels are 16 (or 36) GEMMs ``U[xi] @ V[xi]`` of shape
 ``(C_out, C) @ (C, tiles)``, with the batch folded into the tiles, run by BLAS.  The
 transforms are compiled loops.  Other layers (kernel not 3x3, strided, dilated, grouped,
 1-D or 3-D) go to :mod:`convspec.impls.im2col`.
@@ -53,11 +56,22 @@ def _g_s2(g0, g1, g2, half):
     return g0, g0 + g2, g2, g1, g1
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _g_f43(g0, g1, g2, half):
+    """``G g`` of F(4, 3) for one axis of three taps (interpolation points 0, 1, -1, 2, -2 and
+    infinity), G = [[1/4,0,0],[-1/6,-1/6,-1/6],[-1/6,1/6,-1/6],[1/24,1/12,1/6],[1/24,-1/12,1/6],
+    [0,0,1]] (``half`` unused)."""
+    even = g0 + g2
+    side = g0 * 0.25 + g2  # rows 3 and 4 are (g0 / 4 + g2 +- g1 / 2) / 6
+    return (g0 * 0.25, -(even + g1) / 6, -(even - g1) / 6, (side + g1 * 0.5) / 6, (side - g1 * 0.5) / 6,
+            g2 * 1.0)  # in float64 (the constants' type), rounded once when stored
+
+
 @numba.njit(cache=True, nogil=True)
 def _kernel_transform(w, u):
     """``u[xi, o * C + c]`` = plane xi of ``G w[o, c] G^T``: the 1-D transform down each
-    column of taps, then along each row; 16 planes (F(2x2, 3x3)) or 25 (stride 2), as ``u``
-    has rows.
+    column of taps, then along each row; 16 planes (F(2x2, 3x3)), 36 (F(4x4, 3x3)) or 25
+    (stride 2), as ``u`` has rows.
 
     Straight-line code per kernel: the 3x3 taps are read in place (contiguous), every
     product by a zero of G is skipped (so an infinite weight reaches only the planes that
@@ -68,6 +82,8 @@ def _kernel_transform(w, u):
     for q in range(c_out * c_in):
         if u.shape[0] == 16:
             _one_kernel(_g_f23, flat, 9 * q, half, u, q)
+        elif u.shape[0] == 36:
+            _one_kernel(_g_f43, flat, 9 * q, half, u, q)
         else:
             _one_kernel(_g_s2, flat, 9 * q, half, u, q)
 
@@ -151,6 +167,83 @@ def _output_transform(m, tiles_h, tiles_w, y, first, last):
                     _store_block(y, n, o, 2 * ty, 2 * tx, a0 + a1 + a2, a1 - a2 - a3, b0 + b1 + b2, b1 - b2 - b3)
 
 
+# F(4x4, 3x3): a 4x4 block of outputs from a 6x6 input tile with 36 products instead of 144
+# (2.25 per output, against 4 for F(2x2, 3x3)), and 36 transformed planes per 16 outputs
+# instead of 16 per 4, so the transforms move 1.8x less data per output too.  Per axis,
+#     B^T = [[4,0,-5,0,1,0],[0,-4,-4,1,1,0],[0,4,-4,-1,1,0],[0,-2,-1,2,1,0],[0,2,-1,-2,1,0],[0,4,0,-5,0,1]],
+#     A^T = [[1,1,1,1,1,0],[0,1,-1,2,-2,0],[0,1,1,4,4,0],[0,1,-1,8,-8,1]].
+
+@numba.njit(cache=True, nogil=True)
+def _input_transform_f43(xp, tiles_h, tiles_w, v, first, last):
+    """``v[xi, c, t] = (B^T d B)[xi]`` for the 6x6 tile ``d`` at (4 ty, 4 tx) of image n and
+    channel ``first <= c < last``, t = (n * tiles_h + ty) * tiles_w + tx."""
+    n_batch = xp.shape[0]
+    width = xp.shape[3]
+    r = np.empty((6, width), dtype=v.dtype)
+    for n in range(n_batch):
+        for c in range(first, last):
+            for ty in range(tiles_h):
+                top = 4 * ty
+                for q in range(width):  # B^T d on whole rows: vectorises along q
+                    d0, d1, d2 = xp[n, c, top, q], xp[n, c, top + 1, q], xp[n, c, top + 2, q]
+                    d3, d4, d5 = xp[n, c, top + 3, q], xp[n, c, top + 4, q], xp[n, c, top + 5, q]
+                    r[0, q] = 4 * d0 - 5 * d2 + d4
+                    r[1, q] = d3 + d4 - 4 * (d1 + d2)
+                    r[2, q] = d4 - d3 + 4 * (d1 - d2)
+                    r[3, q] = d4 - d2 + 2 * (d3 - d1)
+                    r[4, q] = d4 - d2 - 2 * (d3 - d1)
+                    r[5, q] = 4 * d1 - 5 * d3 + d5
+                base = (n * tiles_h + ty) * tiles_w
+                for i in range(6):
+                    for tx in range(tiles_w):
+                        q = 4 * tx
+                        e0, e1, e2, e3, e4, e5 = r[i, q], r[i, q + 1], r[i, q + 2], r[i, q + 3], r[i, q + 4], r[i, q + 5]
+                        t = base + tx
+                        v[6 * i, c, t] = 4 * e0 - 5 * e2 + e4
+                        v[6 * i + 1, c, t] = e3 + e4 - 4 * (e1 + e2)
+                        v[6 * i + 2, c, t] = e4 - e3 + 4 * (e1 - e2)
+                        v[6 * i + 3, c, t] = e4 - e2 + 2 * (e3 - e1)
+                        v[6 * i + 4, c, t] = e4 - e2 - 2 * (e3 - e1)
+                        v[6 * i + 5, c, t] = 4 * e1 - 5 * e3 + e5
+
+
+@numba.njit(cache=True, nogil=True)
+def _output_transform_f43(m, tiles_h, tiles_w, y, first, last):
+    """``y[n, o, 4ty:4ty+4, 4tx:4tx+4] = A^T m A`` for ``first <= o < last``, cropped at the
+    bottom and right edges."""
+    n_batch = y.shape[0]
+    height, width = y.shape[2], y.shape[3]
+    a = np.empty((4, 6), dtype=y.dtype)
+    for n in range(n_batch):
+        for o in range(first, last):
+            for ty in range(tiles_h):
+                base = (n * tiles_h + ty) * tiles_w
+                for tx in range(tiles_w):
+                    t = base + tx
+                    for e in range(6):  # A^T down each of the six columns
+                        m0, m1, m2 = m[e, o, t], m[6 + e, o, t], m[12 + e, o, t]
+                        m3, m4, m5 = m[18 + e, o, t], m[24 + e, o, t], m[30 + e, o, t]
+                        plus, minus, plus2, minus2 = m1 + m2, m1 - m2, m3 + m4, m3 - m4
+                        a[0, e] = m0 + plus + plus2
+                        a[1, e] = minus + 2 * minus2
+                        a[2, e] = plus + 4 * plus2
+                        a[3, e] = minus + 8 * minus2 + m5
+                    for i in range(min(4, height - 4 * ty)):  # then along each row
+                        plus, minus = a[i, 1] + a[i, 2], a[i, 1] - a[i, 2]
+                        plus2, minus2 = a[i, 3] + a[i, 4], a[i, 3] - a[i, 4]
+                        row, col = 4 * ty + i, 4 * tx
+                        y[n, o, row, col] = a[i, 0] + plus + plus2
+                        if col + 3 < width:
+                            y[n, o, row, col + 1] = minus + 2 * minus2
+                            y[n, o, row, col + 2] = plus + 4 * plus2
+                            y[n, o, row, col + 3] = minus + 8 * minus2 + a[i, 5]
+                        else:
+                            if col + 1 < width:
+                                y[n, o, row, col + 1] = minus + 2 * minus2
+                            if col + 2 < width:
+                                y[n, o, row, col + 2] = plus + 4 * plus2
+
+
 # Stride 2: the even input samples see taps (0, 2), the odd ones tap 1.  Per axis, two outputs
 # from inputs x[0..4] take 5 products instead of 6: F(2, 2) on the even phase and two
 # direct products on the odd one,
@@ -230,12 +323,38 @@ def applies(x_shape, w_shape, stride, dilation, groups) -> bool:
             and tuple(stride) in ((1, 1), (2, 2)) and tuple(dilation) == (1, 1))
 
 
-#: stride -> (products per axis, input samples per output tile and axis, input and output
-#: transforms); the kernel transform tells the two apart by the number of planes
+#: name -> (products per axis, input samples per output tile and axis, outputs per tile and
+#: axis, input and output transforms); the kernel transform tells them apart by the number of
+#: planes
 _ALGORITHMS = {
-    1: (4, 2, _input_transform, _output_transform),
-    2: (5, 4, _input_transform_s2, _output_transform_s2),
+    "f23": (4, 2, 2, _input_transform, _output_transform),
+    "f43": (6, 4, 4, _input_transform_f43, _output_transform_f43),
+    "s2": (5, 4, 2, _input_transform_s2, _output_transform_s2),
 }
+
+
+#: F(4x4, 3x3) is used at stride 1 when a call has at least this many 4x4 output tiles (and at
+#: least as many as output channels); below, F(2x2, 3x3).  F(4x4) does fewer products and
+#: moves less data per output, but its transformed kernels are 36 planes, and with few tiles
+#: the GEMMs are narrow and the kernel transform dominates.  Measured at 1 thread, 3x3 layers of
+#: ResNet-50: 64 channels of 56x56 at batch 1 (196 tiles) 2.10 -> 1.65 ms, 128 of 28x28 at batch
+#: 8 (a block of 245 tiles) 14.0 -> 11.9 ms; but 256 of 14x14 at batch 1 (16 tiles) 1.68 -> 4.36.
+F43_MIN_TILES = 128
+
+
+def algorithm(stride, out, n, c_out) -> str:
+    """The Winograd algorithm of a call: ``"s2"`` at stride 2, else ``"f43"`` or ``"f23"`` by
+    the number of 4x4 output tiles of the ``n`` images of ``out`` spatial shape."""
+    if stride[0] != 1:
+        return "s2"
+    tiles = n * -(-out[0] // 4) * -(-out[1] // 4)
+    return "f43" if tiles >= max(F43_MIN_TILES, c_out) else "f23"
+
+
+def products_per_output(stride, out, n, c_out) -> float:
+    """Multiplications per output and input channel of the call's algorithm (9 for the direct sum)."""
+    alpha, _, size = _ALGORITHMS[algorithm(stride, out, n, c_out)][:3]
+    return alpha * alpha / (size * size)
 
 
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):
@@ -254,8 +373,11 @@ def conv_by_image_blocks(x, w, *, stride=None, padding=None, dilation=None, grou
     against 15.0, stride 2 on 128 of 56x56 20.9 against 32.4, but 512 of 7x7 20.2 against 18.0."""
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
-    tiles = -(-out[2] // 2) * -(-out[3] // 2)  # per image
-    group = max(1, BATCH_BLOCK_ELEMENTS // (tiles * x.shape[1]), -(-BATCH_BLOCK_TILES // tiles))
+    for size in (4, 2):  # the images per block at F(4x4)'s tile count, if F(4x4) runs on such a block
+        tiles = -(-out[2] // size) * -(-out[3] // size)  # per image
+        group = max(1, BATCH_BLOCK_ELEMENTS // (tiles * x.shape[1]), -(-BATCH_BLOCK_TILES // tiles))
+        if algorithm(stride, out[2:], group, w.shape[0]) == ("f43" if size == 4 else "f23"):
+            break
     if not applies(x.shape, w.shape, stride, dilation, groups) or x.dtype.kind != "f" or x.shape[0] <= group:
         return conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
     y = np.empty(out, dtype=x.dtype)
@@ -264,7 +386,7 @@ def conv_by_image_blocks(x, w, *, stride=None, padding=None, dilation=None, grou
     return add_bias(y, bias)
 
 
-#: Transformed input elements per plane (one of 16 or 25) per block of images ...
+#: Transformed input elements per plane (one of 16, 25 or 36) per block of images ...
 BATCH_BLOCK_ELEMENTS = 1 << 15
 #: ... but never fewer tiles per block than this: the GEMMs need enough columns.
 BATCH_BLOCK_TILES = 64
@@ -272,10 +394,10 @@ BATCH_BLOCK_TILES = 64
 
 def _winograd(x, w, stride, padding, dilation):
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
-    alpha, step, input_transform, output_transform = _ALGORITHMS[stride[0]]
     n, c_in, height, width = x.shape
+    alpha, step, size, input_transform, output_transform = _ALGORITHMS[algorithm(stride, out[2:], n, w.shape[0])]
     c_out = w.shape[0]
-    tiles_h, tiles_w = -(-out[2] // 2), -(-out[3] // 2)
+    tiles_h, tiles_w = -(-out[2] // size), -(-out[3] // size)
     (top, _), (left, _) = padding
     rows, cols = max(step * tiles_h + alpha - step, top + height), max(step * tiles_w + alpha - step, left + width)
     xp = zero_padded(x, ((0, 0), (0, 0), (top, rows - top - height), (left, cols - left - width)),

@@ -150,3 +150,30 @@ def test_exponents_are_fitted_per_method_and_crossovers_plotted(tmp_path):
     assert "| `correlate n4096k*` | fft | 0.00 | 0 (transform) to 1 (direct) |" in text
     pytest.importorskip("matplotlib")
     assert "crossover_correlate_n4096k.png" in plots(board, str(tmp_path))
+
+
+def test_a_dispatchers_choice_is_recorded_with_its_time():
+    """A target with ``plans()`` (auto's record of what timing chose) gets the choice its first
+    call made written beside its time; one without gets none."""
+    import numpy as np
+
+    from convspec import load_backend
+    from convspec.bench.engine import measure, oracle
+
+    class Dispatcher:
+        convspec_capabilities = {"ops": ["conv"]}
+        _plans = {}
+
+        def conv(self, x, w, **kw):
+            self._plans[("conv", x.shape)] = "winograd"
+            return load_backend("im2col").conv(x, w, **kw)
+
+        def plans(self):
+            return dict(self._plans)
+
+    problem = parse("conv mb1ic4ih8oc4kh3ph1")
+    args = problem.arrays(np.random.default_rng(0))
+    records = measure({"d": load_backend(Dispatcher()), "im2col": load_backend("im2col")}, problem, args,
+                      *oracle(problem, args), rounds=1, budget=0.001)
+    chose = {r["method"]: r.get("chose") for r in records}
+    assert chose == {"d": "winograd", "im2col": None}

@@ -141,6 +141,8 @@ def measure(methods: dict, problem: Problem, args, expected, judge: str, *, roun
             out.append({**record, "status": "skipped", "why": why})
             continue
         fn = getattr(backend, problem.op)
+        plans = getattr(backend.obj, "plans", None)  # a dispatcher's record of its choices (auto's)
+        before = plans() if callable(plans) else {}
         try:
             start = time.perf_counter()
             y = fn(*args, **problem.kwargs)
@@ -148,6 +150,9 @@ def measure(methods: dict, problem: Problem, args, expected, judge: str, *, roun
         except Exception as e:  # noqa: BLE001 - the method's own failure is the record
             out.append({**record, "status": "error", "why": f"{type(e).__name__}: {str(e)[:200]}"})
             continue
+        chosen = sorted({str(v) for k, v in (plans() if callable(plans) else {}).items() if before.get(k) != v})
+        if chosen:
+            record["chose"] = ", ".join(chosen)
         wrong = check_result(y, expected, problem, args)
         if wrong:
             out.append({**record, "status": "wrong", "why": wrong, "first_call": first})

@@ -69,6 +69,11 @@ def markdown(board: dict, compare: dict | None = None) -> str:
         lines += ["## Not timed", ""]
         lines += [f"- `{r['problem']}` / {r['method']}: {r['status']}: {r['why']}" for r in notes]
         lines.append("")
+    chose = [r for r in records if r.get("chose")]
+    if chose:
+        lines += ["## Choices made by timing (a dispatcher's plans)", ""]
+        lines += [f"- `{r['problem']}` / {r['method']}: {r['chose']}" for r in chose]
+        lines.append("")
     first = [r for r in records if r["status"] == "timed" and r["first_call"] > 3 * r["median"] + 1e-3]
     if first:
         lines += ["## First calls (compilation, plans, first touch)", ""]

@@ -77,14 +77,19 @@ def _choose(key, candidates, run):
         timed, results = {}, {}
         shortlist = [name for name, estimate in sorted(candidates.items(), key=lambda item: item[1])
                      if estimate <= SHORTLIST * best]
-        # two passes over the shortlist (the first run also loads compiled code and touches
-        # memory): a burst of noise on a shared machine during one block does not decide alone
-        for runs in (3, 2):
-            for name in shortlist:
-                for _ in range(runs):
+        # three blocks of three runs per candidate, in A-B-B-A order across the passes; the
+        # first run of a block is not counted (it loads compiled code, touches memory and refills
+        # the caches the other candidate evicted), and the least of the rest decides: a burst of
+        # noise on a shared machine during one block does not decide alone (with two passes of
+        # 3 and 2 counted runs, a 3x3 stride-2 layer went to im2col at 2.85 ms in one process in
+        # three, against Winograd's 2.39)
+        for rounds in range(3):
+            for name in (shortlist if rounds % 2 == 0 else shortlist[::-1]):
+                for i in range(3):
                     start = time.perf_counter()
                     results[name] = run(name)
-                    timed[name] = min(timed.get(name, math.inf), time.perf_counter() - start)
+                    if i:
+                        timed[name] = min(timed.get(name, math.inf), time.perf_counter() - start)
         winner = min(timed, key=timed.get)
         result = results[winner]
         _measured.add(key)

@@ -71,6 +71,23 @@ def test_each_stride_one_winograd_algorithm_is_the_sum(monkeypatch, algorithm, s
     assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("algorithm", ["f23", "f43"])
+@pytest.mark.parametrize(("shape", "c_out", "k", "padding"), [
+    ((1, 3, 5, 9, 9), 4, 3, ((1, 1), (1, 1), (1, 1))), ((2, 2, 4, 7, 11), 3, 3, ((0, 2), (1, 0), (1, 1))),
+    ((1, 2, 3, 6, 6), 2, 1, ((0, 0), (1, 1), (1, 1))), ((1, 2, 6, 5, 5), 3, 2, ((1, 0), (0, 0), (2, 2)))])
+def test_volumes_by_winograd_slices_are_the_sum(monkeypatch, algorithm, shape, c_out, k, padding):
+    """A k x 3 x 3 layer on volumes: each depth slice transformed once, the depth taps summed by
+    the GEMMs; batches, asymmetric padding in every axis, depth kernels of 1, 2 and 3."""
+    monkeypatch.setattr(winograd, "algorithm", lambda stride, out, n, c: algorithm)
+    rng = np.random.default_rng(k * c_out)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal((c_out, shape[1], k, 3, 3)), rng.standard_normal(c_out)
+    kw = dict(stride=(1, 1, 1), padding=padding, dilation=(1, 1, 1), groups=1)
+    got, want = winograd.conv(x, w, bias=b, **kw), reference.conv(x, w, bias=b, **kw)
+    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert winograd.applies(shape, w.shape, (1, 1, 1), (1, 1, 1), 1)
+    assert not winograd.applies(shape, w.shape, (1, 2, 2), (1, 1, 1), 1)  # strided volumes: im2col
+
+
 def test_f43_runs_where_there_are_tiles_enough():
     assert winograd.algorithm((1, 1), (56, 56), 1, 64) == "f43"  # 196 tiles of 4x4
     assert winograd.algorithm((1, 1), (14, 14), 1, 256) == "f23"  # 16 tiles: the kernel transform would dominate

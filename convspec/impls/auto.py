@@ -209,10 +209,11 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
     if groups > 1 and w_shape[1] == 1 and x_shape[1] == groups:  # depthwise: compiled rows, no GEMM to feed
         estimates["depthwise"] = CALL_SECONDS + macs / DIRECT_MACS_PER_S + n * c_in * positions * itemsize / COPY_BYTES_PER_S
     if winograd.applies(x_shape, w_shape, stride, dilation, groups):
-        saving = winograd.products_per_output(stride, out[2:], n, w_shape[0]) / 9
+        # volumes: the 2-D algorithm per depth slice (its GEMMs are as wide as one slice's tiles)
+        saving = winograd.products_per_output(stride[-2:], out[-2:], n if len(out) == 4 else 1, w_shape[0]) / 9
         transforms = (n * (c_in + c_out) * positions * 4 + c_in * c_out * 25) * itemsize
         estimates["winograd"] = CALL_SECONDS + saving * macs / GEMM_MACS_PER_S + transforms / COPY_BYTES_PER_S
-        if n > 1:  # the same work a block of images at a time: only timing tells which wins
+        if n > 1 and len(out) == 4:  # the same work a block of images at a time: only timing tells which wins
             estimates["winograd-blocks"] = estimates["winograd"]
     if taps > 1 and all(s == 1 for s in stride) and groups == 1:
         lengths = [m + k - 1 for m, k in zip(x_shape[2:], w_shape[2:])]

@@ -11,8 +11,10 @@ kernel::
 
 The elementwise products over channels are 16 (or 36) GEMMs ``U[xi] @ V[xi]`` of shape
 ``(C_out, C) @ (C, tiles)``, with the batch folded into the tiles, run by BLAS.  The
-transforms are compiled loops.  Other layers (kernel not 3x3, strided, dilated, grouped,
-1-D or 3-D) go to :mod:`convspec.impls.im2col`.
+transforms are compiled loops.  A ``k x 3 x 3`` stride-1 layer on volumes runs the 2-D
+algorithm on each depth slice, the depth taps summed inside the GEMMs (:func:`_winograd3d`).
+Other layers (kernel not 3x3, strided beyond 2 or volumes strided at all, dilated, grouped,
+1-D) go to :mod:`convspec.impls.im2col`.
 
 The transforms run on Numba's threads (``NUMBA_NUM_THREADS``), split by channel, when a layer
 is large enough for that to pay; the GEMMs on the BLAS's.
@@ -318,9 +320,13 @@ def planes(name, shape, dtype, count=16):
 
 def applies(x_shape, w_shape, stride, dilation, groups) -> bool:
     """Whether the layer is one this backend computes by a Winograd algorithm (else im2col):
-    2-D, 3x3, ungrouped, undilated, stride 1 (F(2x2, 3x3)) or 2 (the polyphase variant)."""
-    return (len(x_shape) == 4 and tuple(w_shape[2:]) == (3, 3) and groups == 1
-            and tuple(stride) in ((1, 1), (2, 2)) and tuple(dilation) == (1, 1))
+    ungrouped and undilated; 2-D 3x3 at stride 1 (F(2x2, 3x3) or F(4x4, 3x3)) or 2 (the
+    polyphase variant); or 3-D, ``k x 3 x 3`` at stride 1 (:func:`_winograd3d`)."""
+    if groups != 1 or any(d != 1 for d in dilation) or tuple(w_shape[-2:]) != (3, 3):
+        return False
+    if len(x_shape) == 4:
+        return tuple(stride) in ((1, 1), (2, 2))
+    return len(x_shape) == 5 and tuple(stride) == (1, 1, 1)
 
 
 #: name -> (products per axis, input samples per output tile and axis, outputs per tile and
@@ -362,6 +368,8 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     if not applies(x.shape, w.shape, stride, dilation, groups) or x.dtype.kind != "f":
         return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
+    if x.ndim == 5:
+        return add_bias(_winograd3d(x, w, padding), bias)
     return add_bias(_winograd(x, w, stride, padding, dilation), bias)
 
 
@@ -372,6 +380,8 @@ def conv_by_image_blocks(x, w, *, stride=None, padding=None, dilation=None, grou
     one thread: 64 channels of 56x56 16.9 ms against 19.6 as one batch, 256 of 14x14 11.6
     against 15.0, stride 2 on 128 of 56x56 20.9 against 32.4, but 512 of 7x7 20.2 against 18.0."""
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
+    if x.ndim != 4:
+        return conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     for size in (4, 2):  # the images per block at F(4x4)'s tile count, if F(4x4) runs on such a block
         tiles = -(-out[2] // size) * -(-out[3] // size)  # per image
@@ -417,6 +427,43 @@ def _winograd(x, w, stride, padding, dilation):
     y = np.empty(out, dtype=x.dtype)
     in_threads(output_transform, c_out, tiles * c_out, m, tiles_h, tiles_w, y)
     return y
+
+
+def _winograd3d(x, w, padding):
+    """A ``k x 3 x 3`` stride-1 layer on volumes by the 2-D algorithm in height and width: the
+    output at depth ``d`` is ``sum_j conv2d(x[d + j], w[..., j, :, :])``.  Each padded depth
+    slice is transformed once (slices laid out depth-major, channels inside), so for output
+    depth ``d`` the transformed slices ``d .. d + k - 1`` are one contiguous ``(k C, tiles)``
+    matrix, and the depth taps become part of the GEMMs' inner dimension:
+    ``M[xi] = U[xi] (C_out, k C) @ V[xi] (k C, tiles)``."""
+    n, c_in, depth, height, width = x.shape
+    c_out, _, k = w.shape[:3]
+    (front, back), (top, _), (left, _) = padding
+    out_d, out_h, out_w = depth + front + back - k + 1, height + top + padding[1][1] - 2, width + left + padding[2][1] - 2
+    alpha, step, size, input_transform, output_transform = _ALGORITHMS[algorithm((1, 1), (out_h, out_w), 1, c_out)]
+    tiles_h, tiles_w = -(-out_h // size), -(-out_w // size)
+    rows, cols = max(step * tiles_h + alpha - step, top + height), max(step * tiles_w + alpha - step, left + width)
+    slices = depth + front + back
+    # padded, depth-major: (n, slice, c, rows, cols), one "image" of n * slices * c channels
+    xp = scratch("xp3", (n, slices, c_in, rows, cols), x.dtype)
+    zero_padded(x.transpose(0, 2, 1, 3, 4), ((0, 0), (front, back), (0, 0), (top, rows - top - height),
+                                           (left, cols - left - width)), out=xp)
+    tiles = tiles_h * tiles_w
+    channels = n * slices * c_in
+    v, _ = planes("v", (channels, tiles), x.dtype, alpha * alpha)
+    in_threads(input_transform, channels, tiles * channels, xp.reshape(1, channels, rows, cols), tiles_h, tiles_w, v)
+    # U[xi] (C_out, k C), its columns ordered (depth tap, channel) as the slices' rows are
+    u, u_rows = planes("u3", (c_out, k * c_in), x.dtype, alpha * alpha)
+    _kernel_transform(np.ascontiguousarray(w.transpose(0, 2, 1, 3, 4)).reshape(c_out, k * c_in, 3, 3), u_rows)
+    m, _ = planes("m", (n * out_d * c_out, tiles), x.dtype, alpha * alpha)
+    for image in range(n):
+        for d in range(out_d):
+            first = (image * slices + d) * c_in
+            block = (image * out_d + d) * c_out
+            np.matmul(u, v[:, first:first + k * c_in], out=m[:, block:block + c_out])
+    y = np.empty((1, n * out_d * c_out, out_h, out_w), dtype=x.dtype)
+    in_threads(output_transform, n * out_d * c_out, tiles * n * out_d * c_out, m, tiles_h, tiles_w, y)
+    return y.reshape(n, out_d, c_out, out_h, out_w).transpose(0, 2, 1, 3, 4).copy()
 
 
 def correlate(x, w, *, mode):

@@ -125,3 +125,33 @@ def test_each_signal_kernel_is_the_sum(monkeypatch, path, n, k, mode):
     for op in ("correlate", "convolve"):
         got, want = getattr(numba_direct, op)(x, w, mode=mode), getattr(reference, op)(x, w, mode=mode)
         assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12), f"{op}: {got} != {want}"
+
+
+@pytest.mark.parametrize("name", ["im2col", "winograd", "winograd-blocks"])
+def test_a_batch_split_over_threads_is_the_whole_batch(name):
+    """auto's candidates "<algorithm> by images": three blocks of images on three threads with
+    the BLAS at one thread, joined; the same numbers as the algorithm on the whole batch."""
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((7, 4, 10, 9)), rng.standard_normal((5, 4, 3, 3)), rng.standard_normal(5)
+    kw = dict(stride=(1, 1), padding=((1, 1), (0, 2)), dilation=(1, 1), groups=1, bias=b)
+    whole = auto._layer(name)(x, w, **kw)
+    split = _layout.over_images(auto._layer(name), 3, x, w, **kw)
+    assert np.allclose(split, whole, rtol=1e-12, atol=1e-12)
+    assert np.allclose(whole, reference.conv(x, w, **kw), rtol=1e-12, atol=1e-12)
+    assert auto._layer(name + auto.SPLIT)(x, w, **kw).shape == whole.shape
+
+
+def test_passes_inside_a_split_are_not_split_again(monkeypatch):
+    monkeypatch.setattr(_layout, "THREADED_ELEMENTS", 0)
+    seen = []
+
+    def kernel(first, last):
+        seen.append((first, last))
+
+    def fn(x):
+        _layout.in_threads(kernel, 4, 10**9)
+        return x
+
+    _layout.over_images(fn, 2, np.zeros((2, 1)))
+    if _layout._controller() is not None:  # split: each share runs its pass whole
+        assert sorted(seen) == [(0, 4), (0, 4)]

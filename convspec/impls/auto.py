@@ -30,7 +30,7 @@ from convspec.contract import (check_conv_args, check_grad_args, check_signal_ar
                                is_integer_data, is_low_precision, signal_as_conv_padding)
 
 from . import fft, im2col, numba_direct, winograd
-from ._layout import flipped, grad_input_as_conv, zero_padded
+from ._layout import blas_threads, flipped, grad_input_as_conv, over_images, zero_padded
 
 convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
@@ -228,6 +228,23 @@ _LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "winograd-blocks": 
            "fft": fft.conv, "depthwise": numba_direct.conv}
 
 
+#: The algorithms that may run as one call per thread on a share of the batch (their passes
+#: release the GIL and none starts Numba's own thread pool), named with SPLIT appended.
+SPLITTABLE = ("im2col", "winograd", "winograd-blocks")
+SPLIT = " by images"
+#: Starting the threads and joining their outputs (measured: about 50 us).
+SPLIT_CALL_SECONDS = 5e-5
+
+
+def _layer(name):
+    """The layer function of a candidate's name (``"<algorithm> by images"``: the batch split
+    over the BLAS's threads, :func:`convspec.impls._layout.over_images`)."""
+    if name.endswith(SPLIT):
+        fn = _LAYERS[name[:-len(SPLIT)]]
+        return lambda x, w, **kw: over_images(fn, blas_threads(), x, w, **kw)
+    return _LAYERS[name]
+
+
 def _frozen(value):
     """``value`` with lists made tuples, so that layer arguments can key the plan cache."""
     if isinstance(value, (list, tuple)):
@@ -250,14 +267,18 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
     except TypeError:  # unhashable arguments: the algorithm's validation names them
         key = name = None
     if name is not None:
-        return _LAYERS[name](x, w, **kwargs)
+        return _layer(name)(x, w, **kwargs)
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     candidates = _layer_estimates(x.shape, w.shape, out, stride, dilation, groups, x.dtype.itemsize)
+    threads = blas_threads()
+    if threads > 1 and x.shape[0] > 1:  # the batch split over threads, each algorithm on its share
+        candidates.update({f"{name}{SPLIT}": SPLIT_CALL_SECONDS + seconds / min(threads, x.shape[0])
+                           for name, seconds in list(candidates.items()) if name in SPLITTABLE})
     kwargs.update(stride=stride, padding=padding, dilation=dilation, groups=groups)
 
     def run(name):
-        return _LAYERS[name](x, w, **kwargs)
+        return _layer(name)(x, w, **kwargs)
 
     name, result = _choose(key, candidates, run)
     return run(name) if result is None else result

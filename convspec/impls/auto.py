@@ -83,13 +83,17 @@ def _choose(key, candidates, run):
         # noise on a shared machine during one block does not decide alone (with two passes of
         # 3 and 2 counted runs, a 3x3 stride-2 layer went to im2col at 2.85 ms in one process in
         # three, against Winograd's 2.39)
-        for rounds in range(3):
-            for name in (shortlist if rounds % 2 == 0 else shortlist[::-1]):
-                for i in range(3):
-                    start = time.perf_counter()
-                    results[name] = run(name)
-                    if i:
-                        timed[name] = min(timed.get(name, math.inf), time.perf_counter() - start)
+        # Candidates that split the batch (BLAS at one thread) are timed before the others:
+        # after a GEMM on several threads, OpenBLAS's idle threads spin for about 0.1 s on the
+        # cores a split needs, and doubled its times when it came right after
+        for group in ([n for n in shortlist if n.endswith(SPLIT)], [n for n in shortlist if not n.endswith(SPLIT)]):
+            for rounds in range(3):
+                for name in (group if rounds % 2 == 0 else group[::-1]):
+                    for i in range(3):
+                        start = time.perf_counter()
+                        results[name] = run(name)
+                        if i:
+                            timed[name] = min(timed.get(name, math.inf), time.perf_counter() - start)
         winner = min(timed, key=timed.get)
         result = results[winner]
         _measured.add(key)

@@ -142,7 +142,8 @@ def measure(methods: dict, problem: Problem, args, expected, judge: str, *, roun
             continue
         fn = getattr(backend, problem.op)
         plans = getattr(backend.obj, "plans", None)  # a dispatcher's record of its choices (auto's)
-        before = plans() if callable(plans) else {}
+        plans = plans if callable(plans) else dict
+        before = plans()
         try:
             start = time.perf_counter()
             y = fn(*args, **problem.kwargs)
@@ -150,7 +151,7 @@ def measure(methods: dict, problem: Problem, args, expected, judge: str, *, roun
         except Exception as e:  # noqa: BLE001 - the method's own failure is the record
             out.append({**record, "status": "error", "why": f"{type(e).__name__}: {str(e)[:200]}"})
             continue
-        chosen = sorted({str(v) for k, v in (plans() if callable(plans) else {}).items() if before.get(k) != v})
+        chosen = sorted({str(v) for k, v in plans().items() if before.get(k) != v})
         if chosen:
             record["chose"] = ", ".join(chosen)
         wrong = check_result(y, expected, problem, args)
@@ -173,16 +174,25 @@ def measure(methods: dict, problem: Problem, args, expected, judge: str, *, roun
     return out
 
 
+def problem_arrays(problem: Problem, seed: int = 0):
+    """The arguments of ``problem``, drawn from a generator seeded by ``seed`` and the problem's
+    line: a problem gets the same data in every run and front end, whichever others run with it."""
+    return problem.arrays(np.random.default_rng([seed, zlib.crc32(problem.line.encode())]))
+
+
+def measure_problem(methods: dict, problem: Problem, *, seed=0, **options) -> list[dict]:
+    """:func:`measure` on the problem's arrays (:func:`problem_arrays`) against its oracle."""
+    args = problem_arrays(problem, seed)
+    return measure(methods, problem, args, *oracle(problem, args), **options)
+
+
 def bench(methods: dict, problems: list[Problem], *, rounds=4, budget=0.3, seed=0, limits=None,
           progress=None) -> list[dict]:
-    """:func:`measure` on every problem (the arrays drawn from one generator seeded ``seed``,
-    the oracle computed once per problem); ``progress`` gets a line with the time left."""
-    rng = np.random.default_rng(seed)
+    """:func:`measure_problem` on every problem; ``progress`` gets a line with the time left."""
     out = []
     started = time.monotonic()
     for number, problem in enumerate(problems, 1):
-        args = problem.arrays(rng)
-        out += measure(methods, problem, args, *oracle(problem, args), rounds=rounds, budget=budget, limits=limits)
+        out += measure_problem(methods, problem, seed=seed, rounds=rounds, budget=budget, limits=limits)
         if progress:
             progress(_progress_line(number, len(problems), problem.line, started))
     return out
@@ -196,10 +206,7 @@ def _progress_line(number: int, total: int, line: str, started: float) -> str:
 class Run:
     """A run assembled one problem at a time by a front end that drives the problems itself
     (the pytest suites in ``benchmarks/``), with the checking, timing and record of ``convspec
-    bench``: ``time(suite, line)`` measures one problem, ``board()`` is what the report renders.
-
-    The arrays of a problem are drawn from a generator seeded by ``seed`` and the problem's
-    line, so a problem gets the same data whichever others run with it."""
+    bench``: ``time(suite, line)`` measures one problem, ``board()`` is what the report renders."""
 
     def __init__(self, targets, peers=(), *, threads=1, rounds=4, budget=0.3, limits=None, seed=0, total=None,
                  progress=None):
@@ -215,8 +222,7 @@ class Run:
 
     def time(self, suite: str, line: str) -> list[dict]:
         problem = parse(line)
-        args = problem.arrays(np.random.default_rng([self.seed, zlib.crc32(problem.line.encode())]))
-        records = measure(self.methods, problem, args, *oracle(problem, args), **self.options)
+        records = measure_problem(self.methods, problem, seed=self.seed, **self.options)
         self.suites.setdefault(suite, []).append(problem)
         self.records += records
         if self.progress:

@@ -112,6 +112,11 @@ _serial = threading.local()  # set in the threads of over_images: their passes a
 _blas = []  # the threadpoolctl controller, made on first use (after NumPy has loaded its BLAS)
 
 
+def _pool(key, threads):
+    """The thread pool kept under ``key`` (made on first use)."""
+    return _executor.get(key) or _executor.setdefault(key, ThreadPoolExecutor(threads))
+
+
 def _controller():
     if not _blas:
         try:
@@ -143,7 +148,7 @@ def over_images(fn, threads, x, *args, **kwargs):
     parts = min(threads, x.shape[0])
     if controller is None or parts <= 1:
         return fn(x, *args, **kwargs)
-    pool = _executor.get(("images", parts)) or _executor.setdefault(("images", parts), ThreadPoolExecutor(parts))
+    pool = _pool(("images", parts), parts)
     cuts = [x.shape[0] * i // parts for i in range(parts + 1)]
 
     def part(a, b):
@@ -168,7 +173,7 @@ def in_threads(kernel, count, elements, *args):
     if threads <= 1 or elements < THREADED_ELEMENTS:
         kernel(*args, 0, count)
         return
-    pool = _executor.get(threads) or _executor.setdefault(threads, ThreadPoolExecutor(threads))
+    pool = _pool(threads, threads)
     cuts = [count * i // threads for i in range(threads + 1)]
     for done in [pool.submit(kernel, *args, a, b) for a, b in zip(cuts, cuts[1:])]:
         done.result()

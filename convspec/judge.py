@@ -51,23 +51,29 @@ def main(argv=None) -> int:
     from .runner import Profile, run_property
 
     try:
-        backend = RemoteBackend(job["target"], label=job["label"], import_timeout=job["import_timeout"],
-                                on_spawn=lambda pgid: send({"kind": "executor", "pgid": pgid}))
-    except LoadError as e:
-        send({"kind": "load-error", "message": str(e)})
+        try:
+            backend = RemoteBackend(job["target"], label=job["label"], import_timeout=job["import_timeout"],
+                                    on_spawn=lambda pgid: send({"kind": "executor", "pgid": pgid}))
+        except LoadError as e:
+            send({"kind": "load-error", "message": str(e)})
+            return 0
+        try:
+            send({"kind": "loaded", "name": backend.own_name, "label": backend.name, "target": backend.target,
+                  "ops": list(backend.ops), "capabilities": backend.capabilities.as_json(), "doc": backend.doc})
+            profile = Profile(**job["profile"])
+            for name in job["properties"]:
+                result = run_property(get(name), backend, profile=profile, seed=job["seed"],
+                                      examples=job.get("examples"), database=job.get("database"))
+                send({"kind": "result", "result": result.to_json()})
+            send({"kind": "done"})
+        finally:
+            backend.close()
         return 0
-    try:
-        send({"kind": "loaded", "name": backend.own_name, "label": backend.name, "target": backend.target,
-              "ops": list(backend.ops), "capabilities": backend.capabilities.as_json(), "doc": backend.doc})
-        profile = Profile(**job["profile"])
-        for name in job["properties"]:
-            result = run_property(get(name), backend, profile=profile, seed=job["seed"], examples=job.get("examples"),
-                                  database=job.get("database"))
-            send({"kind": "result", "result": result.to_json()})
-        send({"kind": "done"})
     finally:
-        backend.close()
-    return 0
+        # the work is over: the command line stops a judge as soon as it has said all, and a
+        # SIGTERM raising SystemExit inside the interpreter's shutdown (threading's) printed a
+        # traceback on the user's terminal; from here SIGTERM ends the process quietly
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 if __name__ == "__main__":

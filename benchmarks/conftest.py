@@ -1,5 +1,5 @@
-"""The benchmark suites as pytest tests: one test per problem of ``convspec.bench.suites``, each
-timing every bundled backend and installed peer through ``convspec.bench.engine.Run`` (the
+"""The benchmark suites as pytest tests: one test per problem of ``convspec._bench.suites``, each
+timing every bundled backend and installed peer through ``convspec._bench.engine.Run`` (the
 checking, timing and report of ``convspec bench``; nothing of it lives here).
 
     pytest benchmarks [--full] [--suite NAME ...] [--bench-out DIR] [--bench-targets T ...]
@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from convspec.bench.engine import PEERS, Run
-from convspec.bench.suites import SUITES, suite_lines
+from convspec._bench.engine import PEERS, Run
+from convspec._bench.suites import SUITES, suite_lines
 
 #: The bundled backends timed by default.
 TARGETS = ["auto", "im2col", "winograd", "fft", "numba", "naive"]
@@ -63,7 +63,7 @@ def pytest_sessionfinish(session):
     run = getattr(session.config, "_convspec_bench_run", None)
     out = session.config.getoption("bench_out")
     if run is not None and out:
-        from convspec.bench.report import write
+        from convspec._bench.report import write
 
         for path in write(out, run.board()):
             print(f"wrote {path}", file=sys.stderr)

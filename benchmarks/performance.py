@@ -15,8 +15,8 @@ import json
 import os
 import sys
 
-from convspec.bench.engine import geometric_mean
-from convspec.bench.report import markdown, ratios
+from convspec._bench.engine import geometric_mean
+from convspec._bench.report import markdown, ratios
 
 SCIPY_NUMPY = ["scipy", "scipy.direct", "scipy.fft", "scipy.oaconvolve", "scipy.ndimage", "numpy"]
 #: (what, suite, pattern, peers, statistic, threshold, board)

@@ -1,5 +1,5 @@
 """Every problem of the suites: each bundled backend (and each installed peer) is checked
-against the definition, then timed in A-B-B-A blocks (``convspec.bench.engine``).  A test fails
+against the definition, then timed in A-B-B-A blocks (``convspec._bench.engine``).  A test fails
 when a bundled backend gives a wrong result or raises; no time is asserted."""
 
 import pytest

@@ -1,5 +1,5 @@
 """The layer properties of the catalogue (convspec/catalogue/layer.py), against every --backend."""
 
-from convspec.testing import section_tests
+from convspec._frontends.testing import section_tests
 
 globals().update(section_tests("layer"))

@@ -1,5 +1,5 @@
 """The unshared properties of the catalogue (convspec/catalogue/unshared.py), against every --backend."""
 
-from convspec.testing import section_tests
+from convspec._frontends.testing import section_tests
 
 globals().update(section_tests("unshared"))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Performance report: the benchmark suites (pytest benchmarks: every problem of
-# convspec.bench.suites, each bundled backend and installed peer checked, then timed by the
+# convspec._bench.suites, each bundled backend and installed peer checked, then timed by the
 # engine of convspec bench) at one thread, then ResNet-50 with auto and PyTorch at two threads;
 # writes bench.md, bench.json and plots for each run and performance.md, the targets of auto
 # against its peers.  The OpenBLAS kernel overrides (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are

@@ -9,9 +9,10 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.convspec-installed
-digest=$(cat pyproject.toml README.md $(find convspec -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)
+digest=$(cat pyproject.toml README.md $(find convspec impls -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
+    rm -rf build ./*.egg-info  # a stale build/lib would put modules that no longer exist into the wheel
     .venv/bin/python -m pip install --quiet ".[report,test]"
     echo "$digest" > "$stamp"
 fi

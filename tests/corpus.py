@@ -22,7 +22,7 @@ def trusted():
 
 def known_deviations() -> dict:
     """``{(backend, property): what the library does}`` from ``trusted/known_deviations.txt``."""
-    from convspec.report import known_deviations as read
+    from convspec._frontends.conformance import known_deviations as read
 
     return read(os.path.join(HERE, "trusted", "known_deviations.txt"))
 

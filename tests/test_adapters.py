@@ -12,14 +12,14 @@ import sys
 import pytest
 
 import convspec
-from convspec.adapters import ADAPTERS
-from convspec.adapters.deviations import DEVIATIONS, DOCUMENTED, explain
-from convspec.backend import adapter_unusable
-from convspec.scoreboard import markdown
+from convspec._adapters import ADAPTERS
+from convspec._adapters.deviations import DEVIATIONS, DOCUMENTED, explain
+from convspec._engine.backend import adapter_unusable
+from convspec._frontends.scoreboard import markdown
 
 
 def test_an_adapter_whose_library_is_missing_is_a_load_error_naming_it(monkeypatch):
-    monkeypatch.setitem(ADAPTERS, "ghost", ("convspec.adapters.ghost", "no_such_library_here", "nothing"))
+    monkeypatch.setitem(ADAPTERS, "ghost", ("convspec._adapters.ghost", "no_such_library_here", "nothing"))
     with pytest.raises(convspec.LoadError, match="needs the package 'no_such_library_here'.*pip install"):
         convspec.load_backend("ghost")
 
@@ -101,8 +101,8 @@ def test_onnx_reference_adapter_passes_where_onnx_is_right():
     properties no listed deviation touches."""
     if importlib.util.find_spec("onnx") is None:
         pytest.skip("onnx not installed")
-    from convspec.property import REGISTRY
-    from convspec.runner import run_property
+    from convspec._catalogue.property import REGISTRY
+    from convspec._engine.runner import run_property
 
     backend = convspec.load_backend("onnx-reference")
     for name in ("conv_definition", "conv_dilation", "avg_pool_definition", "lp_pool_definition",

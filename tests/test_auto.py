@@ -8,8 +8,9 @@ asserted is that every path gives the definition's result and that a choice, onc
 import numpy as np
 import pytest
 
-from convspec import load_backend, reference
-from convspec.accuracy import error_bound
+from convspec import load_backend
+from convspec._contract import reference
+from convspec._contract.accuracy import error_bound
 
 import convspec.impls.auto as module
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from convspec.bench.problems import ProblemError, parse, read
-from convspec.bench.suites import SUITES
+from convspec._bench.problems import ProblemError, parse, read
+from convspec._bench.suites import SUITES
 
 PLAIN = '''
 import numpy as np
@@ -121,8 +121,8 @@ def test_a_gauss_kernel_is_rank_one_and_normalised():
 def test_each_signal_peer_agrees_with_the_reference(peer, nd):
     import numpy as np
 
-    from convspec import reference
-    from convspec.bench import peers
+    from convspec._contract import reference
+    from convspec._bench import peers
 
     if peer == "numpy" and nd > 1:
         pytest.skip("numpy.convolve is 1-D")
@@ -136,7 +136,7 @@ def test_each_signal_peer_agrees_with_the_reference(peer, nd):
 
 
 def test_exponents_are_fitted_per_method_and_crossovers_plotted(tmp_path):
-    from convspec.bench.report import exponent, exponents, kernel_series, plots
+    from convspec._bench.report import exponent, exponents, kernel_series, plots
 
     records = [{"problem": f"correlate n4096k{k}", "method": m, "status": "timed", "median": t}
                for k in (8, 16, 32, 64) for m, t in (("direct", 1e-6 * k), ("fft", 3e-4))]
@@ -158,7 +158,7 @@ def test_a_dispatchers_choice_is_recorded_with_its_time():
     import numpy as np
 
     from convspec import load_backend
-    from convspec.bench.engine import measure, oracle
+    from convspec._bench.engine import measure, oracle
 
     class Dispatcher:
         convspec_capabilities = {"ops": ["conv"]}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from convspec import load_backend
-from convspec.backend import bundled_names
+from convspec._engine.backend import bundled_names
 
 POOLING = [b for b in bundled_names() if "max_pool" in load_backend(b).ops]
 

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from convspec.catalogue import CONCEPTS
+from convspec._catalogue import CONCEPTS
 
 from corpus import mutants
 
@@ -104,7 +104,7 @@ def test_usage_error_exits_2(tmp_path):
 def test_hang_and_crash_are_reported_per_property(tmp_path):
     (tmp_path / "bad.py").write_text(textwrap.dedent("""
         import os, time
-        from convspec import reference
+        from convspec._contract import reference
         def correlate(x, w, *, mode):
             if x.size > 3:
                 time.sleep(1000)
@@ -125,7 +125,7 @@ def test_hang_and_crash_are_reported_per_property(tmp_path):
 
 def test_file_target_with_attribute_and_class(tmp_path):
     (tmp_path / "cls.py").write_text(textwrap.dedent("""
-        from convspec import reference
+        from convspec._contract import reference
         class MyConv:
             convspec_capabilities = {"accuracy": "direct", "ndims": [1]}
             def correlate(self, x, w, *, mode):

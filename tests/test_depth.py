@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convspec import accuracy, reference
-from convspec.backend import load_backend
-from convspec.catalogue import get
-from convspec.catalogue.special import classes
-from convspec.runner import run_property
-from convspec.strategies import conv_problems
+from convspec._contract import accuracy, reference
+from convspec._engine.backend import load_backend
+from convspec._catalogue import get
+from convspec._catalogue.special import classes
+from convspec._engine.runner import run_property
+from convspec._catalogue.strategies import conv_problems
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -86,8 +86,8 @@ def test_a_result_aliasing_an_earlier_one_fails_every_comparing_property():
 def test_magnitude_classes_reach_overflow_and_underflow():
     seen = set()
     backend = load_backend(_Conv())
-    from convspec.catalogue.common import scaled
-    from convspec.property import Context
+    from convspec._catalogue.drawing import scaled
+    from convspec._catalogue.property import Context
 
     @settings(max_examples=60, database=None)
     @given(st.data())
@@ -125,7 +125,7 @@ def convspec(*args, cwd, env=None):
 def test_remembered_counterexample_is_replayed_and_reported_when_fixed(tmp_path):
     target = tmp_path / "layer.py"
     wrong = textwrap.dedent("""
-        from convspec import reference
+        from convspec._contract import reference
         BUG = True
         def conv(x, w, **kw):
             y = reference.conv(x, w, **kw).astype(x.dtype)

@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from convspec.cli import catalogue_markdown
+from convspec._frontends.cli import catalogue_markdown
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

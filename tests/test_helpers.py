@@ -7,12 +7,12 @@ import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convspec import accuracy, reference
-from convspec.catalogue import CATALOGUE, CONCEPTS
-from convspec.contract import OPS
-from convspec.contract import check_conv_args, conv_output_shape
-from convspec.property import PropertyFailure
-from convspec.strategies import LAYOUTS, as_layout, conv_problems, layout_of, signal_problems
+from convspec._contract import accuracy, reference
+from convspec._catalogue import CATALOGUE, CONCEPTS
+from convspec._contract.functions import OPS
+from convspec._contract.functions import check_conv_args, conv_output_shape
+from convspec._catalogue.property import PropertyFailure
+from convspec._catalogue.strategies import LAYOUTS, as_layout, conv_problems, layout_of, signal_problems
 
 RNG = np.random.default_rng(12345)
 
@@ -127,8 +127,8 @@ def test_catalogue_is_documented_and_covers_every_concept():
 
 
 def test_messages_read_name_value_but_should_be():
-    from convspec.backend import load_backend
-    from convspec.property import Context
+    from convspec._engine.backend import load_backend
+    from convspec._catalogue.property import Context
 
     prop = CATALOGUE[0]
     ctx = Context(prop, load_backend("naive"), data=None)
@@ -142,7 +142,7 @@ def test_messages_read_name_value_but_should_be():
 
 
 def test_known_failure_entries_parse_and_match():
-    from convspec import known
+    from convspec._engine import known_failures as known
 
     entries = known.parse("# comment\nconv_*  # why\nmine::pool_definition\nTestA::test_conv_large[float64-*]\n", "f")
     assert [str(e) for e in entries] == ["conv_*", "mine::pool_definition", "TestA::test_conv_large[float64-*]"]
@@ -162,8 +162,8 @@ def test_known_failure_entries_parse_and_match():
 
 
 def test_deviation_from_the_definition():
-    from convspec import reference
-    from convspec.definition import assert_matches_definition, deviation
+    from convspec._contract import reference
+    from convspec._contract.agreement import assert_matches_definition, deviation
 
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((1, 2, 9)).astype(np.float32), rng.standard_normal((3, 2, 3)).astype(np.float32)
@@ -194,7 +194,7 @@ def test_deviation_from_the_definition():
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_reproduction_literals_give_back_every_value(dtype):
-    from convspec.repro import _literal
+    from convspec._engine.reproduction import _literal
 
     info = np.finfo(dtype)
     a = np.array([0.1, -0.0, np.nan, np.inf, -np.inf, info.tiny / 8, info.max, -info.smallest_subnormal, 1 / 3],
@@ -208,8 +208,8 @@ def test_memory_layout_compares_a_backend_with_itself_nan_included():
     """A backend that answers NaN the same way on every layout keeps memory_layout: its NaN is
     the definition's business (max_pool_definition fails), not a layout bug."""
     from convspec.impls import naive
-    from convspec.property import REGISTRY
-    from convspec.runner import run_property
+    from convspec._catalogue.property import REGISTRY
+    from convspec._engine.runner import run_property
 
     class NaNWhereNegative:
         convspec_capabilities = {"ops": ["max_pool"]}
@@ -226,10 +226,10 @@ def test_memory_layout_compares_a_backend_with_itself_nan_included():
 
 def test_capabilities_per_function():
     """ONNX Runtime's form: max_pool in both dtypes, avg_pool in float32 only."""
-    from convspec.backend import Capabilities, LoadError
+    from convspec._engine.backend import Capabilities, LoadError
     from convspec.impls import naive
-    from convspec.property import REGISTRY
-    from convspec.runner import run_property
+    from convspec._catalogue.property import REGISTRY
+    from convspec._engine.runner import run_property
 
     caps = Capabilities.declared({"dtypes": {"max_pool": ["float32", "float64"], "avg_pool": ["float32"]},
                                   "ndims": {"*": [2]}})
@@ -254,10 +254,10 @@ def test_capabilities_per_function():
 def test_rejects_bad_arguments_in_a_library_s_own_form():
     """A library raising RuntimeError in its own words passes when it declares so, and still
     fails when it accepts a bad argument."""
-    from convspec.backend import LoadError
+    from convspec._engine.backend import LoadError
     from convspec.impls import naive
-    from convspec.property import REGISTRY
-    from convspec.runner import run_property
+    from convspec._catalogue.property import REGISTRY
+    from convspec._engine.runner import run_property
 
     def own_words(fn):
         def op(x, **kw):
@@ -305,9 +305,9 @@ def test_restrictions_are_declared_by_name_per_function():
 def test_each_restriction_builds_a_valid_case_it_excludes(data):
     """The case ``<op>_declared_restrictions`` asks for is excluded by the restriction and is a
     valid call of the contract (the reference computes it)."""
-    from convspec.property import Context
-    from convspec.catalogue.common import call_data, maker
-    from convspec.restrictions import RESTRICTIONS
+    from convspec._catalogue.property import Context
+    from convspec._catalogue.drawing import call_data, maker
+    from convspec._contract.restrictions import RESTRICTIONS
 
     name = data.draw(st.sampled_from(sorted(RESTRICTIONS)))
     r = RESTRICTIONS[name]
@@ -337,7 +337,7 @@ def test_integer_dtypes_are_declared_per_function():
 
 
 def test_integer_conv_arguments_are_named():
-    from convspec.contract import check_integer_conv_args, check_zero_points
+    from convspec._contract.functions import check_integer_conv_args, check_zero_points
 
     x, w = np.zeros((1, 2, 4), np.uint8), np.zeros((3, 2, 2), np.int8)
     args = ((1,), ((0, 0),), (1,), 1)
@@ -390,8 +390,8 @@ def test_features_are_declared_by_name_per_function():
 def test_pool_problems_with_features_are_valid(data):
     """Dilated, widely padded problems pass the contract's checks, and the reference's output
     has the contract's shape; without the features they stay within half the window."""
-    from convspec.contract import check_pool_args, pool_output_shape
-    from convspec.strategies import pool_problems
+    from convspec._contract.functions import check_pool_args, pool_output_shape
+    from convspec._catalogue.strategies import pool_problems
 
     ndim = data.draw(st.sampled_from([1, 2, 3]))
     wide = data.draw(st.booleans())
@@ -423,9 +423,9 @@ def test_stable_shapes_are_the_same_in_every_process():
     import subprocess
     import sys
 
-    from convspec.strategies import conv_problems, stable
+    from convspec._catalogue.strategies import conv_problems, stable
 
-    code = ("from convspec.strategies import conv_problems, stable\n"
+    code = ("from convspec._catalogue.strategies import conv_problems, stable\n"
             "print(repr(stable(conv_problems(2), 3).elements))")
     here = repr(stable(conv_problems(2), 3).elements)
     there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
@@ -439,8 +439,8 @@ def test_a_first_call_per_shape_gets_the_compile_limit():
     first-call limit and times out without one."""
     import time
 
-    from convspec.property import REGISTRY
-    from convspec.runner import Profile, run_property
+    from convspec._catalogue.property import REGISTRY
+    from convspec._engine.runner import Profile, run_property
     from convspec.impls import naive
 
     class Compiling:
@@ -472,7 +472,7 @@ def test_arithmetic_is_declared_once_or_per_function():
     for bad in ({"accumulate": {"conv": "half"}}, {"accumulate": {"cnv": "storage"}}, {"products": "tf16"}):
         with pytest.raises(convspec.LoadError, match="but should be one of"):
             convspec.Capabilities.declared(bad)
-    from convspec import accuracy
+    from convspec._contract import accuracy
 
     # the arithmetic changes the bound: storage sums of float16 are held to more than float32 sums
     x, w = np.ones((1, 1, 40), np.float16), np.ones((1, 1, 40), np.float16)

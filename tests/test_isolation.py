@@ -149,7 +149,7 @@ def test_sigterm_during_a_hang_ends_the_run_with_partial_results(corpus):
                              "--profile", "quick", "--only", "correlate_definition", "--call-timeout", "300",
                              "--json", str(report)], cwd=corpus, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(300):  # until the executor is up (at most a minute)
-        if any("convspec.executor" in line for line in leftovers(str(corpus))):
+        if any("convspec._engine.executor" in line for line in leftovers(str(corpus))):
             break
         time.sleep(0.2)
     time.sleep(1.0)  # the first call is under way

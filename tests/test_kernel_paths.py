@@ -7,8 +7,8 @@ these paths; here each path is forced."""
 import numpy as np
 import pytest
 
-from convspec import reference
-from convspec.impls import _layout, auto, im2col, numba_direct, winograd
+from convspec._contract import reference
+from convspec.impls import _algebra, _threads, auto, im2col, numba_direct, winograd
 
 #: (x shape, kernel, stride, padding, dilation, channel multiplier)
 DEPTHWISE = [
@@ -104,7 +104,7 @@ def test_stride_one_input_gradient_is_a_forward_layer(groups, padding, dilation)
     kw = dict(stride=(1, 1), padding=padding, dilation=dilation, groups=groups)
     gy = rng.standard_normal(reference.conv(np.zeros(x_shape), w, **kw).shape)
     want = reference.conv_grad_input(gy, w, input_shape=x_shape, **kw)
-    got = _layout.grad_input_as_conv(im2col.conv, gy, w, x_shape, (1, 1), padding, dilation, groups, None)
+    got = _algebra.grad_input_as_conv(im2col.conv, gy, w, x_shape, (1, 1), padding, dilation, groups, None)
     if any(max(a, b) > d * (3 - 1) for (a, b), d in zip(padding, dilation)):  # padded past the kernel's span
         assert got is None, "would need a negative padding, so it should decline"
     else:
@@ -135,23 +135,23 @@ def test_a_batch_split_over_threads_is_the_whole_batch(name):
     x, w, b = rng.standard_normal((7, 4, 10, 9)), rng.standard_normal((5, 4, 3, 3)), rng.standard_normal(5)
     kw = dict(stride=(1, 1), padding=((1, 1), (0, 2)), dilation=(1, 1), groups=1, bias=b)
     whole = auto._layer(name)(x, w, **kw)
-    split = _layout.over_images(auto._layer(name), 3, x, w, **kw)
+    split = _threads.over_images(auto._layer(name), 3, x, w, **kw)
     assert np.allclose(split, whole, rtol=1e-12, atol=1e-12)
     assert np.allclose(whole, reference.conv(x, w, **kw), rtol=1e-12, atol=1e-12)
     assert auto._layer(name + auto.SPLIT)(x, w, **kw).shape == whole.shape
 
 
 def test_passes_inside_a_split_are_not_split_again(monkeypatch):
-    monkeypatch.setattr(_layout, "THREADED_ELEMENTS", 0)
+    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 0)
     seen = []
 
     def kernel(first, last):
         seen.append((first, last))
 
     def fn(x):
-        _layout.in_threads(kernel, 4, 10**9)
+        _threads.in_threads(kernel, 4, 10**9)
         return x
 
-    _layout.over_images(fn, 2, np.zeros((2, 1)))
-    if _layout._controller() is not None:  # split: each share runs its pass whole
+    _threads.over_images(fn, 2, np.zeros((2, 1)))
+    if _threads._controller() is not None:  # split: each share runs its pass whole
         assert sorted(seen) == [(0, 4), (0, 4)]

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("onnx") is None, reason
 
 @pytest.fixture(scope="module")
 def node_cases():
-    from convspec.adapters.onnx_node_tests import cases
+    from convspec._adapters.onnx_node_tests import cases
 
     return cases()
 
@@ -33,7 +33,7 @@ def test_bundled_backend_passes_every_expressible_node_case(name, node_cases):
     backend = convspec.load_backend(name)
     applied = [c for c in node_cases if c.op is not None and c.applies_to(backend)]
     assert len(applied) >= (72 if name != "numba" else 60), f"only {len(applied)} cases apply to {name}"
-    from convspec.adapters.onnx_node_tests import replay
+    from convspec._adapters.onnx_node_tests import replay
 
     bad = [why for c in applied if (why := replay(backend, c))]
     assert not bad, "\n".join(bad)
@@ -41,7 +41,7 @@ def test_bundled_backend_passes_every_expressible_node_case(name, node_cases):
 
 def test_a_wrong_backend_fails_node_cases(node_cases):
     """The replay is not vacuous: a pool that always counts padding misses ONNX's outputs."""
-    from convspec.adapters.onnx_node_tests import replay
+    from convspec._adapters.onnx_node_tests import replay
     from convspec.impls import naive
 
     class AlwaysCounts:

@@ -1,16 +1,16 @@
 """The verifier verified: every mutant is caught, no trusted implementation is flagged.
 
 Both run as the command line runs them: the backend in its own executor process
-(:class:`convspec.remote.RemoteBackend`), the properties and the verdict here."""
+(:class:`convspec._engine.remote.RemoteBackend`), the properties and the verdict here."""
 
 import os
 
 import numpy as np
 import pytest
 
-from convspec.catalogue import CATALOGUE
-from convspec.remote import RemoteBackend
-from convspec.runner import run_property
+from convspec._catalogue import CATALOGUE
+from convspec._engine.remote import RemoteBackend
+from convspec._engine.runner import run_property
 
 from corpus import HERE, known_deviations, mutants, run_snippets, trusted
 

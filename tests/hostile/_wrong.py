@@ -1,7 +1,7 @@
 """Shared by the hostile corpus: a plausible but wrong correlate/conv (off by one tap)."""
 import numpy as np
 
-from convspec import reference
+from convspec._contract import reference
 
 
 def correlate(x, w, *, mode):

@@ -1,7 +1,7 @@
 """expect: fail -- computes in float64 and returns an ndarray subclass whose .dtype claims the input dtype."""
 import numpy as np
 
-from convspec import reference
+from convspec._contract import reference
 
 
 class Liar(np.ndarray):

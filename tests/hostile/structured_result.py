@@ -1,7 +1,7 @@
 """expect: fail -- returns a structured array holding the right values in a field."""
 import numpy as np
 
-from convspec import reference
+from convspec._contract import reference
 
 
 def _boxed(y, dtype):

@@ -8,7 +8,7 @@ the properties) so that the only wrong thing in a mutant is its bug.
 
 import numpy as np
 
-from convspec import reference
+from convspec._contract import reference
 
 
 def correlate(x, w, *, mode):

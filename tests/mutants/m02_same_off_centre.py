@@ -1,6 +1,6 @@
 """'same' mode cut from full at k // 2 instead of (k - 1) // 2: wrong for even kernels only."""
 from _base import conv  # noqa: F401
-from convspec import reference
+from convspec._contract import reference
 
 
 def _same(full, x, w):

@@ -1,7 +1,7 @@
 """Strided output sampled from position stride // 2 instead of 0 (zero-filled at the end)."""
 import numpy as np
 from _base import convolve, correlate, dense  # noqa: F401
-from convspec.contract import conv_output_shape
+from convspec._contract.functions import conv_output_shape
 
 
 def conv(x, w, *, stride, padding, dilation, groups):

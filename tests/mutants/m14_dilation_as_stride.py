@@ -1,7 +1,7 @@
 """Dilation and stride swapped when both are given (the output size is right when they are equal)."""
 from _base import convolve, correlate, fitted  # noqa: F401
 import _base
-from convspec.contract import conv_output_shape
+from convspec._contract.functions import conv_output_shape
 
 
 def conv(x, w, *, stride, padding, dilation, groups):

@@ -1,7 +1,7 @@
 """Padding made symmetric with the 'before' value, output cut or zero-filled to the expected size."""
 from _base import convolve, correlate, fitted  # noqa: F401
 import _base
-from convspec.contract import conv_output_shape
+from convspec._contract.functions import conv_output_shape
 
 
 def conv(x, w, *, stride, padding, dilation, groups):

@@ -2,7 +2,7 @@
 import numpy as np
 import scipy.fft as sfft
 from _base import conv  # noqa: F401
-from convspec.contract import same_offset
+from convspec._contract.functions import same_offset
 
 convspec_capabilities = {"accuracy": "fft", "ops": ["correlate", "convolve"]}
 

@@ -1,7 +1,7 @@
 """A declared FFT backend whose float64 transforms are done in complex64."""
 import numpy as np
 import scipy.fft as sfft
-from convspec.contract import same_offset
+from convspec._contract.functions import same_offset
 
 convspec_capabilities = {"accuracy": "fft", "ops": ["correlate", "convolve"]}
 

@@ -2,7 +2,7 @@
 import numpy as np
 from _base import convolve, correlate, fitted  # noqa: F401
 import _base
-from convspec.contract import conv_output_shape
+from convspec._contract.functions import conv_output_shape
 
 
 def conv(x, w, *, stride, padding, dilation, groups):

@@ -1,6 +1,6 @@
 """'same' offset computed from the first axis's kernel length and used on every axis."""
 from _base import conv  # noqa: F401
-from convspec import reference
+from convspec._contract import reference
 
 
 def _same(full, x, w):

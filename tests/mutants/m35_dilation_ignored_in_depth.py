@@ -1,7 +1,7 @@
 """Dilation honoured on the last spatial axis only; output zero-filled or cut to the expected size."""
 from _base import convolve, correlate, fitted  # noqa: F401
 import _base
-from convspec.contract import conv_output_shape
+from convspec._contract.functions import conv_output_shape
 
 
 def conv(x, w, *, stride, padding, dilation, groups):

@@ -1,6 +1,6 @@
 """max_pool ignores NaN (np.nanmax, or a `v > best` comparison): a window holding NaN reports the others' max."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def max_pool(x, *, window, stride, padding, ceil_mode=False):

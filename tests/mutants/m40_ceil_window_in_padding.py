@@ -1,6 +1,6 @@
 """Ceil mode keeps a last window that starts in the after-padding (no PyTorch correction)."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def max_pool(x, *, window, stride, padding, ceil_mode=False):

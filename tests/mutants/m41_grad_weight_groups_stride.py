@@ -1,6 +1,6 @@
 """conv_grad_weight reads input group o % groups when groups > 1 and stride > 1 (a strided-path indexing slip)."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups):

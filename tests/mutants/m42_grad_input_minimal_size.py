@@ -1,7 +1,7 @@
 """conv_grad_input computes for the smallest input size with this output size, then zero-pads to the requested one
 (right unless after-padding lets windows reach the extra inputs)."""
 from _base import fitted
-from convspec import reference
+from convspec._contract import reference
 
 
 def conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups):

@@ -1,6 +1,6 @@
 """local_conv reads the weights of location (i, j) from (j, i) in 2-D (row/column swapped) when the output is square."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def local_conv(x, w, *, stride, padding, bias=None):

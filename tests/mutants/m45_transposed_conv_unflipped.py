@@ -1,6 +1,6 @@
 """conv_grad_input computed as a correlation of the upsampled gradient with the kernel (the flip forgotten)."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def conv_grad_input(gy, w, *, input_shape, stride, padding, dilation, groups):

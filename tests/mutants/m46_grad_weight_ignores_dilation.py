@@ -1,5 +1,5 @@
 """conv_grad_weight reads taps at j instead of j * dilation."""
-from convspec import reference
+from convspec._contract import reference
 
 
 def conv_grad_weight(gy, x, *, weight_shape, stride, padding, dilation, groups):

@@ -1,6 +1,6 @@
 """lp_pool sums x^p instead of |x|^p (the same for p = 2; wrong for odd p with negative values)."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):

@@ -1,6 +1,6 @@
 """lp_pool takes the p-th root of the mean of |x|^p instead of the sum."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):

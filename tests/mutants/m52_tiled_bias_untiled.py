@@ -1,5 +1,5 @@
 """tiled_conv adds bias tile 0 everywhere instead of cycling the bias with the kernels."""
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"biases": True}
 

@@ -1,7 +1,7 @@
 """avg_pool with count_padding=True also counts the ceil-mode overhang past the declared padding."""
 import numpy as np
-from convspec import reference
-from convspec.contract import pool_output_shape
+from convspec._contract import reference
+from convspec._contract.functions import pool_output_shape
 
 
 def _declared_counts(x, window, stride, padding):

@@ -1,6 +1,6 @@
 """lp_pool raises |x|^p in the input dtype: it overflows to inf (and underflows to 0) where the norm is representable."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):

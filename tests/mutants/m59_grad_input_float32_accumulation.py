@@ -1,6 +1,6 @@
 """conv_grad_input accumulates float64 inputs in float32 and casts back."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def conv_grad_input(gy, w, **kw):

@@ -1,6 +1,6 @@
 """conv replaces NaN in its input by zero before summing (a "sanitised" input): NaN is silently dropped."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"accuracy": "direct"}
 

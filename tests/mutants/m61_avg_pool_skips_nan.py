@@ -1,6 +1,6 @@
 """avg_pool counts NaN as zero (a masked sum): a window holding NaN gets a finite average."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def avg_pool(x, *, window, stride, padding, ceil_mode=False, count_padding=False):

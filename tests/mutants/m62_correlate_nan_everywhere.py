@@ -1,6 +1,6 @@
 """A direct-declared correlate that turns the whole output NaN when the input holds any NaN (an undeclared transform's behaviour)."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"accuracy": "direct"}
 

@@ -1,6 +1,6 @@
 """lp_pool scales each window by its largest magnitude without care for infinity: inf / inf gives NaN where the norm is inf."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 
 def lp_pool(x, *, p, window, stride, padding, ceil_mode=False):

@@ -1,6 +1,6 @@
 """correlate processes long 1-D signals in blocks of 4096 outputs and forgets the last, partial block."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 BLOCK = 4096
 

@@ -1,6 +1,6 @@
 """Declares odd_kernels for correlate but computes even kernels anyway: a restriction that is
 not real (the declared case should raise, so the declaration can be trusted)."""
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["correlate"], "restrictions": ["odd_kernels"]}
 

@@ -1,8 +1,8 @@
 """avg_pool and max_pool size the output for the dilated window but gather contiguous taps (the
 dilation left out of the window's gather)."""
 import numpy as np
-from convspec import reference
-from convspec.contract import pool_output_shape
+from convspec._contract import reference
+from convspec._contract.functions import pool_output_shape
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["max_pool", "avg_pool"],
                          "features": ["pool_dilation", "pool_padding_to_window"]}

@@ -1,7 +1,7 @@
 """max_pool starts each window at the lowest finite value instead of -inf: a dilated window that
 holds padding only gives -3.4e38 (float32) where the definition gives -inf."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["max_pool"],
                          "features": ["pool_dilation", "pool_padding_to_window"]}

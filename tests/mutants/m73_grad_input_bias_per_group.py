@@ -1,7 +1,7 @@
 """conv_grad_input indexes its bias within each group (channel c of group g gets bias[c] instead
 of bias[g * C_group + c]), as a grouped transposed convolution written per group can."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv_grad_input"], "features": ["grad_input_bias"]}
 

@@ -1,7 +1,7 @@
 """max_pool(return_indices=True) keeps the last of equal maxima and the last NaN (a >= comparison
 while scanning the window), where the contract names the first."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["max_pool"], "features": ["max_pool_indices"]}
 

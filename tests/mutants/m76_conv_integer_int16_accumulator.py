@@ -1,8 +1,8 @@
 """An integer conv accumulates in int16: products of up to 255**2 and their sums wrap around
 (x86's 16-bit multiply-add path without widening), where the contract's sums are exact int32."""
 import numpy as np
-from convspec import reference
-from convspec.contract import check_integer_conv_args
+from convspec._contract import reference
+from convspec._contract.functions import check_integer_conv_args
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["int8", "uint8"]}}
 

@@ -1,8 +1,8 @@
 """An integer conv subtracts the zero point in the input's own 8-bit dtype: x - x_zero_point
 wraps modulo 256 (uint8 5 - 10 gives 251) before it is widened."""
 import numpy as np
-from convspec import reference
-from convspec.contract import check_integer_conv_args
+from convspec._contract import reference
+from convspec._contract.functions import check_integer_conv_args
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["int8", "uint8"]}}
 

@@ -1,8 +1,8 @@
 """An integer conv pads the raw input with 0 and subtracts the zero point afterwards, so every
 padded tap adds -x_zero_point * w where the contract's padding holds the zero point (adds nothing)."""
 import numpy as np
-from convspec import reference
-from convspec.contract import check_integer_conv_args
+from convspec._contract import reference
+from convspec._contract.functions import check_integer_conv_args
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["int8", "uint8"]}}
 

@@ -1,7 +1,7 @@
 """Integer max pooling pads with 0 instead of a value that never wins: an int8 window of
 negative values next to the padding pools to 0."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["max_pool"], "dtypes": {"max_pool": ["int8", "uint8"]}}
 

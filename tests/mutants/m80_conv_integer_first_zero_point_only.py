@@ -1,8 +1,8 @@
 """An integer conv takes w_zero_point[0] for every output channel: per-channel weight zero
 points (one per output channel, as ONNX's ConvInteger allows) are read as a single one."""
 import numpy as np
-from convspec import reference
-from convspec.contract import check_integer_conv_args
+from convspec._contract import reference
+from convspec._contract.functions import check_integer_conv_args
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["int8", "uint8"]}}
 

@@ -1,8 +1,8 @@
 """An integer conv reads uint8 weights as int8 (a signed load of the byte): weights above 127
 become negative, which only inputs near the top of the uint8 range reveal."""
 import numpy as np
-from convspec import reference
-from convspec.contract import check_integer_conv_args
+from convspec._contract import reference
+from convspec._contract.functions import check_integer_conv_args
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["int8", "uint8"]}}
 

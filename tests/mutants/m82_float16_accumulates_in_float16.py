@@ -1,8 +1,8 @@
 """A float16 layer sums in float16 (every product and partial sum rounded to float16) without
 declaring accumulate='storage': its error grows with the number of taps, far past the
 float32-accumulation bound a float16 kernel is held to by default."""
-from convspec.arithmetic import conv_in_storage
-from convspec.contract import check_conv_args
+from convspec._contract.arithmetic import conv_in_storage
+from convspec._contract.functions import check_conv_args
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["float16"]}}
 

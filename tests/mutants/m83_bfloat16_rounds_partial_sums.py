@@ -1,7 +1,7 @@
 """A bfloat16 layer rounds every partial sum to bfloat16 (8 significant bits) without declaring
 accumulate='storage': a sum of many taps drifts far past the float32-accumulation bound."""
-from convspec.arithmetic import conv_in_storage
-from convspec.contract import check_conv_args
+from convspec._contract.arithmetic import conv_in_storage
+from convspec._contract.functions import check_conv_args
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["bfloat16"]}}
 

@@ -2,7 +2,7 @@
 declaring products='tf32': each product carries up to 2**-10 relative error, thousands of times
 the float32 bound."""
 import numpy as np
-from convspec.arithmetic import round_tf32
+from convspec._contract.arithmetic import round_tf32
 from convspec.impls import naive
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": ["float32"]}

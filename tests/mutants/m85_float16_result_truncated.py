@@ -2,7 +2,7 @@
 zero) instead of rounding to nearest: up to a whole float16 spacing off, twice the final
 rounding the bound allows."""
 import numpy as np
-from convspec.contract import check_conv_args
+from convspec._contract.functions import check_conv_args
 from convspec.impls import naive
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["float16"]}}

@@ -2,7 +2,7 @@
 result (cutting the low significand bits, a common shortcut) instead of rounding to nearest."""
 import ml_dtypes
 import numpy as np
-from convspec.contract import check_conv_args
+from convspec._contract.functions import check_conv_args
 from convspec.impls import naive
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["bfloat16"]}}

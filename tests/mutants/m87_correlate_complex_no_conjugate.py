@@ -1,7 +1,7 @@
 """Complex correlate forgets to conjugate the kernel (sum_j x[i + j] w[j], as a real-valued
 kernel would be written), where the contract, SciPy and numpy.correlate use conj(w[j])."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["correlate"], "dtypes": ["complex64", "complex128"]}
 

@@ -1,7 +1,7 @@
 """Complex convolve conjugates the kernel (a correlation's convention carried over): sum_j
 x[i - j] conj(w[j]) instead of the convolution sum, which conjugates nothing."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["convolve"], "dtypes": ["complex64", "complex128"]}
 

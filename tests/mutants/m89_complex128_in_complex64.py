@@ -1,7 +1,7 @@
 """complex128 correlate computed in complex64 (a single-precision kernel behind a
 double-precision signature): exact on small Gaussian integers, far off on real data."""
 import numpy as np
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["correlate"], "dtypes": ["complex128"]}
 

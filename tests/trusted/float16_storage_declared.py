@@ -1,7 +1,7 @@
 """float16 and bfloat16 layers summed in the input dtype that declare it (accumulate='storage'):
 held to the storage-precision bound, they pass (the arithmetic of mutants m82 and m83, declared)."""
-from convspec.arithmetic import conv_in_storage
-from convspec.contract import check_conv_args
+from convspec._contract.arithmetic import conv_in_storage
+from convspec._contract.functions import check_conv_args
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["float16", "bfloat16"]},
                          "accumulate": "storage"}

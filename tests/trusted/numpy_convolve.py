@@ -3,7 +3,7 @@
 numpy's own 'same' is relative to the longer argument, so 'same' is cut from 'full' here at
 (k - 1) // 2, the contract's convention.
 """
-from convspec.bench.peers import numpy as _numpy  # numpy.correlate/convolve, 'same' cut as the contract says
+from convspec._bench.peers import numpy as _numpy  # numpy.correlate/convolve, 'same' cut as the contract says
 
 convspec_capabilities = {"accuracy": "direct", "ndims": [1], "ops": ["correlate", "convolve"],
                          "dtypes": ["float32", "float64", "complex64", "complex128"]}

@@ -3,7 +3,7 @@ honest restrictions give no false alarm (their examples are declined, their case
 import numpy as np
 
 import convspec
-from convspec import reference
+from convspec._contract import reference
 
 convspec_capabilities = {
     "accuracy": "direct", "biases": True, "ops": ["correlate", "conv", "conv_grad_input", "avg_pool", "lp_pool"],

@@ -1,3 +1,3 @@
 """scipy.ndimage filters as max and average pooling: a trusted implementation, the shipped
 ``scipy-ndimage`` adapter as it is (convspec/adapters/scipy_ndimage.py)."""
-from convspec.adapters.scipy_ndimage import avg_pool, convspec_capabilities, max_pool  # noqa: F401
+from convspec._adapters.scipy_ndimage import avg_pool, convspec_capabilities, max_pool  # noqa: F401

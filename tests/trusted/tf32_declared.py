@@ -1,7 +1,7 @@
 """A float32 layer with TF32 products that declares them (products='tf32'): held to the TF32
 bound, it passes (the same arithmetic as mutant m84, declared)."""
 import numpy as np
-from convspec.arithmetic import round_tf32
+from convspec._contract.arithmetic import round_tf32
 from convspec.impls import naive
 
 convspec_capabilities = {"accuracy": "direct", "ops": ["conv"], "dtypes": ["float32"], "products": "tf32"}

@@ -8,8 +8,8 @@ where PyTorch is not installed.
 """
 import numpy as np
 
-from convspec.adapters._pooling import crop
-from convspec.adapters.torch import (  # noqa: F401
+from convspec._adapters._pooling import crop
+from convspec._adapters.torch import (  # noqa: F401
     _padded, _sums, adaptive_avg_pool, adaptive_max_pool, avg_pool, conv, conv_grad_input, conv_grad_weight,
     convspec_capabilities, max_pool)
 

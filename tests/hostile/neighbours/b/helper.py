@@ -1,4 +1,4 @@
-from convspec import reference
+from convspec._contract import reference
 
 
 def correlate(x, w, *, mode):

@@ -1,0 +1,40 @@
+"""Shipped adapters: the libraries people use, as convspec targets (``convspec check torch``).
+
+An adapter translates conventions only (argument layout, asymmetric padding, which function
+computes what) and never fixes a result; what the library computes is what is judged.  The
+library is not a dependency of convspec: an adapter whose package is missing is a load error
+naming it.
+"""
+
+#: adapter name -> (module, the package it needs, what it covers)
+ADAPTERS = {
+    "torch": ("convspec._adapters.torch", "torch",
+              "torch.nn.functional conv1d/2d/3d, autograd gradients, max/avg/lp/adaptive pools"),
+    "jax": ("convspec._adapters.jax", "jax",
+            "jax.lax conv_general_dilated, gradients by jax.vjp, reduce_window max and average pools"),
+    "onnxruntime": ("convspec._adapters.onnxruntime", "onnxruntime",
+                    "ONNX Runtime (CPU) Conv, ConvTranspose, MaxPool, AveragePool, LpPool as one-node models"),
+    "onnx-reference": ("convspec._adapters.onnx_reference", "onnx",
+                       "ONNX's reference evaluator (NumPy) on the same one-node models"),
+    "tensorflow": ("convspec._adapters.tensorflow", "tensorflow",
+                   "TensorFlow (CPU) tf.nn.convolution, GradientTape gradients, tf.nn.pool max and average pools"),
+    "tinygrad": ("convspec._adapters.tinygrad", "tinygrad",
+                 "tinygrad Tensor.conv2d (N-D), autograd gradients, max_pool2d/avg_pool2d (device from DEV)"),
+    "scipy": ("convspec._adapters.scipy", "scipy",
+              "scipy.signal correlate/convolve (direct method) and a layer built from its correlations"),
+    "scipy-ndimage": ("convspec._adapters.scipy_ndimage", "scipy",
+                      "scipy.ndimage maximum_filter/uniform_filter as max and average pooling"),
+}
+
+
+def _tinygrad_device() -> str | None:
+    import os
+    import shutil
+
+    if os.environ.get("DEV") or shutil.which(os.environ.get("CC", "clang")):
+        return None
+    return "its CPU device compiles with clang, which this machine lacks; DEV=PYTHON runs its interpreter"
+
+
+#: adapter name -> a probe that says why the installed library cannot run here (None: it can)
+UNUSABLE = {"tinygrad": _tinygrad_device}

@@ -1,0 +1,173 @@
+"""The scoreboard: ``convspec scoreboard`` checks every shipped adapter whose library is
+installed and writes ``scoreboard.md`` and ``scoreboard.json``: library x property family,
+the library versions, and each failure either attributed to a real deviation (with its minimal
+counterexample and the confirmation by plain-NumPy arithmetic, run now) or listed as
+unconfirmed.  Documented conventions are listed apart.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import sys
+import time
+from collections import Counter
+
+from convspec import __version__
+from convspec._adapters.deviations import CONVENTIONS, DOCUMENTED, explain
+from convspec._engine.backend import adapter_names, adapter_unusable
+from convspec._catalogue import CATALOGUE
+from convspec._frontends.console import BAD, progress_printer, root_of, summary
+from convspec._engine.runner import Result, check, default_jobs
+
+FAMILIES = ("signal", "layer", "gradients", "pooling", "unshared", "special", "integer", "precision", "large", "hygiene")
+
+
+def family(prop) -> str:
+    return prop.fn.__module__.rsplit(".", 1)[-1]
+
+
+def _version(package: str) -> str:
+    """The installed version of the distribution that provides the module ``package`` (which
+    may be named otherwise: ``tensorflow`` comes from ``tensorflow-cpu`` here)."""
+    names = [package] + importlib.metadata.packages_distributions().get(package, [])
+    for name in names:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "?"
+
+
+def scoreboard(*, profile="default", seed=0, adapters=None, progress=True) -> dict:
+    """Check the adapters (default: every one whose library is installed and can run here);
+    plain data."""
+    names = list(adapters or [a for a in adapter_names() if adapter_unusable(a) is None])
+    started = time.time()
+    run = check(names, list(CATALOGUE), profile=profile, seed=seed, jobs=default_jobs(len(names)),
+                progress=progress_printer(len(names) * len(CATALOGUE)) if progress else None)
+    return attribute(run.results, names, profile=profile, seed=seed, duration=round(time.time() - started, 1),
+                     load_errors=run.load_errors)
+
+
+def attribute(results, names, *, profile, seed, duration, load_errors) -> dict:
+    """The board for one run's results: each failure attributed to a confirmed deviation, to a
+    documented behaviour, or left unconfirmed (the confirmations run now)."""
+    results = [r if isinstance(r, Result) else Result(**r) for r in results]
+    missing = {a: why for a in adapter_names() if a not in names and (why := adapter_unusable(a))}
+    fam = {p.name: family(p) for p in CATALOGUE}
+    table = {a: {f: dict(Counter(r.status for r in results if r.backend == a and fam[r.property] == f))
+                 for f in FAMILIES} for a in names}
+    deviations, unconfirmed, evidence = {}, [], {}
+    for r in results:
+        if r.status not in BAD:
+            continue
+        d = explain(r.backend, r.property, r.message)
+        if d is not None and d.what not in evidence:
+            evidence[d.what] = d.confirm()
+        if d is None or not evidence[d.what][0]:
+            unconfirmed.append(r)
+            continue
+        entry = deviations.setdefault(d.what, {"adapter": d.adapter, "what": d.what, "evidence": evidence[d.what][1],
+                                               "properties": [], "counterexample": None, "documented": d in DOCUMENTED})
+        if r.property not in entry["properties"]:
+            entry["properties"].append(r.property)
+        if entry["counterexample"] is None or len(r.counterexample.get("reproduction", "")) < \
+                len(entry["counterexample"].get("reproduction", "")):
+            entry["counterexample"] = {"property": r.property, "message": r.message, **(r.counterexample or {})}
+    return {
+        "convspec_version": __version__, "profile": profile, "seed": seed, "duration": duration,
+        "adapters": {a: {"package": adapter_names()[a][1], "version": _version(adapter_names()[a][1]),
+                         "covers": adapter_names()[a][2], "summary": summary([r for r in results if r.backend == a])}
+                     for a in names},
+        "not_checked": missing, "load_errors": load_errors, "families": table,
+        "deviations": [d for d in deviations.values() if not d["documented"]],
+        "documented": [d for d in deviations.values() if d["documented"]],
+        "unconfirmed": [{"adapter": r.backend, "property": r.property, "status": r.status, "message": r.message,
+                         "root_cause": root_of(r)} for r in unconfirmed],
+        "conventions": {a: CONVENTIONS.get(a, []) for a in names},
+        "results": [r.to_json() for r in results],
+    }
+
+
+def _cell(counts: dict) -> str:
+    if not counts or set(counts) == {"skipped"}:
+        return "-"
+    bad = counts.get("failed", 0) + counts.get("error", 0)
+    text = f"{counts.get('passed', 0)}/{counts.get('passed', 0) + bad}"
+    return f"**{text}**" if bad else text
+
+
+def markdown(board: dict) -> str:
+    adapters = list(board["adapters"])
+    lines = ["# convspec scoreboard", "",
+             f"Generated by `convspec scoreboard --profile {board['profile']} --seed {board['seed']}` (convspec "
+             f"{board['convspec_version']}) in {board['duration']:.0f} s. Each library is checked through its shipped "
+             "adapter, which translates conventions only; the verdict is the library's.", "",
+             "## Libraries", "", "| adapter | library | version | covers | result |", "|---|---|---|---|---|"]
+    for a, info in board["adapters"].items():
+        lines.append(f"| `{a}` | {info['package']} | {info['version']} | {info['covers']} | {info['summary']} |")
+    if board.get("not_checked"):
+        lines += ["", "Not checked here: " + "; ".join(f"`{a}` ({why})" for a, why in board["not_checked"].items()) + "."]
+    lines += ["", "## Passed / applicable properties per family", "",
+              "A bold cell holds a failure; `-`: the library has no function of that family.", "",
+              "| family | " + " | ".join(adapters) + " |", "|---" * (len(adapters) + 1) + "|"]
+    for f in FAMILIES:
+        lines.append(f"| {f} | " + " | ".join(_cell(board["families"][a][f]) for a in adapters) + " |")
+    lines += ["", "## Real deviations", "",
+              "Each confirmed now by independent arithmetic (the library beside plain NumPy in float64), not by "
+              "convspec's reference alone.", ""]
+    if not board["deviations"]:
+        lines.append("None found in this run.")
+    for d in board["deviations"]:
+        ce = d["counterexample"]
+        lines += [f"### `{d['adapter']}`: {d['what']}", "",
+                  f"- Properties that failed for it: {', '.join(f'`{p}`' for p in d['properties'])}",
+                  f"- Confirmation: {d['evidence']}",
+                  f"- convspec ({ce['property']}): {ce['message'].splitlines()[0]}", "",
+                  "Minimal counterexample (reproduction, runs as printed):", "", "```python",
+                  ce.get("reproduction", "").rstrip(), "```", ""]
+    if board.get("documented"):
+        lines += ["## Failures that are a library's documented behaviour", "",
+                  "Confirmed the same way, but the library states this behaviour: a convention, not a deviation.", ""]
+        for d in board["documented"]:
+            lines += [f"- `{d['adapter']}`: {d['what']}. Properties: {', '.join(f'`{p}`' for p in d['properties'])}. "
+                      f"Confirmation: {d['evidence']}. convspec: {d['counterexample']['message'].splitlines()[0]}"]
+        lines.append("")
+    lines += ["## Unconfirmed failures", ""]
+    if board["unconfirmed"]:
+        lines.append("Failures no confirmed deviation explains: not called library bugs until independent arithmetic "
+                     "confirms them.")
+        lines += [""] + [f"- `{u['adapter']}` / `{u['property']}` ({u['status']}): {u['message'].splitlines()[0]}"
+                         for u in board["unconfirmed"]]
+    else:
+        lines.append("None: every failure is attributed above.")
+    lines += ["", "## Documented conventions (translated by the adapters, not deviations)", ""]
+    for a, items in board["conventions"].items():
+        lines += [f"- `{a}`: " + "; ".join(items)] if items else []
+    return "\n".join(lines) + "\n"
+
+
+def write_scoreboard(out="reports", *, profile="default", seed=0, adapters=None, results=None) -> int:
+    """Write ``scoreboard.md`` and ``scoreboard.json`` into ``out``; 0 unless an adapter failed to
+    load or a failure is unconfirmed (a deviation the arithmetic has not confirmed).
+    ``results``: an earlier ``scoreboard.json`` to attribute again (after the list of
+    deviations changed) instead of checking anew."""
+    if results is not None:
+        with open(results) as f:
+            old = json.load(f)
+        board = attribute(old["results"], list(old["adapters"]), profile=old["profile"], seed=old["seed"],
+                          duration=old["duration"], load_errors=old["load_errors"])
+    else:
+        board = scoreboard(profile=profile, seed=seed, adapters=adapters)
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "scoreboard.md"), "w") as f:
+        f.write(markdown(board))
+    with open(os.path.join(out, "scoreboard.json"), "w") as f:
+        json.dump(board, f, indent=1, default=list)
+    print(f"wrote {os.path.join(out, 'scoreboard.md')}: {len(board['adapters'])} libraries, "
+          f"{len(board['deviations'])} confirmed deviations, {len(board['unconfirmed'])} unconfirmed failures")
+    return 1 if board["unconfirmed"] or board["load_errors"] else 0

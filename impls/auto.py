@@ -1,0 +1,314 @@
+"""``auto``: each call goes to the bundled algorithm that is fastest for that problem.
+
+How it chooses, per call of ``correlate``/``convolve``/``conv``:
+
+1. Every bundled algorithm that can compute the call is a candidate: direct compiled loops
+   (numba), the FFT (one transform, or overlap-add for long 1-D signals), two 1-D passes when
+   a 2-D kernel has rank one (separable, e.g. a Gaussian), im2col + GEMM, Winograd.
+2. A static cost model estimates each candidate's time from its operation count and rates
+   measured on the development machine (the constants below; ``benchmarks/`` re-measures
+   them).  Small problems (estimate under ``MEASURE_ABOVE`` seconds) take the cheapest
+   estimate: timing them would cost more than a wrong pick.
+3. Larger problems are timed once: the candidates whose estimate is within ``SHORTLIST`` of
+   the best run three times each (the first run loads compiled code), then twice more in a
+   second pass, so one burst of noise cannot decide alone; the best time wins, and the choice
+   is cached for that problem
+   signature (shapes, dtype, mode or layer arguments) for the rest of the process, as FFTW
+   plans or cuDNN's benchmark mode do.  The first call returns the winner's own result.
+
+Since it may use the FFT or Winograd, ``auto`` declares the normwise (``fft``) accuracy class.
+The separable path is taken only when the kernel equals its rank-one factorisation to within
+two unit roundoffs in the 1-norm, so its extra error stays far inside that bound.
+"""
+
+import math
+import time
+
+import numpy as np
+
+from convspec._contract.functions import (check_conv_args, check_grad_args, check_signal_args, conv_output_shape, every_dtype,
+                               is_integer_data, is_low_precision, signal_as_conv_padding)
+
+from convspec.impls import fft, im2col, numba_direct, winograd
+from convspec.impls._algebra import flipped, grad_input_as_conv, zero_padded
+from convspec.impls._threads import blas_threads, over_images
+
+convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True,
+                         "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
+                                      "max_pool_indices"],
+                         "dtypes": every_dtype()}
+
+#: Direct loops: multiply-adds per second (vectorised, four taps per pass) and the slower
+#: rate when the last kernel axis has fewer than four taps.
+DIRECT_MACS_PER_S = 2.4e10
+DIRECT_NARROW_MACS_PER_S = 7e9
+#: FFT convolution: seconds per ``L log2 L`` of the padded length, all transforms included.
+FFT_SECONDS_PER_BUTTERFLY = 7e-10
+#: GEMM-based layers: sustained multiply-adds per second, and bytes per second for copies.
+GEMM_MACS_PER_S = 4.2e10
+COPY_BYTES_PER_S = 8e9
+#: Fixed cost of one call (Python dispatch, allocation), seconds.
+CALL_SECONDS = 2e-5
+#: A layer by the FFT costs more before any arithmetic: three transforms and their plans
+#: (115 us on a 3x4x5 input, where im2col takes 67 us).
+FFT_LAYER_CALL_SECONDS = 1e-4
+#: Problems estimated below this many seconds are not timed.
+MEASURE_ABOVE = 2e-3
+#: Candidates estimated within this factor of the best are timed.
+SHORTLIST = 4.0
+
+#: Remembered choices (timed or estimated) per problem signature, at most PLAN_LIMIT of them.
+_plans: dict = {}
+_measured: set = set()
+PLAN_LIMIT = 10_000
+
+
+def _choose(key, candidates, run):
+    """The name of the candidate to run, and its result if choosing already computed it.
+
+    ``candidates`` maps names to estimated seconds; ``run(name)`` computes the call.  The
+    choice is remembered under ``key`` (when not None)."""
+    if key in _plans:
+        return _plans[key], None
+    best = min(candidates.values())
+    result = None
+    if best < MEASURE_ABOVE or len(candidates) == 1:
+        winner = min(candidates, key=candidates.get)
+    else:
+        timed, results = {}, {}
+        shortlist = [name for name, estimate in sorted(candidates.items(), key=lambda item: item[1])
+                     if estimate <= SHORTLIST * best]
+        # three blocks of three runs per candidate, in A-B-B-A order across the passes; the
+        # first run of a block is not counted (it loads compiled code, touches memory and refills
+        # the caches the other candidate evicted), and the least of the rest decides: a burst of
+        # noise on a shared machine during one block does not decide alone (with two passes of
+        # 3 and 2 counted runs, a 3x3 stride-2 layer went to im2col at 2.85 ms in one process in
+        # three, against Winograd's 2.39)
+        # Candidates that split the batch (BLAS at one thread) are timed before the others:
+        # after a GEMM on several threads, OpenBLAS's idle threads spin for about 0.1 s on the
+        # cores a split needs, and doubled its times when it came right after
+        for group in ([n for n in shortlist if n.endswith(SPLIT)], [n for n in shortlist if not n.endswith(SPLIT)]):
+            for rounds in range(3):
+                for name in (group if rounds % 2 == 0 else group[::-1]):
+                    for i in range(3):
+                        start = time.perf_counter()
+                        results[name] = run(name)
+                        if i:
+                            timed[name] = min(timed.get(name, math.inf), time.perf_counter() - start)
+        winner = min(timed, key=timed.get)
+        result = results[winner]
+        _measured.add(key)
+    if key is not None:
+        if len(_plans) >= PLAN_LIMIT:
+            _plans.clear()
+            _measured.clear()
+        _plans[key] = winner
+    return winner, result
+
+
+def plans() -> dict:
+    """The choices made by timing so far in this process: signature -> algorithm name."""
+    return {key: name for key, name in _plans.items() if key in _measured}
+
+
+# -- single-channel signals -------------------------------------------------------------------
+
+def rank_one(w):
+    """``(u, v)`` with ``w == outer(u, v)`` to within two unit roundoffs in the 1-norm, else None.
+
+    The candidate factors are the column and the row through the entry of largest magnitude
+    (exact for a rank-one matrix, and O(k^2) work, unlike an SVD on every call)."""
+    if w.ndim != 2 or min(w.shape) < 2 or not np.all(np.isfinite(w)):
+        return None
+    wd = w.astype(np.float64)
+    i, j = np.unravel_index(np.argmax(np.abs(wd)), wd.shape)
+    if wd[i, j] == 0:
+        return None
+    a, b = wd[:, j], wd[i] / wd[i, j]
+    a32, b32 = a.astype(w.dtype), b.astype(w.dtype)
+    residual = np.abs(wd - np.outer(a32.astype(np.float64), b32.astype(np.float64))).sum()
+    if residual > np.finfo(w.dtype).eps * np.abs(wd).sum():  # two unit roundoffs
+        return None
+    return a32, b32
+
+
+def _separable(x, factors, mode):
+    """Correlation with ``outer(u, v)`` as a pass along axis 0 with ``u`` then along axis 1 with ``v``."""
+    u, v = factors
+    pads = signal_as_conv_padding((len(u), len(v)), mode)
+    xp = zero_padded(x, pads)
+    return numba_direct.correlate_padded(numba_direct.correlate_padded(xp, u[:, None]), v[None, :])
+
+
+def _direct_seconds(outputs, w_shape):
+    rate = DIRECT_MACS_PER_S if w_shape[-1] >= 4 else DIRECT_NARROW_MACS_PER_S
+    return outputs * math.prod(w_shape) / rate
+
+
+def _fft_seconds(lengths):
+    size = math.prod(lengths)
+    return FFT_SECONDS_PER_BUTTERFLY * size * math.log2(max(size, 2))
+
+
+def _signal(x, w, mode, flip):
+    """``correlate`` (or ``convolve`` when ``flip``) by the fastest bundled algorithm (a
+    signature seen before goes straight to its algorithm: estimating costs as much as a small
+    signal's sums)."""
+    x, w = check_signal_args(x, w, mode)
+    kernel = flipped(w) if flip else w  # the kernel to correlate with
+    factors = rank_one(kernel) if w.size >= 9 else None
+    pads = signal_as_conv_padding(w.shape, mode)
+
+    def run(name):
+        if name == "direct":  # validated above: the compiled loops on the padded signal
+            return numba_direct.correlate_with_padding(x, kernel, pads)
+        if name == "fft":
+            return fft.correlate(x, kernel, mode=mode)
+        return _separable(x, factors, mode)
+
+    key = ("signal", x.shape, w.shape, x.dtype, mode, factors is not None)
+    name = _plans.get(key)
+    if name is not None:
+        return run(name)
+    out = [m + a + b - k + 1 for m, k, (a, b) in zip(x.shape, w.shape, pads)]
+    outputs = math.prod(out)
+    candidates = {"direct": CALL_SECONDS + _direct_seconds(outputs, w.shape)}
+    length = fft.overlap_add_length(x.shape[0], w.shape[0]) if x.ndim == 1 else None
+    if length is not None:
+        blocks = fft.blocks(x.shape[0], w.shape[0], length)
+        candidates["fft"] = CALL_SECONDS + 2 / 3 * blocks * _fft_seconds([length])
+    else:
+        candidates["fft"] = CALL_SECONDS + _fft_seconds([m + k - 1 for m, k in zip(x.shape, w.shape)])
+    if factors is not None:
+        candidates["separable"] = CALL_SECONDS + 2 * outputs * sum(w.shape) / DIRECT_MACS_PER_S
+    name, result = _choose(key, candidates, run)
+    return run(name) if result is None else result
+
+
+def correlate(x, w, *, mode):
+    if is_low_precision(x):  # float16/bfloat16: im2col's float32 GEMM, rounded once
+        return im2col.correlate(x, w, mode=mode)
+    if np.iscomplexobj(x):  # complex signals: the full transforms
+        return fft.correlate(x, w, mode=mode)
+    return _signal(x, w, mode, flip=False)
+
+
+def convolve(x, w, *, mode):
+    if is_low_precision(x):
+        return im2col.convolve(x, w, mode=mode)
+    if np.iscomplexobj(x):
+        return fft.convolve(x, w, mode=mode)
+    return _signal(x, w, mode, flip=True)
+
+
+# -- layers -----------------------------------------------------------------------------------
+
+def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
+    n, c_in = x_shape[:2]
+    c_out = w_shape[0]
+    taps = math.prod(w_shape[2:])
+    positions = math.prod(out[2:])
+    macs = n * c_out * positions * w_shape[1] * taps
+    copies = 0 if taps == 1 else n * c_in * taps * positions * itemsize
+    estimates = {"im2col": CALL_SECONDS + macs / GEMM_MACS_PER_S + copies / COPY_BYTES_PER_S}
+    if groups > 1 and w_shape[1] == 1 and x_shape[1] == groups:  # depthwise: compiled rows, no GEMM to feed
+        estimates["depthwise"] = CALL_SECONDS + macs / DIRECT_MACS_PER_S + n * c_in * positions * itemsize / COPY_BYTES_PER_S
+    if winograd.applies(x_shape, w_shape, stride, dilation, groups):
+        # volumes: the 2-D algorithm per depth slice (its GEMMs are as wide as one slice's tiles)
+        saving = winograd.products_per_output(stride[-2:], out[-2:], n if len(out) == 4 else 1, w_shape[0]) / 9
+        transforms = (n * (c_in + c_out) * positions * 4 + c_in * c_out * 25) * itemsize
+        estimates["winograd"] = CALL_SECONDS + saving * macs / GEMM_MACS_PER_S + transforms / COPY_BYTES_PER_S
+        if n > 1 and len(out) == 4:  # the same work a block of images at a time: only timing tells which wins
+            estimates["winograd-blocks"] = estimates["winograd"]
+    if taps > 1 and all(s == 1 for s in stride) and groups == 1:
+        lengths = [m + k - 1 for m, k in zip(x_shape[2:], w_shape[2:])]
+        transforms = n * c_in + c_out * c_in + n * c_out
+        products = n * c_out * c_in * math.prod(lengths) / 2 * 4  # complex multiply-adds
+        estimates["fft"] = (FFT_LAYER_CALL_SECONDS + transforms * _fft_seconds(lengths) / 3
+                            + products / DIRECT_MACS_PER_S)
+    return estimates
+
+
+_LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "winograd-blocks": winograd.conv_by_image_blocks,
+           "fft": fft.conv, "depthwise": numba_direct.conv}
+
+
+#: The algorithms that may run as one call per thread on a share of the batch (their passes
+#: release the GIL and none starts Numba's own thread pool), named with SPLIT appended.
+SPLITTABLE = ("im2col", "winograd", "winograd-blocks")
+SPLIT = " by images"
+#: Starting the threads and joining their outputs (measured: about 50 us).
+SPLIT_CALL_SECONDS = 5e-5
+
+
+def _layer(name):
+    """The layer function of a candidate's name (``"<algorithm> by images"``: the batch split
+    over the BLAS's threads, :func:`convspec.impls._threads.over_images`)."""
+    if name.endswith(SPLIT):
+        fn = _LAYERS[name[:-len(SPLIT)]]
+        return lambda x, w, **kw: over_images(fn, blas_threads(), x, w, **kw)
+    return _LAYERS[name]
+
+
+def _frozen(value):
+    """``value`` with lists made tuples, so that layer arguments can key the plan cache."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
+    """Layer convolution by the fastest of im2col + GEMM, Winograd and the FFT for this layer
+    (integer or low-precision data, or zero points: im2col, which is exact there, or rounds
+    once from float32, or names what is wrong)."""
+    if is_integer_data(x) or is_low_precision(x) or x_zero_point is not None or w_zero_point is not None:
+        return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias,
+                           x_zero_point=x_zero_point, w_zero_point=w_zero_point)
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
+    try:  # a layer seen before goes straight to its algorithm (which validates its arguments)
+        key = ("conv", np.shape(x), np.shape(w), getattr(x, "dtype", None), _frozen(stride), _frozen(padding),
+               _frozen(dilation), groups)
+        name = _plans.get(key)
+    except TypeError:  # unhashable arguments: the algorithm's validation names them
+        key = name = None
+    if name is not None:
+        return _layer(name)(x, w, **kwargs)
+    x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
+    out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
+    candidates = _layer_estimates(x.shape, w.shape, out, stride, dilation, groups, x.dtype.itemsize)
+    threads = blas_threads()
+    if threads > 1 and x.shape[0] > 1:  # the batch split over threads, each algorithm on its share
+        candidates.update({f"{name}{SPLIT}": SPLIT_CALL_SECONDS + seconds / min(threads, x.shape[0])
+                           for name, seconds in list(candidates.items()) if name in SPLITTABLE})
+    kwargs.update(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+    def run(name):
+        return _layer(name)(x, w, **kwargs)
+
+    name, result = _choose(key, candidates, run)
+    return run(name) if result is None else result
+
+
+def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=None, groups=1, bias=None):
+    """Eq. 9.13: at stride 1, this module's own ``conv`` of ``gy`` with the transposed kernel
+    (so Winograd and the FFT compete for it as for a forward layer); otherwise im2col's GEMM
+    and col2im."""
+    if not (is_integer_data(gy) or is_low_precision(gy)):
+        gy, w, shape, stride, padding, dilation, groups = check_grad_args(gy, w, input_shape, "input_shape", stride,
+                                                                          padding, dilation, groups)
+        dx = grad_input_as_conv(conv, gy, w, shape, stride, padding, dilation, groups, bias)
+        if dx is not None:
+            return dx
+    return im2col.conv_grad_input(gy, w, input_shape=input_shape, stride=stride, padding=padding, dilation=dilation,
+                                  groups=groups, bias=bias)
+
+
+conv_grad_weight = im2col.conv_grad_weight
+max_pool = im2col.max_pool  # one pass over the outputs per tap (numba's loops: 2-7x slower)
+avg_pool = im2col.avg_pool
+lp_pool = im2col.lp_pool
+adaptive_max_pool = im2col.adaptive_max_pool
+adaptive_avg_pool = im2col.adaptive_avg_pool
+max_unpool = im2col.max_unpool
+local_conv = im2col.local_conv
+tiled_conv = im2col.tiled_conv

@@ -1,6 +1,7 @@
-"""The living definition: a loop over output positions, each one the sum in the book.
+"""The plain backend: a loop over output positions, each one the sum in the book.
 
-Deliberately dumb.  Every output position is computed on its own as the sum of the products
+Deliberately dumb, and written apart from ``convspec.reference`` (the definition, which loops
+over kernel offsets instead).  Every output position is computed on its own as the sum of the products
 of the kernel taps with the input values under them (eq. 9.4, 9.6, 9.7, 9.8): the window of
 the input that the position sees is cut out and multiplied by the kernel.  No FFTs, no
 unrolling into matrices, no caching, so it cannot share a bug with a clever backend.

@@ -163,33 +163,33 @@ def test_known_failure_entries_parse_and_match():
 
 def test_deviation_from_the_definition():
     from convspec._contract import reference
-    from convspec._contract.agreement import assert_matches_definition, deviation
+    from convspec._contract.agreement import assert_matches_definition, disagreement
 
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((1, 2, 9)).astype(np.float32), rng.standard_normal((3, 2, 3)).astype(np.float32)
     kw = dict(stride=(1,), padding=((1, 1),), dilation=(1,), groups=1)
     y = reference.conv(x, w, **kw).astype(np.float32)
-    assert deviation(y, "conv", (x, w), kw, "direct") is None
+    assert disagreement(y, "conv", (x, w), kw, "direct") is None
     bad = y.copy()
     bad[0, 1, 4] += 1e-3
-    why = deviation(bad, "conv", (x, w), kw, "direct")
+    why = disagreement(bad, "conv", (x, w), kw, "direct")
     assert why.startswith("conv(float32[1, 2, 9], float32[3, 2, 3])[0, 1, 4]=") and "1 of 27 outputs differ" in why
     with pytest.raises(AssertionError, match=r"\[0, 1, 4\]"):
         assert_matches_definition(bad, "conv", x, w, accuracy="direct", **kw)
-    assert "shape=(1, 3, 8)" in deviation(bad[..., :8], "conv", (x, w), kw, "direct")
+    assert "shape=(1, 3, 8)" in disagreement(bad[..., :8], "conv", (x, w), kw, "direct")
     # outputs a NaN reaches are left to the special-value properties; the others still count
     xn = x.copy()
     xn[0, 0, 0] = np.nan
     yn = reference.conv(xn, w, **kw).astype(np.float32)
-    assert deviation(np.where(np.isnan(yn), 0, yn).astype(np.float32), "conv", (xn, w), kw, "direct") is None
+    assert disagreement(np.where(np.isnan(yn), 0, yn).astype(np.float32), "conv", (xn, w), kw, "direct") is None
     yn[0, 0, 8] += 1
-    assert deviation(yn, "conv", (xn, w), kw, "direct") is not None
+    assert disagreement(yn, "conv", (xn, w), kw, "direct") is not None
     # a sum past float32's range is +inf in float32
     big = np.full((1, 1, 2), 3e38, np.float32)
-    assert deviation(np.full((1, 1, 1), np.inf, np.float32), "conv", (big, np.ones((1, 1, 2), np.float32)),
+    assert disagreement(np.full((1, 1, 1), np.inf, np.float32), "conv", (big, np.ones((1, 1, 2), np.float32)),
                      dict(stride=(1,), padding=((0, 0),), dilation=(1,), groups=1), "direct") is None
     # an invalid call has no definition to disagree with
-    assert deviation(y, "conv", (x, w[:, :1]), kw, "direct") is None
+    assert disagreement(y, "conv", (x, w[:, :1]), kw, "direct") is None
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -20,7 +20,7 @@ import numpy as np
 
 from convspec._contract import accuracy, reference
 from convspec._engine.backend import load_backend
-from convspec._bench.problems import LAYER_OPS, Problem, parse
+from convspec._bench.problems import LAYER_DESCRIBED, Problem, parse
 
 #: Largest problem (multiply-adds) the plain reference computes for the check.
 REFERENCE_MACS = 2e8
@@ -250,7 +250,7 @@ def _unsupported(backend, problem, args) -> str | None:
     caps = backend.capabilities
     if "float32" not in caps.dtypes_for(problem.op):
         return "float32 not declared"
-    nd = args[0].ndim - (2 if problem.op in LAYER_OPS or problem.op.endswith("_pool") else 0)
+    nd = args[0].ndim - (2 if problem.op in LAYER_DESCRIBED or problem.op.endswith("_pool") else 0)
     if nd not in caps.ndims_for(problem.op):
         return f"{nd}-D not declared"
     from convspec._contract.restrictions import excluded

@@ -25,11 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convspec._contract.functions import OPS, conv_output_shape, pool_output_shape
+from convspec._contract.functions import (ADAPTIVE_OPS, GRADIENT_OPS, LAYER_OPS, OPS, SIGNAL_OPS, conv_output_shape,
+                                          pool_output_shape)
 
-LAYER_OPS = ("conv", "conv_grad_input", "conv_grad_weight")
-POOL_OPS = ("max_pool", "avg_pool", "adaptive_max_pool", "adaptive_avg_pool")
-SIGNAL_OPS = ("correlate", "convolve")
+#: The functions a descriptor can describe, by the fields they take: layers (``mb ic oc g``
+#: with a kernel), pools (``mb ic`` with a window), signals (``n k``).
+LAYER_DESCRIBED = LAYER_OPS + GRADIENT_OPS
+POOL_DESCRIBED = ("max_pool", "avg_pool") + ADAPTIVE_OPS
+SIGNAL_DESCRIBED = SIGNAL_OPS
 FIELDS = {"mb", "ic", "oc", "g", "id", "ih", "iw", "od", "oh", "ow", "kd", "kh", "kw", "sd", "sh", "sw", "pd", "ph", "pw",
           "dd", "dh", "dw"}
 
@@ -111,7 +114,7 @@ def parse(line: str) -> Problem:
     op, descriptor = words
     if op not in OPS:
         raise ProblemError(f"op {op!r}, but should be a contract function ({', '.join(OPS)})")
-    if op in SIGNAL_OPS:
+    if op in SIGNAL_DESCRIBED:
         m = re.fullmatch(r"n([\dx]+)k([\dx]+)(gauss)?", descriptor)
         if not m:
             raise ProblemError(f"signal descriptor {descriptor!r}, but should be like n100000k512, n512x512k15x15 or "
@@ -122,12 +125,12 @@ def parse(line: str) -> Problem:
             raise ProblemError(f"signal descriptor {descriptor!r}: n and k need the same number (1-3) of positive sizes")
         macs = int(np.prod(n)) * int(np.prod(k))
         return Problem(op, descriptor, (n, k), {"mode": "same"}, macs, "gauss" if m.group(3) else "random")
-    if op not in LAYER_OPS + POOL_OPS:
-        raise ProblemError(f"op {op!r} has no benchmark descriptor (use one of {', '.join(LAYER_OPS + POOL_OPS + SIGNAL_OPS)})")
+    if op not in LAYER_DESCRIBED + POOL_DESCRIBED:
+        raise ProblemError(f"op {op!r} has no benchmark descriptor (use one of {', '.join(LAYER_DESCRIBED + POOL_DESCRIBED + SIGNAL_DESCRIBED)})")
     f = _fields(descriptor)
     stray = sorted(set(f) & ({"oc", "g", "dd", "dh", "dw"} | ({"kd", "kh", "kw", "sd", "sh", "sw", "pd", "ph", "pw"}
                                                               if op.startswith("adaptive") else set()))) \
-        if op in POOL_OPS else []
+        if op in POOL_DESCRIBED else []
     if stray:
         raise ProblemError(f"field {stray[0]!r} in {descriptor!r}, but {op} takes none (only mb, ic, sizes"
                            + (", output sizes)" if op.startswith("adaptive") else ", kernel, stride, padding)"))
@@ -141,7 +144,7 @@ def parse(line: str) -> Problem:
         return Problem(op, descriptor, (x,), {"output_size": out}, int(np.prod(x)))
     kernel, stride, pad, dil = pick("k", 1), pick("s", 1), pick("p", 0), pick("d", 1)
     padding = tuple((p, p) for p in pad)
-    if op in POOL_OPS:
+    if op in POOL_DESCRIBED:
         try:
             out = pool_output_shape(x, window=kernel, stride=stride, padding=padding)
         except Exception as e:  # noqa: BLE001 - reported with the line

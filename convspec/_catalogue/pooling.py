@@ -149,7 +149,7 @@ def max_pool_indices(ctx):
         x[ctx.draw(st.tuples(*(st.integers(0, s - 1) for s in x.shape)), label="nan_at")] = np.nan
     y = ctx.call("max_pool", x, **kw)
     outcome = ctx.attempt("max_pool", x, return_indices=True, **kw)
-    call = f"max_pool(x, return_indices=True, ...)"
+    call = "max_pool(x, return_indices=True, ...)"
     if outcome.raised is not None:
         ctx.expect(False, f"{call} raised {outcome.raised.type}: {outcome.raised.message}, but the backend declares "
                           "max_pool_indices")

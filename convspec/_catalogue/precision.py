@@ -18,7 +18,8 @@ from convspec._catalogue.drawing import call_data, for_each, pool_data
 
 LOW = (("dtype", LOW_PRECISION_DTYPES), "ndim")
 KERNEL_OPS = ("correlate", "convolve", "conv", "conv_grad_input", "conv_grad_weight")
-LAYER_OPS = KERNEL_OPS[2:]
+#: The kernel functions of the layer level (conv and its gradients): no mode axis.
+LAYER_KERNEL_OPS = KERNEL_OPS[2:]
 
 
 def exact_terms(dtype) -> int:
@@ -54,7 +55,7 @@ def _at_most(a, b, op, limit):
 
 
 def _axes(op):
-    return LOW + (("mode",) if op not in LAYER_OPS else ())
+    return LOW + (("mode",) if op not in LAYER_KERNEL_OPS else ())
 
 
 @for_each(*KERNEL_OPS)

@@ -423,7 +423,7 @@ def _complex_conjugation(op):
         z = ctx.call(op, x, (1j * w).astype(w.dtype), mode=mode)
         ctx.expect_equal(z, (complex(sign) * y).astype(y.dtype), f"{op}(x, 1j w)", f"{sign} times {op}(x, w)")
 
-    conjugation.__doc__ = f"""The conjugation convention, stated as one identity (README: The contract).
+    conjugation.__doc__ = """The conjugation convention, stated as one identity (README: The contract).
 
     Correlation conjugates the kernel, so a kernel turned by ``1j`` turns the result by
     ``-1j``; convolution does not, so it turns by ``1j``.  A correlation that forgets the

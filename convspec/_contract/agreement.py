@@ -21,7 +21,7 @@ def _describe(op, args) -> str:
     return f"{op}({', '.join(shapes)})"
 
 
-def deviation(y, op, args, kwargs, accuracy="direct", arithmetic=None) -> str | None:
+def disagreement(y, op, args, kwargs, accuracy="direct", arithmetic=None) -> str | None:
     """Why ``y``, what a backend returned for ``op(*args, **kwargs)``, disagrees with the
     definition; ``None`` when it agrees or when the definition has no answer for the call."""
     if not isinstance(y, np.ndarray) or not all(isinstance(a, np.ndarray) for a in args):
@@ -58,6 +58,6 @@ def assert_matches_definition(y, op, *args, accuracy="direct", arithmetic=None, 
     """Raise :class:`AssertionError` unless ``y`` agrees with ``reference.<op>(*args, **kwargs)``
     within the accuracy model's bound for a backend of class ``accuracy`` computing with
     ``arithmetic`` (``{"accumulate": ..., "products": ...}``, README: Accuracy model)."""
-    why = deviation(np.asarray(y), op, tuple(np.asarray(a) for a in args), kwargs, accuracy, arithmetic)
+    why = disagreement(np.asarray(y), op, tuple(np.asarray(a) for a in args), kwargs, accuracy, arithmetic)
     if why:
         raise AssertionError(why)

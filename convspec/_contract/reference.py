@@ -1,9 +1,9 @@
 """Plain NumPy twins of the contract functions, written as the sums in chapter 9.
 
-These are the oracles the ``definition`` properties compare against.  They are kept dumb on
+They are the definition: the oracles every ``<op>_definition`` property compares against.  They are kept dumb on
 purpose: one loop over kernel offsets, each adding a shifted slice of the input times one
 kernel tap, exactly the terms of the book's sums.  They share no code with any backend in
-``convspec/impls/`` (the ``naive`` backend loops over *output* positions instead), so a bug cannot
+``impls/`` (the ``naive`` backend loops over *output* positions instead), so a bug cannot
 hide in both.
 
 ``acc`` selects the accumulation dtype (``np.longdouble`` gives an oracle whose own rounding

@@ -72,10 +72,10 @@ def _raised(e: BaseException) -> dict:
 
 def _load(target: str):
     """Import the target; ``(object, name)`` or a message saying why it did not load."""
-    from convspec._engine.backend import LoadError, _resolve
+    from convspec._engine.backend import LoadError, resolve
 
     try:
-        return _resolve(target), None
+        return resolve(target), None
     except LoadError as e:
         return None, str(e)
     except SystemExit as e:

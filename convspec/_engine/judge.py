@@ -1,6 +1,6 @@
 """A judge process: checks one target for the command line (README: The verdict belongs to the judge).
 
-Started by :func:`convspec._engine.runner.check` as ``python -P -m convspec._engine.judge JOB``, where JOB is
+Started by :func:`convspec._engine.judges.check` as ``python -P -m convspec._engine.judge JOB``, where JOB is
 plain JSON (target, label, property names, profile, seed, import limit).  It draws every
 example, computes the reference, compares and decides; the target's code runs only in the
 executor it starts (:class:`~convspec._engine.remote.RemoteBackend`).  It reports to the command line

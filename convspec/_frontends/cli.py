@@ -28,7 +28,8 @@ from convspec import __version__
 from convspec._engine.backend import LoadError, adapter_available, adapter_names, bundled_names, entry_point_names, split_target, target_kind
 from convspec._engine import known_failures as known
 from convspec._frontends.console import colours_wanted, declines, failures, progress_printer, skipped, summary, table
-from convspec._engine.runner import PROFILES, Interrupted, check, default_jobs, examples_database, profile_named
+from convspec._engine.judges import Interrupted, check, default_jobs
+from convspec._engine.runner import PROFILES, examples_database, profile_named
 
 def _properties(only):
     from convspec._catalogue import CATALOGUE, get

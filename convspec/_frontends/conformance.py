@@ -27,7 +27,7 @@ from convspec._catalogue.property import known_dtype
 from convspec._catalogue import CATALOGUE
 from convspec._frontends.console import CELL, progress_printer, root_of, summary
 from convspec._engine.remote import RemoteBackend
-from convspec._engine.runner import check, default_jobs, labels_for
+from convspec._engine.judges import check, default_jobs, labels_for
 
 
 def _files(folder, pattern):

@@ -19,7 +19,8 @@ from convspec._adapters.deviations import CONVENTIONS, DOCUMENTED, explain
 from convspec._engine.backend import adapter_names, adapter_unusable
 from convspec._catalogue import CATALOGUE
 from convspec._frontends.console import BAD, progress_printer, root_of, summary
-from convspec._engine.runner import Result, check, default_jobs
+from convspec._engine.judges import check, default_jobs
+from convspec._engine.runner import Result
 
 FAMILIES = ("signal", "layer", "gradients", "pooling", "unshared", "special", "integer", "precision", "large", "hygiene")
 

@@ -54,7 +54,7 @@ from convspec._engine.backend import Backend, Capabilities, LoadError, Unsupport
 if False:  # for type checkers and documentation only: the bench loads on first use
     from convspec._bench.problems import Problem
 
-__version__ = "0.1.0"
+from convspec._versions import __version__
 
 __all__ = [
     "__version__",
@@ -119,27 +119,32 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-def recheck(backend, name, version, blob, *, tries=1, seconds=20.0, profile="default", **fixed):
-    """Run the property ``name`` on ``backend`` for exactly one example, the one hypothesis
-    recorded as ``(version, blob)`` in a reproduction; raise :class:`AssertionError` with the
-    property's message if it fails there.  ``fixed``: axes the example had pinned; ``tries``:
-    how often to run it, for a backend whose answers vary from call to call (the first
-    failure raises; no new run starts after ``seconds``); ``profile``: the run's, where it
-    shapes the example (``"jit"`` draws from a few fixed shapes)."""
+def recheck(backend, name, example, blob=None, *, tries=1, seconds=20.0, profile="default", **fixed):
+    """Run the property ``name`` on ``backend`` for exactly one example, the one a reproduction
+    recorded; raise :class:`AssertionError` with the property's message if it fails there.
+
+    ``example``: the values the example was drawn as, ``[(label, value), ...]`` (as the
+    reproduction prints it; no hypothesis involved, so it replays under any version).  A
+    reproduction of convspec 0.1.0 gave hypothesis's version and choice blob instead,
+    ``recheck(b, name, version, blob)``: that form still replays, under that hypothesis
+    version.  ``fixed``: axes the example had pinned; ``tries``: how often to run it, for a
+    backend whose answers vary from call to call (the first failure raises; no new run starts
+    after ``seconds``); ``profile``: the run's, where it shapes the example."""
     import time
 
-    from convspec._catalogue import CATALOGUE  # noqa: F401  (registers every property)
-    from convspec._catalogue.property import REGISTRY
+    from convspec._catalogue import get
     from convspec._engine.runner import run_property
 
-    if name not in REGISTRY:
-        raise ValueError(f"name={name!r}, but should be a property of this convspec (convspec list)")
+    try:
+        prop = get(name)
+    except KeyError as e:
+        raise ValueError(f"name={name!r}, but should be a property of this convspec (convspec list)") from e
+    how = {"replay": (example, blob)} if blob is not None else {"example": example}
     start = time.monotonic()
     for attempt in range(1, tries + 1):
         if attempt > 1 and time.monotonic() - start > seconds:
             break
-        result = run_property(REGISTRY[name], backend, fixed=fixed or None, replay=(version, blob), database=None,
-                              profile=profile)
+        result = run_property(prop, backend, fixed=fixed or None, database=None, profile=profile, **how)
         if result.status in ("failed", "error"):
             raise AssertionError(f"{name}: {result.message}" + (f" (run {attempt} of {tries})" if tries > 1 else ""))
     if result.status == "skipped":

@@ -45,7 +45,7 @@ def test_check_passes_and_writes_json(tmp_path):
                     "conv_declared_capabilities", cwd=tmp_path)
     assert re.search(r"conv_definition +pass", full.stdout) and re.search(r"conv_declared_capabilities +skip", full.stdout)
     payload = json.loads((tmp_path / "r.json").read_text())
-    assert payload["schema"] == 1 and payload["summary"] == {"passed": 2, "failed": 0, "error": 0, "skipped": 1,
+    assert payload["schema"] == 2 and payload["summary"] == {"passed": 2, "failed": 0, "error": 0, "skipped": 1,
                                                              "xfailed": 0}
     assert payload["exit_status"] == 0 and payload["duration"] > 0 and payload["environment"]["numpy"]
     statuses = {r["property"]: r["status"] for r in payload["results"]}

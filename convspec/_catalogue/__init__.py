@@ -36,6 +36,39 @@ def _order(p: Property):
 CATALOGUE: tuple[Property, ...] = tuple(sorted(REGISTRY.values(), key=_order))
 
 
+from convspec._versions import CATALOGUE_VERSIONS as VERSIONS
+
+#: The catalogue of this convspec.
+CURRENT = VERSIONS[-1]
+
+
+def _key(version: str) -> tuple:
+    return tuple(int(part) for part in version.split("."))
+
+
+def check_version(version) -> str:
+    """``version`` if it names a catalogue version, else ``ValueError`` naming the argument."""
+    if version not in VERSIONS:
+        raise ValueError(f"catalogue version {version!r}, but should be one of {', '.join(VERSIONS)} (the versions "
+                         "whose catalogue changed; CHANGELOG.md)")
+    return version
+
+
+def in_version(p: Property, version: str) -> bool:
+    """Whether ``p`` belongs to catalogue ``version`` with the meaning it has now: added by
+    then, and not changed since."""
+    pinned = _key(version)
+    return _key(p.added) <= pinned and all(_key(v) <= pinned for v, _ in p.changed)
+
+
+def select(version: str | None = None) -> tuple[Property, ...]:
+    """The properties of catalogue ``version`` (``None``: this convspec's), definitions first."""
+    if version is None:
+        return CATALOGUE
+    check_version(version)
+    return tuple(p for p in CATALOGUE if in_version(p, version))
+
+
 def get(name: str) -> Property:
     try:
         return REGISTRY[name]
@@ -46,7 +79,15 @@ def get(name: str) -> Property:
                        "`convspec list` names them all") from None
 
 
-def listing() -> list[dict]:
-    """Every property as plain data (``convspec list --json``, ``convspec.list_properties``)."""
+def listing(version: str | None = None) -> list[dict]:
+    """The properties of catalogue ``version`` (``None``: this convspec's) as plain data
+    (``convspec list --json``, ``convspec.list_properties``)."""
     return [{"name": p.name, "op": p.op, "concepts": list(p.concepts), "statement": p.statement,
-             "requires": list(p.requires), "uses": list(p.uses), "axes": list(p.axis_values)} for p in CATALOGUE]
+             "requires": list(p.requires), "uses": list(p.uses), "axes": list(p.axis_values), "added": p.added,
+             "changed": [{"version": v, "what": what} for v, what in p.changed]} for p in select(version)]
+
+
+for _p in CATALOGUE:  # every version a property names is a catalogue version
+    for _v in (_p.added, *(v for v, _ in _p.changed)):
+        if _v not in VERSIONS:
+            raise ValueError(f"property {_p.name!r} names version {_v!r}, but catalogue versions are {VERSIONS}")

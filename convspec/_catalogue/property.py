@@ -46,6 +46,10 @@ class Declined(BaseException):
     """The backend raised :class:`convspec.Unsupported` for this example: not evidence either way."""
 
 
+class Rejected(BaseException):
+    """The example does not meet the property's precondition (:meth:`Context.assume`): draw another."""
+
+
 class BackendCrash(BaseException):
     """The process running the backend died or garbled its answer: ends the property at once."""
 
@@ -64,6 +68,8 @@ class Property:
     lifts_ndim: bool = False  # also calls the function with ndim + 1 (so ndim + 1 must be supported)
     large: bool = False  # the large-size stage: the profile's large_examples examples, not its examples
     features: tuple[str, ...] = ()  # optional contract features op must declare (convspec._contract.restrictions.FEATURES)
+    added: str = "0.1.0"  # the catalogue version that added it
+    changed: tuple = ()  # ((version, what changed in its meaning), ...): a catalogue pinned earlier leaves it out
 
     @property
     def doc(self) -> str:
@@ -129,20 +135,21 @@ ONLY_IF_REASONS = {
 
 
 def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), uses=(), only_if=None, lifts_ndim=False,
-         large=False, features=()):
+         large=False, features=(), added="0.1.0", changed=()):
     """Register ``fn`` as the property ``name`` (names are stable: tools depend on them).
 
     ``requires``: other contract functions the backend must have (else the property is
     skipped); ``uses``: other functions the property relates ``op`` to, taken from the backend
     when it has them and from the reference otherwise (so a backend exposing one function is
     checked as deeply as one exposing all); ``features``: optional contract features ``op``
-    must declare (else skipped)."""
+    must declare (else skipped); ``added``: the catalogue version that added it; ``changed``:
+    ``((version, what), ...)`` for each later change of its meaning (convspec._catalogue.VERSIONS)."""
 
     def register(fn):
         if name in REGISTRY:
             raise ValueError(f"property {name!r} registered twice")
         REGISTRY[name] = Property(name, op, tuple(concepts), statement, fn, tuple(axes), tuple(requires), tuple(uses),
-                                  only_if, lifts_ndim, large, tuple(features))
+                                  only_if, lifts_ndim, large, tuple(features), added, tuple(tuple(c) for c in changed))
         return fn
 
     return register
@@ -222,7 +229,7 @@ class Context:
     """What a property sees: labelled draws, checked backend calls, and expectations."""
 
     def __init__(self, prop: Property, backend, data, fixed=None, call_timeout=None, deadline=None, *, shapes=0,
-                 first_call_timeout=None):
+                 first_call_timeout=None, catalogue=None):
         self.prop = prop
         self.shapes = shapes  # > 0: problems come from that many fixed shapes (profile "jit")
         self.first_call_timeout = first_call_timeout
@@ -236,6 +243,17 @@ class Context:
         self._axes: dict[str, object] = {}
         self._rng = None
         self.degenerate = False
+        self.drawn: list[tuple[str, object]] = []  # (label, value) of every draw, in order: the example
+        self.catalogue = catalogue  # the pinned catalogue version (None: this convspec's)
+
+
+    def since(self, version: str) -> bool:
+        """Whether the run's catalogue includes what version ``version`` added to this property's
+        drawing (a wider drawing that keeps its meaning: a run pinned earlier draws as then)."""
+        if self.catalogue is None:
+            return True
+        key = lambda v: tuple(int(p) for p in v.split("."))  # noqa: E731
+        return key(self.catalogue) >= key(version)
 
     # ------------------------------------------------------------ drawing
 
@@ -243,8 +261,16 @@ class Context:
         if self.shapes and label in SHAPE_LABELS:
             from convspec._catalogue.strategies import stable
 
-            strategy = stable(strategy, self.shapes)
-        return self.data.draw(strategy, label=label)
+            strategy = stable(strategy, self.shapes, compute=False)
+        value = self.data.draw(strategy, label=label)
+        self.drawn.append((label, value))
+        return value
+
+    def assume(self, condition):
+        """The property's precondition: an example where ``condition`` is false is discarded
+        (not evidence either way) and another is drawn."""
+        if not condition:
+            raise Rejected()
 
     def axis(self, name):
         """A discrete axis (dtype, ndim, mode): fixed by pytest, else drawn once per example."""

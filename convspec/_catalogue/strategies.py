@@ -239,21 +239,33 @@ def _size(value) -> int:
     return sum(int(np.prod(p)) for p in shapes)
 
 
-def stable(strategy, count):
+class StableNotReady(BaseException):
+    """The fixed values of a strategy are not computed yet in this process; raised from inside
+    a property's test, so the runner computes them outside it (:func:`stable` runs a
+    hypothesis test of its own, which must not be nested in another) and starts again."""
+
+    def __init__(self, strategy, count):
+        super().__init__(repr(strategy))
+        self.strategy, self.count = strategy, count
+
+
+def stable(strategy, count, *, compute=True):
     """``count`` fixed values of ``strategy``, spread from small to large, as a strategy (the
     profile "jit": a library that compiles per shape compiles a few times per property).
 
     They are the same in every process (hypothesis derandomised, keyed by the strategy's
-    repr), so a reproduction replays the same shapes."""
+    repr), so a reproduction replays the same shapes.  ``compute=False`` (inside a running
+    property): :class:`StableNotReady` when they are not known yet."""
     import hypothesis
-    from hypothesis import HealthCheck, Phase
+    from hypothesis import Phase
 
     key = (repr(strategy), count)
     if key not in _STABLE:
+        if not compute:
+            raise StableNotReady(strategy, count)
         found = {}
 
-        @hypothesis.settings(derandomize=True, max_examples=40, database=None, phases=[Phase.generate], deadline=None,
-                             suppress_health_check=list(HealthCheck))
+        @hypothesis.settings(derandomize=True, max_examples=40, database=None, phases=[Phase.generate], deadline=None)
         @hypothesis.given(strategy)
         def collect(value):
             found.setdefault(repr(value), value)

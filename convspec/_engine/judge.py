@@ -63,7 +63,8 @@ def main(argv=None) -> int:
             profile = Profile(**job["profile"])
             for name in job["properties"]:
                 result = run_property(get(name), backend, profile=profile, seed=job["seed"],
-                                      examples=job.get("examples"), database=job.get("database"))
+                                      examples=job.get("examples"), database=job.get("database"),
+                                      catalogue=job.get("catalogue"))
                 send({"kind": "result", "result": result.to_json()})
             send({"kind": "done"})
         finally:

@@ -88,10 +88,12 @@ def labels_for(targets) -> list[str]:
 class _Judge:
     """The command line's handle on one judge process."""
 
-    def __init__(self, target, label, names, profile, seed, import_timeout, examples=None, database=None):
+    def __init__(self, target, label, names, profile, seed, import_timeout, examples=None, database=None,
+                 catalogue=None):
         self.target, self.label, self.pending = target, label, list(names)
         job = json.dumps({"target": target, "label": label, "properties": list(names), "profile": asdict(profile),
-                          "seed": seed, "import_timeout": import_timeout, "examples": examples, "database": database})
+                          "seed": seed, "import_timeout": import_timeout, "examples": examples, "database": database,
+                          "catalogue": catalogue})
         read_fd, reply_fd = os.pipe()
         try:
             self.process = subprocess.Popen(
@@ -127,11 +129,12 @@ class _Judge:
 
 
 def check(targets, properties, *, profile="default", seed=None, jobs=1, progress=None,
-          import_timeout=None, examples=None, database=None, skip=None) -> CheckRun:
+          import_timeout=None, examples=None, database=None, skip=None, catalogue=None) -> CheckRun:
     """Check every TARGET against ``properties``, each target judged in its own process and
     run in its own executor (see the module docstring).  ``examples`` overrides the
     profile's count per property; ``database`` is the folder of remembered counterexamples
-    (``None``: none).  ``skip(label, property name)`` gives a reason not to run a property on a
+    (``None``: none); ``catalogue`` the pinned catalogue version (``None``: this convspec's).
+    ``skip(label, property name)`` gives a reason not to run a property on a
     backend (listed as skipped with it), or ``None``.
 
     ``progress(result)`` is called as results arrive.  A target that does not load is
@@ -206,7 +209,7 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
                 target, label = waiting.pop(0)
                 listed = {n: skip(label, n) for n in names} if skip else {}
                 j = _Judge(target, label, [n for n in names if not listed.get(n)], profile, seed, import_timeout,
-                           examples, database)
+                           examples, database, catalogue)
                 for n, why in listed.items():
                     if why:
                         record(j, Result(label, n, list(by_name[n].concepts), "skipped", why))

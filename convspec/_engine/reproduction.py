@@ -9,7 +9,7 @@ beside what the definition gives, and ends with an assertion that fails while th
 * when a call already disagrees with the definition, :func:`convspec.assert_matches_definition`
   on that call (the root cause the command line groups failures under);
 * then, or otherwise, :func:`convspec.recheck`: the property itself on exactly this example
-  (hypothesis replays its recorded choices), for failures no single call shows (a mutated
+  (replayed from the values it was drawn as), for failures no single call shows (a mutated
   input, a result that shares memory, two calls that should agree).
 """
 
@@ -71,12 +71,12 @@ def absolute_target(target: str, cwd: str | None = None) -> tuple[str, list[str]
 
 
 def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="direct", deviating=None,
-                 replay=None, fixed=None, tries=1, time_limit=None, save_dir=None, profile="default",
+                 example=None, fixed=None, tries=1, time_limit=None, save_dir=None, profile="default",
                  arithmetic=None) -> str:
     """Python source reproducing ``calls`` (a list of :class:`convspec._catalogue.property.Call`).
 
     ``deviating``: index of the first call that disagrees with the definition (asserted);
-    ``replay``: ``(hypothesis version, blob)`` of the example, for :func:`convspec.recheck`
+    ``example``: the example's drawn values as a literal (:mod:`convspec._engine.examples`), for :func:`convspec.recheck`
     with the pinned axes ``fixed``, run ``tries`` times (answers that vary between runs).
     ``time_limit``: seconds after which the script stops itself (SIGALRM), for a call that hung."""
     names: list[tuple[np.ndarray, str]] = []
@@ -143,12 +143,12 @@ def reproduction(target: str, prop_name: str, calls, message: str, *, accuracy="
                                                                                     "products": "exact"} else ")")]
     elif calls:
         tail = [f"print({', '.join(result_name(i) for i in range(len(calls)))}, sep='\\n')"]
-    if replay is not None:
+    if example is not None:
         pins = "".join(f", {k}={v!r}" for k, v in (fixed or {}).items()) + (f", tries={tries}" if tries > 1 else "") \
             + (f", profile={profile!r}" if profile != "default" else "")
-        tail.append("# the property itself, on exactly this example (hypothesis replays its choices)"
+        tail.append("# the property itself, on exactly this example (the values it was drawn as)"
                     + (f"; run up to {tries} times, for answers that vary from run to run:" if tries > 1 else ":"))
-        tail.append(f"convspec.recheck(b, {prop_name!r}, {replay[0]!r}, {replay[1]!r}{pins})")
+        tail.append(f"convspec.recheck(b, {prop_name!r}, {example}{pins})")
     if saved:
         digest = hashlib.sha1(b"".join(a.tobytes() for a in saved.values())).hexdigest()[:12]
         folder = save_dir or counterexamples_dir()

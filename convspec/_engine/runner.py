@@ -14,7 +14,6 @@ import collections
 import hashlib
 import os
 import random
-import re
 import time
 from dataclasses import asdict, dataclass
 
@@ -27,7 +26,11 @@ from hypothesis.errors import DidNotReproduce, Flaky, Unsatisfiable
 
 from convspec._contract import agreement
 from convspec._engine.backend import Backend, load_backend
-from convspec._catalogue.property import BackendCrash, BackendError, BackendTimeout, Call, Context, Declined, Property, PropertyFailure
+from convspec._catalogue.property import (BackendCrash, BackendError, BackendTimeout, Call, Context, Declined, Property,
+                                          PropertyFailure, Rejected)
+from convspec._engine import examples as recorded
+from convspec._engine.examples import ReplayMismatch
+from convspec._catalogue.strategies import StableNotReady, stable
 from convspec._engine.reproduction import reproduction
 
 
@@ -110,12 +113,15 @@ def examples_database(where=None) -> str | None:
 
 
 class _Remembering(ExampleDatabase):
-    """The directory database of hypothesis (safe for concurrent runs: one file per
-    example), counting the remembered failing examples it hands back for replay."""
+    """The directory database of hypothesis (safe for concurrent runs: one file per example),
+    its keys prefixed by ``prefix`` (one per backend, property and pinned axes: every property
+    runs the same test body, whose key alone would be shared), counting the remembered
+    failing examples it hands back for replay."""
 
-    def __init__(self, path):
+    def __init__(self, path, prefix: bytes):
         super().__init__()
         self.inner = DirectoryBasedExampleDatabase(path)
+        self.prefix = hashlib.sha1(prefix).hexdigest()[:16].encode() + b"."
         self.seen: set = set()
 
     @property
@@ -123,33 +129,19 @@ class _Remembering(ExampleDatabase):
         return len(self.seen)
 
     def fetch(self, key):
-        for value in self.inner.fetch(key):
+        for value in self.inner.fetch(self.prefix + key):
             if not key.endswith((b".secondary", b".pareto")):
                 self.seen.add(value)
             yield value
 
     def save(self, key, value):
-        self.inner.save(key, value)
+        self.inner.save(self.prefix + key, value)
 
     def delete(self, key, value):
-        self.inner.delete(key, value)
+        self.inner.delete(self.prefix + key, value)
 
     def move(self, src, dest, value):
-        self.inner.move(src, dest, value)
-
-
-def _notes(e) -> str:
-    return "\n".join(n for n in getattr(e, "__notes__", []) if n.startswith("Draw"))
-
-
-def _draws(e) -> dict:
-    """The labelled draws of a failing example, ``{label: value as written}``."""
-    out = {}
-    for note in getattr(e, "__notes__", []):
-        found = re.match(r"Draw \d+(?: \((.*?)\))?: (.*)", note, re.S)
-        if found:
-            out[found.group(1) or f"draw {len(out) + 1}"] = found.group(2)
-    return out
+        self.inner.move(self.prefix + src, self.prefix + dest, value)
 
 
 def _call_json(c: Call) -> dict:
@@ -164,6 +156,48 @@ def _call_json(c: Call) -> dict:
             "result": arr(c.result) if isinstance(c.result, np.ndarray) else None}
 
 
+def _replay(run, example):
+    """Run the property once on the recorded ``example``, without hypothesis.  An example the
+    property would discard here (degenerate, outside its precondition) holds; one the backend
+    declines is counted as declined."""
+    data = recorded.ReplayData(example)
+    run(data, lambda: None)
+    if data.used < len(data.values):
+        raise ReplayMismatch(f"the property draws {data.used} values, but the example has {len(data.values)}")
+
+
+#: Health checks a property run leaves off, each for a reason:
+SUPPRESSED_HEALTH_CHECKS = (
+    # examples the backend declines (its declared restrictions) and examples whose outputs are all
+    # zero (no evidence) are rejected on purpose and counted; a property whose every example was
+    # declined is reported as skipped with the reason, not as a failed health check
+    HealthCheck.filter_too_much,
+    # one example calls the backend, which may be a plain Python loop or compile on first use:
+    # the time is the backend's, bounded by the profile's call and property limits instead
+    HealthCheck.too_slow,
+)
+
+
+def _hypothesis_test(body, prop, profile, examples, seed, db, replay):
+    """``body`` as a hypothesis test with the profile's settings (``replay``: a 0.1.0 blob)."""
+    test = given(st.data())(body)
+    test = hypothesis.seed(seed if seed is not None else random.getrandbits(32))(test)
+    if replay is not None:
+        test = hypothesis.reproduce_failure(replay[0], replay[1].encode("ascii"))(test)
+    count = examples or profile.examples
+    return settings(
+        max_examples=min(count, profile.large_examples) if prop.large else count,
+        deadline=None,
+        database=db,
+        derandomize=False,
+        suppress_health_check=SUPPRESSED_HEALTH_CHECKS,
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet if replay is not None else Verbosity.normal,
+        print_blob=False,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+    )(test)
+
+
 def root_cause(calls, capabilities) -> tuple[int, str] | None:
     """The first recorded call whose result already disagrees with the definition, as
     ``(index, why)``: the failure's root cause, whatever the property checked next."""
@@ -176,25 +210,20 @@ def root_cause(calls, capabilities) -> tuple[int, str] | None:
     return None
 
 
-def _blob(e) -> tuple[str, str] | None:
-    """``(hypothesis version, choice blob)`` that replays the failing example exactly."""
-    for note in getattr(e, "__notes__", []):
-        found = re.search(r"@reproduce_failure\('([^']+)', b'([^']*)'\)", note)
-        if found:
-            return found.group(1), found.group(2)
-    return None
-
-
 def run_property(prop: Property, backend, *, profile="default", seed=None, fixed=None, examples=None,
-                 database=None, replay=None) -> Result:
+                 database=None, example=None, replay=None, catalogue=None) -> Result:
     """Run ``prop`` against ``backend`` (a :class:`~convspec._engine.backend.Backend` or a TARGET).
 
     ``fixed`` pins discrete axes (``{"dtype": "float32", ...}``), as the pytest plugin does;
     the others are drawn.  ``examples`` overrides the profile's count.  ``database`` is the
     folder of remembered counterexamples (:func:`examples_database`; ``None``: none): those of
     this backend and property are replayed first, and a failure found is remembered.
-    ``replay``: ``(hypothesis version, blob)`` from a counterexample: run exactly that example
-    (the property passes if it holds there).
+    ``example``: the drawn values of a counterexample (:mod:`convspec._engine.examples`): run
+    exactly that example, without hypothesis (the property passes if it holds there).
+    ``replay``: ``(hypothesis version, blob)``, the form reproductions of convspec 0.1.0 gave
+    (replayed through ``hypothesis.reproduce_failure``, under that hypothesis version only).
+    ``catalogue``: the pinned catalogue version (``None``: this convspec's), for a property whose
+    drawing grew in a later version without changing its meaning (:meth:`Context.since`).
     """
     if not isinstance(backend, Backend) and not getattr(backend, "isolated", False):
         backend = load_backend(backend)
@@ -215,44 +244,46 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     state = {"ctx": None, "count": 0, "declined": collections.Counter()}
     deadline = time.monotonic() + profile.property_timeout
 
-    def body(data):
+    def run(data, reject):
         ctx = Context(prop, backend, data, fixed, profile.call_timeout, deadline, shapes=profile.shapes,
-                      first_call_timeout=profile.first_call_timeout)
+                      first_call_timeout=profile.first_call_timeout, catalogue=catalogue)
         state["ctx"] = ctx
         state["count"] += 1
         try:
             prop.fn(ctx)
         except Declined as d:  # outside what the backend supports: no evidence, draw another
             state["declined"][str(d)] += 1
-            hypothesis.reject()
+            reject()
+            return
+        except Rejected:  # outside the property's precondition
+            reject()
+            return
         except BaseException:
             state.setdefault("first_failure", state["count"])  # the examples after it are shrinking
             raise
         if ctx.degenerate:  # checked, but no evidence: hypothesis draws another
-            hypothesis.reject()
+            reject()
 
-    test = given(st.data())(body)
-    # one key per backend, property and pinned axes in the database of remembered examples
-    test._hypothesis_internal_add_digest = f"{backend.target}\0{prop.name}\0{sorted((fixed or {}).items())}".encode()
-    test = hypothesis.seed(seed if seed is not None else random.getrandbits(32))(test)
-    db = _Remembering(database) if database else None
-    if replay is not None:
-        test = hypothesis.reproduce_failure(replay[0], replay[1].encode("ascii"))(test)
-    test = settings(
-        max_examples=min(examples or profile.examples, profile.large_examples) if prop.large else (examples or profile.examples),
-        deadline=None,
-        database=db,
-        derandomize=False,
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-        verbosity=Verbosity.quiet if replay is not None else Verbosity.normal,
-        print_blob=True,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
-    )(test)
+    def body(data):
+        run(data, hypothesis.reject)
+
     start = time.perf_counter()
     status, message, error = "passed", "", None
+    db = None
     try:
-        test()
+        db = _Remembering(database, f"{backend.target}\0{prop.name}\0{sorted((fixed or {}).items())}".encode()) \
+            if database and example is None else None
+        while True:
+            try:
+                if example is not None:
+                    _replay(run, example)
+                else:
+                    _hypothesis_test(body, prop, profile, examples, seed, db, replay)()
+                break
+            except StableNotReady as e:  # the profile's fixed shapes, computed outside the test
+                stable(e.strategy, e.count)
+                state.update(ctx=None, count=0, declined=collections.Counter())
+                state.pop("first_failure", None)
     except DidNotReproduce:
         pass  # the replayed example holds now
     except PropertyFailure as e:
@@ -269,6 +300,8 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
             status, message = "passed", ""  # decided below: every example was declined
         else:
             status, message = "error", "no non-degenerate example could be drawn (every output was zero)"
+    except ReplayMismatch as e:
+        status, message = "error", f"the example does not replay on this version of {prop.name}: {e}"
     except Exception as e:  # the property itself broke: report, never crash the run
         status, message, error = "error", f"property raised {type(e).__name__}: {e}", e
     declined = sum(state["declined"].values())
@@ -287,10 +320,13 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
                     shrink_steps=state["count"] - state.get("first_failure", state["count"]), replayed=replayed,
                     declined=declined)
     if error is not None and state["ctx"] is not None:
-        ctx = state["ctx"]
+        ctx = state["ctx"]  # the last run: hypothesis ends by running the minimal example once more
         calls = ctx.calls
         root = root_cause(calls, backend.capabilities)
-        replay = _blob(error)
+        try:
+            drawn = recorded.literal(ctx.drawn)
+        except ValueError:  # a value without a literal: the reproduction shows the calls only
+            drawn = None
         if status == "failed" and hasattr(backend, "earlier_calls") and backend.explained < EXPLAIN and ctx.calls:
             backend.explained += 1
             found = backend.earlier_calls([(c.op, c.args, c.kwargs, c.result) for c in ctx.calls], profile.call_timeout)
@@ -311,17 +347,17 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         # until it fails (a deterministic bug fails at once; a fixed backend passes them all)
         tries = 1 if prop.large else RETRIES
         result.counterexample = {
-            "draws": _notes(error),
-            "choices": _draws(error),
+            "draws": recorded.shown(ctx.drawn),
+            "choices": {label: repr(value) for label, value in ctx.drawn},
+            "example": drawn,
             "calls": [_call_json(c) for c in calls],
             "root_cause": None if root is None else {"call": root[0] + 1, "op": calls[root[0]].op, "message": root[1]},
-            "replay": None if replay is None else {"hypothesis": replay[0], "blob": replay[1]},
             "reproduction": reproduction(backend.target, prop.name, calls, result.message,
                                          accuracy=None if root is None else backend.capabilities.accuracy_for(
                                              calls[root[0]].op, calls[root[0]].args, calls[root[0]].kwargs),
                                          arithmetic=None if root is None else backend.capabilities.arithmetic_for(
                                              calls[root[0]].op),
-                                         deviating=None if root is None else root[0], replay=replay,
+                                         deviating=None if root is None else root[0], example=drawn,
                                          fixed=fixed, tries=tries, profile=profile.name,
                                          time_limit=profile.call_timeout if isinstance(error, BackendTimeout) else None)
             if calls else "",

@@ -25,18 +25,36 @@ import time
 from dataclasses import asdict, replace
 
 from convspec import __version__
+from convspec._versions import CATALOGUE_VERSIONS
 from convspec._engine.backend import LoadError, adapter_available, adapter_names, bundled_names, entry_point_names, split_target, target_kind
 from convspec._engine import known_failures as known
 from convspec._frontends.console import colours_wanted, declines, failures, progress_printer, skipped, summary, table
 from convspec._engine.judges import Interrupted, check, default_jobs
 from convspec._engine.runner import PROFILES, examples_database, profile_named
 
-def _properties(only):
-    from convspec._catalogue import CATALOGUE, get
+def _properties(only, version=None):
+    """The properties to run: ``--only``'s, or the whole catalogue of ``version`` (pinned by
+    ``--catalogue-version``; a name outside the pinned catalogue is a usage error)."""
+    from convspec._catalogue import get, in_version, select
 
     if not only:
-        return list(CATALOGUE)
-    return [get(name) for name in only]
+        return list(select(version))
+    props = [get(name) for name in only]
+    for p in props:
+        if version is not None and not in_version(p, version):
+            raise KeyError(f"property={p.name!r} is not in catalogue {version} (added in {p.added}"
+                           + "".join(f", changed in {v}" for v, _ in p.changed) + ")")
+    return props
+
+
+def _catalogue_version(value):
+    """``--catalogue-version``: a catalogue version, checked as argparse reads it."""
+    from convspec._catalogue import check_version
+
+    try:
+        return check_version(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"--catalogue-version: {e}") from None
 
 
 def _precheck(targets):
@@ -69,7 +87,7 @@ def _writable(path) -> str | None:
 
 
 #: Version of the ``--json`` layout (README: JSON results); raised when a field changes meaning or goes.
-SCHEMA = 1
+SCHEMA = 2
 
 
 def environment() -> dict:
@@ -112,7 +130,7 @@ def cmd_check(args) -> int:
     started = time.time()
     try:
         _precheck(args.targets)
-        props = _properties(args.only)
+        props = _properties(args.only, args.catalogue_version)
     except (LoadError, KeyError) as e:
         print(f"convspec: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
@@ -147,7 +165,8 @@ def cmd_check(args) -> int:
     try:
         run = check(args.targets, props, profile=profile, seed=seed, jobs=jobs,
                     progress=progress_printer(len(props) * len(args.targets)), import_timeout=args.import_timeout,
-                    examples=args.max_examples, database=examples_database(args.examples_db), skip=skip)
+                    examples=args.max_examples, database=examples_database(args.examples_db), skip=skip,
+                    catalogue=args.catalogue_version)
     except Interrupted as e:
         run = e.run
     if sys.stderr.isatty():
@@ -209,6 +228,7 @@ def cmd_check(args) -> int:
             "targets": list(args.targets),
             "known_failures": {"xfails": args.xfails, "skips": args.skips, "strict_xfails": args.strict_xfails,
                                "unused": known.unused(xfails, matched) + known.unused(skips, used)},
+            "catalogue_version": args.catalogue_version or CATALOGUE_VERSIONS[-1],
             "profile": args.profile,
             "seed": seed,
             "complete": run.complete,
@@ -222,10 +242,10 @@ def cmd_check(args) -> int:
     return code
 
 
-def catalogue_listing():
+def catalogue_listing(version=None):
     from convspec._catalogue import listing
 
-    return listing()
+    return listing(version)
 
 
 def catalogue_markdown() -> str:
@@ -241,9 +261,10 @@ def cmd_list(args) -> int:
     backends = sorted(bundled_names()) + sorted(entry_point_names())
     adapters = {name: {"covers": covers, "needs": package, "available": adapter_available(name)}
                 for name, (_, package, covers) in sorted(adapter_names().items())}
-    props = catalogue_listing()
+    props = catalogue_listing(args.catalogue_version)
     if args.json:
-        json.dump({"backends": backends, "adapters": adapters, "properties": props}, sys.stdout, indent=1)
+        json.dump({"catalogue_version": args.catalogue_version or CATALOGUE_VERSIONS[-1], "backends": backends, "adapters": adapters,
+                   "properties": props}, sys.stdout, indent=1)
         print()
         return 0
     if args.markdown:
@@ -254,6 +275,7 @@ def cmd_list(args) -> int:
     for name, a in adapters.items():
         print(f"  {name:14s} {a['covers']} [{'available' if a['available'] else 'needs ' + a['needs'] + ', not installed'}]")
     print()
+    print(f"catalogue {args.catalogue_version or CATALOGUE_VERSIONS[-1]}: {len(props)} properties")
     width = max(len(p["name"]) for p in props)
     for p in props:
         print(f"{p['name'].ljust(width)}  [{', '.join(p['concepts'])}]  {p['statement']}")
@@ -294,6 +316,9 @@ def main(argv=None) -> int:
     p.add_argument("--profile", default="default", choices=sorted(PROFILES), help="how hard to look (default: default)")
     p.add_argument("--seed", type=int, help="hypothesis seed (default: random, printed)")
     p.add_argument("--only", nargs="+", metavar="PROPERTY", help="run only these properties")
+    p.add_argument("--catalogue-version", type=_catalogue_version, metavar="X",
+                   help="run exactly the properties of catalogue version X, so that an upgrade of convspec never "
+                        f"adds or changes a property under a pinned CI (default: this convspec's, {CATALOGUE_VERSIONS[-1]})")
     p.add_argument("--jobs", type=int, help="backends checked in parallel (default: up to 2)")
     p.add_argument("--call-timeout", type=float, metavar="SECONDS", help="limit for one backend call (default: the profile's)")
     p.add_argument("--property-timeout", type=float, metavar="SECONDS",
@@ -316,6 +341,8 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("list", help="list backends and the property catalogue")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--catalogue-version", type=_catalogue_version, metavar="X",
+                   help=f"the properties of catalogue version X (default: this convspec's, {CATALOGUE_VERSIONS[-1]})")
     p.add_argument("--markdown", action="store_true", help="the catalogue as a Markdown table")
     p.set_defaults(run=cmd_list)
 

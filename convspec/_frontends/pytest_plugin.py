@@ -19,6 +19,8 @@ def pytest_addoption(parser):
                     help="folder of remembered counterexamples (default: the user's cache, per project folder)")
     group.addoption("--convspec-xfails", metavar="FILE", help="known failures, one [WHO::]PROPERTY[case] glob per line")
     group.addoption("--convspec-skips", metavar="FILE", help="property tests not to run, same format")
+    group.addoption("--convspec-catalogue-version", metavar="X",
+                    help="run exactly the properties of catalogue version X (default: this convspec's)")
     group.addoption("--convspec-no-strict-xfails", action="store_true",
                     help="a listed failure that passes is not a failure (default: it is, XPASS(strict))")
 
@@ -89,6 +91,20 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_sep("-", "convspec: known-failure entries that matched no test")
         for line in stale:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def convspec_catalogue(request):
+    """The pinned catalogue version (``--convspec-catalogue-version``), or ``None``."""
+    version = request.config.getoption("convspec_catalogue_version")
+    if version is not None:
+        from convspec._catalogue import check_version
+
+        try:
+            check_version(version)
+        except ValueError as e:
+            raise pytest.UsageError(f"--convspec-catalogue-version: {e}") from None
+    return version
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ import pytest
 
 from convspec._engine import known_failures as known
 from convspec._engine.backend import load_backend
-from convspec._catalogue import CATALOGUE
+from convspec._catalogue import CATALOGUE, in_version
 from convspec._engine.runner import examples_database, profile_named, run_property
 
 
@@ -57,7 +57,7 @@ def _why(entry) -> str:
 
 
 def run_case(prop, backend, fixed, *, profile="default", seed=0, database=None, xfails=(), skips=(), who=(),
-             strict_xfails=True):
+             strict_xfails=True, catalogue=None):
     """Run one parametrized case; skip, pass, xfail or fail with the counterexample.
 
     ``database``: the folder of remembered counterexamples (``None``: none).  ``xfails`` and
@@ -66,6 +66,9 @@ def run_case(prop, backend, fixed, *, profile="default", seed=0, database=None, 
     an xfail; a listed case that passes fails when ``strict_xfails``.  The profile's example
     budget is shared by the cases that apply to the backend, as the command line spends it on
     one property."""
+    if catalogue is not None and not in_version(prop, catalogue):
+        pytest.skip(f"not in the pinned catalogue {catalogue} (added in {prop.added}"
+                    + "".join(f", changed in {v}: {what}" for v, what in prop.changed) + ")")
     entry = _listed(skips, prop, who, fixed)
     if entry is not None:
         pytest.skip(f"listed as a skip ({_why(entry)})")
@@ -101,14 +104,15 @@ def _entries(table, source) -> list:
 
 
 def _method(prop):
-    def test(self, convspec_case, convspec_known):
+    def test(self, convspec_case, convspec_known, convspec_catalogue):
         cls = type(self)
         who = (cls.__name__, cls.__module__, str(cls.backend))
         xfails = _entries(cls.xfails, f"{cls.__name__}.xfails") + convspec_known["xfails"]
         skips = _entries(cls.skips, f"{cls.__name__}.skips") + convspec_known["skips"]
         run_case(prop, cls.backend, convspec_case, profile=self.profile, seed=self.seed,
                  database=examples_database(self.examples_db), xfails=xfails, skips=skips, who=who,
-                 strict_xfails=cls.strict_xfails and convspec_known["strict"])
+                 strict_xfails=cls.strict_xfails and convspec_known["strict"],
+                 catalogue=cls.catalogue_version or convspec_catalogue)
 
     test.__name__ = f"test_{prop.name}"
     test.__doc__ = prop.doc
@@ -131,6 +135,9 @@ class Conformance:
     skips: dict = {}
     #: a listed failure that passes fails the test
     strict_xfails = True
+    #: the catalogue version to run exactly (e.g. "0.1.0"), so an upgrade of convspec never adds or
+    #: changes a property under this class; None: this convspec's (or --convspec-catalogue-version)
+    catalogue_version = None
 
 
 for _p in CATALOGUE:
@@ -147,10 +154,11 @@ def section_tests(section: str) -> dict:
         if prop.fn.__module__.rsplit(".", 1)[-1] != section:
             continue
 
-        def test(convspec_backend, convspec_case, convspec_profile, convspec_database, convspec_known, prop=prop):
+        def test(convspec_backend, convspec_case, convspec_profile, convspec_database, convspec_known,
+                 convspec_catalogue, prop=prop):
             run_case(prop, convspec_backend, convspec_case, profile=convspec_profile, database=convspec_database,
                      xfails=convspec_known["xfails"], skips=convspec_known["skips"], who=(convspec_backend,),
-                     strict_xfails=convspec_known["strict"])
+                     strict_xfails=convspec_known["strict"], catalogue=convspec_catalogue)
 
         test.__name__ = f"test_{prop.name}"
         test.__doc__ = prop.doc

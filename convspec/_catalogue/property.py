@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from convspec._contract import accuracy
 from convspec._engine.backend import CallCrashed, CallTimeout, Outcome
 from convspec._contract.restrictions import RESTRICTIONS, excluded
-from convspec._contract.functions import DTYPES, MODES, NDIMS, arg_names, conv_output_shape, pool_output_shape, signal_output_shape
+from convspec._contract.functions import DTYPES, MODES, dtype_named, NDIMS, arg_names, conv_output_shape, pool_output_shape, signal_output_shape
 from convspec._engine.wire import Described
 
 #: Discrete axes a property may range over; drawn by hypothesis, or fixed by pytest.
@@ -118,7 +118,7 @@ class Property:
 def known_dtype(name) -> bool:
     """Whether NumPy knows the dtype here (bfloat16 needs ml_dtypes, an optional package)."""
     try:
-        np.dtype(name)
+        dtype_named(name)
         return True
     except TypeError:
         return False
@@ -198,7 +198,7 @@ def describe_call(op, args, kwargs) -> str:
 
 
 def expected_shape(op, args, kwargs):
-    """The contract's output shape for a call (README: The contract)."""
+    """The contract's output shape for a call (docs/explanation/contract.md)."""
     a = np.shape(args[0])
     b = np.shape(args[1]) if len(args) > 1 else None
     nd = len(a) - 2
@@ -287,7 +287,7 @@ class Context:
 
     @property
     def dtype(self) -> np.dtype:
-        return np.dtype(self.axis("dtype"))
+        return dtype_named(self.axis("dtype"))
 
     @property
     def rng(self) -> np.random.Generator:
@@ -298,7 +298,7 @@ class Context:
         return self._rng
 
     def exact(self, shape, dtype=None) -> np.ndarray:
-        """Exact-mode data (README: Accuracy model): small integers times the example's power of two,
+        """Exact-mode data (docs/explanation/accuracy.md): small integers times the example's power of two,
         sometimes sparse.  Every array of an example shares the power, so sums of them stay exact."""
         rng = self.rng
         density = 1.0 if rng.random() < 0.7 else 0.3
@@ -480,7 +480,7 @@ class Context:
             raise PropertyFailure(message)
 
     def nondegenerate(self, *ys):
-        """Examples whose outputs are all zero prove little (README: Accuracy model): the backend is still
+        """Examples whose outputs are all zero prove little (docs/explanation/accuracy.md): the backend is still
         called and compared -- a stale buffer returned where the answer is zero is a bug --
         but an example that passes does not count as evidence (the runner discards it after
         its checks, so hypothesis looks for more)."""

@@ -1,6 +1,6 @@
 """The backend contract: names, keywords, output shapes and argument checks.
 
-Everything a backend must agree on lives here once (README: The contract):
+Everything a backend must agree on lives here once (docs/explanation/contract.md):
 
 Signal level (single channel, like ``scipy.signal``)::
 
@@ -93,7 +93,7 @@ integer max pools       the result keeps the dtype and is exact; padding never w
 Low precision (``LOW_PRECISION_DTYPES``, declared per function in ``dtypes``): float16 and
 bfloat16 (``ml_dtypes``) for the signal functions, ``conv``, its gradients and the pools but
 ``max_unpool``; results keep the input dtype; how the sums are formed is the backend's
-declared arithmetic (README: Accuracy model; float32 accumulation unless declared).
+declared arithmetic (docs/explanation/accuracy.md; float32 accumulation unless declared).
 
 Complex signals (``COMPLEX_DTYPES``, declared per function): ``correlate`` conjugates the
 kernel, ``sum_j x[i + j] conj(w[j])`` (SciPy's and ``numpy.correlate``'s convention, so that
@@ -118,10 +118,23 @@ import numbers
 
 import numpy as np
 
-try:  # optional: bfloat16 for NumPy (np.dtype("bfloat16") works once it is imported)
-    import ml_dtypes  # noqa: F401
-except ImportError:  # pragma: no cover - depends on the environment
-    pass
+
+
+def bfloat16_known() -> bool:
+    """Whether ``np.dtype("bfloat16")`` works here: it does once the optional package ml_dtypes is
+    imported, which this does on first need (it takes most of a second, so not at start-up)."""
+    try:
+        import ml_dtypes  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the environment
+        return False
+    return True
+
+
+def dtype_named(name) -> np.dtype:
+    """``np.dtype(name)``, bfloat16 included when ml_dtypes is installed."""
+    if name == "bfloat16":
+        bfloat16_known()
+    return np.dtype(name)
 
 #: Contract functions, by level.
 SIGNAL_OPS = ("correlate", "convolve")
@@ -232,7 +245,7 @@ def is_low_precision(a) -> bool:
 def low_precision_in_float32(fn):
     """Decorator for a backend's contract function: float16/bfloat16 arguments are computed in
     float32 and the result rounded once to their dtype, the contract's default low-precision
-    arithmetic (README: Accuracy model: exact products, float32 sums).  Every array argument
+    arithmetic (docs/explanation/accuracy.md: exact products, float32 sums).  Every array argument
     (and ``bias``) must share the first one's dtype (``ValueError`` naming it); the function
     itself then validates the rest on the float32 copies."""
     import functools
@@ -281,7 +294,7 @@ def _zero_point(name, value, dtype, count=None):
 
 def check_integer_conv_args(x, w, stride, padding, dilation, groups, x_zero_point=None, w_zero_point=None,
                             bias=None):
-    """Validate an integer ``conv`` (README: The contract, integer data).
+    """Validate an integer ``conv`` (docs/explanation/contract.md, integer data).
 
     Returns ``(x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point)``: the zero
     points as int64, ``w_zero_point`` of shape ``(C_out,)``."""

@@ -1,4 +1,4 @@
-"""The plain-data protocol between the judge and an executor (README: The verdict belongs to the judge).
+"""The plain-data protocol between the judge and an executor (docs/explanation/isolation.md).
 
 Only plain data crosses: a message is a JSON header (dicts, lists, strings, numbers,
 booleans, ``None``) followed by raw array buffers.  Nothing is pickled, so reading a message
@@ -34,16 +34,21 @@ _HEAD = struct.Struct("<4sI")
 #: Largest JSON header accepted (a header carries shapes and keywords, never array data).
 MAX_HEADER = 1 << 20
 
-#: Array dtypes that may cross, by name (bfloat16 joins when ml_dtypes is installed).
+#: Array dtypes that may cross, by name (bfloat16 joins on first use when ml_dtypes is installed:
+#: importing it takes most of a second, which every process would pay at start-up).
 DTYPES = {name: np.dtype(name) for name in (
     "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
     "float16", "float32", "float64", "longdouble", "complex64", "complex128")}
-try:  # optional: the ecosystem's bfloat16 for NumPy
-    import ml_dtypes as _ml_dtypes
 
-    DTYPES["bfloat16"] = np.dtype(_ml_dtypes.bfloat16)
-except ImportError:  # pragma: no cover - depends on the environment
-    pass
+
+def _known_dtype(name):
+    if name == "bfloat16" and name not in DTYPES:
+        try:
+            import ml_dtypes
+        except ImportError:  # pragma: no cover - depends on the environment
+            return None
+        DTYPES["bfloat16"] = np.dtype(ml_dtypes.bfloat16)
+    return DTYPES.get(name)
 
 
 class ProtocolError(Exception):
@@ -61,6 +66,8 @@ class TimedOut(Exception):
 def dtype_name(dtype) -> str | None:
     """The name under which ``dtype`` crosses, or ``None`` if it may not cross."""
     dtype = np.dtype(dtype)
+    if dtype.name == "bfloat16":  # made by ml_dtypes, so it is imported already
+        _known_dtype("bfloat16")
     for name, known in DTYPES.items():
         if dtype == known and dtype.names is None:
             return name
@@ -165,7 +172,7 @@ def _array(tree, buffers, rebuild_layouts):
     index, name, shape = tree.get("A"), tree.get("dtype"), tree.get("shape")
     if type(index) is not int or not 0 <= index < len(buffers):
         raise ProtocolError(f"array refers to buffer {safe_repr(index, 40)} of {len(buffers)}")
-    if name not in DTYPES:
+    if not isinstance(name, str) or _known_dtype(name) is None:
         raise ProtocolError(f"array of dtype {safe_repr(name, 40)}, which may not cross")
     if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape) or len(shape) > 32:
         raise ProtocolError(f"array shape {safe_repr(shape, 80)} is not a list of non-negative ints")

@@ -2,7 +2,7 @@
 input channels in the frequency domain, then cropped and subsampled.
 
 Accuracy class ``fft``: the error is bounded normwise (proportional to u log n ||x|| ||w||),
-not elementwise, so the properties compare it with the normwise bound (README: Accuracy model).
+not elementwise, so the properties compare it with the normwise bound (docs/explanation/accuracy.md).
 """
 
 import math

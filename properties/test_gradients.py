@@ -1,4 +1,4 @@
-"""The gradients properties of the catalogue (convspec/catalogue/gradients.py), against every --backend."""
+"""The gradients properties of the catalogue (convspec/_catalogue/gradients.py), against every --backend."""
 
 from convspec._frontends.testing import section_tests
 

@@ -1,4 +1,4 @@
-"""The hygiene properties of the catalogue (convspec/catalogue/hygiene.py), against every --backend."""
+"""The hygiene properties of the catalogue (convspec/_catalogue/hygiene.py), against every --backend."""
 
 from convspec._frontends.testing import section_tests
 

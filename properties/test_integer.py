@@ -1,4 +1,4 @@
-"""The integer-data properties of the catalogue (convspec/catalogue/integer.py), against every --backend."""
+"""The integer-data properties of the catalogue (convspec/_catalogue/integer.py), against every --backend."""
 
 from convspec._frontends.testing import section_tests
 

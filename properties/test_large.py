@@ -1,4 +1,4 @@
-"""The large-size properties of the catalogue (convspec/catalogue/large.py), against every --backend."""
+"""The large-size properties of the catalogue (convspec/_catalogue/large.py), against every --backend."""
 
 from convspec._frontends.testing import section_tests
 

@@ -1,4 +1,4 @@
-"""The layer properties of the catalogue (convspec/catalogue/layer.py), against every --backend."""
+"""The layer properties of the catalogue (convspec/_catalogue/layer.py), against every --backend."""
 
 from convspec._frontends.testing import section_tests
 

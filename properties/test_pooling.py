@@ -1,4 +1,4 @@
-"""The pooling properties of the catalogue (convspec/catalogue/pooling.py), against every --backend."""
+"""The pooling properties of the catalogue (convspec/_catalogue/pooling.py), against every --backend."""
 
 from convspec._frontends.testing import section_tests
 

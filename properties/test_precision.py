@@ -1,4 +1,4 @@
-"""The low-precision properties of the catalogue (convspec/catalogue/precision.py), against every --backend."""
+"""The low-precision properties of the catalogue (convspec/_catalogue/precision.py), against every --backend."""
 
 from convspec._frontends.testing import section_tests
 

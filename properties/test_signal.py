@@ -1,4 +1,4 @@
-"""The signal properties of the catalogue (convspec/catalogue/signal.py), against every --backend."""
+"""The signal properties of the catalogue (convspec/_catalogue/signal.py), against every --backend."""
 
 from convspec._frontends.testing import section_tests
 

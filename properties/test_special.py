@@ -1,4 +1,4 @@
-"""The special-value properties of the catalogue (convspec/catalogue/special.py), against every --backend."""
+"""The special-value properties of the catalogue (convspec/_catalogue/special.py), against every --backend."""
 
 from convspec._frontends.testing import section_tests
 

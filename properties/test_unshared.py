@@ -1,4 +1,4 @@
-"""The unshared properties of the catalogue (convspec/catalogue/unshared.py), against every --backend."""
+"""The unshared properties of the catalogue (convspec/_catalogue/unshared.py), against every --backend."""
 
 from convspec._frontends.testing import section_tests
 

@@ -1,4 +1,4 @@
-"""``convspec bench`` (README: Performance): the problem grammar, the suites as data, bad input
+"""``convspec bench`` (docs/results/performance.md): the problem grammar, the suites as data, bad input
 as one line and exit 2 with nothing written, and a quick run on a user's file target that
 checks results before timing them.  No speed is asserted: timings are measured, not tested."""
 

@@ -22,7 +22,7 @@ OPSET = 21
 TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
          np.dtype(np.int8): TensorProto.INT8, np.dtype(np.uint8): TensorProto.UINT8, np.dtype(np.int32): TensorProto.INT32}
 OPS = ("conv", "conv_grad_input", "max_pool", "avg_pool", "lp_pool")
-#: the restrictions ONNX's operators have (README: Check your own implementation)
+#: the restrictions ONNX's operators have (docs/howto/declare.md)
 RESTRICTIONS = {"conv": ["shared_bias_only"], "avg_pool": ["no_count_padding_in_ceil_mode"], "lp_pool": ["integer_p"]}
 #: the integer operators: ConvInteger (int8/uint8 in, int32 out), MaxPool on int8/uint8
 INTEGER = {"conv": ["int8", "uint8"], "max_pool": ["int8", "uint8"]}

@@ -42,7 +42,7 @@ class NodeCase:
 
     @property
     def features(self) -> tuple:
-        """The optional contract features the call needs (README: The contract)."""
+        """The optional contract features the call needs (docs/explanation/contract.md)."""
         kw = self.kwargs
         need = ("grad_input_bias",) if self.op == "conv_grad_input" and "bias" in kw else ()
         need += ("max_pool_indices",) if kw.get("return_indices") else ()

@@ -5,7 +5,7 @@ translated are in :mod:`convspec._adapters._onnx`.
 
 Declared per function, as ONNX Runtime has them: ``MaxPool`` in float32, float64, int8 and
 uint8, ``Conv`` in float32 with ``ConvInteger`` for int8 and uint8, the others in float32
-only.  Restrictions declared (README: Check your own implementation): ``integer_p``
+only.  Restrictions declared (docs/howto/declare.md): ``integer_p``
 (``LpPool`` takes an integer ``p``), ``no_count_padding_in_ceil_mode`` (ONNX would count the
 overhang as padding), ``shared_bias_only`` (``Conv``'s ``B``), ``per_tensor_zero_points``
 (``ConvInteger``'s CPU kernel takes one weight zero point); those cases raise.

@@ -1,5 +1,5 @@
 """``convspec bench TARGET... [--suite NAME...] [--problems FILE] [--peers NAME...] [--threads N]
-[--out DIR] [--compare OLD.json] [--quick]`` (README: Performance).
+[--out DIR] [--compare OLD.json] [--quick]`` (docs/results/performance.md).
 
 Bad input is one clear line and exit 2, found before anything is timed or written: an unknown
 suite or peer, a malformed problems file (its line and field named), a target that loads with

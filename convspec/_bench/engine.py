@@ -1,4 +1,4 @@
-"""Timing any implementation against its peers (README: Performance): every result is checked
+"""Timing any implementation against its peers (docs/results/performance.md): every result is checked
 against the definition before it is timed (fast and wrong is worthless: a wrong result is
 reported, not timed); each method is timed in its own blocks, in A-B-B-A order across the
 methods, after a first call that is reported apart (compilation, plans, page faults).

@@ -1,4 +1,4 @@
-"""Benchmark problems as one readable line each (README: Performance), benchdnn-like:
+"""Benchmark problems as one readable line each (docs/results/performance.md), benchdnn-like:
 
     conv mb8ic64ih56oc64kh3ph1           a layer: batch 8, 64 -> 64 channels, 56x56, 3x3, pad 1
     conv mb1ic32ih112oc32kh3ph1g32       depthwise (groups 32)

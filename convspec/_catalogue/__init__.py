@@ -1,4 +1,4 @@
-"""The property catalogue (README: Property catalogue): every property, in one place, by name.
+"""The property catalogue (docs/reference/catalogue.md): every property, in one place, by name.
 
 ``signal`` -- ``correlate`` and ``convolve``; ``layer`` -- ``conv``; ``gradients`` --
 ``conv_grad_input`` and ``conv_grad_weight``; ``pooling`` -- the pooling functions and
@@ -14,7 +14,7 @@ from convspec._contract.functions import OPS
 from convspec._catalogue.property import REGISTRY, Property
 from convspec._catalogue import signal, layer, gradients, pooling, unshared, special, integer, precision, large, hygiene  # noqa: F401  (registration)
 
-#: Concept tags (README: Property catalogue) (each covered by at least one property).
+#: Concept tags (docs/reference/catalogue.md) (each covered by at least one property).
 CONCEPTS = (
     "definition", "commutativity", "flip-relation", "linearity", "matrix-view",
     "translation-equivariance", "sparse-interactions", "shape-valid", "shape-same", "shape-full",

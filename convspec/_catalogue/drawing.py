@@ -99,7 +99,7 @@ def pool_features(ctx, *ops) -> dict:
 
 
 def integer_conv_data(ctx, kind=None, **limits):
-    """``(x, w, kwargs)`` of an integer ``conv`` (README: The contract, integer data): ``x`` of
+    """``(x, w, kwargs)`` of an integer ``conv`` (docs/explanation/contract.md, integer data): ``x`` of
     the example's integer dtype, ``w`` of one the backend declares for ``conv`` (drawn; ``kind``
     of :meth:`~convspec._catalogue.property.Context.integers`, drawn when ``None``), and
     drawn zero points -- ``w_zero_point`` per output channel unless a restriction excludes it."""

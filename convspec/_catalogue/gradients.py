@@ -76,7 +76,7 @@ def _accuracy(op):
                           f"{args[0].dtype}", bound_name="bound")
 
     accuracy_.__doc__ = f"""{op} is as accurate as its algorithm class allows, on real-valued data
-    ({EQUATION[op]}; README: Accuracy model).
+    ({EQUATION[op]}; docs/explanation/accuracy.md).
 
     Each output is a sum of ``n`` products (``accuracy.terms_per_output``), so a direct
     backend is within ``gamma_n`` of the same sum of absolute products; a float64 gradient that

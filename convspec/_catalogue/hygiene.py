@@ -1,4 +1,4 @@
-"""Properties every contract function owes its callers, whatever it computes (README: The contract).
+"""Properties every contract function owes its callers, whatever it computes (docs/explanation/contract.md).
 
 Registered per function as ``<op>_<name>``: dtypes kept, inputs left alone, any memory
 layout accepted, the same answer twice, results owned by the caller, declared capabilities
@@ -35,7 +35,7 @@ def _dtype(op):
         y = ctx.call(op, *args, **kwargs)
         ctx.expect(y.dtype == args[0].dtype, f"{op}(...).dtype={y.dtype} for {args[0].dtype} inputs, but should be {args[0].dtype}")
 
-    dtype.__doc__ = """The result has the dtype of the inputs (README: The contract).
+    dtype.__doc__ = """The result has the dtype of the inputs (docs/explanation/contract.md).
 
     Promoting float32 to float64 doubles memory and hides precision bugs; demoting loses
     accuracy silently.
@@ -57,7 +57,7 @@ def _immutability(op):
             ctx.expect(np.array_equal(b, was, equal_nan=True),
                        f"{op}(...) changed {name} in place ({int(np.sum(b != was))} entries), but should leave its inputs unchanged")
 
-    immutability.__doc__ = """A call never writes into its inputs (README: The contract).
+    immutability.__doc__ = """A call never writes into its inputs (docs/explanation/contract.md).
 
     Checked on the whole buffer behind each input, for plain and non-contiguous views.
     """
@@ -77,7 +77,7 @@ def _layout(op):
         names = ", ".join(f"{n} as {k or 'contiguous'}" for n, k in zip(arg_names(op), kinds))
         ctx.expect_equal(y, contiguous, f"{op}({names})", f"{op} on the same values held contiguously", equal_nan=True)
 
-    layout.__doc__ = """Non-contiguous inputs are read by index, not by memory order (README: The contract).
+    layout.__doc__ = """Non-contiguous inputs are read by index, not by memory order (docs/explanation/contract.md).
 
     The values are those of exact-mode data; only the strides differ.  Compared with the
     backend's own answer on contiguous copies, so the property fails only for its own reason
@@ -127,7 +127,7 @@ def _ownership(op):
         ctx.expect_equal(y2, expected, f"second {op}(...) on new data of the same shapes", "the definition (not a stale result)",
                          equal_nan=True)  # NaN only where the definition gives it (an average over padding only)
 
-    ownership.__doc__ = """Results belong to the caller (README: The contract).
+    ownership.__doc__ = """Results belong to the caller (docs/explanation/contract.md).
 
     A later call with new data of the same shapes must neither write into an earlier result
     (a reused output buffer) nor return a stale one (a cache keyed by shape).
@@ -153,7 +153,7 @@ def _declared(op):
         ctx.expect(False, f"{op}(...) with {axis}={value!r} returned {type(outcome.value).__name__}, but "
                           f"{axis}={value!r} is declared unsupported, so it should raise")
 
-    declared.__doc__ = """What a backend declares unsupported must raise a clean error (README: The contract).
+    declared.__doc__ = """What a backend declares unsupported must raise a clean error (docs/explanation/contract.md).
 
     Applies when ``convspec_capabilities`` narrows ``dtypes`` or ``ndims``; the declared
     cases are checked by every other property.
@@ -179,7 +179,7 @@ def _restricted(op):
                    f"{name!r} ({RESTRICTIONS[name].statement}), so it should raise (convspec.Unsupported or its "
                    "own error)")
 
-    restricted.__doc__ = """A declared restriction is real: the cases it excludes raise (README: Check your own implementation).
+    restricted.__doc__ = """A declared restriction is real: the cases it excludes raise (docs/howto/declare.md).
 
     Applies when ``convspec_capabilities["restrictions"]`` names one for this function; the
     examples it excludes are declined (never passed) by every other property.
@@ -198,7 +198,7 @@ def _bad_arguments(op):
         argument, bad_args, bad_kwargs = cases[name]
         expect_rejected(ctx, op, ctx.attempt(op, *bad_args, **bad_kwargs), name, argument)
 
-    bad_arguments.__doc__ = """Bad arguments are rejected with a ``ValueError`` naming the argument (README: Check your own implementation).
+    bad_arguments.__doc__ = """Bad arguments are rejected with a ``ValueError`` naming the argument (docs/howto/declare.md).
 
     Applies to backends that declare ``validates_arguments`` (every bundled one does): ``True``
     for ``ValueError`` naming convspec's argument, or a library's own form, ``{"raises":

@@ -1,4 +1,4 @@
-"""Properties of integer data (README: The contract, integer data): the quantised layer
+"""Properties of integer data (docs/explanation/contract.md, integer data): the quantised layer
 (``conv`` on int8/uint8 with zero points, exact int32 sums, as ONNX's ``ConvInteger``) and
 max pooling of int8/uint8, exact and in the input's dtype.
 
@@ -122,7 +122,7 @@ adaptive_max_pool_integer_definition = _integer_pool("adaptive_max_pool")
       only_if="validates_arguments",
       statement="conv raises for a zero point outside its dtype's range, of the wrong length, or not an integer")
 def conv_integer_rejects_bad_zero_points(ctx):
-    """Zero points are checked like every other argument (README: Check your own implementation).
+    """Zero points are checked like every other argument (docs/howto/declare.md).
 
     An ``x_zero_point`` outside x's range cannot be stored in x's dtype (ONNX keeps it in
     that dtype); a ``w_zero_point`` array needs one entry per output channel; a fractional

@@ -1,4 +1,4 @@
-"""Properties of the layer-level ``conv`` (eq. 9.7, 9.8; README: The contract, Property catalogue)."""
+"""Properties of the layer-level ``conv`` (eq. 9.7, 9.8; docs: the contract, the catalogue)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def conv_definition(ctx):
 @prop("conv_accuracy", op="conv", concepts=("definition", "accuracy"), axes=LAYER,
       statement="|conv(x, w) - exact| <= gamma_n (|x| * |w|), n = C_in/groups * prod(K) (direct), or the normwise FFT bound")
 def conv_accuracy(ctx):
-    """``conv`` is as accurate as its algorithm class allows (README: Accuracy model), on real-valued data.
+    """``conv`` is as accurate as its algorithm class allows (docs/explanation/accuracy.md), on real-valued data.
 
     The exact result is the reference in long double; a float64 layer computing in float32
     misses the direct bound by about nine orders of magnitude, and the FFT bound too.
@@ -88,7 +88,7 @@ def conv_is_correlation(ctx):
 @prop("conv_output_shape", op="conv", concepts=("shape-strided",), axes=LAYER,
       statement="conv(x, w).shape = (N, C_out, *O), O_i = (S_i + before_i + after_i - d_i (K_i - 1) - 1) // s_i + 1")
 def conv_output_shape_(ctx):
-    """The output size of a strided, padded, dilated layer (README: The contract).
+    """The output size of a strided, padded, dilated layer (docs/explanation/contract.md).
 
     Stride discards the positions between samples: floor division, so a partial last
     window is dropped.

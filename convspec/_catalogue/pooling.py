@@ -36,7 +36,7 @@ def _definition(op):
 
     definition.__doc__ = f"""{op} summarises each window by {SUMMARY[op]} (section 9.3).
 
-    Conventions (README: The contract): padding is never a maximum; the average divides by the
+    Conventions (docs/explanation/contract.md): padding is never a maximum; the average divides by the
     window's input elements unless ``count_padding``; ceil mode adds a last window only if
     it starts before the after-padding.  Max is exact; sums within ``gamma_(n+3)`` of their
     magnitude.
@@ -62,7 +62,7 @@ def _pool_accuracy(op):
                           f"the exact result within the {cls} pooling bound for {x.dtype}", bound_name="bound",
                           equal_nan=True)
 
-    accuracy_.__doc__ = f"""{op} is as accurate as its arithmetic allows, on real-valued data (README: Accuracy model).
+    accuracy_.__doc__ = f"""{op} is as accurate as its arithmetic allows, on real-valued data (docs/explanation/accuracy.md).
 
     A direct summary of ``n`` values is within ``gamma_(n+3)`` of the summary of ``|x|``
     (``accuracy.pool_bound`` gives the derivation), plus ``2 n eta`` for roundings below the
@@ -84,7 +84,7 @@ def _padding_only(op):
     def padding_only(ctx):
         (x,), kw = pool_data(ctx, op)
         # one axis gets window 2, padding (1, 1) and dilation S + 1: the first window's taps
-        # are -1 and S, both padding (README: The contract, pooling)
+        # are -1 and S, both padding (docs/explanation/contract.md, pooling)
         axis = ctx.draw(st.integers(0, x.ndim - 3), label="axis")
         s = ctx.draw(st.integers(1, 4), label="length")
         x = ctx.exact(x.shape[:2 + axis] + (s,) + x.shape[3 + axis:])
@@ -103,7 +103,7 @@ def _padding_only(op):
                           f"{PADDING_ONLY[op][0]} where the window holds padding only, the summary elsewhere",
                           equal_nan=True)
 
-    padding_only.__doc__ = f"""A window of padding only has a value, stated by the contract (README: The contract).
+    padding_only.__doc__ = f"""A window of padding only has a value, stated by the contract (docs/explanation/contract.md).
 
     With padding up to ``window - 1`` and a dilation, a window's taps can all miss the input:
     {op} gives {PADDING_ONLY[op][0]} there (the identity of its reduction over no input

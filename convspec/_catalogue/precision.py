@@ -1,4 +1,4 @@
-"""Properties of low precision (README: Accuracy model, low precision): float16 and bfloat16
+"""Properties of low precision (docs/explanation/accuracy.md, low precision): float16 and bfloat16
 layers, signals and pools, held to the bound of the arithmetic the backend declares
 (``accumulate``: float32 sums by default, or ``"storage"``), and bit for bit on exact data
 sized for the dtype's significand.  float32 layers computed with TF32 products are held to
@@ -153,6 +153,6 @@ def _pool_accuracy(op):
                           bound_name="bound", equal_nan=True)
 
     accuracy_.__doc__ = f"""{op} of a low-precision window is summed in the declared accumulator
-    and rounded once to the input dtype (README: Accuracy model)."""
+    and rounded once to the input dtype (docs/explanation/accuracy.md)."""
     return accuracy_
 

@@ -1,4 +1,4 @@
-"""Properties of the signal-level functions ``correlate`` and ``convolve`` (README: The contract, Property catalogue).
+"""Properties of the signal-level functions ``correlate`` and ``convolve`` (docs: the contract, the catalogue).
 
 Most identities hold for both functions and are written once, then registered per function
 as ``correlate_<name>`` and ``convolve_<name>``.
@@ -55,7 +55,7 @@ def _accuracy(op):
         ctx.expect_within(y, exact, bound, f"{op}(x, w, mode={mode!r})",
                           f"the exact result within the {cls} error bound for {x.dtype}", bound_name="bound")
 
-    accuracy_.__doc__ = f"""{op} is as accurate as its algorithm class allows (README: Accuracy model).
+    accuracy_.__doc__ = f"""{op} is as accurate as its algorithm class allows (docs/explanation/accuracy.md).
 
     Direct summation of n = prod(k) products: ``|y_hat - y| <= gamma_n (|x| * |w|)`` with
     ``gamma_n = n u / (1 - n u)``; FFT class: ``<= C u log2(L) (||x||_2 ||w||_1 + ||x||_1 ||w||_2)``.
@@ -292,7 +292,7 @@ def _mode_slices(op):
         inner = tuple(slice(k - 1, m) for m, k in zip(x.shape, w.shape))
         ctx.expect_equal(valid, full[inner], f"{op}(x, w, 'valid')", "full[k-1 : m]")
 
-    slices.__doc__ = """``same`` and ``valid`` are slices of ``full`` (README: The contract).
+    slices.__doc__ = """``same`` and ``valid`` are slices of ``full`` (docs/explanation/contract.md).
 
     ``same`` starts at ``(k - 1) // 2``: for even ``k`` it is off-centre toward the start,
     as in ``scipy.signal`` and ``numpy.convolve``.  ``valid`` keeps the complete overlaps.
@@ -400,7 +400,7 @@ def _complex_definition(op):
         ctx.expect(y.dtype == x.dtype, f"{op}(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
         ctx.expect_equal(y, expected, f"{op}(x, w, mode={mode!r})", f"the defining sum {COMPLEX_SUM[op]}")
 
-    definition.__doc__ = f"""{op} of complex signals agrees with ``{COMPLEX_SUM[op]}`` (README: The contract).
+    definition.__doc__ = f"""{op} of complex signals agrees with ``{COMPLEX_SUM[op]}`` (docs/explanation/contract.md).
 
     The data are Gaussian integers times a power of two, so every partial sum of either part
     is exact: a direct backend must match bit for bit, an FFT backend within its bound.
@@ -423,7 +423,7 @@ def _complex_conjugation(op):
         z = ctx.call(op, x, (1j * w).astype(w.dtype), mode=mode)
         ctx.expect_equal(z, (complex(sign) * y).astype(y.dtype), f"{op}(x, 1j w)", f"{sign} times {op}(x, w)")
 
-    conjugation.__doc__ = """The conjugation convention, stated as one identity (README: The contract).
+    conjugation.__doc__ = """The conjugation convention, stated as one identity (docs/explanation/contract.md).
 
     Correlation conjugates the kernel, so a kernel turned by ``1j`` turns the result by
     ``-1j``; convolution does not, so it turns by ``1j``.  A correlation that forgets the
@@ -449,7 +449,7 @@ def _complex_accuracy(op):
         ctx.expect_within(y, exact, bound, f"{op}(x, w, mode={mode!r})",
                           f"the exact result within the {cls} bound for {x.dtype}", bound_name="bound")
 
-    accuracy_.__doc__ = f"""Complex {op} is as accurate as its algorithm class allows (README: Accuracy model).
+    accuracy_.__doc__ = f"""Complex {op} is as accurate as its algorithm class allows (docs/explanation/accuracy.md).
 
     A complex product is four real products and two sums, so direct summation of ``n`` of
     them is within ``sqrt(2) gamma_(n+2)`` of ``|x| * |w|`` (Higham, *Accuracy and Stability

@@ -7,7 +7,7 @@ the defining sum makes it so -- ``NaN * 0 = NaN``, ``inf * 0 = NaN``, ``inf - in
 classes (finite, NaN, +inf, -inf) a sum falls in does not depend on the summation order, so
 this holds for every correct direct backend.
 
-The contract, per accuracy class (the README's "Special values"):
+The contract, per accuracy class (docs/explanation/special-values.md):
 
 * ``direct`` -- the class of every output is the definition's;
 * ``fft`` and ``normwise`` (transforms, Winograd tiles, running sums) -- every output the

@@ -1,4 +1,4 @@
-"""The accuracy model (README: Accuracy model): exact data, and error bounds from error analysis.
+"""The accuracy model (docs/explanation/accuracy.md): exact data, and error bounds from error analysis.
 
 Exact mode
     Values are small integers times one power of two per array, sized so that every partial
@@ -51,7 +51,7 @@ LOW_PRECISION = ("float16", "bfloat16")
 
 
 def units(dtype, arithmetic=None) -> tuple:
-    """How a backend computes on ``dtype`` (README: Accuracy model): ``(rounding of each
+    """How a backend computes on ``dtype`` (docs/explanation/accuracy.md): ``(rounding of each
     product: (roundings, u), accumulation u, final rounding u, accumulation dtype)``.
 
     float16/bfloat16 inputs accumulate in float32 by default (their products are exact there:
@@ -265,7 +265,7 @@ def error_bound(accuracy: str, op: str, args, kwargs, dtype, arithmetic=None):
 
     ``"direct"`` gets the elementwise bound; ``"fft"``, ``"normwise"`` and ``"undeclared"`` the normwise one;
     pooling its own (its error does not depend on the algorithm class); integer data none
-    (every integer result is exact, README: The contract).
+    (every integer result is exact, docs/explanation/contract.md).
     """
     if np.dtype(dtype).kind in "iu":
         return 0.0

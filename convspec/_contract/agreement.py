@@ -2,7 +2,7 @@
 the command line uses to find a failure's root cause (the first recorded call that already
 disagrees with the definition).
 
-Agreement is judged by the accuracy model (README: Accuracy model): every finite output within
+Agreement is judged by the accuracy model (docs/explanation/accuracy.md): every finite output within
 the error bound of the backend's accuracy class.  Outputs whose defining sum meets a NaN or an
 infinity are left to the special-value properties, whose rules (padding zeros, fft-class
 spreading) are finer than one comparison.
@@ -57,7 +57,7 @@ def disagreement(y, op, args, kwargs, accuracy="direct", arithmetic=None) -> str
 def assert_matches_definition(y, op, *args, accuracy="direct", arithmetic=None, **kwargs):
     """Raise :class:`AssertionError` unless ``y`` agrees with ``reference.<op>(*args, **kwargs)``
     within the accuracy model's bound for a backend of class ``accuracy`` computing with
-    ``arithmetic`` (``{"accumulate": ..., "products": ...}``, README: Accuracy model)."""
+    ``arithmetic`` (``{"accumulate": ..., "products": ...}``, docs/explanation/accuracy.md)."""
     why = disagreement(np.asarray(y), op, tuple(np.asarray(a) for a in args), kwargs, accuracy, arithmetic)
     if why:
         raise AssertionError(why)

@@ -1,4 +1,4 @@
-"""Models of the arithmetic low-precision kernels use (README: Accuracy model, low precision):
+"""Models of the arithmetic low-precision kernels use (docs/explanation/accuracy.md, low precision):
 what ``accumulate: "storage"`` and ``products: "tf32"`` declare, written plainly, so a
 declaration can be checked against a kernel that really computes that way (and a kernel that
 computes that way without declaring it can be seen to fail).

@@ -15,7 +15,7 @@ A backend is any object or module with some of the contract functions
     which contract functions to check (default: every one that exists).
 ``accuracy``
     ``"direct"`` (elementwise error bound, bit-exact on exactly representable data) or
-    ``"fft"`` (normwise bound, README: Accuracy model), ``"normwise"`` (the same bound, for algorithms that
+    ``"fft"`` (normwise bound, docs/explanation/accuracy.md), ``"normwise"`` (the same bound, for algorithms that
     are not transforms: running sums, recursive filters).  Without a declaration the backend is held to the
     loosest bound convspec knows (the FFT one), since its algorithm is unknown: declare
     ``"direct"`` to be checked bit for bit.
@@ -69,7 +69,7 @@ class Unsupported(Exception):
     the restriction is finer than the declaration can say (odd kernels only, a kernel no larger
     than the input, no stride together with dilation): the example is *declined*, counted per
     property with the reason, and never passed -- a property whose every example was declined is
-    skipped, not passed (README: Check your own implementation)."""
+    skipped, not passed (docs/howto/declare.md)."""
 
 
 def _subset(what, value, allowed) -> tuple:
@@ -85,7 +85,7 @@ def _subset(what, value, allowed) -> tuple:
 
 @dataclass(frozen=True, eq=False)
 class Capabilities:
-    """A backend's declaration (README: Check your own implementation).  ``dtypes`` and
+    """A backend's declaration (docs/howto/declare.md).  ``dtypes`` and
     ``ndims`` are tuples, the union over the functions; ``per_op`` holds the narrower ones of
     a per-function declaration (``{"dtypes": {"avg_pool": ["float32"], "*": [...]}}``)."""
 
@@ -122,7 +122,7 @@ class Capabilities:
         return ("ValueError",), True
 
     def arithmetic_for(self, op) -> dict:
-        """How the backend computes ``op`` (README: Accuracy model): what the bounds assume.
+        """How the backend computes ``op`` (docs/explanation/accuracy.md): what the bounds assume.
         ``accumulate`` and ``products`` are one value, or ``{op or "*": value}``."""
         pick = lambda v, default: v.get(op, v.get("*", default)) if isinstance(v, dict) else v  # noqa: E731
         return {"accumulate": pick(self.accumulate, "float32"), "products": pick(self.products, "exact")}

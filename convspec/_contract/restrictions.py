@@ -1,5 +1,5 @@
 """Restrictions a backend may declare: the cases of an op it does not support, though they are
-valid under the contract (README: Check your own implementation); and the optional features
+valid under the contract (docs/howto/declare.md); and the optional features
 of the contract it takes part in (:data:`FEATURES`).
 
 A library's real limits are declared by name in ``convspec_capabilities["restrictions"]``
@@ -167,8 +167,8 @@ def excluded(restrictions, op, args, kwargs) -> str | None:
     return None
 
 
-#: Optional parts of the contract a backend takes part in by declaring them (README: The
-#: contract): name -> (the functions it applies to, what it adds).
+#: Optional parts of the contract a backend takes part in by declaring them (docs/explanation/
+#: contract.md): name -> (the functions it applies to, what it adds).
 FEATURES = {
     "pool_dilation": (POOL_OPS, "the dilation keyword of the pools (taps dilation apart)"),
     "pool_padding_to_window": (POOL_OPS, "pool padding up to window - 1 (a dilated window may hold padding only)"),

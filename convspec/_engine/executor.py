@@ -1,4 +1,4 @@
-"""The executor: the only process that imports and runs a target's code (README: The verdict belongs to the judge).
+"""The executor: the only process that imports and runs a target's code (docs/explanation/isolation.md).
 
 Started by the judge (:mod:`convspec._engine.remote`) as ``python -P -m convspec._engine.executor``, in a
 session and process group of its own, with the target's folder alone on ``sys.path``.  It

@@ -1,4 +1,4 @@
-"""A judge process: checks one target for the command line (README: The verdict belongs to the judge).
+"""A judge process: checks one target for the command line (docs/explanation/isolation.md).
 
 Started by :func:`convspec._engine.judges.check` as ``python -P -m convspec._engine.judge JOB``, where JOB is
 plain JSON (target, label, property names, profile, seed, import limit).  It draws every

@@ -1,4 +1,4 @@
-"""The command line's run: every TARGET judged in its own process (README: The verdict belongs to the judge).
+"""The command line's run: every TARGET judged in its own process (docs/explanation/isolation.md).
 
 Per target, a judge process (:mod:`convspec._engine.judge`) draws, computes the reference,
 compares and decides, while the target's code runs only in that judge's executor.  This

@@ -1,4 +1,4 @@
-"""Known failures and skips kept as data (README: Known failures).
+"""Known failures and skips kept as data (docs/tutorial.md, known failures).
 
 A file holds one entry per line; ``#`` starts a comment, and a comment on an entry's line is
 its reason::

@@ -1,4 +1,4 @@
-"""The judge's side of isolation: a backend that runs in an executor process (README: The verdict belongs to the judge).
+"""The judge's side of isolation: a backend that runs in an executor process (docs/explanation/isolation.md).
 
 :class:`RemoteBackend` looks like :class:`~convspec._engine.backend.Backend` to the properties, but
 never imports the target: it starts ``python -P -m convspec._engine.executor`` in a session and

@@ -1,4 +1,4 @@
-"""The ``convspec`` command line (README: Check your own implementation).
+"""The ``convspec`` command line (docs/howto/declare.md).
 
     convspec check TARGET... [--json PATH] [--profile NAME] [--seed N] [--only NAME...] [--jobs N]
     convspec list [--json]
@@ -86,7 +86,7 @@ def _writable(path) -> str | None:
     return None
 
 
-#: Version of the ``--json`` layout (README: JSON results); raised when a field changes meaning or goes.
+#: Version of the ``--json`` layout (docs/reference/cli.md); raised when a field changes meaning or goes.
 SCHEMA = 2
 
 
@@ -249,7 +249,7 @@ def catalogue_listing(version=None):
 
 
 def catalogue_markdown() -> str:
-    """The catalogue as a Markdown table (the README carries it; a test keeps them equal)."""
+    """The catalogue as a Markdown table (``convspec list --markdown``)."""
     rows = ["| property | op | concepts | statement |", "|---|---|---|---|"]
     for p in catalogue_listing():
         statement = p["statement"].replace("|", "\\|")
@@ -326,8 +326,8 @@ def main(argv=None) -> int:
     p.add_argument("--import-timeout", type=float, metavar="SECONDS",
                    help="limit for loading a target in its executor (default: 120)")
     p.add_argument("--max-examples", type=int, metavar="N", help="examples per property (default: the profile's)")
-    p.add_argument("--xfails", metavar="FILE", help="known failures, one [BACKEND::]PROPERTY glob per line (README: "
-                                                   "Known failures): reported, but not a failure")
+    p.add_argument("--xfails", metavar="FILE", help="known failures, one [BACKEND::]PROPERTY glob per line, '#' comments as "
+                                                   "reasons: reported, but not a failure")
     p.add_argument("--skips", metavar="FILE", help="properties not to run, same format")
     p.add_argument("--strict-xfails", action=argparse.BooleanOptionalAction, default=True,
                    help="a listed failure that passes fails the run (default: yes)")
@@ -349,7 +349,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("report", help="check bundled, trusted and mutant backends; write reports/conformance.md")
     p.add_argument("--out", default="reports")
     p.add_argument("--profile", default="default", choices=sorted(PROFILES))
-    p.add_argument("--mutants", default="tests/mutants", help="folder of deliberately wrong backends")
+    p.add_argument("--mutants", default="tests/mutants", help="folder of deliberately wrong backends ('none': none)")
     p.add_argument("--trusted", default="tests/trusted", help="folder of trusted implementations")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=cmd_report)

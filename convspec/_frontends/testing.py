@@ -15,7 +15,7 @@ does not apply is skipped with the reason; a failure shows the minimal counterex
 reproduction.
 
 This route runs the backend in the test process, as a library's own suite does: it does not
-isolate the backend from the checker (only ``convspec check`` does, see the README).
+isolate the backend from the checker (only ``convspec check`` does: docs/explanation/isolation.md).
 """
 
 from __future__ import annotations

@@ -14,6 +14,17 @@ def mutants():
     return sorted(glob.glob(os.path.join(HERE, "mutants", "m*.py")))
 
 
+def caught_by() -> dict:
+    """``{mutant: the property that catches it first}`` from ``mutants/caught_by.txt``."""
+    out = {}
+    with open(os.path.join(HERE, "mutants", "caught_by.txt")) as f:
+        for line in f:
+            if line.strip() and not line.lstrip().startswith("#"):
+                mutant, _, prop = line.partition("::")
+                out[mutant.strip()] = prop.strip()
+    return out
+
+
 def trusted():
     """Trusted implementations whose libraries are importable here."""
     files = sorted(glob.glob(os.path.join(HERE, "trusted", "*.py")))

@@ -55,17 +55,37 @@ def test_a_version_holds_what_was_added_by_then_and_not_changed_since():
         select("9.9.9")
 
 
-def test_a_pinned_check_runs_exactly_the_pinned_catalogue(tmp_path):
+ONE_FUNCTION = """import numpy as np
+from convspec import reference
+
+def correlate(x, w, *, mode):
+    return reference.correlate(x, w, mode=mode).astype(x.dtype)
+"""
+
+
+def _pinned_check(target, tmp_path):
     listed = convspec("list", "--catalogue-version", "0.1.0", "--json", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     names = [p["name"] for p in json.loads(listed.stdout)["properties"]]
     assert names == [p.name for p in select("0.1.0")]
-    out = convspec("check", "naive", "--catalogue-version", "0.1.0", "--profile", "quick", "--max-examples", "1",
+    out = convspec("check", target, "--catalogue-version", "0.1.0", "--profile", "quick", "--max-examples", "1",
                    "--seed", "3", "--json", str(tmp_path / "r.json"), "-q", cwd=tmp_path)
     payload = json.loads((tmp_path / "r.json").read_text())
     assert payload["catalogue_version"] == "0.1.0"
     assert [r["property"] for r in payload["results"]] == names
     assert out.returncode == 0, out.stdout[-2000:]
+
+
+@pytest.mark.full_only
+def test_a_pinned_check_runs_exactly_the_pinned_catalogue(tmp_path):
+    _pinned_check("naive", tmp_path)
+
+
+@pytest.mark.quick_only
+def test_a_pinned_check_runs_exactly_the_pinned_catalogue_quickly(tmp_path):
+    """The same on a backend with one function: every property is listed, most of them skipped."""
+    (tmp_path / "one.py").write_text(ONE_FUNCTION)
+    _pinned_check("one.py", tmp_path)
 
 
 def test_a_version_that_does_not_exist_is_a_usage_error(tmp_path):

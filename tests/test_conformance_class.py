@@ -6,7 +6,7 @@ it does not apply (numpy.convolve is 1-D, signal level only).
 
 import os
 
-from convspec._frontends.testing import Conformance
+from convspec import Conformance
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -27,7 +27,7 @@ def test_two_backends_in_one_session_with_known_failures(tmp_path):
     (tmp_path / "impls").mkdir()
     (tmp_path / "impls" / "__init__.py").write_text("raise ImportError('the user project own impls package')\n")
     (tmp_path / "test_mine.py").write_text(textwrap.dedent(f"""
-        from convspec._frontends.testing import Conformance
+        from convspec import Conformance
 
         class TestRight(Conformance):
             backend = "naive"

@@ -178,7 +178,7 @@ SUPPRESSED_HEALTH_CHECKS = (
 )
 
 
-def _hypothesis_test(body, prop, profile, examples, seed, db, replay):
+def _hypothesis_test(body, prop, profile, examples, seed, db, replay, shrink=True):
     """``body`` as a hypothesis test with the profile's settings (``replay``: a 0.1.0 blob)."""
     test = given(st.data())(body)
     test = hypothesis.seed(seed if seed is not None else random.getrandbits(32))(test)
@@ -194,7 +194,7 @@ def _hypothesis_test(body, prop, profile, examples, seed, db, replay):
         report_multiple_bugs=False,
         verbosity=Verbosity.quiet if replay is not None else Verbosity.normal,
         print_blob=False,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+        phases=(Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.shrink,) if shrink else ()),
     )(test)
 
 
@@ -211,7 +211,7 @@ def root_cause(calls, capabilities) -> tuple[int, str] | None:
 
 
 def run_property(prop: Property, backend, *, profile="default", seed=None, fixed=None, examples=None,
-                 database=None, example=None, replay=None, catalogue=None) -> Result:
+                 database=None, example=None, replay=None, catalogue=None, shrink=True) -> Result:
     """Run ``prop`` against ``backend`` (a :class:`~convspec._engine.backend.Backend` or a TARGET).
 
     ``fixed`` pins discrete axes (``{"dtype": "float32", ...}``), as the pytest plugin does;
@@ -224,6 +224,8 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     (replayed through ``hypothesis.reproduce_failure``, under that hypothesis version only).
     ``catalogue``: the pinned catalogue version (``None``: this convspec's), for a property whose
     drawing grew in a later version without changing its meaning (:meth:`Context.since`).
+    ``shrink=False``: stop at the first failing example, unshrunk (whether a backend fails at all,
+    when the minimal counterexample is not wanted).
     """
     if not isinstance(backend, Backend) and not getattr(backend, "isolated", False):
         backend = load_backend(backend)
@@ -278,7 +280,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
                 if example is not None:
                     _replay(run, example)
                 else:
-                    _hypothesis_test(body, prop, profile, examples, seed, db, replay)()
+                    _hypothesis_test(body, prop, profile, examples, seed, db, replay, shrink)()
                 break
             except StableNotReady as e:  # the profile's fixed shapes, computed outside the test
                 stable(e.strategy, e.count)

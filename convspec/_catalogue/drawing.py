@@ -8,6 +8,7 @@ import numpy as np
 
 from hypothesis import strategies as st
 
+from convspec._contract.accuracy import finfo
 from convspec._contract.functions import conv_output_shape
 from convspec._catalogue.strategies import conv_problems, pool_problems, signal_problems, unshared_problems
 
@@ -140,16 +141,24 @@ def pool_data(ctx, op, *, real=False, also=(), **limits):
     return (make(p.x),), kwargs
 
 
-def unpool_data(ctx, *, real=False):
+def unpool_data(ctx, *, real=False, holes=False):
     """``(y, indices), {"output_size": S}`` of a ``max_unpool`` call: the max pooling of a drawn
-    input and its indices, windows no closer than their length (so positions are distinct)."""
+    input and its indices, windows no closer than their length (so positions are distinct).
+    ``holes``: some indices (drawn: none, some, or all) are -1, as ``max_pool`` gives for a
+    window of padding only (a dilated pool's), which puts nothing."""
     from convspec._contract import reference
 
     p = ctx.draw(pool_problems(ctx.axis("ndim"), ceil_mode=False), label="problem")
     kw = {**p.kwargs, "stride": tuple(max(s, k) for s, k in zip(p.stride, p.window))}
-    x = (ctx.real if real else ctx.exact)(p.x)
+    x = maker(ctx, real)(p.x)
     y = reference.max_pool(x, **kw).astype(x.dtype)
-    return (y, reference.max_pool_indices(x, **kw)), {"output_size": tuple(p.x[2:])}
+    indices = reference.max_pool_indices(x, **kw)
+    if holes:
+        share = ctx.draw(st.sampled_from((0.0, 0.3, 1.0)), label="padding-only windows")
+        gone = ctx.rng.random(indices.shape) < share
+        indices = np.where(gone, -1, indices)
+        y = np.where(gone, maker(ctx, real)(y.shape), y).astype(y.dtype)  # their values must not be placed
+    return (y, indices), {"output_size": tuple(p.x[2:])}
 
 
 def unshared_data(ctx, op, *, real=False, **limits):
@@ -176,7 +185,8 @@ def call_data(ctx, op, *, real=False, make=None):
     return unshared_data(ctx, op, real=real)
 
 
-#: Magnitude classes of real-valued accuracy examples (see :func:`scaled`).
+#: Magnitude classes of real-valued accuracy examples (see :func:`scaled`); ``subnormal`` joins
+#: from catalogue 0.2.0 on.
 MAGNITUDES = ("ordinary", "huge", "tiny", "mixed")
 
 
@@ -194,22 +204,35 @@ def scaled(ctx, shapes, *, terms, headroom=0):
     * ``huge`` -- outputs within ``2**(8 + log2(terms) + headroom)`` of overflow: a power or
       an intermediate sum computed in the input dtype overflows;
     * ``tiny`` -- products (single arrays: values) just above the underflow threshold, still
-      normal numbers (so flushing subnormals changes nothing): a power computed in the input
-      dtype underflows to zero;
+      normal numbers: a power computed in the input dtype underflows to zero;
     * ``mixed`` -- two arrays: one huge, one tiny, products of ordinary size; one array:
-      every element at its own scale over the whole range (huge and tiny in one window).
+      every element at its own scale over the whole range (huge and tiny in one window);
+    * ``subnormal`` (catalogue 0.2.0) -- the first array below the normal range (subnormal
+      numbers), the second large enough that their products are ordinary (``1e-39 * 1e30 =
+      1e-9`` in float32); one array: values below the normal range, so a mean of them is
+      one too.  A backend that reads subnormal operands as zero (denormals-are-zero, a
+      fast-math build) misses the bound, unless it declares ``subnormals: "flush"``.  Drawn for
+      backends of the direct class (a transform's normwise bound is too loose there to tell).
 
     ``terms`` is how many products (or values) one output sums; ``headroom`` the extra bits an
     algorithm class needs for its intermediate values (a transform of length L: ``2 log2 L``).
     """
     dtype = ctx.dtype
-    kind = ctx.draw(st.sampled_from(MAGNITUDES if _room(dtype) else ("ordinary",)), label="magnitude")
+    # subnormal operands carry an absolute error a transform spreads over the whole output, scaled
+    # by the other operand: the normwise classes' bounds cover it, but say nothing there
+    direct = ctx.backend.capabilities.accuracy == "direct"
+    classes = MAGNITUDES + (("subnormal",) if ctx.since("0.2.0") and direct else ())
+    kind = ctx.draw(st.sampled_from(classes if _room(dtype) else ("ordinary",)), label="magnitude")
     rng = ctx.rng
-    fi = np.finfo(dtype)
+    fi = finfo(dtype)
     room = 8 + math.ceil(math.log2(terms + 1)) + headroom
     top, bottom = fi.maxexp - room, fi.minexp + room
     if kind == "ordinary":
         return [ctx.real(s) for s in shapes]
+    if kind == "subnormal":
+        below = fi.minexp - 8  # 2**below is subnormal, with nmant - 8 significant bits left
+        exps = [below - 4] if len(shapes) == 1 else [below, -below - 20] + [0] * (len(shapes) - 2)
+        return [(rng.standard_normal(s) * np.ldexp(np.longdouble(1), e)).astype(dtype) for s, e in zip(shapes, exps)]
     if len(shapes) == 1:
         if kind == "mixed":
             exps = rng.integers(bottom, top, size=shapes[0])

@@ -72,8 +72,8 @@ def _accuracy(op):
         y = ctx.call(op, *args, **kwargs)
         cls = ctx.backend.capabilities.accuracy_for(op, args, kwargs)
         bound = accuracy.error_bound(cls, op, args, kwargs, args[0].dtype, ctx.backend.capabilities.arithmetic_for(op))
-        ctx.expect_within(y, exact, bound, f"{op}(...)", f"the exact gradient within the {cls} error bound for "
-                          f"{args[0].dtype}", bound_name="bound")
+        ctx.expect_accurate(y, exact, bound, op, args, kwargs, f"{op}(...)",
+                            f"the exact gradient within the {cls} error bound for {args[0].dtype}")
 
     accuracy_.__doc__ = f"""{op} is as accurate as its algorithm class allows, on real-valued data
     ({EQUATION[op]}; docs/explanation/accuracy.md).

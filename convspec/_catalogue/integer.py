@@ -107,8 +107,8 @@ def _integer_pool(op):
     definition.__doc__ = f"""{op} on int8/uint8 picks each window's largest input element, exactly.
 
     Integer data has no -inf: padding must still never win, so a window of int8 values all
-    below 0 is not raised to a padding of 0, and a window of padding only (with the features
-    ``pool_dilation`` and ``pool_padding_to_window``) gives the dtype's least value.  The
+    below 0 is not raised to a padding of 0, and a window of padding only (a dilated one:
+    feature ``pool_dilation``) gives the dtype's least value.  The
     result keeps the input's dtype.
     """
     return definition

@@ -47,8 +47,8 @@ def conv_accuracy(ctx):
     y = ctx.call("conv", x, w, **kw)
     cls = ctx.backend.capabilities.accuracy_for("conv", (x, w), kw)
     bound = accuracy.error_bound(cls, "conv", (x, w), kw, x.dtype, ctx.backend.capabilities.arithmetic_for("conv"))
-    ctx.expect_within(y, exact, bound, "conv(x, w, ...)", f"the exact result within the {cls} error bound for {x.dtype}",
-                      bound_name="bound")
+    ctx.expect_accurate(y, exact, bound, "conv", (x, w), kw, "conv(x, w, ...)",
+                        f"the exact result within the {cls} error bound for {x.dtype}")
 
 
 @prop("conv_matrix_view", op="conv", concepts=("matrix-view",), axes=LAYER,

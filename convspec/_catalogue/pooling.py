@@ -6,11 +6,16 @@ import numpy as np
 from hypothesis import strategies as st
 
 from convspec._contract import accuracy, reference
-from convspec._contract.functions import pool_output_length
+from convspec._contract.functions import INTEGER_DTYPES, LOW_PRECISION_DTYPES, pool_output_length
 from convspec._catalogue.property import prop
-from convspec._catalogue.drawing import call_data, conv_problem, for_each, pool_data, scaled, take
+from convspec._catalogue.drawing import (conv_problem, for_each, maker, pool_data, scaled, take,
+                                        unpool_data)
 
 LAYER = ("dtype", "ndim")
+#: From catalogue 0.2.0 on, the pooling properties that hold whatever the data also draw the
+#: low-precision dtypes and, for the max pools, the integer ones (each function only those it
+#: may declare): a max is exact in every dtype.
+WIDER = ("0.2.0", INTEGER_DTYPES + LOW_PRECISION_DTYPES)
 POOL_CONCEPT = {"max_pool": "pooling-max", "avg_pool": "pooling-avg", "lp_pool": "pooling-lp",
                 "adaptive_max_pool": "pooling-variable-size", "adaptive_avg_pool": "pooling-variable-size"}
 SUMMARY = {"max_pool": "the largest value", "avg_pool": "the mean", "lp_pool": "(sum |x|^p)^(1/p)",
@@ -24,7 +29,7 @@ def _bound(ctx, op, args, kwargs):
 
 @for_each(*POOL_CONCEPT)
 def _definition(op):
-    @prop(f"{op}_definition", op=op, concepts=(POOL_CONCEPT[op], "definition"), axes=LAYER,
+    @prop(f"{op}_definition", op=op, concepts=(POOL_CONCEPT[op], "definition"), axes=LAYER, widened=WIDER,
           statement=f"{op} gives {SUMMARY[op]} of each window (padding: -inf for max, nothing for sums), within {op}'s rounding")
     def definition(ctx):
         args, kwargs = pool_data(ctx, op)
@@ -58,9 +63,8 @@ def _pool_accuracy(op):
         exact = getattr(reference, op)(x, acc=np.longdouble, **kwargs)
         y = ctx.call(op, x, **kwargs)
         cls = ctx.backend.capabilities.accuracy_for(op, (x,), kwargs)
-        ctx.expect_within(y, exact, _bound(ctx, op, (x,), kwargs), f"{op}(x, ...)",
-                          f"the exact result within the {cls} pooling bound for {x.dtype}", bound_name="bound",
-                          equal_nan=True)
+        ctx.expect_accurate(y, exact, _bound(ctx, op, (x,), kwargs), op, (x,), kwargs, f"{op}(x, ...)",
+                            f"the exact result within the {cls} pooling bound for {x.dtype}", equal_nan=True)
 
     accuracy_.__doc__ = f"""{op} is as accurate as its arithmetic allows, on real-valued data (docs/explanation/accuracy.md).
 
@@ -78,8 +82,9 @@ PADDING_ONLY = {"max_pool": ("-inf", -np.inf), "avg_pool": ("NaN (0 / 0) without
 
 @for_each(*PADDING_ONLY)
 def _padding_only(op):
-    @prop(f"{op}_padding_only_window", op=op, concepts=(POOL_CONCEPT[op], "zero-padding"), axes=LAYER,
-          features=("pool_dilation", "pool_padding_to_window"),
+    @prop(f"{op}_padding_only_window", op=op, concepts=(POOL_CONCEPT[op], "zero-padding"), axes=LAYER, widened=WIDER,
+          features=("pool_dilation",), changed=(("0.2.0", "runs for every backend that declares pool_dilation, "
+                                                            "which alone makes windows of padding only"),),
           statement=f"a dilated window that holds padding only gives {PADDING_ONLY[op][0]}; the others their summary")
     def padding_only(ctx):
         (x,), kw = pool_data(ctx, op)
@@ -87,7 +92,7 @@ def _padding_only(op):
         # are -1 and S, both padding (docs/explanation/contract.md, pooling)
         axis = ctx.draw(st.integers(0, x.ndim - 3), label="axis")
         s = ctx.draw(st.integers(1, 4), label="length")
-        x = ctx.exact(x.shape[:2 + axis] + (s,) + x.shape[3 + axis:])
+        x = maker(ctx)(x.shape[:2 + axis] + (s,) + x.shape[3 + axis:])
         put = lambda t, v: t[:axis] + (v,) + t[axis + 1:]  # noqa: E731
         kw = {**kw, "window": put(kw["window"], 2), "padding": put(kw["padding"], (1, 1)),
               "dilation": put(kw.get("dilation", (1,) * (x.ndim - 2)), s + 1), "ceil_mode": False}
@@ -97,22 +102,26 @@ def _padding_only(op):
         want = PADDING_ONLY[op][1]
         if want is None:
             want = 0.0 if kw["count_padding"] else np.nan
+        if x.dtype.kind in "iu":  # no -inf in integers: the dtype's least value
+            want = np.iinfo(x.dtype).min
         assert np.all(np.isnan(expected[first])) if want != want else np.all(expected[first] == want), \
             f"the reference gave {expected[first].ravel()[:3]} for a window of padding only"
+        stated = f"the dtype's least value {want}" if x.dtype.kind in "iu" else PADDING_ONLY[op][0]
         ctx.expect_within(y, expected, _bound(ctx, op, (x,), kw), f"{op}(x, {kw})",
-                          f"{PADDING_ONLY[op][0]} where the window holds padding only, the summary elsewhere",
-                          equal_nan=True)
+                          f"{stated} where the window holds padding only, the summary elsewhere", equal_nan=True)
 
     padding_only.__doc__ = f"""A window of padding only has a value, stated by the contract (docs/explanation/contract.md).
 
-    With padding up to ``window - 1`` and a dilation, a window's taps can all miss the input:
-    {op} gives {PADDING_ONLY[op][0]} there (the identity of its reduction over no input
-    element).  Applies when the backend declares ``pool_dilation`` and ``pool_padding_to_window``.
+    A dilation alone can make a window's taps all miss the input, within the default padding
+    limit of half the window: window 2, padding (1, 1) and dilation ``S + 1`` put the first
+    window's taps at -1 and ``S``.  {op} gives {PADDING_ONLY[op][0]} there (the identity of
+    its reduction over no input element).  Applies when the backend declares ``pool_dilation``.
     """
     return padding_only
 
 
 @prop("max_pool_propagates_nan", op="max_pool", concepts=("pooling-max",), axes=LAYER,
+      widened=("0.2.0", LOW_PRECISION_DTYPES),
       statement="a window holding NaN pools to NaN; windows without it are unchanged")
 def max_pool_propagates_nan(ctx):
     """NaN is not silently dropped by max pooling (``np.max`` semantics, as in PyTorch).
@@ -127,6 +136,7 @@ def max_pool_propagates_nan(ctx):
     expected = reference.max_pool(bad, **kw)
     ctx.assume(np.isnan(expected).any())
     y = ctx.call("max_pool", bad, **kw)
+    y = y.astype(np.float64)  # exact for every float dtype (np.nan_to_num knows no bfloat16)
     ctx.expect(np.array_equal(np.isnan(y), np.isnan(expected)),
                f"max_pool(x with NaN at {pos}) has NaN at {int(np.isnan(y).sum())} outputs, "
                f"but should have NaN at the {int(np.isnan(expected).sum())} windows holding it")
@@ -134,6 +144,7 @@ def max_pool_propagates_nan(ctx):
 
 
 @prop("max_pool_indices", op="max_pool", concepts=("pooling-max",), axes=LAYER, features=("max_pool_indices",),
+      widened=WIDER,
       statement="max_pool(x, ..., return_indices=True) = (max_pool(x, ...), the flat index of each window's first NaN, "
                 "else of its first maximum in order of position; -1 for a window of padding only)")
 def max_pool_indices(ctx):
@@ -144,7 +155,7 @@ def max_pool_indices(ctx):
     has many ties; a NaN is placed in some examples.  Exact.
     """
     (x,), kw = pool_data(ctx, "max_pool")
-    if ctx.draw(st.booleans(), label="with NaN"):
+    if x.dtype.kind == "f" and ctx.draw(st.booleans(), label="with NaN"):  # integers have no NaN
         x[ctx.draw(st.tuples(*(st.integers(0, s - 1) for s in x.shape)), label="nan_at")] = np.nan
     y = ctx.call("max_pool", x, **kw)
     outcome = ctx.attempt("max_pool", x, return_indices=True, **kw)
@@ -168,12 +179,17 @@ def max_pool_indices(ctx):
 
 
 @prop("max_unpool_definition", op="max_unpool", concepts=("pooling-max",), axes=LAYER,
-      statement="max_unpool(y, indices, output_size) is zeros with each y[n, c, i] at the flat position indices[n, c, i]")
+      statement="max_unpool(y, indices, output_size) is zeros with each y[n, c, i] at the flat position indices[n, c, i] "
+                "(nothing for an index of -1)")
 def max_unpool_definition(ctx):
     """Unpooling puts every pooled value back where ``max_pool``'s indices say, zeros elsewhere
     (the placement a max-pooling layer's gradient and decoder networks use).  Exact.
+
+    An index of -1, which ``max_pool`` gives for a window of padding only, puts nothing: from
+    catalogue 0.2.0 on, some examples have such indices (a vectorised scatter that does not
+    filter them writes at the last position).
     """
-    args, kwargs = call_data(ctx, "max_unpool")
+    args, kwargs = unpool_data(ctx, holes=ctx.since("0.2.0"))
     expected = reference.max_unpool(*args, **kwargs)
     ctx.nondegenerate(expected)
     y = ctx.call("max_unpool", *args, **kwargs)
@@ -215,22 +231,31 @@ def max_unpool_is_max_pool_gradient(ctx):
     ctx.nondegenerate(g)
 
 
-@prop("max_pool_monotone_maps", op="max_pool", concepts=("pooling-max",), axes=LAYER,
-      statement="max_pool(f(x)) = f(max_pool(x)) for non-decreasing f (f = relu, 2x + 1, x^3)")
+#: Non-decreasing maps, by kind of data: on integers, maps that cannot overflow the dtype.
+MONOTONE = {"f": {"relu": lambda a: np.maximum(a, 0), "affine": lambda a: 2 * a + 1, "cube": lambda a: a * a * a},
+            "iu": {"relu": lambda a: np.maximum(a, 0), "halve": lambda a: a // 2, "clip": lambda a: np.clip(a, -9, 9)}}
+
+
+@prop("max_pool_monotone_maps", op="max_pool", concepts=("pooling-max",), axes=LAYER, widened=WIDER,
+      statement="max_pool(f(x)) = f(max_pool(x)) for non-decreasing f (f = relu, 2x + 1, x^3; on integers relu, "
+                "x // 2, a clip)")
 def max_pool_monotone_maps(ctx):
     """Max pooling commutes with every non-decreasing map.
 
-    So it can be applied before or after a ReLU detector stage (section 9.3).  Exact on
-    exact data for these maps.
+    So it can be applied before or after a ReLU detector stage (section 9.3).  Exact: the
+    rounding of ``f(x)`` to the dtype is non-decreasing too, so the identity holds for the
+    rounded map on every dtype; integers get maps that cannot overflow them.
     """
     (x,), kw = pool_data(ctx, "max_pool")
-    name = ctx.draw(st.sampled_from(["relu", "affine", "cube"]), label="f")
-    f = {"relu": lambda a: np.maximum(a, 0), "affine": lambda a: 2 * a + 1, "cube": lambda a: a * a * a}[name]
+    maps = MONOTONE["iu" if x.dtype.kind in "iu" else "f"]
+    name = ctx.draw(st.sampled_from(list(maps)), label="f")
+    f = lambda a: maps[name](a.astype(np.float64) if a.dtype.kind == "f" else a).astype(x.dtype)  # noqa: E731
     pooled = ctx.call("max_pool", x, **kw)
     ctx.nondegenerate(pooled)
-    y = ctx.call("max_pool", f(x).astype(x.dtype), **kw)
-    # a window of padding only stays -inf (padding is -inf whatever f does to the input)
-    expected = np.where(pooled == -np.inf, -np.inf, f(pooled.astype(np.float64)))
+    y = ctx.call("max_pool", f(x), **kw)
+    # a window of padding only stays at the least value (padding never wins, whatever f does)
+    padding_only = reference.max_pool(np.zeros(x.shape), **kw) == -np.inf
+    expected = np.where(padding_only, pooled, f(pooled))
     ctx.expect_within(y, expected, 0.0, f"max_pool({name}(x))", f"{name}(max_pool(x))")
 
 
@@ -293,7 +318,7 @@ def lp_pool_from_avg_pool(ctx):
     ctx.expect_within(y, expected, bound, f"lp_pool(x, p={p})", "(window * avg_pool(|x|^p)) ** (1/p)")
 
 
-@prop("pool_output_size", op="max_pool", concepts=("pooling-downsampling", "shape-strided"), axes=LAYER,
+@prop("pool_output_size", op="max_pool", concepts=("pooling-downsampling", "shape-strided"), axes=LAYER, widened=WIDER,
       statement="O = (S + before + after - dilation (window - 1) - 1) // stride + 1, rounded up in ceil mode unless the last window would start in the after-padding")
 def pool_output_size(ctx):
     """The output size of pooling with stride (pooling regions spaced ``stride`` apart)."""
@@ -305,7 +330,7 @@ def pool_output_size(ctx):
     ctx.expect(y.shape == want, f"max_pool(x, {kw}).shape={y.shape} for x.shape={x.shape}, but should be {want}")
 
 
-@prop("pool_stride_downsampling", op="max_pool", concepts=("pooling-downsampling",), axes=LAYER,
+@prop("pool_stride_downsampling", op="max_pool", concepts=("pooling-downsampling",), axes=LAYER, widened=WIDER,
       statement="max_pool with stride s = max_pool with stride 1 sampled every s (floor mode)")
 def pool_stride_downsampling(ctx):
     """Pooling with downsampling reports every ``s``-th summary (section 9.3, figure 9.10).
@@ -320,7 +345,7 @@ def pool_stride_downsampling(ctx):
     ctx.expect_within(y, sampled, 0.0, f"max_pool(x, stride={kw['stride']})", "max_pool(x, stride=1) sampled every stride")
 
 
-@prop("pool_regions_k_apart", op="max_pool", concepts=("pooling-downsampling",), axes=LAYER,
+@prop("pool_regions_k_apart", op="max_pool", concepts=("pooling-downsampling",), axes=LAYER, widened=WIDER,
       statement="with window = stride = k and no padding, max_pool is the max over the k-blocks of x")
 def pool_regions_k_apart(ctx):
     """Pooling regions spaced ``k`` apart summarise disjoint blocks: ``k`` times fewer outputs.
@@ -378,7 +403,7 @@ def pooling_invariance_exact(ctx):
     ctx.expect_within(b, a, 0.0, "max_pool(x shifted by one step)", "max_pool(x): every maximum stayed in its window")
 
 
-@prop("max_pool_shift_statistic", op="max_pool", concepts=("pooling-invariance",), axes=LAYER,
+@prop("max_pool_shift_statistic", op="max_pool", concepts=("pooling-invariance",), axes=LAYER, widened=WIDER,
       statement="the outputs of stride-1 max pooling unchanged by a one-step shift are exactly those whose window maximum survives it (fraction reported)")
 def max_pool_shift_statistic(ctx):
     """Approximate invariance, quantified (section 9.3, figure 9.8).
@@ -401,6 +426,7 @@ def max_pool_shift_statistic(ctx):
 
 
 @prop("adaptive_pool_fixed_size", op="adaptive_max_pool", concepts=("pooling-variable-size",), axes=LAYER,
+      widened=WIDER,
       uses=("max_pool",),
       statement="adaptive pooling gives output_size whatever the input size; for sizes divisible by it, it is max_pool with window = stride = S / O (quadrants for O = 2)")
 def adaptive_pool_fixed_size(ctx):
@@ -410,12 +436,13 @@ def adaptive_pool_fixed_size(ctx):
     p = conv_problem(ctx, unit=True)
     size = ctx.draw(st.tuples(*(st.integers(1, 3) for _ in range(p.ndim))), label="output_size")
     scale = ctx.draw(st.tuples(*(st.integers(1, 6) for _ in range(p.ndim))), label="scale")
-    x = ctx.exact(p.x[:1] + (min(p.x[1], 3),) + tuple(o * s for o, s in zip(size, scale)))
+    x = maker(ctx)(p.x[:1] + (min(p.x[1], 3),) + tuple(o * s for o, s in zip(size, scale)))
     y = ctx.call("adaptive_max_pool", x, output_size=size)
     ctx.nondegenerate(y)
     expected = ctx.other("max_pool", x, window=scale, stride=scale, padding=((0, 0),) * p.ndim, ceil_mode=False)
     ctx.expect_within(y, expected, 0.0, f"adaptive_max_pool(x, output_size={size})", f"max_pool(x, window=stride={scale})")
-    longer = ctx.exact(x.shape[:2] + tuple(s + ctx.draw(st.integers(0, 7), label=f"extra[{i}]") for i, s in enumerate(x.shape[2:])))
+    longer = maker(ctx)(x.shape[:2] + tuple(s + ctx.draw(st.integers(0, 7), label=f"extra[{i}]")
+                                            for i, s in enumerate(x.shape[2:])))
     z = ctx.call("adaptive_max_pool", longer, output_size=size)
     ctx.expect(z.shape == x.shape[:2] + size, f"adaptive_max_pool(x of {longer.shape}).shape={z.shape}, but should be {x.shape[:2] + size}")
 

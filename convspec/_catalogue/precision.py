@@ -103,9 +103,9 @@ def _accuracy(op):
         cls = caps.accuracy_for(op, (x, w), kw)
         bound = accuracy.error_bound(cls, op, (x, w), kw, x.dtype, caps.arithmetic_for(op))
         ctx.expect(y.dtype == x.dtype, f"{op}(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
-        ctx.expect_within(y, exact, bound, f"{op}(x: {x.dtype}, ...)",
-                          f"the exact result within the bound of {x.dtype} inputs summed in "
-                          f"{'the input dtype' if caps.accumulate == 'storage' else 'float32'} ({cls})", bound_name="bound")
+        ctx.expect_accurate(y, exact, bound, op, (x, w), kw, f"{op}(x: {x.dtype}, ...)",
+                            f"the exact result within the bound of {x.dtype} inputs summed in "
+                            f"{'the input dtype' if caps.accumulate == 'storage' else 'float32'} ({cls})")
 
     accuracy_.__doc__ = f"""{op} on float16 and bfloat16 is as accurate as its declared arithmetic allows.
 
@@ -149,8 +149,8 @@ def _pool_accuracy(op):
         y = ctx.call(op, x, **kw)
         bound = accuracy.pool_bound(op, (x,), kw, x.dtype, caps.accuracy_for(op, (x,), kw), caps.arithmetic_for(op))
         ctx.expect(y.dtype == x.dtype, f"{op}(x: {x.dtype}).dtype={y.dtype}, but should be {x.dtype} (the input's)")
-        ctx.expect_within(y, exact, bound, f"{op}(x: {x.dtype}, ...)", "the exact result within its bound",
-                          bound_name="bound", equal_nan=True)
+        ctx.expect_accurate(y, exact, bound, op, (x,), kw, f"{op}(x: {x.dtype}, ...)", "the exact result within its bound",
+                            equal_nan=True)
 
     accuracy_.__doc__ = f"""{op} of a low-precision window is summed in the declared accumulator
     and rounded once to the input dtype (docs/explanation/accuracy.md)."""

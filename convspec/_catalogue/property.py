@@ -70,6 +70,7 @@ class Property:
     features: tuple[str, ...] = ()  # optional contract features op must declare (convspec._contract.restrictions.FEATURES)
     added: str = "0.1.0"  # the catalogue version that added it
     changed: tuple = ()  # ((version, what changed in its meaning), ...): a catalogue pinned earlier leaves it out
+    widened: tuple = ()  # (version, dtypes): more dtypes its dtype axis takes from that catalogue version on
 
     @property
     def doc(self) -> str:
@@ -78,16 +79,30 @@ class Property:
     @property
     def axis_values(self) -> dict[str, tuple]:
         """Each axis with the values this property ranges over: ``"ndim"`` means every value
-        of :data:`AXES`, ``("ndim", (2, 3))`` only those."""
-        return dict((a, AXES[a]) if isinstance(a, str) else (a[0], tuple(a[1])) for a in self.axes)
+        of :data:`AXES`, ``("ndim", (2, 3))`` only those; the dtype axis includes the dtypes it
+        was widened to."""
+        values = dict((a, AXES[a]) if isinstance(a, str) else (a[0], tuple(a[1])) for a in self.axes)
+        if self.widened and "dtype" in values:
+            values["dtype"] += tuple(d for d in self.widened[1] if d not in values["dtype"])
+        return values
 
-    def allowed(self, backend) -> dict[str, tuple]:
-        """The axis values that apply to ``backend`` (its declaration narrows dtype and ndim)."""
+    def dtypes_in(self, catalogue=None) -> tuple:
+        """The dtypes this property draws in catalogue version ``catalogue`` (``None``: this
+        convspec's): those it was widened to join in the version that widened it."""
+        dtypes = self.axis_values.get("dtype", ())
+        if self.widened and catalogue is not None and _key(catalogue) < _key(self.widened[0]):
+            dtypes = tuple(d for d in dtypes if d not in self.widened[1])
+        return dtypes
+
+    def allowed(self, backend, catalogue=None) -> dict[str, tuple]:
+        """The axis values that apply to ``backend`` (its declaration narrows dtype and ndim), in
+        catalogue version ``catalogue`` (``None``: this convspec's)."""
         caps = backend.capabilities
         declared = caps.ndims_for(self.op)
         ndims = tuple(n for n in declared if not self.lifts_ndim or n + 1 in declared)
         narrowed = {"dtype": tuple(d for d in caps.dtypes_for(self.op) if known_dtype(d)), "ndim": ndims, "mode": MODES}
-        return {a: tuple(v for v in values if v in narrowed[a]) for a, values in self.axis_values.items()}
+        values = {**self.axis_values, **({"dtype": self.dtypes_in(catalogue)} if "dtype" in self.axis_values else {})}
+        return {a: tuple(v for v in vs if v in narrowed[a]) for a, vs in values.items()}
 
     def _declares(self, caps) -> bool:
         if self.only_if == "narrowed":
@@ -96,7 +111,7 @@ class Property:
             return bool(caps.restrictions_for(self.op))
         return bool(getattr(caps, self.only_if))
 
-    def skip_reason(self, backend) -> str | None:
+    def skip_reason(self, backend, catalogue=None) -> str | None:
         missing = [op for op in (self.op,) + self.requires if op not in backend.ops]
         if missing:
             why = "; ".join(dict.fromkeys(backend.capabilities.reasons[op] for op in missing if op in backend.capabilities.reasons))
@@ -106,13 +121,40 @@ class Property:
             return ONLY_IF_REASONS.get(self.only_if, f"backend does not declare {self.only_if}")
         if not all(caps.has_feature(f, self.op) for f in self.features):
             return f"backend does not declare the feature{'s' if len(self.features) > 1 else ''} {' and '.join(self.features)}"
-        for axis, values in self.allowed(backend).items():
+        for axis, values in self.allowed(backend, catalogue).items():
             if not values:
                 unknown = [d for d in caps.dtypes_for(self.op) if axis == "dtype" and not known_dtype(d)]
                 if unknown and set(unknown) & set(self.axis_values[axis]):
                     return f"{', '.join(unknown)} needs the package ml_dtypes (pip install ml_dtypes)"
+                if axis == "dtype":
+                    return dtype_skip_reason(self, caps.dtypes_for(self.op), catalogue)
                 return f"backend declares no supported {axis} among {self.axis_values[axis]}"
         return None
+
+
+#: What each kind of data is, for skip reasons (docs/reference/catalogue.md).
+DTYPE_KINDS = {"float32": "float", "float64": "float", "float16": "low-precision", "bfloat16": "low-precision",
+               "int8": "integer", "uint8": "integer", "complex64": "complex", "complex128": "complex"}
+
+
+def _kinds(dtypes) -> str:
+    return " and ".join(dict.fromkeys(DTYPE_KINDS.get(d, d) for d in dtypes))
+
+
+def dtype_skip_reason(prop, declared, catalogue=None) -> str:
+    """Why ``prop`` does not apply to a function declared for ``declared`` dtypes: one of the
+    documented dtype reasons (the property is about other data; or it draws them only from a
+    later catalogue version than the pinned one)."""
+    later = [d for d in declared if d in prop.axis_values.get("dtype", ()) and d not in prop.dtypes_in(catalogue)]
+    if later:
+        return (f"{prop.name} draws {', '.join(later)} data from catalogue {prop.widened[0]} on, not in the pinned "
+                f"catalogue {catalogue}")
+    return (f"{prop.name} is about {_kinds(prop.dtypes_in(catalogue))} data ({', '.join(prop.dtypes_in(catalogue))}); "
+            f"{prop.op} declares {_kinds(declared)} data ({', '.join(declared)})")
+
+
+def _key(version: str) -> tuple:
+    return tuple(int(part) for part in version.split("."))
 
 
 def known_dtype(name) -> bool:
@@ -135,7 +177,7 @@ ONLY_IF_REASONS = {
 
 
 def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), uses=(), only_if=None, lifts_ndim=False,
-         large=False, features=(), added="0.1.0", changed=()):
+         large=False, features=(), added="0.1.0", changed=(), widened=None):
     """Register ``fn`` as the property ``name`` (names are stable: tools depend on them).
 
     ``requires``: other contract functions the backend must have (else the property is
@@ -143,16 +185,30 @@ def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), uses=()
     when it has them and from the reference otherwise (so a backend exposing one function is
     checked as deeply as one exposing all); ``features``: optional contract features ``op``
     must declare (else skipped); ``added``: the catalogue version that added it; ``changed``:
-    ``((version, what), ...)`` for each later change of its meaning (convspec._catalogue.VERSIONS)."""
+    ``((version, what), ...)`` for each later change of its meaning (convspec._catalogue.VERSIONS);
+    ``widened``: ``(version, dtypes)``, more dtypes its dtype axis takes from that version on
+    (the meaning unchanged, so a run pinned earlier keeps the property and draws as before);
+    only those ``op`` may declare are kept."""
 
     def register(fn):
         if name in REGISTRY:
             raise ValueError(f"property {name!r} registered twice")
         REGISTRY[name] = Property(name, op, tuple(concepts), statement, fn, tuple(axes), tuple(requires), tuple(uses),
-                                  only_if, lifts_ndim, large, tuple(features), added, tuple(tuple(c) for c in changed))
+                                  only_if, lifts_ndim, large, tuple(features), added, tuple(tuple(c) for c in changed),
+                                  _widened(op, widened))
         return fn
 
     return register
+
+
+def _widened(op, widened) -> tuple:
+    if not widened:
+        return ()
+    from convspec._contract.functions import dtypes_of
+
+    version, dtypes = widened
+    kept = tuple(d for d in dtypes if d in dtypes_of(op))
+    return (version, kept) if kept else ()
 
 
 @dataclass
@@ -239,12 +295,14 @@ class Context:
         self.fixed = dict(fixed or {})
         self.call_timeout = call_timeout
         self.calls: list[Call] = []
-        self._allowed = prop.allowed(backend)
+        self._allowed = prop.allowed(backend, catalogue)
         self._axes: dict[str, object] = {}
         self._rng = None
         self.degenerate = False
         self.drawn: list[tuple[str, object]] = []  # (label, value) of every draw, in order: the example
         self.catalogue = catalogue  # the pinned catalogue version (None: this convspec's)
+        self.notes: list[str] = []  # what the property did in the backend's stead (a reference function)
+        self.worst: float | None = None  # the largest error / bound ratio of an accuracy check in this example
 
 
     def since(self, version: str) -> bool:
@@ -359,14 +417,33 @@ class Context:
         """Whether the backend provides the contract function ``op`` (and does not exclude it)."""
         return op in self.backend.ops
 
+    def undeclared(self, op, args, kwargs) -> str | None:
+        """Why the backend does not declare this call of ``op`` (its dtype, its number of spatial
+        axes, a declared restriction excluding it); ``None`` if it does."""
+        caps = self.backend.capabilities
+        first = args[0]
+        nd = first.ndim if op in ("correlate", "convolve") else first.ndim - 2
+        if first.dtype.name not in caps.dtypes_for(op):
+            return f"{first.dtype.name} data ({op} declares {', '.join(caps.dtypes_for(op))})"
+        if nd not in caps.ndims_for(op):
+            return f"{nd}-D data ({op} declares {', '.join(map(str, caps.ndims_for(op)))}-D)"
+        restricted = excluded(caps.restrictions_for(op), op, args, kwargs)
+        return f"a case {restricted} excludes" if restricted else None
+
     def other(self, op, *args, **kwargs):
         """The result of a second function the property relates its own to: the backend's
-        (checked and recorded like :meth:`call`) when it has ``op``, else the reference's in
-        the inputs' dtype (exact on exact-mode data)."""
-        if self.has(op):
+        (checked and recorded like :meth:`call`) when it has ``op`` and declares this call of
+        it (:meth:`undeclared`), else the reference's in the inputs' dtype (exact on exact-mode
+        data), noted in :attr:`notes`."""
+        why = self.undeclared(op, args, kwargs) if self.has(op) else "absent"
+        if why is None:
             return self.call(op, *args, **kwargs)
         from convspec._contract import reference
 
+        if why != "absent":
+            note = f"{op} taken from the reference for {why}"
+            if note not in self.notes:
+                self.notes.append(note)
         return np.asarray(getattr(reference, op)(*args, **kwargs)).astype(args[0].dtype)
 
     def attempt(self, op, *args, **kwargs) -> Outcome:
@@ -450,10 +527,13 @@ class Context:
         """``actual`` must equal ``expected`` (exactly, or within :meth:`tolerance`)."""
         self.expect_within(actual, expected, self.tolerance(), what, why, equal_nan=equal_nan)
 
-    def expect_within(self, actual, expected, bound, what, why, *, bound_name="tolerance", equal_nan=False):
+    def expect_within(self, actual, expected, bound, what, why, *, bound_name="tolerance", equal_nan=False,
+                      alternatives=(), flushed=False):
         """Every entry of ``actual`` within ``bound`` of ``expected`` (the same infinity agrees);
         a NaN is a difference, unless ``equal_nan`` (a backend compared with itself, or with a
-        definition that gives NaN there: an average over no input element)."""
+        definition that gives NaN there: an average over no input element).  ``alternatives``:
+        other answers an entry may be within ``bound`` of instead (a flushed definition);
+        ``flushed``: an entry may be zero where ``expected`` is below the normal range."""
         actual = np.asarray(actual)
         expected = np.asarray(expected)
         if actual.shape != expected.shape:
@@ -461,6 +541,11 @@ class Context:
         wide = np.clongdouble if np.iscomplexobj(actual) or np.iscomplexobj(expected) else np.longdouble
         with np.errstate(invalid="ignore"):  # inf - inf: NaN, judged below
             diff = np.abs(actual.astype(wide) - expected.astype(wide))
+            for other in alternatives:
+                diff = np.fmin(diff, np.abs(actual.astype(wide) - np.asarray(other).astype(wide)))
+            if flushed and actual.dtype.kind in "fc":
+                tiny = float(accuracy.finfo(actual.dtype).tiny)
+                diff = np.where((actual == 0) & (np.abs(expected.astype(wide)) < tiny), 0, diff)
         bad = ~(diff <= bound)  # NaN counts as bad
         bad &= ~(np.isinf(actual) & (actual == expected))  # the same infinity is no difference
         if equal_nan:
@@ -474,6 +559,48 @@ class Context:
                 f"{what}{where}={fmt(actual[idx])}, but should be {fmt(expected[idx])} ({why}); "
                 f"{int(bad.sum())} of {bad.size} entries differ, max |difference|={float(np.nanmax(np.where(np.isfinite(diff), diff, np.inf))):.3g}{slack}"
             )
+
+    def expect_accurate(self, y, exact, bound, op, args, kwargs, what, why, *, equal_nan=False):
+        """The accuracy properties' check: ``y`` within ``bound`` of ``exact`` (the definition in
+        long double), or, for a backend that declares ``subnormals: "flush"`` for ``op``, of the
+        definition on inputs whose subnormals read as zero, or zero where ``exact`` is below the
+        normal range.  The ratio of the error to the bound is reported to hypothesis
+        (``target``, by the runner), so the search climbs toward the backend's worst inputs,
+        and the largest ratio seen is kept (:attr:`worst`)."""
+        flush = self.backend.capabilities.subnormals_for(op) == "flush"
+        alternatives = []
+        if flush:
+            from convspec._contract import reference
+            from convspec._contract.functions import flush_subnormals
+
+            flushed = tuple(flush_subnormals(a) if isinstance(a, np.ndarray) and a.dtype.kind in "fc" else a
+                            for a in args)
+            if any(not np.array_equal(a, b) for a, b in zip(args, flushed) if isinstance(a, np.ndarray)):
+                alternatives.append(np.asarray(getattr(reference, op)(*flushed, acc=np.longdouble, **kwargs)))
+        self.measure(y, exact, bound, alternatives)
+        self.expect_within(y, exact, bound, what, why, bound_name="bound", equal_nan=equal_nan,
+                           alternatives=alternatives, flushed=flush)
+
+    def measure(self, y, exact, bound, alternatives=()):
+        """Keep the largest error / bound ratio of this example (the runner reports it to
+        hypothesis's ``target`` once the example ends, so the search climbs toward it)."""
+        y = np.asarray(y)
+        exact = np.asarray(exact)
+        if y.shape != exact.shape or y.size == 0:
+            return
+        wide = np.clongdouble if np.iscomplexobj(y) or np.iscomplexobj(exact) else np.longdouble
+        with np.errstate(all="ignore"):
+            diff = np.abs(y.astype(wide) - exact.astype(wide))
+            for other in alternatives:
+                diff = np.fmin(diff, np.abs(y.astype(wide) - np.asarray(other).astype(wide)))
+            b = np.broadcast_to(np.asarray(bound, dtype=np.longdouble), diff.shape)
+            ok = np.isfinite(diff) & np.isfinite(exact.astype(wide)) & (b > 0)
+            if not np.any(ok):
+                return
+            ratio = float(np.max(diff[ok] / b[ok]))
+        if not np.isfinite(ratio):
+            return
+        self.worst = max(self.worst or 0.0, ratio)
 
     def expect(self, condition, message):
         if not condition:

@@ -52,8 +52,8 @@ def _accuracy(op):
         y = ctx.call(op, x, w, mode=mode)
         cls = ctx.backend.capabilities.accuracy_for(op, (x, w), {"mode": mode})
         bound = accuracy.error_bound(cls, op, (x, w), {"mode": mode}, x.dtype, ctx.backend.capabilities.arithmetic_for(op))
-        ctx.expect_within(y, exact, bound, f"{op}(x, w, mode={mode!r})",
-                          f"the exact result within the {cls} error bound for {x.dtype}", bound_name="bound")
+        ctx.expect_accurate(y, exact, bound, op, (x, w), {"mode": mode}, f"{op}(x, w, mode={mode!r})",
+                            f"the exact result within the {cls} error bound for {x.dtype}")
 
     accuracy_.__doc__ = f"""{op} is as accurate as its algorithm class allows (docs/explanation/accuracy.md).
 
@@ -446,8 +446,8 @@ def _complex_accuracy(op):
         caps = ctx.backend.capabilities
         cls = caps.accuracy_for(op, (x, w), {"mode": mode})
         bound = accuracy.error_bound(cls, op, (x, w), {"mode": mode}, x.dtype, caps.arithmetic_for(op))
-        ctx.expect_within(y, exact, bound, f"{op}(x, w, mode={mode!r})",
-                          f"the exact result within the {cls} bound for {x.dtype}", bound_name="bound")
+        ctx.expect_accurate(y, exact, bound, op, (x, w), {"mode": mode}, f"{op}(x, w, mode={mode!r})",
+                            f"the exact result within the {cls} bound for {x.dtype}")
 
     accuracy_.__doc__ = f"""Complex {op} is as accurate as its algorithm class allows (docs/explanation/accuracy.md).
 

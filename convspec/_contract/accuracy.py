@@ -280,7 +280,11 @@ def comparison_slack(accuracy: str, op: str, args, kwargs, dtype, arithmetic=Non
     """How far one call's output may stray on exact-mode data: nothing for a direct backend's
     sums (they are exact) and for max pooling; the bound otherwise, and where products are
     rounded (TF32: an input computed by an earlier call may have more significant bits than
-    TF32 keeps)."""
-    if op not in POOLS and accuracy == "direct" and not units(dtype, arithmetic)[0][0]:
+    TF32 keeps), and where the result is rounded to a low-precision dtype (a sum of exact-mode
+    data need not be representable in float16 or bfloat16).  Integer results are exact."""
+    if np.dtype(dtype).kind in "iu":
+        return 0.0
+    (products, _), _, final, _ = units(dtype, arithmetic)
+    if op not in POOLS and accuracy == "direct" and not products and not final:
         return 0.0
     return float(np.max(error_bound(accuracy, op, args, kwargs, dtype, arithmetic)))

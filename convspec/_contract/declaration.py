@@ -30,6 +30,10 @@ A backend is any object or module with some of the contract functions
 ``products``
     how float32 products are formed: ``"exact"`` (the default) or ``"tf32"`` (inputs rounded
     to TF32's 10-bit mantissa, as tensor cores do).
+``subnormals``
+    ``"ieee"`` (the default: gradual underflow, as IEEE 754 and NumPy) or ``"flush"``: inputs
+    and outputs below the normal range may read or come back as zero of their sign (XLA,
+    TensorFlow, fast-math builds); one value, or ``{op or "*": value}``.
 ``reasons``
     ``{op: why}`` for contract functions the backend leaves out on purpose; the reason is
     shown where their properties are skipped.
@@ -97,6 +101,7 @@ class Capabilities:
     biases: bool = False
     accumulate: object = "float32"  # float16/bfloat16 inputs: "float32" (the default) or "storage"; or per function
     products: object = "exact"  # float32 inputs: "exact" (the default) or "tf32"; or per function
+    subnormals: object = "ieee"  # "ieee" (gradual underflow, the default) or "flush"; or per function
     reasons: dict = field(default_factory=dict)
     restrictions: dict = field(default_factory=dict)  # {op: (restriction names)}
     features: dict = field(default_factory=dict)  # {op: (feature names)}
@@ -126,6 +131,12 @@ class Capabilities:
         ``accumulate`` and ``products`` are one value, or ``{op or "*": value}``."""
         pick = lambda v, default: v.get(op, v.get("*", default)) if isinstance(v, dict) else v  # noqa: E731
         return {"accumulate": pick(self.accumulate, "float32"), "products": pick(self.products, "exact")}
+
+    def subnormals_for(self, op) -> str:
+        """``"ieee"`` (subnormal numbers read and given as they are) or ``"flush"`` (inputs and
+        outputs below the normal range may read or come back as zero of their sign) for ``op``."""
+        v = self.subnormals
+        return v.get(op, v.get("*", "ieee")) if isinstance(v, dict) else v
 
     def restrictions_for(self, op) -> tuple:
         """The restriction names declared for ``op``."""
@@ -221,7 +232,8 @@ class Capabilities:
                 f"convspec_capabilities['accuracy']={a!r}, but should be one of {ACCURACY_CLASSES}, or a hybrid "
                 "{'direct_up_to': taps (int >= 1), 'above': 'fft' or 'normwise'}"
             )
-        for key, allowed in (("accumulate", ("float32", "storage")), ("products", ("exact", "tf32"))):
+        for key, allowed in (("accumulate", ("float32", "storage")), ("products", ("exact", "tf32")),
+                             ("subnormals", ("ieee", "flush"))):
             value = getattr(caps, key)
             by_op = value if isinstance(value, dict) else {"*": value}
             for op, v in by_op.items():

@@ -52,10 +52,11 @@ window span             ``D = dilation * (window - 1) + 1``: taps ``dilation`` a
 output size             ``O = (S + before + after - D) // stride + 1``; with ``ceil_mode``
                         rounded up, but a window may not start in the after-padding
                         (``(O - 1) * stride < S + before``), as in PyTorch
-padding                 ``before, after <= window // 2`` (PyTorch's rule), so every window
-                        holds an input element; with feature ``pool_padding_to_window``
-                        ``before, after <= window - 1`` (ONNX, JAX), where a dilated window
-                        can hold padding only
+padding                 ``before, after <= window // 2`` (PyTorch's rule), so an undilated
+                        window always holds an input element; with feature
+                        ``pool_padding_to_window`` ``before, after <= window - 1`` (ONNX, JAX).
+                        A dilated window can hold padding only, within either limit
+                        (window 2, padding (1, 1), dilation ``S + 1``: taps at -1 and ``S``)
 max                     padding is -inf (never wins); a window holding NaN gives NaN; a
                         window of padding only gives -inf; ``return_indices`` (feature
                         ``max_pool_indices``): also the flat index over S (C order) of the
@@ -176,6 +177,26 @@ def every_dtype(*, complex_=True) -> dict:
     (``complex_=False``: but the complex signals)."""
     return {"*": list(DTYPES), **{op: [d for d in dtypes_of(op) if complex_ or d not in COMPLEX_DTYPES]
                                   for op in INTEGER_OPS + LOW_PRECISION_OPS + COMPLEX_OPS}}
+
+
+def flush_subnormals(a: np.ndarray) -> np.ndarray:
+    """``a`` with every subnormal entry read as zero of its sign (each part of a complex one), as
+    a backend that flushes subnormals (denormals-are-zero) reads it."""
+    from convspec._contract.accuracy import finfo
+
+    tiny = float(finfo(a.dtype).tiny)
+    if a.dtype.kind == "c":
+        return flush_subnormals(a.real) + 1j * flush_subnormals(a.imag)
+    return np.where((a != 0) & (np.abs(a) < tiny), np.copysign(np.zeros_like(a), a), a).astype(a.dtype)
+
+
+def output_dtype(op: str, args) -> np.dtype:
+    """The dtype the contract gives a call's result: the first input's, but int32 for an integer
+    ``conv`` (its sums are exact in int32)."""
+    first = np.asarray(args[0])
+    if op == "conv" and first.dtype.kind in "iu":
+        return np.dtype(np.int32)
+    return first.dtype
 
 
 def dtypes_of(op: str) -> tuple[str, ...]:

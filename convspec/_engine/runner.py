@@ -71,6 +71,7 @@ class Result:
     shrink_steps: int = 0  # examples tried after it, while shrinking the counterexample
     replayed: int = 0  # remembered counterexamples tried first
     declined: int = 0  # examples the backend declined (convspec.Unsupported): not evidence
+    worst_ratio: float | None = None  # accuracy properties: the largest error / bound seen (1 is the bound)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -194,7 +195,7 @@ def _hypothesis_test(body, prop, profile, examples, seed, db, replay, shrink=Tru
         report_multiple_bugs=False,
         verbosity=Verbosity.quiet if replay is not None else Verbosity.normal,
         print_blob=False,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.shrink,) if shrink else ()),
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target) + ((Phase.shrink,) if shrink else ()),
     )(test)
 
 
@@ -231,11 +232,15 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
         backend = load_backend(backend)
     profile = profile_named(profile)
     base = Result(backend.name, prop.name, list(prop.concepts), "skipped")
-    reason = prop.skip_reason(backend)
+    reason = prop.skip_reason(backend, catalogue)
     if reason is None and fixed:
-        allowed = prop.allowed(backend)
+        allowed = prop.allowed(backend, catalogue)
         bad = {a: v for a, v in fixed.items() if a in allowed and v not in allowed[a]}
-        if bad:
+        later = bad.get("dtype") in prop.axis_values.get("dtype", ()) and bad.get("dtype") not in prop.dtypes_in(catalogue)
+        if later:
+            reason = f"{prop.name} draws {bad['dtype']} data from catalogue {prop.widened[0]} on, not in the pinned " \
+                     f"catalogue {catalogue}"
+        elif bad:
             reason = "backend does not declare " + ", ".join(f"{a}={v!r}" for a, v in bad.items())
     if reason:
         base.message = reason
@@ -243,16 +248,23 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     if getattr(backend, "gave_up", None):
         base.status, base.message = "error", backend.gave_up
         return base
-    state = {"ctx": None, "count": 0, "declined": collections.Counter()}
+    state = {"ctx": None, "count": 0, "declined": collections.Counter(), "notes": {}}
     deadline = time.monotonic() + profile.property_timeout
 
-    def run(data, reject):
+    def run(data, reject, measure=None):
         ctx = Context(prop, backend, data, fixed, profile.call_timeout, deadline, shapes=profile.shapes,
                       first_call_timeout=profile.first_call_timeout, catalogue=catalogue)
         state["ctx"] = ctx
         state["count"] += 1
         try:
-            prop.fn(ctx)
+            try:
+                prop.fn(ctx)
+            finally:
+                state["notes"].update(dict.fromkeys(ctx.notes))
+                if ctx.worst is not None:
+                    state["worst"] = max(state.get("worst") or 0.0, ctx.worst)
+            if ctx.worst is not None and measure is not None:  # the search climbs toward the worst ratio
+                measure(ctx.worst, label="error / bound")
         except Declined as d:  # outside what the backend supports: no evidence, draw another
             state["declined"][str(d)] += 1
             reject()
@@ -267,7 +279,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
             reject()
 
     def body(data):
-        run(data, hypothesis.reject)
+        run(data, hypothesis.reject, hypothesis.target)
 
     start = time.perf_counter()
     status, message, error = "passed", "", None
@@ -284,7 +296,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
                 break
             except StableNotReady as e:  # the profile's fixed shapes, computed outside the test
                 stable(e.strategy, e.count)
-                state.update(ctx=None, count=0, declined=collections.Counter())
+                state.update(ctx=None, count=0, declined=collections.Counter(), worst=None)
                 state.pop("first_failure", None)
     except DidNotReproduce:
         pass  # the replayed example holds now
@@ -313,6 +325,9 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
             status, message = "skipped", f"the backend declined every example ({declined}): {why}"
         else:
             message = f"{declined} of {state['count']} examples declined: {why}"
+    if status == "passed" and state["notes"]:
+        notes = list(state["notes"])
+        message = "; ".join(filter(None, [message, *notes[:2]])) + (f" (and {len(notes) - 2} more)" if len(notes) > 2 else "")
     replayed = db.replayed if db is not None else 0
     if status == "passed" and replayed and not declined:
         message = (f"{replayed} counterexample{'s' if replayed > 1 else ''} remembered from an earlier run "
@@ -320,7 +335,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
     result = Result(backend.name, prop.name, list(prop.concepts), status, message,
                     seconds=round(time.perf_counter() - start, 3), examples=state.get("first_failure", state["count"]),
                     shrink_steps=state["count"] - state.get("first_failure", state["count"]), replayed=replayed,
-                    declined=declined)
+                    declined=declined, worst_ratio=None if state.get("worst") is None else round(state["worst"], 4))
     if error is not None and state["ctx"] is not None:
         ctx = state["ctx"]  # the last run: hypothesis ends by running the minimal example once more
         calls = ctx.calls

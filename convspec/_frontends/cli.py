@@ -28,7 +28,8 @@ from convspec import __version__
 from convspec._versions import CATALOGUE_VERSIONS
 from convspec._engine.backend import LoadError, adapter_available, adapter_names, bundled_names, entry_point_names, split_target, target_kind
 from convspec._engine import known_failures as known
-from convspec._frontends.console import colours_wanted, declines, failures, progress_printer, skipped, summary, table
+from convspec._frontends.console import (colours_wanted, declines, failures, progress_printer, skipped, statistics,
+                                         summary, table)
 from convspec._engine.judges import Interrupted, check, default_jobs
 from convspec._engine.runner import PROFILES, examples_database, profile_named
 
@@ -186,6 +187,12 @@ def cmd_check(args) -> int:
         if lines := declines(run.results, verbose=args.verbose):
             print(lines)
             print()
+        if args.statistics and (lines := statistics(run.results)):
+            print(lines)
+            print()
+        elif args.verbose and (lines := statistics(run.results, accuracy_only=True)):
+            print(lines)
+            print()
         known_failures = [r for r in run.results if r.status == "xfailed"]
         for r in known_failures if args.verbose else ():
             print(f"known failure: {r.backend} :: {r.property} -- {r.message.splitlines()[0][:200]}")
@@ -334,6 +341,8 @@ def main(argv=None) -> int:
     p.add_argument("-v", "--verbose", action="store_true", help="the full table, and every failure in full")
     p.add_argument("-q", "--quiet", action="store_true", help="the summary and the failures' messages only")
     p.add_argument("--show-skipped", action="store_true", help="the full table, skipped properties included")
+    p.add_argument("--statistics", action="store_true",
+                   help="per backend and property: examples, share declined, shrink steps, seconds, worst error/bound")
     p.add_argument("--examples-db", metavar="PATH|off",
                    help="folder of remembered counterexamples, replayed first (default: $CONVSPEC_EXAMPLES_DB, else "
                         "~/.cache/convspec/examples/<this folder>); 'off' for none")

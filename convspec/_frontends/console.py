@@ -45,6 +45,33 @@ def table(results, backends, *, verbose=False, colour=False) -> str:
     return "\n".join(lines)
 
 
+def statistics(results, *, accuracy_only=False) -> str:
+    """Per backend and property that ran: examples, the share declined, shrink steps, seconds,
+    and for the accuracy properties the largest error / bound ratio seen (1 is the bound).
+    ``accuracy_only``: the ratios alone (``-v``)."""
+    ran = [r for r in results if r.status not in ("skipped",)]
+    if accuracy_only:
+        ran = [r for r in ran if r.worst_ratio is not None]
+        if not ran:
+            return ""
+        width = max(len(f"{r.backend} :: {r.property}") for r in ran)
+        lines = ["worst error / bound per accuracy property (1 is the bound; the search climbs toward it):"]
+        lines += [f"  {f'{r.backend} :: {r.property}'.ljust(width)}  {r.worst_ratio:.3g}" for r in ran]
+        return "\n".join(lines)
+    if not ran:
+        return ""
+    names = [f"{r.backend} :: {r.property}" for r in ran]
+    width = max(len(n) for n in names + ["backend :: property"])
+    lines = [f"{'backend :: property'.ljust(width)}  examples  declined  shrink  seconds  error/bound",
+             f"{'-' * width}  --------  --------  ------  -------  -----------"]
+    for name, r in zip(names, ran):
+        tried = r.examples + r.shrink_steps
+        share = f"{r.declined / tried:.0%}" if tried and r.declined else "-"
+        ratio = f"{r.worst_ratio:.3g}" if r.worst_ratio is not None else "-"
+        lines.append(f"{name.ljust(width)}  {r.examples:8d}  {share:>8}  {r.shrink_steps:6d}  {r.seconds:7.2f}  {ratio:>11}")
+    return "\n".join(lines)
+
+
 def _reason_key(message: str) -> str:
     """Skip reasons that differ only in which function is missing count as one."""
     return re.sub(r"^backend has no [\w, ]+?( \(|$)", r"backend has no <function>\1", message)

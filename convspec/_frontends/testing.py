@@ -74,7 +74,7 @@ def run_case(prop, backend, fixed, *, profile="default", seed=0, database=None, 
         pytest.skip(f"listed as a skip ({_why(entry)})")
     profile = profile_named(profile)
     backend = load_backend(backend)
-    allowed = prop.allowed(backend)
+    allowed = prop.allowed(backend, catalogue)
     applicable = sum(all(v in allowed.get(a, (v,)) for a, v in f.items()) for _, f in cases(prop))
     examples = max(5, profile.examples // max(1, applicable))
     result = run_property(prop, backend, profile=profile, seed=seed, fixed=fixed, examples=examples, database=database)

@@ -16,6 +16,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
     .venv/bin/python -m pip install --quiet ".[report,test]"
     echo "$digest" > "$stamp"
 fi
+if ! command -v bwrap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # bubblewrap: the sandbox a target's executor runs in (without it, the weaker process mode)
+    (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 &&
+        apt-get install -y -qq bubblewrap >/dev/null 2>&1)) || echo "bubblewrap not installed: executors run in process mode"
+fi
 if [ "${CONVSPEC_WITH_TORCH:-1}" = 1 ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
     # optional peer: PyTorch is a trusted implementation when present, never a requirement
     .venv/bin/python -m pip install --quiet torch==2.13.0 || echo "PyTorch not installed: its trusted adapter is skipped"

@@ -150,6 +150,11 @@ def test_entry_point_backend(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+#: The environment of a pytest run of properties/ started by these tests: every case on the
+#: given backend (the quick tests' own selection, CONVSPEC_TESTS=quick, is not for it).
+FULL = {**os.environ, "CONVSPEC_TESTS": "full"}
+
+
 def test_pytest_route_runs_under_xdist():
     """pytest-xdist spreads the in-process route over workers: same ids, same verdicts."""
     pytest.importorskip("xdist")
@@ -157,7 +162,7 @@ def test_pytest_route_runs_under_xdist():
     target = os.path.join(HERE, "trusted", "numpy_convolve.py")
     out = subprocess.run([sys.executable, "-m", "pytest", os.path.join(root, "properties", "test_signal.py"), "--backend", target,
                           "-n", "2", "-k", "definition and float32", "-p", "no:cacheprovider", "-v"],
-                         capture_output=True, text=True, cwd=root, timeout=600)
+                         capture_output=True, text=True, cwd=root, timeout=600, env=FULL)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     for worker in ("gw0", "gw1"):  # both workers ran cases
         assert re.search(rf"\[{worker}\] \[ *\d+%\] PASSED", out.stdout), out.stdout[-2000:]
@@ -176,7 +181,8 @@ def test_pytest_properties_with_a_backend_option():
     root = os.path.dirname(HERE)
     target = os.path.join(HERE, "trusted", "numpy_convolve.py")
     out = subprocess.run([sys.executable, "-m", "pytest", os.path.join(root, "properties", "test_signal.py"), "--backend", target,
-                          "-v", "-k", "definition", "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=root, timeout=600)
+                          "-v", "-k", "definition", "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=root,
+                         timeout=600, env=FULL)
     assert out.returncode == 0, out.stdout[-2000:]
     assert "test_correlate_definition[numpy_convolve.py-float32-1d-full] PASSED" in out.stdout
     assert "test_correlate_definition[numpy_convolve.py-float32-2d-full] SKIPPED" in out.stdout

@@ -44,13 +44,69 @@ EXPECT = {
     "capabilities_raise.py": "load-error",
     "getattr_raises.py": "load-error",
     "binary_garbage.py": "load-error",
+    "forges_verdict.py": "fail",
+    "daemon_rewrites_report.py": "fail",
+    "undoes_death_signal.py": "fail",
+    "stops_command_line.py": "fail",
+    "zero_d_result.py": "fail",
+    "stdin_to_devnull.py": "pass",
+    "floods_output.py": "pass",
+    "leaks_memory.py": "fail",
 }
+#: file -> extra command-line arguments for its run.
+EXTRA = {"leaks_memory.py": ["--memory-limit", "1G"]}
+#: file -> what the messages must say (the reason, not just a failure).
+SAYS = {"leaks_memory.py": "--memory-limit", "zero_d_result.py": "shape=()"}
 CODES = {"pass": {0}, "fail": {1}, "load-error": {2}, "wrong": {1, 2}}
+
+
+#: Hostile backends a property of their own catches, with the properties and profile that must.
+BY_PROPERTY = {"wrong_in_threads.py": (["correlate_worker_threads"], "quick"),
+               "wrong_after_300_calls.py": (["correlate_sustained_calls"], "default"),
+               "wrong_after_20_seconds.py": (["correlate_sustained_calls"], "default")}
 
 
 def test_every_hostile_file_has_an_expectation():
     files = {f for f in os.listdir(HOSTILE) if f.endswith(".py") and not f.startswith("_")}
-    assert files == set(EXPECT), f"files without an expectation: {files - set(EXPECT)}; stale: {set(EXPECT) - files}"
+    known = set(EXPECT) | set(BY_PROPERTY)
+    assert files == known, f"files without an expectation: {files - known}; stale: {known - files}"
+
+
+@pytest.mark.parametrize("name", sorted(BY_PROPERTY))
+def test_state_a_short_check_never_shows_is_caught(corpus, name):
+    """Wrong only on worker threads, or only after hundreds of calls or tens of seconds: what a
+    real program does and a short check does not."""
+    props, profile = BY_PROPERTY[name]
+    out = run_check(str(corpus / name), "--profile", profile, "--seed", "1", "--only", *props, cwd=corpus, timeout=300)
+    assert out.returncode == 1 and "FAIL" in out.stdout, out.stdout[-3000:] + out.stderr[-2000:]
+    right = run_check(str(corpus / "correct.py"), "--profile", profile, "--seed", "1", "--only", *props, cwd=corpus,
+                      timeout=300)
+    assert right.returncode == 0, right.stdout[-3000:]
+    assert_nothing_left(str(corpus))
+
+
+#: What the weaker process mode (no bubblewrap) still guarantees: a forged verdict is refused
+#: (sealed frames), a daemon is killed (the judge adopts and ends what the executor leaves), the
+#: channels are the protocol's own, nothing is left on disk.
+PROCESS_MODE = ["forges_verdict.py", "daemon_rewrites_report.py", "zero_d_result.py", "stdin_to_devnull.py",
+                "floods_output.py", "correct.py"]
+
+
+@pytest.mark.parametrize("name", PROCESS_MODE)
+def test_process_mode_keeps_its_guarantees(corpus, name, tmp_path):
+    report = corpus / "out.json"
+    out = run_check(str(corpus / name), "--sandbox", "process", "--profile", "quick", "--seed", "1", "--only",
+                    *PROPERTIES, "--call-timeout", "5", "--import-timeout", "10", "--json", str(report), cwd=corpus,
+                    env={"TMPDIR": str(tmp_path)})
+    # a forged frame arrives before the judge's own and is refused: the target counts as not loaded
+    expect = "wrong" if name == "forges_verdict.py" else EXPECT[name]
+    assert out.returncode in CODES[expect], out.stdout[-3000:] + out.stderr[-2000:]
+    assert "Traceback" not in out.stderr, out.stderr[-3000:]
+    assert "executors: process" in out.stdout or expect != "pass"
+    assert_nothing_left(str(corpus))
+    time.sleep(5 if name == "daemon_rewrites_report.py" else 0)
+    assert json.loads(report.read_text())["exit_status"] == out.returncode
+    assert not [f for f in os.listdir(tmp_path) if "convspec" in f]
 
 
 def leftovers(mark: str) -> list[str]:
@@ -93,19 +149,22 @@ def corpus(tmp_path):
     return root
 
 
-def run_check(*args, cwd, timeout=150, mark=None):
+def run_check(*args, cwd, timeout=150, mark=None, env=None):
     """``convspec check`` as a user runs it; a run that does not end within ``timeout``
     seconds fails the test (subprocess.TimeoutExpired)."""
-    env = {**os.environ, "CONVSPEC_HOSTILE_MARK": mark or str(cwd)}
+    env = {**os.environ, "CONVSPEC_HOSTILE_MARK": mark or str(cwd), **(env or {})}
     return subprocess.run([sys.executable, "-P", "-m", "convspec", "check", *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=timeout)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECT))
-def test_hostile_backend_gets_its_verdict(corpus, name):
+def test_hostile_backend_gets_its_verdict(corpus, name, tmp_path):
     report = corpus / "out.json"
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
     out = run_check(str(corpus / name), "--profile", "quick", "--seed", "1", "--only", *PROPERTIES,
-                    "--call-timeout", "5", "--import-timeout", "10", "--json", str(report), cwd=corpus)
+                    "--call-timeout", "5", "--import-timeout", "10", "--json", str(report), *EXTRA.get(name, []),
+                    cwd=corpus, env={"TMPDIR": str(tmpdir)})
     expect = EXPECT[name]
     assert out.returncode in CODES[expect], (
         f"{name}: exit {out.returncode}, but should be {sorted(CODES[expect])} ({expect})\n{out.stdout[-3000:]}\n{out.stderr[-2000:]}")
@@ -117,7 +176,15 @@ def test_hostile_backend_gets_its_verdict(corpus, name):
         payload = json.loads(report.read_text())
         assert payload["exit_status"] == 0 and payload["complete"]
         assert {r["status"] for r in payload["results"]} <= {"passed", "skipped"}
+    if name in SAYS:
+        assert SAYS[name] in out.stdout + out.stderr, out.stdout[-3000:]
     assert_nothing_left(str(corpus))
+    time.sleep(5 if name == "daemon_rewrites_report.py" else 0)  # past the daemon's rewrite, had it survived
+    if report.exists() and expect != "load-error":
+        payload = json.loads(report.read_text())  # the report the run wrote, not a forged or a stale one
+        assert payload["exit_status"] == out.returncode and payload["complete"], payload
+    left = [f.name for f in tmpdir.iterdir()]
+    assert not [f for f in left if "convspec" in f], f"convspec left files in TMPDIR: {left}"
 
 
 def test_same_named_targets_are_judged_on_their_own_code(corpus):

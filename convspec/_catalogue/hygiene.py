@@ -7,6 +7,8 @@ honoured, bad arguments rejected.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -289,3 +291,74 @@ def _bad_cases(op, args, kwargs):
         "stride of the wrong length": ("stride", (x, w), {**kwargs, "stride": kwargs["stride"] + (1,)}),
     }
     return cases
+
+
+#: Worker threads the concurrency property calls from at once.
+THREADS = 4
+
+
+@for_each(*OPS)
+def _threads(op):
+    @prop(f"{op}_worker_threads", op=op, concepts=("determinism",), axes=_axes(op), widened=WIDER, added="0.2.0",
+          statement=f"{op} called from {THREADS} worker threads at once gives each call the answer it gives on the "
+                    "main thread, bit for bit")
+    def threads(ctx):
+        args, kwargs = call_data(ctx, op, real=True)
+        make = maker(ctx, real=True)
+        inputs = [args] + [tuple(a if (op, i) == ("max_unpool", 1) else make(a.shape).astype(a.dtype)
+                                 for i, a in enumerate(args)) for _ in range(THREADS // 2 - 1)]
+        alone = [np.array(ctx.call(op, *a, **kwargs), copy=True) for a in inputs]
+        calls = [(a, kwargs) for a in inputs] * 2  # every input twice, all at once
+        together = ctx.call_threaded(op, calls, THREADS)
+        for i, (y, want) in enumerate(zip(together, alone * 2)):
+            ctx.expect_within(y, want, 0.0, f"{op}(inputs {i % len(inputs) + 1}) on worker thread {i + 1} of {THREADS}",
+                              f"the same call's answer on the main thread ({len(calls)} calls at once, "
+                              f"{len(inputs)} inputs)", equal_nan=True)
+
+    threads.__doc__ = f"""A function called from worker threads gives the answers it gives on the main thread
+    (docs/explanation/contract.md).
+
+    Programs call convolutions from thread pools (data loaders, servers, a framework's own
+    threads).  {THREADS} threads start their calls at once, each input twice: a shared scratch
+    buffer, a cache keyed by shape, or thread-local state set up only on the main thread gives
+    some thread another call's answer or garbage.  Compared bit for bit with the same calls
+    made one at a time on the main thread, first.
+    """
+
+
+@for_each("correlate", "conv")
+def _sustained(op):
+    @prop(f"{op}_sustained_calls", op=op, concepts=("determinism",), axes=_axes(op), single=True, added="0.2.0",
+          statement=f"hundreds of {op} calls over tens of seconds (the default profile: 320 over 21 s) each give the "
+                    "definition")
+    def sustained(ctx):
+        profile = ctx.profile
+        calls, seconds = (profile.sustained_calls, profile.sustained_seconds) if profile is not None else (40, 0.0)
+        start = time.monotonic()
+        made = 0
+        args, kwargs = call_data(ctx, op)
+        while made < calls or time.monotonic() - start < seconds:
+            if made:
+                args, kwargs = _like(ctx, args, kwargs)
+            expected = _reference(op, args, kwargs)
+            y = ctx.call(op, *args, **kwargs)
+            made += 1
+            ctx.expect_equal(y, expected, f"{op}(...) call {made} of the run ({time.monotonic() - start:.1f} s in)",
+                             "the definition, as on the first call", equal_nan=True)
+            del ctx.calls[:-1]  # one call to reproduce at a time: the executor keeps the history
+
+    sustained.__doc__ = """A backend keeps its answers over a long-lived process (docs/explanation/isolation.md).
+
+    A real program calls a convolution thousands of times from one process: state that goes
+    wrong after a few hundred calls (a counter, a cache that fills, a pool that recycles
+    buffers) or after tens of seconds (a timer, a background thread) never shows in short
+    examples.  One example makes the profile's number of calls (the default profile: 320)
+    over its number of seconds (21), new exact-mode data each time, every answer checked
+    against the definition.
+    """
+
+
+def _like(ctx, args, kwargs):
+    """New exact-mode arrays of the shapes of ``args`` (the example's generator), same keywords."""
+    make = maker(ctx)
+    return tuple(make(a.shape).astype(a.dtype) for a in args), kwargs

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from convspec._contract import accuracy
 from convspec._engine.backend import CallCrashed, CallTimeout, Outcome
 from convspec._contract.restrictions import RESTRICTIONS, excluded
-from convspec._contract.functions import DTYPES, MODES, dtype_named, NDIMS, arg_names, conv_output_shape, pool_output_shape, signal_output_shape
+from convspec._contract.functions import DTYPES, MODES, NDIMS, arg_names, dtype_named, expected_shape  # noqa: F401
 from convspec._engine.wire import Described
 
 #: Discrete axes a property may range over; drawn by hypothesis, or fixed by pytest.
@@ -71,6 +71,7 @@ class Property:
     added: str = "0.1.0"  # the catalogue version that added it
     changed: tuple = ()  # ((version, what changed in its meaning), ...): a catalogue pinned earlier leaves it out
     widened: tuple = ()  # (version, dtypes): more dtypes its dtype axis takes from that catalogue version on
+    single: bool = False  # one example per run (it makes its many calls itself)
 
     @property
     def doc(self) -> str:
@@ -177,7 +178,7 @@ ONLY_IF_REASONS = {
 
 
 def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), uses=(), only_if=None, lifts_ndim=False,
-         large=False, features=(), added="0.1.0", changed=(), widened=None):
+         large=False, features=(), added="0.1.0", changed=(), widened=None, single=False):
     """Register ``fn`` as the property ``name`` (names are stable: tools depend on them).
 
     ``requires``: other contract functions the backend must have (else the property is
@@ -195,7 +196,7 @@ def prop(name, *, op, concepts, statement, axes=("dtype",), requires=(), uses=()
             raise ValueError(f"property {name!r} registered twice")
         REGISTRY[name] = Property(name, op, tuple(concepts), statement, fn, tuple(axes), tuple(requires), tuple(uses),
                                   only_if, lifts_ndim, large, tuple(features), added, tuple(tuple(c) for c in changed),
-                                  _widened(op, widened))
+                                  _widened(op, widened), single)
         return fn
 
     return register
@@ -222,6 +223,27 @@ class Call:
     result: object = None
     outcome: Outcome | None = None
     may_raise: bool = False  # made by attempt(): raising is an answer, not an error
+    threaded: bool = False  # made on a worker thread, beside others (call_threaded)
+
+
+def invoke_in_threads(backend, op, calls, threads, timeout=None) -> list:
+    """``backend.invoke`` of each call at once, on ``threads`` worker threads of this process (the
+    pytest route; the command line's executor does the same in its own process)."""
+    import concurrent.futures
+    import threading
+
+    start = threading.Barrier(min(threads, len(calls)))
+
+    def one(call):
+        args, kwargs = call
+        try:
+            start.wait(timeout=30)
+        except threading.BrokenBarrierError:
+            pass
+        return backend.invoke(op, args, kwargs)
+
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, calls))
 
 
 def fmt(v) -> str:
@@ -253,30 +275,6 @@ def describe_call(op, args, kwargs) -> str:
     return f"{op}({', '.join(parts + ([_describe_kwargs(kwargs)] if kwargs else []))})"
 
 
-def expected_shape(op, args, kwargs):
-    """The contract's output shape for a call (docs/explanation/contract.md)."""
-    a = np.shape(args[0])
-    b = np.shape(args[1]) if len(args) > 1 else None
-    nd = len(a) - 2
-    if op in ("correlate", "convolve"):
-        return signal_output_shape(a, b, kwargs["mode"])
-    if op == "conv":
-        return conv_output_shape(a, b, **{k: v for k, v in kwargs.items() if k not in ("bias", "x_zero_point",
-                                                                                        "w_zero_point")})
-    if op == "conv_grad_input":
-        return tuple(kwargs["input_shape"])
-    if op == "conv_grad_weight":
-        return tuple(kwargs["weight_shape"])
-    if op in ("max_pool", "avg_pool", "lp_pool"):
-        return pool_output_shape(a, window=kwargs["window"], stride=kwargs["stride"], padding=kwargs["padding"],
-                                 ceil_mode=kwargs.get("ceil_mode", False), dilation=kwargs.get("dilation"))
-    if op in ("adaptive_max_pool", "adaptive_avg_pool", "max_unpool"):
-        return a[:2] + tuple(kwargs["output_size"])
-    kernel = b[2:2 + nd] if op == "tiled_conv" else b[2 + nd:]
-    return conv_output_shape(a, (b[0], a[1]) + tuple(kernel), stride=kwargs["stride"], padding=kwargs["padding"],
-                             dilation=(1,) * nd)
-
-
 #: Labels of the draws that set shapes (the profile "jit" takes them from a few fixed shapes).
 SHAPE_LABELS = ("problem", "shapes")
 
@@ -285,7 +283,7 @@ class Context:
     """What a property sees: labelled draws, checked backend calls, and expectations."""
 
     def __init__(self, prop: Property, backend, data, fixed=None, call_timeout=None, deadline=None, *, shapes=0,
-                 first_call_timeout=None, catalogue=None):
+                 first_call_timeout=None, catalogue=None, profile=None):
         self.prop = prop
         self.shapes = shapes  # > 0: problems come from that many fixed shapes (profile "jit")
         self.first_call_timeout = first_call_timeout
@@ -301,6 +299,7 @@ class Context:
         self.degenerate = False
         self.drawn: list[tuple[str, object]] = []  # (label, value) of every draw, in order: the example
         self.catalogue = catalogue  # the pinned catalogue version (None: this convspec's)
+        self.profile = profile  # the run's profile (its sustained-call counts), or None
         self.notes: list[str] = []  # what the property did in the backend's stead (a reference function)
         self.worst: float | None = None  # the largest error / bound ratio of an accuracy check in this example
 
@@ -446,6 +445,37 @@ class Context:
                 self.notes.append(note)
         return np.asarray(getattr(reference, op)(*args, **kwargs)).astype(args[0].dtype)
 
+    def call_threaded(self, op, calls, threads):
+        """Make ``calls`` (``(args, kwargs)`` each) at once from ``threads`` worker threads, as a
+        program's thread pool does; the results in order, each checked like :meth:`call`'s."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise BackendTimeout(f"the property did not finish within its limit (stopped before {threads} threaded "
+                                 f"calls of {op})")
+        records = [Call(op, tuple(np.array(a, copy=True) for a in args), dict(kw), threaded=True) for args, kw in calls]
+        self.calls.extend(records)
+        invoke = getattr(self.backend, "invoke_threaded", None) or (lambda *a, **k: invoke_in_threads(self.backend, *a, **k))
+        try:
+            outcomes = invoke(op, calls, threads, timeout=self.call_timeout)
+        except CallTimeout:
+            raise BackendTimeout(f"{threads} threaded calls of {op} took longer than the per-call limit of "
+                                 f"{self.call_timeout} s") from None
+        except CallCrashed as e:
+            raise BackendCrash(f"{threads} threaded calls of {op}: {e}") from None
+        out = []
+        for record, outcome, (args, kwargs) in zip(records, outcomes, calls):
+            record.outcome = outcome
+            if outcome.raised is not None:
+                r = outcome.raised
+                raise BackendError(f"{describe_call(op, args, kwargs)} on a worker thread raised {r.type}: "
+                                   f"{r.message}", raised=r)
+            y = outcome.value
+            if not isinstance(y, np.ndarray):
+                what = y.type_name if isinstance(y, Described) else type(y).__name__
+                raise PropertyFailure(f"{op}(...) on a worker thread returned {what}, but should return a numpy.ndarray")
+            record.result = y
+            out.append(y)
+        return out
+
     def attempt(self, op, *args, **kwargs) -> Outcome:
         """Call ``op`` and return what happened (a value or the exception raised), unchecked:
         for properties about how a backend fails."""
@@ -471,8 +501,11 @@ class Context:
                 f"restriction in convspec_capabilities['restrictions']: {', '.join(RESTRICTIONS)})")
         if outcome.raised is not None:
             r = outcome.raised
+            limit = getattr(self.backend, "memory_limit", None)
+            hint = f" (the executor's address space is limited to {limit / (1 << 30):.3g} GiB: --memory-limit)" \
+                if r.is_a("MemoryError") and limit else ""
             raise BackendError(f"{describe_call(op, args, kwargs)} raised {r.type}: {r.message}"
-                               + (f" [at {r.where}]" if r.where else ""), raised=r)
+                               + (f" [at {r.where}]" if r.where else "") + hint, raised=r)
         y = outcome.value
         want_dtype = args[0].dtype if args and isinstance(args[0], np.ndarray) else None
         if isinstance(y, Described) and y.type_name == "ndarray":

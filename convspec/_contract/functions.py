@@ -619,3 +619,27 @@ def signal_as_conv_padding(w_shape, mode: str) -> tuple[tuple[int, int], ...]:
     if mode == "full":
         return tuple((k - 1, k - 1) for k in w_shape)
     return tuple((k - 1 - same_offset(k), same_offset(k)) for k in w_shape)
+
+
+def expected_shape(op, args, kwargs):
+    """The contract's output shape for a call (docs/explanation/contract.md)."""
+    a = np.shape(args[0])
+    b = np.shape(args[1]) if len(args) > 1 else None
+    nd = len(a) - 2
+    if op in ("correlate", "convolve"):
+        return signal_output_shape(a, b, kwargs["mode"])
+    if op == "conv":
+        return conv_output_shape(a, b, **{k: v for k, v in kwargs.items() if k not in ("bias", "x_zero_point",
+                                                                                        "w_zero_point")})
+    if op == "conv_grad_input":
+        return tuple(kwargs["input_shape"])
+    if op == "conv_grad_weight":
+        return tuple(kwargs["weight_shape"])
+    if op in ("max_pool", "avg_pool", "lp_pool"):
+        return pool_output_shape(a, window=kwargs["window"], stride=kwargs["stride"], padding=kwargs["padding"],
+                                 ceil_mode=kwargs.get("ceil_mode", False), dilation=kwargs.get("dilation"))
+    if op in ("adaptive_max_pool", "adaptive_avg_pool", "max_unpool"):
+        return a[:2] + tuple(kwargs["output_size"])
+    kernel = b[2:2 + nd] if op == "tiled_conv" else b[2 + nd:]
+    return conv_output_shape(a, (b[0], a[1]) + tuple(kernel), stride=kwargs["stride"], padding=kwargs["padding"],
+                             dilation=(1,) * nd)

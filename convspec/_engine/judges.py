@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import select
 import signal
 import subprocess
@@ -22,7 +23,10 @@ from dataclasses import asdict, dataclass, field
 
 from convspec._engine import wire
 from convspec._engine.backend import short_name, split_target
-from convspec._engine.processes import child_env, describe_status, kill_group
+from convspec._engine.processes import child_env, describe_status, kill_group, state_of
+
+#: Times a judge found stopped is continued before it is ended (a backend that keeps stopping it).
+STOPS = 20
 from convspec._engine.runner import Result, profile_named
 
 
@@ -37,6 +41,8 @@ class BackendInfo:
     ops: list = field(default_factory=list)
     capabilities: dict = field(default_factory=dict)
     doc: str = ""
+    sandbox: str = ""  # what the executor ran in: "bwrap" or "process"
+    memory_limit: int | None = None  # its address-space limit in bytes
 
 
 @dataclass
@@ -89,18 +95,28 @@ class _Judge:
     """The command line's handle on one judge process."""
 
     def __init__(self, target, label, names, profile, seed, import_timeout, examples=None, database=None,
-                 catalogue=None):
+                 catalogue=None, sandbox=None, memory_limit=None):
         self.target, self.label, self.pending = target, label, list(names)
         job = json.dumps({"target": target, "label": label, "properties": list(names), "profile": asdict(profile),
                           "seed": seed, "import_timeout": import_timeout, "examples": examples, "database": database,
-                          "catalogue": catalogue})
+                          "catalogue": catalogue, "sandbox": sandbox, "memory_limit": memory_limit})
+        key = secrets.token_bytes(32)
+        self.signer = wire.Signer(key)
         read_fd, reply_fd = os.pipe()
+        job_read, job_write = os.pipe()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-P", "-m", "convspec._engine.judge", job, "--reply-fd", str(reply_fd), "--parent", str(os.getpid())],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(reply_fd,), env=child_env())
+                [sys.executable, "-P", "-m", "convspec._engine.judge", "--job-fd", str(job_read), "--reply-fd",
+                 str(reply_fd), "--parent", str(os.getpid())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(reply_fd, job_read), env=child_env())
         finally:
             os.close(reply_fd)
+            os.close(job_read)
+        with os.fdopen(job_write, "wb") as f:  # read once by the judge, then closed: nothing to find later
+            try:
+                f.write(key.hex().encode() + b"\n" + job.encode())
+            except BrokenPipeError:  # the judge died at once: reported as a judge that did not start
+                pass
         self.channel = wire.Channel(read_fd)
         self.executors: list[int] = []
         self.results: list[Result] = []
@@ -108,6 +124,7 @@ class _Judge:
         self.load_error: str | None = None
         self.finished = False
         self.heard = time.monotonic()
+        self.stops = 0  # times it was found stopped (SIGSTOP) and continued
 
     def stop(self):
         """SIGTERM (the judge kills its executor), then SIGKILL; then the executors' groups."""
@@ -129,11 +146,14 @@ class _Judge:
 
 
 def check(targets, properties, *, profile="default", seed=None, jobs=1, progress=None,
-          import_timeout=None, examples=None, database=None, skip=None, catalogue=None) -> CheckRun:
+          import_timeout=None, examples=None, database=None, skip=None, catalogue=None, sandbox=None,
+          memory_limit=None) -> CheckRun:
     """Check every TARGET against ``properties``, each target judged in its own process and
     run in its own executor (see the module docstring).  ``examples`` overrides the
     profile's count per property; ``database`` is the folder of remembered counterexamples
-    (``None``: none); ``catalogue`` the pinned catalogue version (``None``: this convspec's).
+    (``None``: none); ``catalogue`` the pinned catalogue version (``None``: this convspec's);
+    ``sandbox`` what the executors of users' targets run in (``"bwrap"``, ``"process"``; ``None``:
+    bubblewrap where it works); ``memory_limit`` each executor's address space in bytes.
     ``skip(label, property name)`` gives a reason not to run a property on a
     backend (listed as skipped with it), or ``None``.
 
@@ -153,8 +173,10 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
     waiting = list(zip(targets, labels))
     running: list[_Judge] = []
     judges: list[_Judge] = []
-    # a judge that says nothing for this long is stopped (its own limits normally end a call far sooner)
-    silence = profile.property_timeout + profile.call_timeout + import_timeout + 60
+    # a judge that says nothing for this long is stopped (its own limits normally end a call far
+    # sooner); once its target has loaded, the import limit no longer counts
+    loading_silence = profile.property_timeout + profile.call_timeout + import_timeout + 60
+    loaded_silence = profile.property_timeout + profile.call_timeout + 60
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
     def interrupt(signum, _frame):
@@ -181,7 +203,8 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
             j.executors.append(int(header["pgid"]))
         elif kind == "loaded":
             j.info = BackendInfo(j.label, j.target, header.get("name", ""), list(header.get("ops", [])),
-                                 dict(header.get("capabilities", {})), header.get("doc", ""))
+                                 dict(header.get("capabilities", {})), header.get("doc", ""),
+                                 str(header.get("sandbox", "")), header.get("memory_limit"))
         elif kind == "load-error":
             j.load_error = str(header.get("message"))
             j.pending.clear()
@@ -209,7 +232,7 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
                 target, label = waiting.pop(0)
                 listed = {n: skip(label, n) for n in names} if skip else {}
                 j = _Judge(target, label, [n for n in names if not listed.get(n)], profile, seed, import_timeout,
-                           examples, database, catalogue)
+                           examples, database, catalogue, sandbox, memory_limit)
                 for n, why in listed.items():
                     if why:
                         record(j, Result(label, n, list(by_name[n].concepts), "skipped", why))
@@ -220,10 +243,14 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
                 if j.channel.fd in ready:
                     try:
                         header, _ = j.channel.recv(time.monotonic() + 30)
+                        header = j.signer.verify(header)
                         j.heard = time.monotonic()
                         handle(j, header)
                     except (wire.Closed, wire.TimedOut, wire.ProtocolError, KeyError, TypeError, ValueError) as e:
-                        code = j.process.poll()
+                        try:  # a judge that closed its end is exiting: its status, once it has
+                            code = j.process.wait(2 if isinstance(e, wire.Closed) else 0.01)
+                        except subprocess.TimeoutExpired:
+                            code = None
                         if not j.finished:
                             why = describe_status(code) if isinstance(e, wire.Closed) else f"sent a bad message ({e})"
                             if j.info is None and not j.results:
@@ -232,7 +259,15 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
                             else:
                                 fail_rest(j, f"not run: the judge process for this backend {why}")
                         j.finished = True
-                elif time.monotonic() - j.heard > silence:
+                elif state_of(j.process.pid) == "T":  # stopped by a signal (this process runs: not a terminal's stop)
+                    j.stops += 1
+                    if j.stops > STOPS:
+                        fail_rest(j, f"not run: the judge for this backend was stopped (SIGSTOP) {j.stops} times, by "
+                                     "the backend or another process, and was ended")
+                        j.finished = True
+                    else:
+                        os.kill(j.process.pid, signal.SIGCONT)
+                elif time.monotonic() - j.heard > (silence := loaded_silence if j.info else loading_silence):
                     fail_rest(j, f"not run: the judge for this backend was silent for {silence:.0f} s and was stopped")
                     j.finished = True
                 if j.finished:

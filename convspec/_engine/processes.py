@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import site
+import subprocess
+import tempfile
 
 #: The folder holding this convspec package (a source tree, or site-packages).
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -60,3 +63,156 @@ def describe_status(code: int | None) -> str:
         text = signal.strsignal(sig) or ""
         return f"was killed by signal {sig.name}" + (f" ({text.lower()})" if text else "")
     return f"exited with status {code}"
+
+
+# ----------------------------------------------------------------------- containment
+
+#: Sandboxes an executor may run in: "bwrap" (bubblewrap: namespaces of its own, a read-only
+#: file system) or "process" (a process group and session of its own, limits from outside).
+SANDBOXES = ("bwrap", "process")
+_BWRAP: list = []
+
+
+def bwrap_usable() -> str | None:
+    """The path of a bubblewrap that can make namespaces here (probed once), or ``None``."""
+    if not _BWRAP:
+        path = shutil.which("bwrap")
+        ok = False
+        if path:
+            try:
+                ok = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--die-with-parent",
+                                     "true"], capture_output=True, timeout=30).returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                ok = False
+        _BWRAP.append(path if ok else None)
+    return _BWRAP[0]
+
+
+def default_sandbox() -> str:
+    return "bwrap" if bwrap_usable() else "process"
+
+
+def bwrap_prefix(readable=()) -> list[str]:
+    """The bubblewrap command an executor runs under: its own PID, IPC, network and UTS
+    namespaces (it cannot see or signal the judge or the command line, nor reach the network),
+    the file system read-only (nothing of the user's or the installed package can be written),
+    a private empty /tmp, and ``readable`` folders bound read-only where /tmp would hide them;
+    it dies with the judge, and everything it started dies with it (the namespace's first
+    process is killed, and the kernel kills the rest)."""
+    cmd = [bwrap_usable(), "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
+           "--new-session", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+           "--setenv", "TMPDIR", "/tmp"]
+    tmp = os.path.realpath(tempfile.gettempdir())
+    seen = set()
+    for path in readable:
+        real = os.path.realpath(path)
+        for p in {path, real}:
+            if p and p not in seen and (p == tmp or p.startswith(tmp + os.sep) or p.startswith("/tmp/")) \
+                    and os.path.exists(p):
+                seen.add(p)
+                cmd += ["--ro-bind", p, p]
+    return cmd + ["--"]
+
+
+def parse_size(text) -> int:
+    """``8G``, ``512M``, ``1024`` (bytes) as a number of bytes; ``ValueError`` naming the form."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    t = str(text).strip().upper().removesuffix("B").removesuffix("I")
+    number, unit = (t[:-1], t[-1]) if t and t[-1] in units and t[-1] != "" else (t, "")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise ValueError(f"{text!r}, but should be a size such as 8G, 512M or a number of bytes") from None
+    if value <= 0:
+        raise ValueError(f"{text!r}, but should be a positive size")
+    return int(value)
+
+
+def default_memory_limit() -> int:
+    """Each executor's address space by default: generous (the machine's memory, at most 16 GiB),
+    so that a leak is stopped before it takes the machine down, not before it is large."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = 1 << 34
+    return int(min(physical, 1 << 34))
+
+
+def limit_memory(limit: int | None):
+    """A ``preexec_fn`` that bounds the address space of the process (and what it starts)."""
+    def apply():
+        if limit:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return apply
+
+
+def forbid_inspection() -> None:
+    """Make this process non-dumpable: another process of the same (unprivileged) user can then
+    neither read its memory nor open its descriptors through /proc.  Root can still."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+    except (OSError, AttributeError):
+        pass
+
+
+def adopt_orphans() -> None:
+    """Become a child subreaper: a process started below this one that its parent leaves
+    (a daemon's double fork) is re-parented here, not to init, so it can be found and killed."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def children(pid: int | None = None) -> list[int]:
+    """The live children of ``pid`` (default: this process), from /proc."""
+    pid = pid or os.getpid()
+    out = []
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            out = [int(v) for v in f.read().split()]
+    except OSError:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                            out.append(int(entry))
+                except (OSError, ValueError, IndexError):
+                    continue
+    return out
+
+
+def kill_descendants(keep=()) -> None:
+    """SIGKILL every process below this one (children first found, orphans adopted since;
+    repeated until none is left), but the pids in ``keep``."""
+    for _ in range(50):
+        found = [c for c in children() if c not in keep]
+        if not found:
+            return
+        for pid in found:
+            for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+                try:
+                    kill()
+                except (ProcessLookupError, PermissionError):
+                    pass
+        for pid in found:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def state_of(pid: int) -> str | None:
+    """The process's state letter from /proc (``T``: stopped); ``None`` if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None

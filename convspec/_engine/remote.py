@@ -21,16 +21,19 @@ import contextlib
 import os
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 
 import numpy as np
 
 from convspec._engine import wire
 from convspec._engine.backend import Backend, CallCrashed, CallTimeout, Capabilities, LoadError, Outcome, Raised, target_kind
-from convspec._contract.functions import OPS
+from convspec._contract.functions import OPS, expected_shape
 from convspec._contract.memory_layouts import base_of
-from convspec._engine.processes import ROOT, child_env, describe_status, from_source_tree, kill_group
+from convspec._engine.backend import split_target
+from convspec._engine.executor import LOST_CHANNEL
+from convspec._engine.processes import (ROOT, SANDBOXES, bwrap_prefix, bwrap_usable, child_env, default_sandbox,
+                                        describe_status, from_source_tree, kill_group, limit_memory)
 
 #: Seconds the target's import may take (a JIT library or a large package can be slow).
 IMPORT_TIMEOUT = 120.0
@@ -40,17 +43,75 @@ MAX_FAILURES = 3
 HISTORY = 400
 HISTORY_BYTES = 1 << 22
 
+class Output:
+    """What the target prints (stdout and stderr), through a pipe a thread of the judge drains:
+    the last :data:`TAIL` bytes kept in memory, the rest counted and dropped.  Nothing touches
+    the disk, so a flood of output costs no space and leaves no file behind."""
+
+    TAIL = 1 << 14
+
+    def __init__(self):
+        self.read_fd, self.write_fd = os.pipe()
+        self.tail = bytearray()
+        self.total = 0
+        self.thread = threading.Thread(target=self._drain, daemon=True, name="convspec-executor-output")
+        self.thread.start()
+
+    def _drain(self):
+        while True:
+            try:
+                data = os.read(self.read_fd, 1 << 16)
+            except OSError:
+                return
+            if not data:
+                return
+            self.total += len(data)
+            self.tail = (self.tail + data)[-self.TAIL:]
+
+    def close_writer(self):
+        """The judge's copy of the writing end (the executor has its own)."""
+        if self.write_fd is not None:
+            os.close(self.write_fd)
+            self.write_fd = None
+
+    def text(self, lines=12) -> str:
+        """The last lines printed, as a message suffix (with the amount when it flooded)."""
+        self.thread.join(0.2)  # what the process wrote just before it died
+        text = bytes(self.tail).decode(errors="replace").strip()
+        if not text:
+            return ""
+        flood = f" (it printed {self.total / (1 << 20):.0f} MiB; the rest was dropped)" if self.total > FLOOD else ""
+        return f"; its last output{flood}:\n    " + "\n    ".join(text.splitlines()[-lines:])
+
+
+#: Output beyond this many bytes is called a flood in messages (it is never stored).
+FLOOD = 1 << 24
+
+
 class Executor:
     """One executor process for one target (see the module docstring)."""
 
-    def __init__(self, target: str, *, import_timeout: float = IMPORT_TIMEOUT, on_spawn=None):
+    def __init__(self, target: str, *, import_timeout: float = IMPORT_TIMEOUT, on_spawn=None, sandbox=None,
+                 memory_limit=None):
         self.target = target
         self.kind = target_kind(target)  # once: every restart starts the same way
         self.import_timeout = import_timeout
         self.on_spawn = on_spawn  # called with the new process group id (so a parent can kill it)
+        # convspec's own code (bundled backends, adapters of installed libraries) runs as a plain
+        # process; a user's target in the sandbox asked for (default: bubblewrap where it works)
+        chosen = sandbox or default_sandbox()
+        if chosen not in SANDBOXES:
+            raise LoadError(f"sandbox={chosen!r}, but should be one of {', '.join(SANDBOXES)}")
+        if chosen == "bwrap" and not bwrap_usable():
+            raise LoadError("sandbox='bwrap', but bubblewrap (bwrap) is not installed here or cannot make namespaces "
+                            "(apt-get install bubblewrap); --sandbox process runs without it")
+        self.sandbox = "process" if self.kind in ("bundled", "adapter") else chosen
+        self.memory_limit = memory_limit
         self.process: subprocess.Popen | None = None
         self.channel: wire.Channel | None = None
-        self.log_path: str | None = None
+        self.request_fd: int | None = None
+        self.output: Output | None = None
+        self.loaded = False
         self.next_id = 0
 
     @property
@@ -60,31 +121,45 @@ class Executor:
     def start(self) -> dict:
         """Start the process and wait for its ``hello``; :class:`LoadError` if the target does not load."""
         read_fd, reply_fd = os.pipe()
-        log_fd, self.log_path = tempfile.mkstemp(prefix="convspec-executor-", suffix=".log")
+        request_read, request_write = os.pipe()
+        self.output = Output()
+        parent = 0 if self.sandbox == "bwrap" else os.getpid()
         cmd = [sys.executable, "-P", "-m", "convspec._engine.executor", "--target", self.target,
-               "--reply-fd", str(reply_fd), "--parent", str(os.getpid())]
+               "--request-fd", str(request_read), "--reply-fd", str(reply_fd), "--parent", str(parent)]
         env = child_env()
+        # what the executor imports from must stay visible under the sandbox's private /tmp:
+        # the interpreter, convspec, and every folder on the import path (PYTHONPATH, .pth files)
+        readable = [sys.prefix, os.path.dirname(os.path.dirname(os.__file__)), ROOT]
+        readable += [p for p in sys.path + env.get("PYTHONPATH", "").split(os.pathsep) if p]
         if from_source_tree():
             cmd += ["--judge-root", ROOT]
         if self.kind in ("bundled", "adapter"):  # convspec's own code: loaded from the judge's convspec
             cmd.append("--bundled")
         if self.kind == "module":
             cmd += ["--module-path", os.getcwd()]
+            readable.append(os.getcwd())
+        if self.kind == "file":
+            readable.append(os.path.dirname(os.path.abspath(split_target(self.target)[0])))
+        if self.sandbox == "bwrap":
+            cmd = bwrap_prefix(readable) + cmd
         try:
-            self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log_fd, stderr=log_fd,
-                                            pass_fds=(reply_fd,), start_new_session=True, env=env)
+            self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.output.write_fd,
+                                            stderr=self.output.write_fd, pass_fds=(reply_fd, request_read),
+                                            start_new_session=True, env=env, preexec_fn=limit_memory(self.memory_limit))
         finally:
             os.close(reply_fd)
-            os.close(log_fd)
+            os.close(request_read)
+            self.output.close_writer()
+        self.request_fd = request_write
         if self.on_spawn:
             self.on_spawn(self.process.pid)
-        os.set_blocking(self.process.stdin.fileno(), False)
+        os.set_blocking(request_write, False)
         self.channel = wire.Channel(read_fd)
         with self._failing_as(
                 lambda: LoadError(f"TARGET={self.target!r} did not finish loading within {self.import_timeout:.0f} s "
                                   "(raise the limit with --import-timeout)"),
                 lambda code: LoadError(f"TARGET={self.target!r}: the process loading it {describe_status(code)} "
-                                       f"before it was loaded{self.log_tail()}"),
+                                       f"before it was loaded{_exit_hint(code)}{self.log_tail()}"),
                 lambda e: LoadError(f"TARGET={self.target!r} wrote something that is not a convspec message while "
                                     f"loading: {e}")):
             header, _ = self.channel.recv(time.monotonic() + self.import_timeout)
@@ -94,6 +169,7 @@ class Executor:
         if header.get("kind") != "hello":
             self.kill()
             raise LoadError(f"TARGET={self.target!r} answered {wire.safe_repr(header.get('kind'), 40)} instead of hello")
+        self.loaded = True
         return header
 
     @contextlib.contextmanager
@@ -114,17 +190,7 @@ class Executor:
 
     def log_tail(self, lines=12) -> str:
         """The last lines the target printed (stdout and stderr), as a message suffix."""
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - 4000))
-                text = f.read().decode(errors="replace").strip()
-        except (OSError, TypeError):
-            return ""
-        if not text:
-            return ""
-        tail = text.splitlines()[-lines:]
-        return "; its last output:\n    " + "\n    ".join(tail)
+        return self.output.text(lines) if self.output is not None else ""
 
     def _reap(self, wait=5.0) -> int | None:
         """Wait for the process after it closed its end, kill its group, return its status."""
@@ -144,11 +210,12 @@ class Executor:
             self.process.wait(10)
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not wait this long
             pass
-        for f in (self.process.stdin,):
+        if self.request_fd is not None:
             try:
-                f.close()
+                os.close(self.request_fd)
             except OSError:
                 pass
+            self.request_fd = None
         if self.channel is not None:
             try:
                 os.close(self.channel.fd)
@@ -157,21 +224,16 @@ class Executor:
             self.channel = None
 
     def close(self) -> None:
-        """Ask the executor to exit, then make sure its group is gone; remove its log."""
-        if self.alive and self.process.stdin is not None:
+        """Ask the executor to exit, then make sure its group is gone."""
+        if self.alive and self.request_fd is not None:
             try:
-                wire.send(self.process.stdin.fileno(), {"kind": "bye"}, deadline=time.monotonic() + 1)
+                wire.send(self.request_fd, {"kind": "bye"}, deadline=time.monotonic() + 1)
             except (wire.Closed, wire.TimedOut, OSError, ValueError):
                 pass
         self.kill()
-        if self.log_path:
-            try:
-                os.unlink(self.log_path)
-            except OSError:
-                pass
-            self.log_path = None
 
-    def request(self, header: dict, buffers: list, timeout: float | None, expect: tuple) -> tuple[dict, list]:
+    def request(self, header: dict, buffers: list, timeout: float | None, expect: tuple,
+                max_bytes: int | None = None) -> tuple[dict, list]:
         """Send one request, return the answer of a kind in ``expect``.
 
         :class:`CallTimeout` past ``timeout`` seconds, :class:`CallCrashed` if the process
@@ -185,8 +247,8 @@ class Executor:
                 lambda code: CallCrashed(f"the executor process running the backend {describe_status(code)} during "
                                          f"this call{_exit_hint(code)}{self.log_tail()}"),
                 lambda e: CallCrashed(f"the executor process answered with a malformed message ({e})")):
-            wire.send(self.process.stdin.fileno(), header, buffers, deadline=deadline)
-            answer, got = self.channel.recv(deadline)
+            wire.send(self.request_fd, header, buffers, deadline=deadline)
+            answer, got = self.channel.recv(deadline, max_bytes=max_bytes)
         if answer.get("id") != cid or answer.get("kind") not in expect:
             self.kill()
             raise CallCrashed(f"the executor process answered {wire.safe_repr(answer.get('kind'), 40)} for request "
@@ -194,7 +256,24 @@ class Executor:
         return answer, got
 
 
+def _limits(op, args, kwargs, buffers) -> tuple[int, int]:
+    """``(bytes a result may hold, bytes an answer may hold)`` for one call: the contract's
+    output at 16 bytes an element (the widest dtype), and the inputs again (the writes a call
+    made into them come back); a result larger than that is described, not sent."""
+    try:
+        elements = int(np.prod(expected_shape(op, args, kwargs)))
+    except Exception:  # a call the contract gives no shape: bounded by the inputs
+        elements = sum(int(np.size(a)) for a in args)
+    inputs = sum(int(a.nbytes) for a in args if isinstance(a, np.ndarray)) + \
+        sum(int(v.nbytes) for v in kwargs.values() if isinstance(v, np.ndarray))
+    limit = 16 * elements + 4096
+    return limit, 2 * limit + 2 * inputs + (1 << 20)
+
+
 def _exit_hint(code) -> str:
+    if code == LOST_CHANNEL:
+        return (" (its request or reply descriptor was closed or replaced, by the backend: the channel to the judge "
+                "was lost)")
     if code is not None and code >= 0:
         return " (os._exit, exit() from native code, or a fatal error)"
     return ""
@@ -210,11 +289,13 @@ class RemoteBackend:
     isolated = True
 
     def __init__(self, target: str, *, label: str | None = None, import_timeout: float = IMPORT_TIMEOUT,
-                 max_failures: int = MAX_FAILURES, on_spawn=None):
+                 max_failures: int = MAX_FAILURES, on_spawn=None, sandbox=None, memory_limit=None):
         if not isinstance(target, str):
             raise LoadError(f"TARGET={target!r}, but an isolated backend is named by a string TARGET")
         self.target = target
-        self.executor = Executor(target, import_timeout=import_timeout, on_spawn=on_spawn)
+        self.executor = Executor(target, import_timeout=import_timeout, on_spawn=on_spawn, sandbox=sandbox,
+                                 memory_limit=memory_limit)
+        self.sandbox, self.memory_limit = self.executor.sandbox, memory_limit
         self.max_failures = max_failures
         self.failures = 0
         self.gave_up: str | None = None
@@ -291,10 +372,10 @@ class RemoteBackend:
             self.gave_up = (f"not run: the backend hung or crashed in {self.failures} consecutive calls "
                             f"(the last: {what.splitlines()[0]})")
 
-    def _request(self, header, buffers, timeout, expect):
+    def _request(self, header, buffers, timeout, expect, max_bytes=None):
         self._ensure_running()
         try:
-            answer = self.executor.request(header, buffers, timeout, expect)
+            answer = self.executor.request(header, buffers, timeout, expect, max_bytes)
         except CallTimeout:
             self._failed(f"{header.get('op', 'a call')} took longer than {timeout} s")
             raise
@@ -317,13 +398,37 @@ class RemoteBackend:
             else:
                 self.history.append((op, tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args),
                                      dict(kwargs)))
-        answer, got = self._request(header, buffers, timeout, ("result", "raised", "exit"))
+        limit, max_bytes = _limits(op, args, kwargs, buffers)
+        header["limit"] = limit
+        answer, got = self._request(header, buffers, timeout, ("result", "raised", "exit"), max_bytes)
         try:
             return self._outcome(answer, got, args)
         except wire.ProtocolError as e:
             self.executor.kill()
             self._failed(str(e))
             raise CallCrashed(f"the executor process answered with a malformed result ({e})") from None
+
+    def invoke_threaded(self, op, calls, threads, timeout=None) -> list[Outcome]:
+        """Run ``calls`` (``(args, kwargs)`` each) at once on ``threads`` worker threads of the
+        executor; their outcomes in order (inputs are not mirrored back: the calls share none)."""
+        if op not in self.found_ops:
+            raise AttributeError(f"backend {self.name!r} has no {op!r}")
+        buffers: list = []
+        header = {"kind": "threads", "op": op, "threads": threads,
+                  "calls": wire.encode([(tuple(a), dict(k)) for a, k in calls], buffers)}
+        limits = [_limits(op, a, k, []) for a, k in calls]
+        header["limit"] = max(limit for limit, _ in limits)
+        answer, got = self._request(header, buffers, timeout, ("threaded",), sum(m for _, m in limits))
+        answers = answer.get("answers")
+        try:
+            if not isinstance(answers, list) or len(answers) != len(calls):
+                raise wire.ProtocolError("the threaded answers do not match the calls")
+            return [self._outcome(dict(a, id=answer["id"]), got, args) if isinstance(a, dict) and a.get("kind") == "result"
+                    else self._outcome(a, got, args) for a, (args, _) in zip(answers, calls)]
+        except (wire.ProtocolError, KeyError, TypeError, AttributeError) as e:
+            self.executor.kill()
+            self._failed(str(e))
+            raise CallCrashed(f"the executor process answered with malformed threaded results ({e})") from None
 
     def _outcome(self, answer, got, args) -> Outcome:
         kind = answer["kind"]

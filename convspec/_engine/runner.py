@@ -45,12 +45,16 @@ class Profile:
     large_examples: int = 2  # examples of each large-size property (convspec/catalogue/large.py)
     shapes: int = 0  # > 0: every example reuses one of this many shapes per property (values still vary)
     first_call_timeout: float | None = None  # the limit of a call with a shape the backend has not seen yet
+    # the sustained-calls properties: at least this many calls over at least this many seconds,
+    # in one example (state that goes wrong after hundreds of calls or tens of seconds shows)
+    sustained_calls: int = 40
+    sustained_seconds: float = 0.0
 
 
 PROFILES = {
     "quick": Profile("quick", 20, 30, 300, 1),
-    "default": Profile("default", 60, 60, 600, 2),
-    "thorough": Profile("thorough", 250, 120, 3600, 6),
+    "default": Profile("default", 60, 60, 600, 2, sustained_calls=320, sustained_seconds=21.0),
+    "thorough": Profile("thorough", 250, 120, 3600, 6, sustained_calls=1000, sustained_seconds=60.0),
     # for libraries that compile per shape (JAX/XLA, tinygrad, ONNX Runtime sessions): three
     # shapes per property and drawn axes, so compilation happens a few times, not per example;
     # a call with a new shape may take 300 s (compiling), a call with a known one 60 s (hanging)
@@ -187,7 +191,7 @@ def _hypothesis_test(body, prop, profile, examples, seed, db, replay, shrink=Tru
         test = hypothesis.reproduce_failure(replay[0], replay[1].encode("ascii"))(test)
     count = examples or profile.examples
     return settings(
-        max_examples=min(count, profile.large_examples) if prop.large else count,
+        max_examples=1 if prop.single else min(count, profile.large_examples) if prop.large else count,
         deadline=None,
         database=db,
         derandomize=False,
@@ -253,7 +257,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
 
     def run(data, reject, measure=None):
         ctx = Context(prop, backend, data, fixed, profile.call_timeout, deadline, shapes=profile.shapes,
-                      first_call_timeout=profile.first_call_timeout, catalogue=catalogue)
+                      first_call_timeout=profile.first_call_timeout, catalogue=catalogue, profile=profile)
         state["ctx"] = ctx
         state["count"] += 1
         try:
@@ -362,7 +366,7 @@ def run_property(prop: Property, backend, *, profile="default", seed=None, fixed
                     + " " + note
         # a backend whose answers vary may pass one run of the example: the reproduction runs it
         # until it fails (a deterministic bug fails at once; a fixed backend passes them all)
-        tries = 1 if prop.large else RETRIES
+        tries = 1 if prop.large or prop.single else RETRIES
         result.counterexample = {
             "draws": recorded.shown(ctx.drawn),
             "choices": {label: repr(value) for label, value in ctx.drawn},

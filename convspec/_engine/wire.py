@@ -20,6 +20,8 @@ message is the sender's failure, never a crash of the reader.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import os
@@ -101,9 +103,9 @@ def encode(value, buffers: list, *, describe_unknown=False):
             raise TypeError(f"arrays of dtype {plain.dtype} cannot cross")
         from convspec._contract.memory_layouts import layout_of
 
-        data = np.ascontiguousarray(plain)
+        data = np.ascontiguousarray(plain).reshape(plain.shape)  # ascontiguousarray makes a 0-d array 1-d
         buffers.append(data.reshape(-1).view(np.uint8) if data.size else b"")
-        return {"A": len(buffers) - 1, "dtype": name, "shape": list(data.shape), "layout": layout_of(value)}
+        return {"A": len(buffers) - 1, "dtype": name, "shape": list(plain.shape), "layout": layout_of(value)}
     if isinstance(value, tuple):
         return {"T": [encode(v, buffers, describe_unknown=describe_unknown) for v in value]}
     if isinstance(value, list):
@@ -222,6 +224,37 @@ def send(fd: int, header: dict, buffers=(), deadline: float | None = None) -> No
             view = view[n:]
 
 
+class Signer:
+    """Frames a reader can trust: each header carries its sequence number and an HMAC-SHA256 of
+    both under a key only the two ends hold (handed over on an inherited descriptor, never on a
+    command line), so a third process that opens the pipe cannot forge, replay or reorder one."""
+
+    def __init__(self, key: bytes):
+        self.key = key
+        self.sent = 0
+        self.received = 0
+
+    def _mac(self, header: dict) -> str:
+        text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+        return hmac.new(self.key, text, hashlib.sha256).hexdigest()
+
+    def sign(self, header: dict) -> dict:
+        self.sent += 1
+        header = dict(header, seq=self.sent)
+        return dict(header, mac=self._mac(header))
+
+    def verify(self, header: dict) -> dict:
+        """The header without its seal; :class:`ProtocolError` if the seal is wrong or out of order."""
+        mac = header.pop("mac", None)
+        if not isinstance(mac, str) or not hmac.compare_digest(mac, self._mac(header)):
+            raise ProtocolError("a message whose seal does not verify (not written by the judge)")
+        if header.get("seq") != self.received + 1:
+            raise ProtocolError(f"message {safe_repr(header.get('seq'), 20)} out of order (expected {self.received + 1})")
+        self.received += 1
+        header.pop("seq")
+        return header
+
+
 class Channel:
     """Reads messages from a file descriptor, each within a deadline.
 
@@ -254,9 +287,10 @@ class Channel:
             if not ready and deadline is not None and time.monotonic() >= deadline:
                 raise TimedOut()
 
-    def recv(self, deadline: float | None = None) -> tuple[dict, list]:
+    def recv(self, deadline: float | None = None, max_bytes: int | None = None) -> tuple[dict, list]:
         """One message ``(header, buffers)``; :class:`Closed`, :class:`TimedOut` or
-        :class:`ProtocolError` otherwise.  ``deadline`` is a :func:`time.monotonic` time."""
+        :class:`ProtocolError` otherwise.  ``deadline`` is a :func:`time.monotonic` time;
+        ``max_bytes`` bounds this message's buffers further (what the reader expects)."""
         head = bytearray(_HEAD.size)
         self._fill(memoryview(head), deadline)
         magic, length = _HEAD.unpack(head)
@@ -275,8 +309,9 @@ class Channel:
         sizes = header.pop("B", [])
         if not isinstance(sizes, list) or not all(type(s) is int and s >= 0 for s in sizes):
             raise ProtocolError(f"message buffer sizes {safe_repr(sizes, 80)} are not non-negative ints")
-        if sum(sizes) > self.max_bytes:
-            raise ProtocolError(f"message announces {sum(sizes)} bytes (at most {self.max_bytes})")
+        limit = self.max_bytes if max_bytes is None else min(self.max_bytes, max_bytes)
+        if sum(sizes) > limit:
+            raise ProtocolError(f"message announces {sum(sizes)} bytes (at most {limit} expected)")
         buffers = []
         for size in sizes:
             buf = bytearray(size)

@@ -31,6 +31,8 @@ from convspec._engine import known_failures as known
 from convspec._frontends.console import (colours_wanted, declines, failures, progress_printer, skipped, statistics,
                                          summary, table)
 from convspec._engine.judges import Interrupted, check, default_jobs
+from convspec._engine.processes import (SANDBOXES, adopt_orphans, bwrap_usable, default_memory_limit, forbid_inspection,
+                                        kill_descendants, parse_size)
 from convspec._engine.runner import PROFILES, examples_database, profile_named
 
 def _properties(only, version=None):
@@ -142,6 +144,11 @@ def cmd_check(args) -> int:
     if args.json and (why := _writable(args.json)):
         print(f"convspec: {why}", file=sys.stderr)
         return 2
+    if args.json:  # an earlier report at this path must not outlive this run's start (a CI step reads it)
+        write_json(args.json, {"schema": SCHEMA, "convspec_version": __version__, "command": ["convspec", *args.argv],
+                               "complete": False, "exit_status": None, "running": True,
+                               "message": "this run started and has not finished (or was killed): no verdict yet",
+                               "results": []})
     try:
         xfails = known.read(args.xfails, "--xfails") if args.xfails else []
         skips = known.read(args.skips, "--skips") if args.skips else []
@@ -163,13 +170,26 @@ def cmd_check(args) -> int:
         profile = replace(profile, call_timeout=args.call_timeout)
     if args.property_timeout:
         profile = replace(profile, property_timeout=args.property_timeout)
+    if args.sandbox == "bwrap" and not bwrap_usable():
+        print("convspec: --sandbox bwrap, but bubblewrap is not installed here or cannot make namespaces "
+              "(apt-get install bubblewrap); --sandbox process runs without it", file=sys.stderr)
+        return 2
+    try:
+        memory_limit = parse_size(args.memory_limit) if args.memory_limit else default_memory_limit()
+    except ValueError as e:
+        print(f"convspec: --memory-limit {e}", file=sys.stderr)
+        return 2
+    forbid_inspection()  # a backend running as the same user cannot read this process or open its pipes
+    adopt_orphans()  # what a judge leaves behind is re-parented here, and killed below
     try:
         run = check(args.targets, props, profile=profile, seed=seed, jobs=jobs,
                     progress=progress_printer(len(props) * len(args.targets)), import_timeout=args.import_timeout,
                     examples=args.max_examples, database=examples_database(args.examples_db), skip=skip,
-                    catalogue=args.catalogue_version)
+                    catalogue=args.catalogue_version, sandbox=args.sandbox, memory_limit=memory_limit)
     except Interrupted as e:
         run = e.run
+    finally:
+        kill_descendants()
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     results, matched = known.apply_xfails(run.results, xfails, strict=args.strict_xfails)
@@ -197,7 +217,9 @@ def cmd_check(args) -> int:
         for r in known_failures if args.verbose else ():
             print(f"known failure: {r.backend} :: {r.property} -- {r.message.splitlines()[0][:200]}")
     if labels:
-        print(f"{summary(run.results)}  (profile {args.profile}, seed {seed}: rerun with --seed {seed})")
+        boxes = sorted({b.sandbox for b in run.backends if b.sandbox})
+        print(f"{summary(run.results)}  (profile {args.profile}, seed {seed}: rerun with --seed {seed}"
+              + (f"; executors: {', '.join(boxes)}" if boxes else "") + ")")
     details = failures(run.results, verbose=args.verbose, quiet=args.quiet)
     if details:
         print()
@@ -237,6 +259,8 @@ def cmd_check(args) -> int:
                                "unused": known.unused(xfails, matched) + known.unused(skips, used)},
             "catalogue_version": args.catalogue_version or CATALOGUE_VERSIONS[-1],
             "profile": args.profile,
+            "sandbox": {b.label: b.sandbox for b in run.backends},
+            "memory_limit": memory_limit,
             "seed": seed,
             "complete": run.complete,
             "exit_status": code,
@@ -333,6 +357,11 @@ def main(argv=None) -> int:
     p.add_argument("--import-timeout", type=float, metavar="SECONDS",
                    help="limit for loading a target in its executor (default: 120)")
     p.add_argument("--max-examples", type=int, metavar="N", help="examples per property (default: the profile's)")
+    p.add_argument("--sandbox", choices=SANDBOXES,
+                   help="what a target's executor runs in: bwrap (bubblewrap: namespaces of its own, a read-only file "
+                        "system; the default where it works) or process (its own process group, limits from outside)")
+    p.add_argument("--memory-limit", metavar="SIZE", help="address space of each executor, e.g. 4G (default: "
+                                                          "the machine's memory, at most 16G)")
     p.add_argument("--xfails", metavar="FILE", help="known failures, one [BACKEND::]PROPERTY glob per line, '#' comments as "
                                                    "reasons: reported, but not a failure")
     p.add_argument("--skips", metavar="FILE", help="properties not to run, same format")

@@ -31,8 +31,8 @@ def trusted():
     return [f for f in files if not os.path.basename(f).startswith("torch") or importlib.util.find_spec("torch")]
 
 
-def known_deviations() -> dict:
-    """``{(backend, property): what the library does}`` from ``trusted/known_deviations.txt``."""
+def known_deviations() -> list:
+    """The entries of ``trusted/known_deviations.txt`` (conformance.KnownDeviation)."""
     from convspec._frontends.conformance import known_deviations as read
 
     return read(os.path.join(HERE, "trusted", "known_deviations.txt"))

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 import convspec
+from convspec._engine import machine
 from convspec._adapters import ADAPTERS
 from convspec._adapters.deviations import DEVIATIONS, DOCUMENTED, explain
 from convspec._engine.backend import adapter_unusable
@@ -40,7 +41,46 @@ def test_every_listed_deviation_is_confirmed_by_independent_arithmetic(deviation
     if deviation.adapter == "tinygrad" and not os.environ.get("DEV") and shutil.which("clang") is None:
         pytest.skip("tinygrad has no device here (its CPU device needs clang): run with DEV=PYTHON")
     present, evidence = deviation.confirm()
+    if deviation.cpu and not machine.has(*deviation.cpu):  # the library is right on this CPU, as the entry says
+        assert not present, f"{deviation.what}: seen on a CPU without {deviation.cpu} ({evidence})"
+        return
     assert present, f"{deviation.what}: no longer seen ({evidence}); remove the entry"
+
+
+def test_the_cpu_dependent_confirmation_sees_a_wrong_bfloat16_sum(monkeypatch):
+    """The AMX bfloat16 confirmation, on a CPU without AMX, given a conv2d that is wrong as
+    oneDNN's AMX kernels are (one term of a sum dropped): it reports the deviation."""
+    torch = pytest.importorskip("torch")
+    from convspec._adapters.deviations import _torch_bf16_conv_on_this_cpu
+
+    right = torch.nn.functional.conv2d
+
+    def drops_the_last_tap(x, w, *args, **kwargs):
+        return right(x, w.clone().index_fill_(3, torch.tensor([w.shape[3] - 1]), 0), *args, **kwargs)
+
+    if not machine.has("amx_bf16"):
+        assert _torch_bf16_conv_on_this_cpu()[0] is False
+    monkeypatch.setattr(torch.nn.functional, "conv2d", drops_the_last_tap)
+    present, evidence = _torch_bf16_conv_on_this_cpu()
+    assert present and "F.conv2d in bfloat16 gives" in evidence and "CPU " in evidence, evidence
+
+
+def test_a_machine_dependent_trusted_deviation_explains_only_where_confirmed(monkeypatch):
+    from convspec._engine.runner import Result
+    from convspec._frontends import conformance
+
+    entry = conformance.KnownDeviation("torch_functional", "conv*_low_precision_*", "AMX bf16", adapter="torch")
+    failure = Result("torch_functional", "conv_low_precision_exact", [], "failed",
+                     "conv(x: bfloat16, ...)[0, 0, 1, 0]=-0.0625, but should be 0.125")
+    monkeypatch.setattr(conformance, "_confirm", lambda d: (False, "exact here"))
+    assert conformance.triage([failure], [entry]) == ([failure], [])  # not confirmed: a false alarm
+    monkeypatch.setattr(conformance, "_confirm", lambda d: (True, "wrong sums on this CPU"))
+    assert conformance.triage([failure], [entry]) == ([], [(failure, "AMX bf16 Confirmed now: wrong sums on this CPU")])
+    other = Result("torch_functional", "conv_low_precision_exact", [], "failed", "conv(x: float16, ...)[0]=1, but should be 2")
+    assert conformance.triage([other], [entry]) == ([other], [])  # float16: not what the deviation explains
+    parsed = conformance.known_deviations(os.path.join(os.path.dirname(__file__), "trusted", "known_deviations.txt"))
+    assert any(k.adapter == "torch" and k.matches("torch_functional", "conv_grad_input_low_precision_exact")
+               for k in parsed)
 
 
 def test_deviations_attribute_by_adapter_and_property():

@@ -22,6 +22,7 @@ class Deviation:
     what: str  # what the library does, one line
     confirm: Callable[[], tuple]  # () -> (still there, evidence: the library's answer beside the arithmetic)
     says: str = ""  # a pattern the failure's message must hold (several deviations on one property)
+    cpu: tuple = ()  # CPU extensions (/proc/cpuinfo flags) it shows on; elsewhere the library is right
 
     def explains(self, adapter: str, prop: str, message: str = "") -> bool:
         return adapter == self.adapter and any(fnmatch.fnmatchcase(prop, g) for g in self.properties) \
@@ -66,6 +67,50 @@ def _jax_flushes_subnormals():
     got = float((jnp.asarray(np.array([tiny])) * np.float32(1.0))[0])
     return (got == 0.0, f"jnp.asarray([{tiny}], float32) * 1 = {got}; the product is {float(tiny)} (subnormal, exact): "
                         "XLA on CPU flushes subnormal inputs and results to zero, as JAX documents (its 'sharp bits')")
+
+
+def _plain_correlate2d(x, w, stride, dilation):
+    """The layer's sum for one channel, in float64 loops: y[i, j] = sum_mn x[s0 i + d0 m, s1 j + d1 n] w[m, n]."""
+    (s0, s1), (d0, d1) = stride, dilation
+    rows = (x.shape[0] - d0 * (w.shape[0] - 1) - 1) // s0 + 1
+    cols = (x.shape[1] - d1 * (w.shape[1] - 1) - 1) // s1 + 1
+    y = np.zeros((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            for m in range(w.shape[0]):
+                for n in range(w.shape[1]):
+                    y[i, j] += float(x[s0 * i + d0 * m, s1 * j + d1 * n]) * float(w[m, n])
+    return y
+
+
+def _torch_bf16_conv_on_this_cpu():
+    """PyTorch's bfloat16 conv2d on data whose every product and sum is exact in bfloat16: on
+    CPUs with AMX (oneDNN's AVX512_CORE_AMX path, PyTorch 2.13.0) the answer differs from the
+    sum; elsewhere it is exact.  The geometry is the one the catalogue found (stride (1, 2),
+    dilation (1, 3)), then a few more; the CPU is named in the evidence."""
+    import torch
+    import torch.nn.functional as F
+
+    from convspec._engine.machine import describe
+
+    rng = np.random.default_rng(9)
+    cases = [((6, 7), (2, 3), (1, 2), (1, 3)), ((8, 9), (3, 3), (1, 1), (1, 1)), ((7, 11), (2, 2), (2, 1), (2, 2)),
+             ((5, 13), (1, 4), (1, 3), (1, 2))]
+    shown = []
+    for xs, ws, stride, dilation in cases:
+        x = rng.integers(-4, 5, xs) / 4.0  # quarters in [-1, 1]: products are sixteenths, sums stay below 2^7
+        w = rng.integers(-4, 5, ws) / 4.0
+        got = F.conv2d(torch.tensor(x[None, None], dtype=torch.bfloat16), torch.tensor(w[None, None],
+                       dtype=torch.bfloat16), stride=stride, dilation=dilation).float().numpy()[0, 0].astype(np.float64)
+        want = _plain_correlate2d(x, w, stride, dilation)
+        if not np.array_equal(got, want):
+            shown.append(f"x {xs}, w {ws}, stride {stride}, dilation {dilation}: F.conv2d in bfloat16 gives "
+                         f"{got.ravel()[:6].tolist()}, the sums in float64 (exact in bfloat16) "
+                         f"{want.ravel()[:6].tolist()}")
+    cpu = f"CPU {describe()}, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})"
+    if shown:
+        return True, "; ".join(shown[:2]) + f" [{len(shown)} of {len(cases)} layers wrong; {cpu}]"
+    return False, f"all {len(cases)} bfloat16 layers exact on this machine ({cpu})"
 
 
 def _one_node(runtime, op, *inputs, out="float32", **attrs):
@@ -291,6 +336,10 @@ def _tinygrad_max_drops_nan():
 DEVIATIONS = [
     Deviation("torch", ("lp_pool_accuracy", "lp_pool_large"),
               "lp_pool raises |x|^p in the input dtype: float32 overflows where the norm does not", _torch_lp_pool_overflow),
+    Deviation("torch", ("conv_low_precision_*", "conv_grad_*_low_precision_*"),
+              "bfloat16 conv2d wrong on CPUs with AMX (oneDNN's AMX bfloat16 kernels): exactly representable data, "
+              "a wrong sum; the same call exact on CPUs without AMX", _torch_bf16_conv_on_this_cpu, says="bfloat16",
+              cpu=("amx_bf16",)),
     Deviation("torch", ("lp_pool_*",), "lp_pool in ceil mode scales an overhanging window's sum by window / "
               "elements (PyTorch computes it as an average times the window size)", _torch_lp_pool_ceil),
     Deviation("onnxruntime", ("avg_pool_padding_only_window", "avg_pool_definition", "avg_pool_*"),

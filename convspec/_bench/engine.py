@@ -280,7 +280,10 @@ def machine_environment() -> dict:
                                           "filepath")} for info in threadpool_info()]
     except ImportError:
         blas = []
+    from convspec._engine import machine
+
     return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "cpu": machine.cpu()["model"], "isa": machine.cpu()["isa"],
             "versions": versions, "environment": {k: os.environ.get(k) for k in SETTINGS}, "blas": blas}
 
 

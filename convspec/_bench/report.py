@@ -27,7 +27,9 @@ def markdown(board: dict, compare: dict | None = None) -> str:
     lines = ["# convspec bench", "",
              f"convspec {env['convspec']}, NumPy {env['numpy']} (BLAS: {blas_summary(env)}), "
              + ", ".join(f"{k} {env[k]}" for k in ("torch", "scipy") if k in env)
-             + f"; {env['threads']} thread(s) of {env['cpus']}; float32 GEMM now: {env['gemm_gflops']} GFLOP/s. "
+             + f"; {env['threads']} thread(s) of {env['cpus']}"
+             + (f" ({env['cpu']}: {', '.join(env.get('isa') or []) or 'no extension recorded'})" if env.get("cpu") else "")
+             + f"; float32 GEMM now: {env['gemm_gflops']} GFLOP/s. "
              "Every time is a median over blocks run in A-B-B-A order after a first call (shown apart: "
              "compilation, plans); every result was checked against the definition before it was timed.", ""]
     records = board["records"]

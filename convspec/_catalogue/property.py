@@ -501,11 +501,8 @@ class Context:
                 f"restriction in convspec_capabilities['restrictions']: {', '.join(RESTRICTIONS)})")
         if outcome.raised is not None:
             r = outcome.raised
-            limit = getattr(self.backend, "memory_limit", None)
-            hint = f" (the executor's address space is limited to {limit / (1 << 30):.3g} GiB: --memory-limit)" \
-                if r.is_a("MemoryError") and limit else ""
             raise BackendError(f"{describe_call(op, args, kwargs)} raised {r.type}: {r.message}"
-                               + (f" [at {r.where}]" if r.where else "") + hint, raised=r)
+                               + (f" [at {r.where}]" if r.where else ""), raised=r)
         y = outcome.value
         want_dtype = args[0].dtype if args and isinstance(args[0], np.ndarray) else None
         if isinstance(y, Described) and y.type_name == "ndarray":

@@ -42,7 +42,7 @@ class BackendInfo:
     capabilities: dict = field(default_factory=dict)
     doc: str = ""
     sandbox: str = ""  # what the executor ran in: "bwrap" or "process"
-    memory_limit: int | None = None  # its address-space limit in bytes
+    memory_limit: int | None = None  # its resident-memory limit in bytes
 
 
 @dataclass
@@ -153,7 +153,7 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
     profile's count per property; ``database`` is the folder of remembered counterexamples
     (``None``: none); ``catalogue`` the pinned catalogue version (``None``: this convspec's);
     ``sandbox`` what the executors of users' targets run in (``"bwrap"``, ``"process"``; ``None``:
-    bubblewrap where it works); ``memory_limit`` each executor's address space in bytes.
+    bubblewrap where it works); ``memory_limit`` each executor's resident memory in bytes.
     ``skip(label, property name)`` gives a reason not to run a property on a
     backend (listed as skipped with it), or ``None``.
 

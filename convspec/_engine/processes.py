@@ -8,6 +8,7 @@ import signal
 import site
 import subprocess
 import tempfile
+import threading
 
 #: The folder holding this convspec package (a source tree, or site-packages).
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -129,8 +130,8 @@ def parse_size(text) -> int:
 
 
 def default_memory_limit() -> int:
-    """Each executor's address space by default: generous (the machine's memory, at most 16 GiB),
-    so that a leak is stopped before it takes the machine down, not before it is large."""
+    """Each executor's resident memory by default: generous (the machine's memory, at most 16
+    GiB), so that a leak is stopped before it takes the machine down, not before it is large."""
     try:
         physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -138,14 +139,61 @@ def default_memory_limit() -> int:
     return int(min(physical, 1 << 34))
 
 
-def limit_memory(limit: int | None):
-    """A ``preexec_fn`` that bounds the address space of the process (and what it starts)."""
-    def apply():
-        if limit:
-            import resource
+def resident_bytes(pid: int) -> int:
+    """The resident memory of ``pid`` and every process below it, in bytes (0 if it is gone)."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * PAGE
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(v) for v in f.read().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return apply
+
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class MemoryWatch:
+    """Watches a process tree's resident memory from a thread of this process and kills the
+    tree (``kill()``) once it holds more than ``limit`` bytes.  Resident memory, not address
+    space: JIT runtimes (oneDNN, XLA, TBB) reserve far more address space than they touch, and an
+    address-space limit would stop them where they are right."""
+
+    def __init__(self, pid: int, limit: int | None, kill, interval: float = 0.05):
+        self.pid, self.limit, self.kill, self.interval = pid, limit, kill, interval
+        self.exceeded: int | None = None  # the resident bytes seen when it was killed
+        self._stop = threading.Event()
+        if limit:
+            threading.Thread(target=self._watch, daemon=True, name=f"convspec-memory-{pid}").start()
+
+    def _watch(self):
+        while not self._stop.wait(self.interval):
+            held = resident_bytes(self.pid)
+            if not held and not os.path.exists(f"/proc/{self.pid}"):
+                return
+            if held > self.limit:
+                self.exceeded = held
+                self.kill()
+                return
+
+    def stop(self):
+        self._stop.set()
+
+    def note(self) -> str:
+        """A message suffix when the watch killed the process, else ''."""
+        if self.exceeded is None:
+            return ""
+        gib = 1 << 30
+        return (f" (killed by convspec: the executor and what it started held {self.exceeded / gib:.3g} GiB of "
+                f"resident memory, above the limit of {self.limit / gib:.3g} GiB: --memory-limit)")
 
 
 def forbid_inspection() -> None:

@@ -33,7 +33,7 @@ from convspec._contract.memory_layouts import base_of
 from convspec._engine.backend import split_target
 from convspec._engine.executor import LOST_CHANNEL
 from convspec._engine.processes import (ROOT, SANDBOXES, bwrap_prefix, bwrap_usable, child_env, default_sandbox,
-                                        describe_status, from_source_tree, kill_group, limit_memory)
+                                        describe_status, from_source_tree, kill_group, MemoryWatch)
 
 #: Seconds the target's import may take (a JIT library or a large package can be slow).
 IMPORT_TIMEOUT = 120.0
@@ -145,12 +145,13 @@ class Executor:
         try:
             self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.output.write_fd,
                                             stderr=self.output.write_fd, pass_fds=(reply_fd, request_read),
-                                            start_new_session=True, env=env, preexec_fn=limit_memory(self.memory_limit))
+                                            start_new_session=True, env=env)
         finally:
             os.close(reply_fd)
             os.close(request_read)
             self.output.close_writer()
         self.request_fd = request_write
+        self.memory = MemoryWatch(self.process.pid, self.memory_limit, lambda: kill_group(self.process.pid))
         if self.on_spawn:
             self.on_spawn(self.process.pid)
         os.set_blocking(request_write, False)
@@ -188,6 +189,10 @@ class Executor:
             self.kill()
             raise garbled(e) from None
 
+    def _memory_note(self) -> str:
+        memory = getattr(self, "memory", None)
+        return memory.note() if memory is not None else ""
+
     def log_tail(self, lines=12) -> str:
         """The last lines the target printed (stdout and stderr), as a message suffix."""
         return self.output.text(lines) if self.output is not None else ""
@@ -205,6 +210,8 @@ class Executor:
         """SIGKILL the executor's whole process group (children it started included)."""
         if self.process is None:
             return
+        if getattr(self, "memory", None) is not None:
+            self.memory.stop()
         kill_group(self.process.pid)
         try:
             self.process.wait(10)
@@ -245,7 +252,7 @@ class Executor:
         with self._failing_as(
                 CallTimeout,
                 lambda code: CallCrashed(f"the executor process running the backend {describe_status(code)} during "
-                                         f"this call{_exit_hint(code)}{self.log_tail()}"),
+                                         f"this call{self._memory_note() or _exit_hint(code)}{self.log_tail()}"),
                 lambda e: CallCrashed(f"the executor process answered with a malformed message ({e})")):
             wire.send(self.request_fd, header, buffers, deadline=deadline)
             answer, got = self.channel.recv(deadline, max_bytes=max_bytes)

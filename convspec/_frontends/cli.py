@@ -360,7 +360,7 @@ def main(argv=None) -> int:
     p.add_argument("--sandbox", choices=SANDBOXES,
                    help="what a target's executor runs in: bwrap (bubblewrap: namespaces of its own, a read-only file "
                         "system; the default where it works) or process (its own process group, limits from outside)")
-    p.add_argument("--memory-limit", metavar="SIZE", help="address space of each executor, e.g. 4G (default: "
+    p.add_argument("--memory-limit", metavar="SIZE", help="resident memory of each executor, e.g. 4G (default: "
                                                           "the machine's memory, at most 16G)")
     p.add_argument("--xfails", metavar="FILE", help="known failures, one [BACKEND::]PROPERTY glob per line, '#' comments as "
                                                    "reasons: reported, but not a failure")

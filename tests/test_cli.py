@@ -305,3 +305,33 @@ def test_a_hanging_call_is_reported_with_its_arguments_and_a_snippet_that_ends(t
     run = subprocess.run([sys.executable, "-c", result["counterexample"]["reproduction"]], capture_output=True,
                          text=True, cwd=elsewhere, timeout=60)
     assert run.returncode == -14, run.stderr  # SIGALRM: the snippet ends itself, it does not hang
+
+
+def test_shards_merge_into_the_unsharded_verdict(tmp_path):
+    """Two shards of one seed hold every property once; merged they give the unsharded run's
+    verdicts and exit status (here a mutant caught by convolve_definition)."""
+    mutant = os.path.join(HERE, "mutants", "m01_kernel_not_flipped.py")
+    only = ["--only", "correlate_definition", "convolve_definition", "conv_definition", "correlate_linearity"]
+    common = [mutant, *only, "--profile", "quick", "--seed", "7"]
+    whole = convspec("check", *common, "--json", str(tmp_path / "whole.json"), cwd=tmp_path)
+    parts = [convspec("check", *common, "--shard", f"{k}/2", "--json", str(tmp_path / f"s{k}.json"), cwd=tmp_path)
+             for k in (1, 2)]
+    assert whole.returncode == 1 and "shard 1/2: 2 properties" in parts[0].stdout, parts[0].stdout
+    merged = convspec("merge", str(tmp_path / "s1.json"), str(tmp_path / "s2.json"), "--json",
+                      str(tmp_path / "merged.json"), cwd=tmp_path)
+    assert merged.returncode == 1 and "merged 2 shards" in merged.stdout, merged.stdout + merged.stderr
+    verdict = lambda path: sorted((r["property"], r["status"]) for r in json.loads(path.read_text())["results"])  # noqa: E731
+    assert verdict(tmp_path / "merged.json") == verdict(tmp_path / "whole.json")
+    assert ("convolve_definition", "failed") in verdict(tmp_path / "merged.json")
+    assert json.loads((tmp_path / "merged.json").read_text())["exit_status"] == 1
+    # a missing shard, a doubled one, another seed: refused, naming what is wrong
+    alone = convspec("merge", str(tmp_path / "s1.json"), cwd=tmp_path)
+    assert alone.returncode == 2 and "2/2 missing" in alone.stderr, alone.stderr
+    twice = convspec("merge", str(tmp_path / "s1.json"), str(tmp_path / "s1.json"), cwd=tmp_path)
+    assert twice.returncode == 2 and "again" in twice.stderr, twice.stderr
+    other = convspec("check", *common[:-1], "8", "--shard", "2/2", "--json", str(tmp_path / "o2.json"), cwd=tmp_path)
+    assert other.returncode in (0, 1)
+    mixed = convspec("merge", str(tmp_path / "s1.json"), str(tmp_path / "o2.json"), cwd=tmp_path)
+    assert mixed.returncode == 2 and "seed=8" in mixed.stderr, mixed.stderr
+    bad = convspec("check", mutant, "--shard", "3/2", cwd=tmp_path)
+    assert bad.returncode == 2 and "--shard" in bad.stderr, bad.stderr

@@ -129,6 +129,110 @@ def unexercised(run) -> list[str]:
     return out
 
 
+def _shard(text: str) -> tuple[int, int]:
+    """``K/N`` (1 <= K <= N) as ``(K, N)``; argparse's error otherwise."""
+    try:
+        index, count = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}, but should be K/N, e.g. 1/4") from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"{text!r}, but K should be between 1 and N")
+    return index, count
+
+
+#: What every shard of one run must share.
+SHARED = ("convspec_version", "catalogue_version", "profile", "seed", "targets")
+
+
+def merge_reports(reports: list[dict], names: list[str]) -> dict:
+    """One report from the --json reports of a sharded check; ``ValueError`` naming the report
+    and the field where they do not belong to one run, or where a shard is missing or doubled."""
+    if not reports:
+        raise ValueError("no report given")
+    first = reports[0]
+    for report, name in zip(reports, names):
+        if report.get("running"):
+            raise ValueError(f"{name}: that shard has not finished (or was killed): no verdict yet")
+        if not report.get("shard"):
+            raise ValueError(f"{name}: not the report of a sharded check (no 'shard': run convspec check --shard K/N)")
+        for key in SHARED:
+            if report.get(key) != first.get(key):
+                raise ValueError(f"{name}: {key}={report.get(key)!r}, but {names[0]} has {first.get(key)!r}: "
+                                 "the shards of one run share it")
+    count = first["shard"][1]
+    seen = {}
+    for report, name in zip(reports, names):
+        index, n = report["shard"]
+        if n != count:
+            raise ValueError(f"{name}: shard {index}/{n}, but {names[0]} is one of {count}")
+        if index in seen:
+            raise ValueError(f"{name}: shard {index}/{count} again (also {seen[index]})")
+        seen[index] = name
+    missing = sorted(set(range(1, count + 1)) - set(seen))
+    if missing:
+        raise ValueError(f"shard(s) {', '.join(f'{k}/{count}' for k in missing)} missing: give every shard's report")
+    results = [r for report in reports for r in report.get("results", [])]
+    load_errors = {k: v for report in reports for k, v in (report.get("load_errors") or {}).items()}
+    backends = {b["label"]: b for report in reports for b in report.get("backends", [])}
+    complete = all(report.get("complete") for report in reports)
+    statuses = [report.get("exit_status") for report in reports]
+    return {**{k: first.get(k) for k in ("schema",) + SHARED}, "command": ["convspec", "merge", *names],
+            "shards": {name: {"shard": report["shard"], "exit_status": report.get("exit_status"),
+                              "duration": report.get("duration")} for report, name in zip(reports, names)},
+            "properties": [p for report in reports for p in report.get("properties", [])],
+            "complete": complete, "exit_status": None if complete else next(s for s in statuses if s not in (0, 1, 2)),
+            "summary": {s: sum(r["status"] == s for r in results) for s in ("passed", "failed", "error", "skipped",
+                                                                         "xfailed")},
+            "backends": list(backends.values()), "load_errors": load_errors, "results": results}
+
+
+def cmd_merge(args) -> int:
+    from convspec._engine.runner import Result
+
+    reports = []
+    for path in args.reports:
+        try:
+            with open(path) as f:
+                reports.append(json.load(f))
+        except (OSError, ValueError) as e:
+            print(f"convspec: REPORT {path!r} cannot be read as a convspec --json report: {e}", file=sys.stderr)
+            return 2
+    try:
+        merged = merge_reports(reports, args.reports)
+    except ValueError as e:
+        print(f"convspec: {e}", file=sys.stderr)
+        return 2
+    results = [Result(**r) for r in merged["results"]]
+    labels = [b["label"] for b in merged["backends"]]
+    if labels and not args.quiet and (shown := table(results, labels, verbose=args.verbose, colour=colours_wanted())):
+        print(shown)
+        print()
+    print(f"{summary(results)}  (merged {len(reports)} shards: profile {merged['profile']}, seed {merged['seed']})")
+    if details := failures(results, verbose=args.verbose, quiet=args.quiet):
+        print()
+        print(details)
+    idle = [label for label in labels if (mine := [r for r in results if r.backend == label])
+            and all(r.status == "skipped" for r in mine)]
+    for label in idle:
+        print(f"convspec: no property ran against {label} in any shard: nothing of what it computes was checked",
+              file=sys.stderr)
+    for label, message in merged["load_errors"].items():
+        print(f"convspec: {label}: {message}", file=sys.stderr)
+    if not merged["complete"]:
+        print("convspec: a shard was interrupted: the results are incomplete", file=sys.stderr)
+        code = merged["exit_status"] or 1
+    elif merged["load_errors"]:
+        code = 2
+    elif any(r.status in ("failed", "error") for r in results) or idle:
+        code = 1
+    else:
+        code = 0
+    merged["exit_status"] = code
+    if args.json:
+        write_json(args.json, merged)
+    return code
+
+
 def cmd_check(args) -> int:
     started = time.time()
     try:
@@ -137,6 +241,9 @@ def cmd_check(args) -> int:
     except (LoadError, KeyError) as e:
         print(f"convspec: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
+    if args.shard:  # every N-th property from the K-th: shards of one seed give the unsharded run's results
+        index, count = args.shard
+        props = props[index - 1::count]
     for flag, value in (("--jobs", args.jobs), ("--max-examples", args.max_examples)):
         if value is not None and value < 1:
             print(f"convspec: {flag}={value}, but should be at least 1", file=sys.stderr)
@@ -219,6 +326,8 @@ def cmd_check(args) -> int:
     if labels:
         boxes = sorted({b.sandbox for b in run.backends if b.sandbox})
         print(f"{summary(run.results)}  (profile {args.profile}, seed {seed}: rerun with --seed {seed}"
+              + (f"; shard {args.shard[0]}/{args.shard[1]}: {len(props)} properties, convspec merge joins the "
+                 "shards' --json reports" if args.shard else "")
               + (f"; executors: {', '.join(boxes)}" if boxes else "") + ")")
     details = failures(run.results, verbose=args.verbose, quiet=args.quiet)
     if details:
@@ -231,7 +340,7 @@ def cmd_check(args) -> int:
         print()
         for r in fixed:
             print(f"now passing: {r.backend} :: {r.property} -- {r.message}")
-    idle = unexercised(run)
+    idle = [] if args.shard else unexercised(run)  # a shard may hold no property of a target: merge judges that
     for label in idle:
         print(f"convspec: no property ran against {label}: every one was skipped (see the reasons with --json); "
               "nothing of what it computes was checked", file=sys.stderr)
@@ -262,6 +371,8 @@ def cmd_check(args) -> int:
             "sandbox": {b.label: b.sandbox for b in run.backends},
             "memory_limit": memory_limit,
             "seed": seed,
+            "shard": list(args.shard) if args.shard else None,
+            "properties": [p.name for p in props],
             "complete": run.complete,
             "exit_status": code,
             "duration": round(time.time() - started, 3),
@@ -372,10 +483,20 @@ def main(argv=None) -> int:
     p.add_argument("--show-skipped", action="store_true", help="the full table, skipped properties included")
     p.add_argument("--statistics", action="store_true",
                    help="per backend and property: examples, share declined, shrink steps, seconds, worst error/bound")
+    p.add_argument("--shard", type=_shard, metavar="K/N",
+                   help="run the K-th of N shares of the properties (every N-th from the K-th), e.g. on N machines "
+                        "with one --seed; convspec merge joins their --json reports")
     p.add_argument("--examples-db", metavar="PATH|off",
                    help="folder of remembered counterexamples, replayed first (default: $CONVSPEC_EXAMPLES_DB, else "
                         "~/.cache/convspec/examples/<this folder>); 'off' for none")
     p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("merge", help="join the --json reports of a sharded check (--shard K/N) into one verdict")
+    p.add_argument("reports", nargs="+", metavar="REPORT.json", help="every shard's report, once each")
+    p.add_argument("--json", metavar="PATH", help="write the joined report here")
+    p.add_argument("-v", "--verbose", action="store_true", help="the full table, and every failure in full")
+    p.add_argument("-q", "--quiet", action="store_true", help="the summary and the failures' messages only")
+    p.set_defaults(run=cmd_merge)
 
     p = sub.add_parser("list", help="list backends and the property catalogue")
     p.add_argument("--json", action="store_true")

@@ -24,6 +24,17 @@ ADAPTERS = {
               "scipy.signal correlate/convolve (direct method) and a layer built from its correlations"),
     "scipy-ndimage": ("convspec._adapters.scipy_ndimage", "scipy",
                       "scipy.ndimage maximum_filter/uniform_filter as max and average pooling"),
+    "opencv": ("convspec._adapters.opencv", "cv2",
+               "OpenCV cv2.filter2D as 1-D/2-D correlate and convolve (direct below 50 taps, DFT above)"),
+    "astropy": ("convspec._adapters.astropy", "astropy",
+                "astropy.convolution.convolve (direct) as N-D correlate and convolve, odd kernels"),
+    "astropy-fft": ("convspec._adapters.astropy_fft", "astropy",
+                    "astropy.convolution.convolve_fft as N-D correlate and convolve, odd kernels"),
+    "openvino": ("convspec._adapters.openvino", "openvino",
+                 "OpenVINO (CPU plugin) Convolution, GroupConvolution, ConvolutionBackpropData, MaxPool, AvgPool, LpPool "
+                 "from one-node ONNX models"),
+    "paddle": ("convspec._adapters.paddle", "paddle",
+               "PaddlePaddle (CPU) paddle.nn.functional conv1d/2d/3d, autograd gradients, max/avg/lp/adaptive pools"),
 }
 
 

@@ -23,6 +23,7 @@ class Deviation:
     confirm: Callable[[], tuple]  # () -> (still there, evidence: the library's answer beside the arithmetic)
     says: str = ""  # a pattern the failure's message must hold (several deviations on one property)
     cpu: tuple = ()  # CPU extensions (/proc/cpuinfo flags) it shows on; elsewhere the library is right
+    when: Callable[[str], bool] | None = None  # documented behaviours: which failure messages it can cause
 
     def explains(self, adapter: str, prop: str, message: str = "") -> bool:
         return adapter == self.adapter and any(fnmatch.fnmatchcase(prop, g) for g in self.properties) \
@@ -67,6 +68,17 @@ def _jax_flushes_subnormals():
     got = float((jnp.asarray(np.array([tiny])) * np.float32(1.0))[0])
     return (got == 0.0, f"jnp.asarray([{tiny}], float32) * 1 = {got}; the product is {float(tiny)} (subnormal, exact): "
                         "XLA on CPU flushes subnormal inputs and results to zero, as JAX documents (its 'sharp bits')")
+
+
+def _astropy_fft_inf_as_nan():
+    from astropy.convolution import convolve_fft
+
+    got = convolve_fft(np.array([1.0, -np.inf, 2.0]), np.array([0.0, 0.5, 0.0]), boundary="fill", fill_value=0.0,
+                       normalize_kernel=False, nan_treatment="fill")
+    want = -np.inf * 0.5  # float64: the middle output's sum holds -inf times 0.5
+    return (bool(np.isfinite(got[1])), f"astropy convolve_fft([1, -inf, 2], [0, 0.5, 0], fill 0)[1] = {got[1]}; "
+                                       f"-inf * 0.5 = {want}: convolve_fft treats inf as NaN and fills it, as its "
+                                       "documentation says")
 
 
 def _plain_correlate2d(x, w, stride, dilation):
@@ -130,6 +142,13 @@ def _one_node(runtime, op, *inputs, out="float32", **attrs):
     model.ir_version = min(model.ir_version, onnx.IR_VERSION)
     feeds = dict(zip(names, inputs))
     try:
+        if runtime == "openvino":
+            import openvino
+
+            core = openvino.Core()
+            compiled = core.compile_model(core.read_model(model.SerializeToString()), "CPU",
+                                          {"INFERENCE_PRECISION_HINT": "f32"})
+            return next(iter(compiled.create_infer_request().infer(feeds).values())).ravel()
         if runtime == "ort":
             import onnxruntime
 
@@ -262,8 +281,42 @@ def _ort_max_pool_lowest_not_minus_inf():
             f"(numpy.max: {want_neg}): each window starts at the lowest finite float32 and skips NaN")
 
 
-def _ort_lp_pool_overflow():
-    got = _one_node("ort", "LpPool", np.array([[[3e19, 3e19]]], np.float32), kernel_shape=[2], p=2)
+def _openvino_max_pool_lowest_not_minus_inf():
+    nan = _one_node("openvino", "MaxPool", np.array([[[1.0, np.nan]]], np.float32), kernel_shape=[2])
+    neg = _one_node("openvino", "MaxPool", np.array([[[-np.inf, -np.inf]]], np.float32), kernel_shape=[2])
+    want_nan, want_neg = np.max([1.0, np.nan]), np.max([-np.inf, -np.inf])  # nan, -inf
+    return (not np.isnan(nan[0]) or neg[0] != want_neg,
+            f"MaxPool(window 2) of [1, nan] = {nan[0]} (numpy.max: {want_nan}); of [-inf, -inf] = {neg[0]} "
+            f"(numpy.max: {want_neg}): each window starts at the lowest finite float32 and skips NaN")
+
+
+def _paddle_max_lowest_not_minus_inf():
+    import paddle
+    import paddle.nn.functional as F
+
+    def pool(fn, values, *args):
+        return float(fn(paddle.to_tensor(np.array([[values]], np.float32)), *args).numpy().ravel()[0])
+    got = {"max_pool1d [nan, 1]": pool(F.max_pool1d, [np.nan, 1.0], 2, 2),
+           "max_pool1d [-inf, -inf]": pool(F.max_pool1d, [-np.inf, -np.inf], 2, 2),
+           "adaptive_max_pool1d [nan, 2]": pool(F.adaptive_max_pool1d, [np.nan, 2.0], 1),
+           "adaptive_max_pool1d [-inf, -inf]": pool(F.adaptive_max_pool1d, [-np.inf, -np.inf], 1)}
+    want = {k: float(np.max(np.array([float(v) for v in k.split("[")[1].rstrip("]").split(", ")]))) for k in got}
+    wrong = {k: v for k, v in got.items() if not (v == want[k] or (np.isnan(v) and np.isnan(want[k])))}
+    return (bool(wrong), "; ".join(f"{k} = {v} (numpy.max: {want[k]})" for k, v in got.items()))
+
+
+def _paddle_lp_pool_overflow():
+    import paddle
+    import paddle.nn.functional as F
+
+    got = float(F.lp_pool1d(paddle.to_tensor(np.full((1, 1, 2), 3e19, np.float32)), 2.0, 2, 2).numpy().ravel()[0])
+    want = np.sqrt(2 * 3e19 ** 2)  # float64: 4.24e19, far inside float32's range
+    return (not np.isfinite(got), f"F.lp_pool1d([3e19, 3e19] float32, p=2, window 2) = {got}; sqrt(3e19² + 3e19²) = "
+                                  f"{want:.4g} (float64), representable in float32")
+
+
+def _ort_lp_pool_overflow(runtime="ort"):
+    got = _one_node(runtime, "LpPool", np.array([[[3e19, 3e19]]], np.float32), kernel_shape=[2], p=2)
     want = np.sqrt(2 * 3e19 ** 2)
     return (not np.isfinite(got[0]), f"LpPool([3e19, 3e19] float32, p=2, window 2) = {got[0]}; sqrt(3e19² + 3e19²) "
                                      f"= {want:.4g} (float64), representable in float32")
@@ -333,6 +386,14 @@ def _tinygrad_max_drops_nan():
             f"numpy.max of either: {want} (a comparison a > b keeps the first operand when b is NaN)")
 
 
+def _subnormal_expected(message: str) -> bool:
+    """Whether a failure message's expected value is a float32 subnormal (0 < |v| < 1.18e-38)."""
+    import re
+
+    found = re.search(r"but should be (-?[0-9.]+(?:e[-+]?\d+)?)", message)
+    return bool(found) and 0 < abs(float(found.group(1))) < float(np.finfo(np.float32).tiny)
+
+
 DEVIATIONS = [
     Deviation("torch", ("lp_pool_accuracy", "lp_pool_large"),
               "lp_pool raises |x|^p in the input dtype: float32 overflows where the norm does not", _torch_lp_pool_overflow),
@@ -348,6 +409,20 @@ DEVIATIONS = [
     Deviation("onnxruntime", ("max_pool_propagates_nan", "max_pool_special_values", "max_pool_padding_only_window"),
               "MaxPool starts each window at the lowest finite value instead of -inf and skips NaN: an all-NaN or "
               "all--inf window gives -3.4e38 in float32", _ort_max_pool_lowest_not_minus_inf),
+    Deviation("openvino", ("lp_pool_accuracy", "lp_pool_large", "lp_pool_definition"),
+              "LpPool raises |x|^p in float32: it overflows where the norm does not",
+              lambda: _ort_lp_pool_overflow("openvino"), says=r"=-?inf"),
+    Deviation("paddle", ("max_pool_propagates_nan", "max_pool_special_values", "adaptive_max_pool_special_values",
+                         "adaptive_max_pool_*", "max_pool_padding_only_window"),
+              "max pooling starts each window at the lowest finite value instead of -inf and skips a NaN met first: "
+              "an all--inf window gives -3.4e38 in float32", _paddle_max_lowest_not_minus_inf),
+    Deviation("paddle", ("lp_pool_accuracy", "lp_pool_large", "lp_pool_definition"),
+              "lp_pool raises |x|^p in float32: it overflows where the norm does not", _paddle_lp_pool_overflow,
+              says=r"=-?inf"),
+    Deviation("openvino", ("max_pool_propagates_nan", "max_pool_special_values", "max_pool_padding_only_window"),
+              "MaxPool starts each window at the lowest finite value instead of -inf and skips NaN: an all--inf or "
+              "padding-only window gives -3.4e38 in float32, a window holding NaN its largest other value",
+              _openvino_max_pool_lowest_not_minus_inf),
     Deviation("onnxruntime", ("lp_pool_accuracy", "lp_pool_large"),
               "LpPool raises |x|^p in float32: it overflows where the norm does not", _ort_lp_pool_overflow),
     Deviation("onnx-reference", ("max_pool_*", "pool_*"), "MaxPool with pads: 1-D output one short for end padding "
@@ -392,10 +467,14 @@ DEVIATIONS = [
 #: attributed like deviations, with the same kind of confirmation, and listed as conventions.
 DOCUMENTED = [
     Deviation("jax", ("*_accuracy", "*_large", "*_definition"),
-              "XLA on CPU flushes subnormal inputs and results to zero (documented by JAX)", _jax_flushes_subnormals),
+              "XLA on CPU flushes subnormal inputs and results to zero (documented by JAX)", _jax_flushes_subnormals,
+              when=_subnormal_expected),
     Deviation("tensorflow", ("*_accuracy", "*_large", "*_definition"),
               "TensorFlow flushes subnormal results to zero on CPU (intended: its own denormal_test asserts it)",
-              _tf_flushes_subnormals),
+              _tf_flushes_subnormals, when=_subnormal_expected),
+    Deviation("astropy-fft", ("*_special_values",), "convolve_fft treats inf as NaN and fills both with fill_value "
+              "before the transform (documented: 'inf values are treated as NaN')", _astropy_fft_inf_as_nan,
+              when=lambda message: "is finite" in message and "should be" in message and "inf" in message),
 ]
 
 #: Documented conventions the adapters translate (not deviations).
@@ -422,6 +501,23 @@ CONVENTIONS = {
     "tinygrad": ["padding is added with Tensor.pad (-inf for the max, zeros for sums), the ceil-mode overhang as "
                  "extra end padding", "the average is window sums over the count of the elements that count",
                  "the device is tinygrad's choice (DEV); here DEV=PYTHON, as the CPU device needs clang"],
+    "openvino": ["the one-node ONNX models of the onnxruntime adapter, read by OpenVINO's ONNX front end and "
+                 "compiled for CPU", "INFERENCE_PRECISION_HINT f32: the CPU plugin's default is bfloat16 on CPUs with "
+                 "bfloat16 units", "weights are model inputs, not constants", "float32 only (float64 is computed in "
+                 "float32 by the CPU plugin)",
+                 "one infer request per thread (OpenVINO's rule for concurrent inference)"],
+    "paddle": ["padding is Paddle's list of (before, after) pairs for the layers; the pools pad with NumPy (-inf for "
+               "the max, zeros for sums) and pool without padding", "the average is window sums over the count of "
+               "the elements that count", "lp_pool is lp_pool1d/2d on |x| (Paddle documents (sum x^p)^(1/p)), "
+               "float32, 1-D and 2-D only", "gradients by paddle autograd (backward of the layer)"],
+    "opencv": ["filter2D correlates: the input is zero-padded with NumPy and the anchor is the kernel's first tap; "
+               "convolution flips the kernel (cv2.flip), as OpenCV documents", "1-D signals are one-row images",
+               "declared hybrid: the direct bound up to 49 taps, the FFT bound above (filter2D switches to a DFT for "
+               "large kernels)"],
+    "astropy": ["normalize_kernel=False, boundary='fill' with 0", "odd kernels only (declared odd_kernels)",
+                "NaN inputs are filled by astropy: windows holding NaN are set to NaN", "full is same on the input "
+                "zero-padded by (k - 1) / 2; correlation flips the kernel"],
+    "astropy-fft": ["the astropy translation around convolve_fft"],
     "scipy": ["the layer (conv) is assembled from single-channel scipy.signal.correlate calls"],
     "scipy-ndimage": ["maximum_filter skips NaN (documented for ndimage filters' comparisons): the adapter marks "
                       "windows holding NaN", "filters centre windows at k // 2: the adapter shifts the origin"],
@@ -432,14 +528,6 @@ def explain(adapter: str, prop: str, message: str = "") -> Deviation | None:
     """The deviation, or documented behaviour, a failure is attributed to (``None``: unexplained).
     A documented subnormal flush explains only a failure whose expected value is subnormal."""
     for d in DOCUMENTED:
-        if d.explains(adapter, prop, message) and _subnormal_expected(message):
+        if d.explains(adapter, prop, message) and (d.when is None or d.when(message)):
             return d
     return next((d for d in DEVIATIONS if d.explains(adapter, prop, message)), None)
-
-
-def _subnormal_expected(message: str) -> bool:
-    """Whether a failure message's expected value is a float32 subnormal (0 < |v| < 1.18e-38)."""
-    import re
-
-    found = re.search(r"but should be (-?[0-9.]+(?:e[-+]?\d+)?)", message)
-    return bool(found) and 0 < abs(float(found.group(1))) < float(np.finfo(np.float32).tiny)

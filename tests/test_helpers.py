@@ -71,6 +71,27 @@ def test_direct_bound_holds_for_plain_summation_and_catches_float32(dtype):
         assert np.any(np.abs(lowered - exact) > bound)
 
 
+def test_tf32_bounds_cover_inputs_rounded_below_the_normal_range():
+    # TF32 keeps float32's exponents but 10 significand bits: a subnormal input moves by up to
+    # a TF32 subnormal spacing, an absolute error that a huge weight magnifies
+    from convspec._contract.arithmetic import round_tf32
+
+    tf32 = {"accumulate": "float32", "products": "tf32"}
+    kw = dict(stride=(1,), padding=((1, 0),), dilation=(1,), groups=1)
+    tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
+    x = (RNG.integers(-5000, 5000, (2, 3, 12)) * tiny).astype(np.float32)
+    w = (RNG.standard_normal((2, 3, 3)) * 1e34).astype(np.float32)
+    exact = reference.conv(x, w, acc=np.longdouble, **kw)
+    rounded = reference.conv(round_tf32(x), round_tf32(w), acc=np.longdouble, **kw)
+    for bound in (accuracy.direct_bound("conv", (x, w), kw, np.float32, tf32),
+                  accuracy.fft_bound("conv", (x, w), kw, np.float32, tf32)):
+        assert np.all(np.abs(rounded - exact) <= bound)
+    # the term is an input's spacing times the other operand, not a licence: eight spacings fail
+    off = reference.conv(x + np.float32(8 * 2.0**-136), w, acc=np.longdouble, **kw)
+    assert np.any(np.abs(off - exact) > accuracy.direct_bound("conv", (x, w), kw, np.float32, tf32))
+    assert accuracy.input_underflow(np.float32) == 0.0
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fft_bound_holds_for_scipy_fft_and_catches_float32(dtype):
     from convspec.impls import fft

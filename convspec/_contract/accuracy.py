@@ -71,6 +71,14 @@ def units(dtype, arithmetic=None) -> tuple:
     return (0, 0.0), u, 0.0, np.dtype(dtype)
 
 
+def input_underflow(dtype, arithmetic=None) -> float:
+    """The absolute error rounding one input to the product format may add below its normal
+    range: TF32 keeps float32's exponent range but 10 significand bits, so its subnormals are
+    ``2**-136`` apart (the whole spacing, as :func:`underflow`); 0 where inputs are not rounded."""
+    (rounds, u_p), *_ = units(dtype, arithmetic)
+    return 2.0 ** (-126 - 10) if rounds and u_p == TF32_UNIT_ROUNDOFF else 0.0
+
+
 def gamma(n: int, u: float) -> float:
     """``gamma_n = n u / (1 - n u)``: the relative error of n-term direct summation."""
     if n * u >= 1:
@@ -158,6 +166,14 @@ def direct_bound(op: str, args, kwargs, dtype, arithmetic=None):
         + 2 * n * underflow(acc) + (underflow(dtype) if u_o else 0.0)
     if u_o:
         bound = bound + u_o * np.abs(getattr(reference, op)(*args, acc=np.longdouble, **kwargs))
+    eta = input_underflow(dtype, arithmetic)
+    if eta:  # (a + e_a)(b + e_b) - ab, |e| <= eta: eta (|b| + |a| + eta) per product, then summed
+        a, b = (np.abs(np.asarray(v)).astype(np.longdouble) for v in args[:2])
+        rest = [np.zeros_like(np.asarray(v)) for v in args[2:]]
+        etas = [np.full(np.shape(v), eta, dtype=np.longdouble) for v in (a, b)]
+        bound = bound + (1 + u_o) * (1 + g) * sum(
+            getattr(reference, op)(p, q, *rest, acc=np.longdouble, **kwargs)
+            for p, q in ((etas[0], b), (a, etas[1]), (etas[0], etas[1])))
     return bound.astype(np.float64)
 
 
@@ -191,6 +207,9 @@ def fft_bound(op: str, args, kwargs, dtype, arithmetic=None):
     (rounds, u_p), u_a, u_o, acc = units(dtype, arithmetic)
     factor = FFT_CONSTANT * (u_a + rounds * u_p) * (math.log2(max(length, 2)) + 1)
     floor = 2 * length * underflow(acc)  # roundings below the normal range
+    eta = input_underflow(dtype, arithmetic)
+    if eta:  # each input may move by eta below TF32's normal range (see direct_bound)
+        floor = floor + 2 * eta * (x.sum() + w.sum() + eta * x.size * w.size)
     if u_o:  # a final rounding to the input dtype: u_o of the largest result, and its underflow
         floor = floor + u_o * np.abs(np.asarray(getattr(reference, op)(*args, acc=np.longdouble, **kwargs))).max() \
             + underflow(dtype)

@@ -13,6 +13,8 @@ that count, computed the same way from ones.  The bias is tinygrad's own, shared
 import numpy as np
 from tinygrad import Tensor
 
+from convspec import Unsupported
+
 from convspec._adapters._pooling import crop, overhang
 
 convspec_capabilities = {"ops": ["conv", "conv_grad_input", "conv_grad_weight", "max_pool", "avg_pool"],
@@ -35,6 +37,8 @@ def _conv(xt, wt, stride, padding, dilation, groups, bias=None):
 
 
 def conv(x, w, *, stride, padding, dilation, groups, bias=None):
+    if bias is not None and np.ndim(bias) != 1:  # conv2d adds bias.reshape(1, -1, 1, ...): one per channel
+        raise Unsupported("tinygrad's conv2d takes a shared bias only (one value per output channel)")
     bt = None if bias is None else _t(bias)
     return _conv(_t(x), _t(w), stride, padding, dilation, groups, bt).numpy()
 

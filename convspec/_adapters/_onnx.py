@@ -13,7 +13,7 @@ weight (ONNX's ``W`` layout ``(C, M / group, *K)`` is the forward ``(C_out, C_in
 """
 import numpy as np
 import onnx
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 from convspec import Unsupported
 from convspec._adapters._pooling import crop, overhang
@@ -31,18 +31,21 @@ INTEGER = {"conv": ["int8", "uint8"], "max_pool": ["int8", "uint8"]}
 FEATURES = ["pool_dilation", "pool_padding_to_window", "grad_input_bias"]
 
 
-def model(op, inputs, attrs, out_dtype=None):
+def model(op, inputs, attrs, out_dtype=None, constants=()):
     """A model of the one node ``op`` over ``inputs`` (named in0, in1, ...) with ``attrs``; its
-    output of ``out_dtype`` (default: the first input's)."""
-    for a in inputs:
+    output of ``out_dtype`` (default: the first input's).  ``constants`` follow the inputs as
+    initializers (weights as a deployed model holds them)."""
+    for a in list(inputs) + list(constants):
         if a.dtype not in TYPES:
             raise TypeError(f"dtype {a.dtype} is not supported by this adapter")
-    names = [f"in{i}" for i in range(len(inputs))]
+    names = [f"in{i}" for i in range(len(inputs) + len(constants))]
     node = helper.make_node(op, names, ["out"], **attrs)
     out = TYPES[np.dtype(out_dtype or inputs[0].dtype)]
     graph = helper.make_graph([node], op, [helper.make_tensor_value_info(n, TYPES[a.dtype], a.shape)
                                            for n, a in zip(names, inputs)],
-                              [helper.make_tensor_value_info("out", out, None)])
+                              [helper.make_tensor_value_info("out", out, None)],
+                              [numpy_helper.from_array(np.ascontiguousarray(c), n)
+                               for n, c in zip(names[len(inputs):], constants)])
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     m.ir_version = min(m.ir_version, onnx.IR_VERSION)
     return m
@@ -50,6 +53,12 @@ def model(op, inputs, attrs, out_dtype=None):
 
 def _pads(padding):
     return [int(a) for a, _ in padding] + [int(b) for _, b in padding]
+
+
+def conv_attributes(w, stride, padding, dilation, groups) -> dict:
+    """``Conv``'s attributes for the contract's keywords."""
+    return {"strides": list(stride), "pads": _pads(padding), "dilations": list(dilation), "group": int(groups),
+            "kernel_shape": list(w.shape[2:])}
 
 
 class OneNode:
@@ -75,8 +84,7 @@ class OneNode:
         return inputs
 
     def conv(self, x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=None, w_zero_point=None):
-        attrs = {"strides": list(stride), "pads": _pads(padding), "dilations": list(dilation), "group": int(groups),
-                 "kernel_shape": list(w.shape[2:])}
+        attrs = conv_attributes(w, stride, padding, dilation, groups)
         if x.dtype.kind in "iu":  # ConvInteger: zero points in their tensors' dtypes, int32 out
             zero_points = [np.asarray(0 if x_zero_point is None else x_zero_point, dtype=x.dtype),
                            np.asarray(0 if w_zero_point is None else w_zero_point, dtype=w.dtype)]
@@ -88,8 +96,7 @@ class OneNode:
         spans = [d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation)]
         extra = [s - (st * (n - 1) + k - a - b) for s, st, n, k, (a, b)
                  in zip(input_shape[2:], stride, gy.shape[2:], spans, padding)]
-        attrs = {"strides": list(stride), "pads": _pads(padding), "dilations": list(dilation), "group": int(groups),
-                 "kernel_shape": list(w.shape[2:]), "output_padding": extra}
+        attrs = {**conv_attributes(w, stride, padding, dilation, groups), "output_padding": extra}
         inputs = [gy, w] if bias is None else [gy, w, np.asarray(bias, dtype=gy.dtype)]  # B: one per channel
         return self.run("ConvTranspose", inputs, attrs)
 

@@ -87,7 +87,11 @@ def _measure(args, suites) -> int:
     if args.compare:
         with open(args.compare) as f:
             compare = json.load(f)
+    from convspec._bench.report import NO_PLOTS, plots_available
+
     for path in write(args.out, run_board, compare):
         print(f"wrote {path}")
+    if not plots_available():
+        print(f"convspec bench: {NO_PLOTS}", file=sys.stderr)
     wrong = [r for r in records if r["status"] in ("wrong", "error") and r["method"] in targets]
     return 1 if wrong else 0

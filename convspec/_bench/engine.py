@@ -32,7 +32,13 @@ PEERS = {"auto": ("auto", "convspec's auto"),
          "scipy.fft": ("convspec._bench.peers:scipy_fft", "scipy.signal.convolve, method='fft'"),
          "scipy.oaconvolve": ("convspec._bench.peers:scipy_oaconvolve", "scipy.signal.oaconvolve (overlap-add)"),
          "scipy.ndimage": ("convspec._bench.peers:scipy_ndimage", "scipy.ndimage.convolve (direct)"),
-         "numpy": ("convspec._bench.peers:numpy", "numpy.convolve (1-D)")}
+         "numpy": ("convspec._bench.peers:numpy", "numpy.convolve (1-D)"),
+         "onnxruntime": ("convspec._bench.peers:onnxruntime", "ONNX Runtime (CPU), a Conv with constant weights"),
+         "openvino": ("convspec._bench.peers:openvino", "OpenVINO (CPU, f32), a Conv with constant weights"),
+         "jax": ("convspec._bench.peers:jax", "JAX/XLA on CPU, jit of lax.conv_general_dilated")}
+#: The peers a user would pick instead of ``auto`` for layers on a CPU: each report gives the
+#: ratio against the fastest of them that ran, per problem and per family.
+CPU_PEERS = ("torch", "onnxruntime", "openvino", "jax")
 #: Multiply-adds above which a peer whose cost grows with the kernel is not run (it would take
 #: minutes); the record says so.
 DIRECT_LIMITS = {"scipy.direct": 6e7, "scipy.ndimage": 1.5e9, "numpy": 3e9}
@@ -42,19 +48,25 @@ def peer_available(name: str) -> str | None:
     """Why the peer ``name`` cannot run here (``None``: it can)."""
     import importlib.util
 
-    package = "scipy" if name.startswith("scipy") else {"torch": "torch"}.get(name)
-    if package and importlib.util.find_spec(package) is None:
-        return f"{package} is not installed"
+    packages = ["scipy"] if name.startswith("scipy") else {"torch": ["torch"], "onnxruntime": ["onnxruntime", "onnx"],
+                                                           "openvino": ["openvino", "onnx"], "jax": ["jax"]}.get(name, [])
+    for package in packages:
+        if importlib.util.find_spec(package) is None:
+            return f"{package} is not installed"
     return None
 
 
-def load_targets(specs) -> dict:
-    """Name -> loaded backend for each TARGET as ``check`` takes it (a file is named by its stem);
-    raises :class:`convspec._engine.backend.LoadError`."""
+def target_name(spec: str) -> str:
+    """The name a TARGET is reported by: a file's stem, anything else as given."""
     from convspec._engine.backend import split_target, target_kind
 
-    return {os.path.splitext(os.path.basename(split_target(t)[0]))[0] if target_kind(t) == "file" else t:
-            load_backend(t) for t in specs}
+    return os.path.splitext(os.path.basename(split_target(spec)[0]))[0] if target_kind(spec) == "file" else spec
+
+
+def load_targets(specs) -> dict:
+    """Name (:func:`target_name`) -> loaded backend for each TARGET as ``check`` takes it;
+    raises :class:`convspec._engine.backend.LoadError`."""
+    return {target_name(t): load_backend(t) for t in specs}
 
 
 def load_peers(wanted, target_specs=(), targets=()) -> tuple[dict, dict]:
@@ -111,6 +123,11 @@ def gemm_rate(threads: int, size: int = 1024) -> float:
     return 2.0 * size ** 3 / float(np.median(times)) / 1e9
 
 
+def calls_per_block(budget: float, guess: float) -> int:
+    """As many calls as fit in about ``budget`` seconds at ``guess`` seconds each (1 to 50)."""
+    return max(1, min(50, int(budget / max(guess, 1e-6))))
+
+
 def _time_block(fn, args, kwargs, repeat):
     times = []
     for _ in range(repeat):
@@ -164,8 +181,7 @@ def measure(methods: dict, problem: Problem, args, expected, judge: str, *, roun
         for name in (order if r % 2 == 0 else order[::-1]):  # A-B-B-A
             entry = live[name]
             guess = min(entry["times"]) if entry["times"] else entry["first_call"]
-            repeat = max(1, min(50, int(budget / max(guess, 1e-6))))
-            entry["times"] += _time_block(entry["fn"], args, problem.kwargs, repeat)
+            entry["times"] += _time_block(entry["fn"], args, problem.kwargs, calls_per_block(budget, guess))
     for entry in live.values():
         t = np.asarray(entry.pop("fn") and entry["times"])
         entry.update(median=float(np.median(t)), q1=float(np.percentile(t, 25)), q3=float(np.percentile(t, 75)),
@@ -218,17 +234,55 @@ class Run:
         self.env = environment(threads)
         self.suites: dict[str, list] = {}
         self.records: list[dict] = []
+        self.measured: dict[str, tuple] = {}  # line -> (problem, arrays, records)
         self.started = time.monotonic()
 
     def time(self, suite: str, line: str) -> list[dict]:
+        """Every method on one problem, side by side (:func:`measure`); measured once per run,
+        the records kept for the problem's other tests."""
+        if line in self.measured:
+            problem, _, records = self.measured[line]
+            if problem not in self.suites.setdefault(suite, []):
+                self.suites[suite].append(problem)
+            return records
         problem = parse(line)
-        records = measure_problem(self.methods, problem, seed=self.seed, **self.options)
+        args = problem_arrays(problem, self.seed)
+        records = measure(self.methods, problem, args, *oracle(problem, args), **self.options)
+        self.measured[line] = (problem, args, records)
         self.suites.setdefault(suite, []).append(problem)
         self.records += records
         if self.progress:
             done = sum(map(len, self.suites.values()))
             self.progress(_progress_line(done, max(self.total or done, done), problem.line, self.started))
         return records
+
+    def call(self, line: str, method: str) -> tuple:
+        """``(function, args, kwargs)``: the call :meth:`time` checked and timed for ``method``
+        on the problem ``line``, with the same arrays (a front end times it again its own way)."""
+        problem, args, _ = self.measured[line]
+        return getattr(self.methods[method], problem.op), args, problem.kwargs
+
+    def summary(self, line: str, method: str) -> dict:
+        """What the side-by-side run found for ``method`` on ``line``: every timed method's median
+        (ms), each one's time over ``method``'s, and the fastest peer's (above 1: ``method`` faster)."""
+        problem, _, records = self.measured[line]
+        timed = {r["method"]: r for r in records if r["status"] == "timed"}
+        mine = timed[method]
+        out = {"problem": line, "gflop": problem.flops() / 1e9, "checked_against": mine["judge"],
+               "first_call_ms": mine["first_call"] * 1e3,
+               "side_by_side_ms": {m: r["median"] * 1e3 for m, r in timed.items()},
+               "ratio": {m: r["median"] / mine["median"] for m, r in timed.items() if m != method}}
+        peers = [m for m in timed if m in self.peers and m != method]
+        if peers:
+            best = min(peers, key=lambda m: timed[m]["median"])
+            out.update(best_peer=best, best_peer_ratio=timed[best]["median"] / mine["median"])
+        return out
+
+    def repeats(self, line: str, method: str) -> int:
+        """Calls per timed block for ``method`` on ``line``: as many as fit in the run's budget."""
+        _, _, records = self.measured[line]
+        median = next(r["median"] for r in records if r["method"] == method and r["status"] == "timed")
+        return calls_per_block(self.options["budget"], median)
 
     def board(self) -> dict:
         return board(self.env, self.targets, self.peers, self.suites, self.records, self.missing)

@@ -1,11 +1,26 @@
 """Performance peers that are not shipped adapters: each library's own entry points, called as
 its users call them (the ``scipy`` adapter uses the direct method, which checks definitions,
 not speed): SciPy's ``convolve`` with ``method='auto'``, ``'direct'`` and ``'fft'``,
-``oaconvolve`` and ``ndimage.convolve``; ``numpy.convolve``; PyTorch natively."""
+``oaconvolve`` and ``ndimage.convolve``; ``numpy.convolve``; PyTorch natively; ONNX Runtime and
+OpenVINO running a layer with constant weights, as a deployed model holds them; JAX's
+``lax.conv_general_dilated`` and ``lax.reduce_window`` under ``jit``.
+
+Threads: the runtimes get the count of ``OMP_NUM_THREADS`` when it is set (what the benchmark
+commands set for every library), their own default otherwise."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+
+def threads() -> int:
+    """The thread count the benchmark run asks for (``OMP_NUM_THREADS``), 0 when unset."""
+    try:
+        return max(0, int(os.environ.get("OMP_NUM_THREADS", "0")))
+    except ValueError:
+        return 0
 
 
 class _SignalPeer:
@@ -134,6 +149,117 @@ class _Torch:
         return self._f("adaptive_avg_pool", x.ndim - 2)(self._t(x), tuple(output_size)).numpy()
 
 
+class _Deployed:
+    """A one-node ONNX model run as a deployed model runs it: ``Conv`` with the weights as
+    constants (so the runtime may repack them when it compiles), compiled at the first call for
+    that weight array and kept (the engine reports the first call apart); pools as in the
+    ONNX adapters.  ``prepare(model)`` gives a function of the feeds."""
+
+    convspec_capabilities = {"ops": ["conv", "max_pool", "avg_pool"], "dtypes": ["float32"]}
+
+    def __init__(self, prepare):
+        from convspec._adapters._onnx import OneNode
+
+        self.prepare = prepare
+        self.pools = OneNode(prepare)
+        self.layers = {}
+
+    def conv(self, x, w, *, stride, padding, dilation, groups, bias=None):
+        from convspec._adapters._onnx import conv_attributes, model
+
+        if bias is not None:
+            raise ValueError("the deployed-model peers are timed without a bias")
+        attrs = conv_attributes(w, stride, padding, dilation, groups)
+        key = (x.dtype.str, x.shape, w.shape, repr(sorted(attrs.items())))
+        kept = self.layers.get(key)
+        if kept is None or kept[0] is not w:  # other weights: another model (the array is kept, so its id is too)
+            kept = self.layers[key] = (w, self.prepare(model("Conv", [x], attrs, constants=[w])))
+        return kept[1]({"in0": np.ascontiguousarray(x)})
+
+    def max_pool(self, x, *, window, stride, padding, ceil_mode=False):
+        return self.pools.max_pool(x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode)
+
+    def avg_pool(self, x, *, window, stride, padding, ceil_mode=False, count_padding=False):
+        return self.pools.avg_pool(x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                                   count_padding=count_padding)
+
+
+def _onnxruntime_session(model):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    if threads():
+        options.intra_op_num_threads, options.inter_op_num_threads = threads(), 1
+    session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return lambda feeds: session.run(None, feeds)[0]
+
+
+def _openvino_compiled(model):
+    import openvino
+
+    config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}  # float32 as float32
+    if threads():
+        config["INFERENCE_NUM_THREADS"] = threads()
+    core = openvino.Core()
+    request = core.compile_model(core.read_model(model.SerializeToString()), "CPU", config).create_infer_request()
+    return lambda feeds: next(iter(request.infer(feeds).values())).copy()
+
+
+class _Jax:
+    """JAX on CPU, as a model calls it: ``jax.jit`` of ``lax.conv_general_dilated`` (NCHW, OIHW)
+    and ``lax.reduce_window``, compiled per shape at the first call; NumPy arrays in and out.
+    With one thread asked for, XLA's CPU thread pool is limited before JAX is first imported."""
+
+    convspec_capabilities = {"ops": ["conv", "max_pool", "avg_pool"], "dtypes": ["float32"]}
+
+    def __init__(self):
+        self.compiled = {}
+
+    @staticmethod
+    def _jax():
+        import sys
+
+        if "jax" not in sys.modules and threads() == 1:
+            os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
+                                       "intra_op_parallelism_threads=1").strip()
+        import jax
+
+        return jax
+
+    def _fn(self, key, make):
+        if key not in self.compiled:
+            self.compiled[key] = self._jax().jit(make(self._jax().lax))
+        return self.compiled[key]
+
+    def conv(self, x, w, *, stride, padding, dilation, groups, bias=None):
+        key = ("conv", tuple(stride), tuple(map(tuple, padding)), tuple(dilation), int(groups))
+        f = self._fn(key, lambda lax: lambda a, b: lax.conv_general_dilated(
+            a, b, tuple(stride), [tuple(p) for p in padding], rhs_dilation=tuple(dilation),
+            feature_group_count=int(groups)))
+        return np.asarray(f(x, w))
+
+    def _pool(self, kind, x, window, stride, padding, ceil_mode):
+        if ceil_mode:
+            raise ValueError("the JAX peer is timed without ceil mode")
+        key = (kind, tuple(window), tuple(stride), tuple(map(tuple, padding)))
+        dims, steps, pads = (1, 1) + tuple(window), (1, 1) + tuple(stride), ((0, 0), (0, 0)) + tuple(map(tuple, padding))
+
+        def make(lax):
+            if kind == "max":
+                return lambda a: lax.reduce_window(a, -np.inf, lax.max, dims, steps, pads)
+            return lambda a: lax.reduce_window(a, 0.0, lax.add, dims, steps, pads) / lax.reduce_window(
+                lax.full_like(a, 1.0), 0.0, lax.add, dims, steps, pads)
+        return np.asarray(self._fn(key, make)(x))
+
+    def max_pool(self, x, *, window, stride, padding, ceil_mode=False):
+        return self._pool("max", x, window, stride, padding, ceil_mode)
+
+    def avg_pool(self, x, *, window, stride, padding, ceil_mode=False, count_padding=False):
+        if count_padding:
+            raise ValueError("the JAX peer is timed without count_padding")
+        return self._pool("avg", x, window, stride, padding, ceil_mode)
+
+
 scipy = _SignalPeer(_scipy_signal("auto"))
 scipy_direct = _SignalPeer(_scipy_signal("direct"), accuracy="direct")
 scipy_fft = _SignalPeer(_scipy_signal("fft"))
@@ -141,3 +267,6 @@ scipy_oaconvolve = _SignalPeer(_scipy_signal("oa"))
 scipy_ndimage = _SignalPeer(_ndimage_same, accuracy="direct")
 numpy = _Numpy()
 torch = _Torch()
+onnxruntime = _Deployed(_onnxruntime_session)
+openvino = _Deployed(_openvino_compiled)
+jax = _Jax()

@@ -41,9 +41,11 @@ def markdown(board: dict, compare: dict | None = None) -> str:
             for r in records)]
         lines += [f"## {suite}", "",
                   "| problem | GFLOP | " + " | ".join(f"{m} ms" for m in methods) + " | "
-                  + " | ".join(f"{p} / {targets[0]}" for p in methods[1:]) + f" | {targets[0]} GFLOP/s |",
-                  "|---" * (3 + 2 * len(methods) - 1) + "|"]
+                  + " | ".join(f"{p} / {targets[0]}" for p in methods[1:]) + f" | best peer / {targets[0]} | "
+                  f"{targets[0]} GFLOP/s |",
+                  "|---" * (4 + 2 * len(methods) - 1) + "|"]
         ratios = {p: [] for p in methods[1:]}
+        best_ratios = []
         for line in lines_of_suite:
             cells = {r["method"]: r for r in records if r["problem"] == line}
             base = cells.get(targets[0], {})
@@ -59,10 +61,19 @@ def markdown(board: dict, compare: dict | None = None) -> str:
                     row.append(f"{ratio:.2f}")
                 else:
                     row.append("-")
+            best = min(((r["median"], m) for m, r in cells.items() if m in peers and r.get("status") == "timed"),
+                       default=None)
+            if best and base.get("status") == "timed":
+                best_ratios.append(best[0] / base["median"])
+                row.append(f"{best_ratios[-1]:.2f} ({best[1]})")
+            else:
+                row.append("-")
             row.append(f"{base['gflops']:.1f} ({base['gflops'] / env['gemm_gflops']:.0%} of GEMM)"
                        if base.get("status") == "timed" else "-")
             lines.append("| " + " | ".join(row) + " |")
         means = " · ".join(f"{m} / {targets[0]}: {geometric_mean(v):.2f}" for m, v in ratios.items() if v)
+        if best_ratios:
+            means += f" · best peer / {targets[0]}: {geometric_mean(best_ratios):.2f} (least {min(best_ratios):.2f})"
         lines += ["", f"Geometric means (above 1: {targets[0]} faster): {means or 'none'}.", ""]
     notes = [r for r in records if r["status"] in ("wrong", "error") or r["status"] == "skipped" and (
         r["method"] in targets or not (r["why"].startswith("no ") or r["why"].endswith(" not declared")))]
@@ -171,15 +182,26 @@ def changes(board: dict, old: dict) -> list[str]:
     return out or ["No change beyond the measured spread."]
 
 
+#: What a run without matplotlib says instead of writing plots.
+NO_PLOTS = "no plots written: matplotlib is not installed (pip install 'convspec[report]' adds it)"
+
+
+def plots_available() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def plots(board: dict, folder: str) -> list[str]:
     """One PNG per suite (log time per problem and method); none without matplotlib."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    if not plots_available():
         return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     written = []
     methods = board["targets"] + [p for p in board["peers"] if p not in board["targets"]]
     for suite, problems in board["suites"].items():

@@ -531,7 +531,8 @@ def main(argv=None) -> int:
     p.add_argument("--problems", metavar="FILE", help="your own problems, one 'OP DESCRIPTOR' line each "
                                                      "(e.g. 'conv mb1ic64ih56oc64kh3ph1')")
     p.add_argument("--peers", nargs="*", metavar="NAME", help="peers timed beside the targets when installed "
-                                                             "(default: auto, torch, scipy, numpy)")
+                                                             "(default: every one installed of auto, torch, "
+                                                             "onnxruntime, openvino, jax, the scipy methods, numpy)")
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/Numba/PyTorch threads (default: 1)")
     p.add_argument("--out", default="bench-report", help="folder for bench.md, bench.json and the plots")
     p.add_argument("--compare", metavar="OLD.json", help="flag changes against an earlier bench.json beyond the spread")

@@ -1,18 +1,28 @@
-"""The benchmark suites as pytest tests: one test per problem of ``convspec._bench.suites``, each
-timing every bundled backend and installed peer through ``convspec._bench.engine.Run`` (the
-checking, timing and report of ``convspec bench``; nothing of it lives here).
+"""The benchmark suites as pytest-benchmark tests: one test per problem of
+``convspec._bench.suites`` and target, over the engine of ``convspec bench``
+(``convspec._bench.engine.Run``; nothing of it lives here).
+
+The first test of a problem runs every target and installed peer side by side (each result
+checked against the definition, then A-B-B-A blocks); each test then times its target's checked
+call through pytest-benchmark's ``benchmark`` fixture (pedantic mode: the engine's rounds, as
+many calls per round as fit in its budget) and stores the side-by-side medians and ratios,
+against the fastest peer too, in ``extra_info``.  So ``--benchmark-autosave``,
+``--benchmark-compare``, ``--benchmark-compare-fail``, ``--benchmark-json`` and
+``--benchmark-histogram`` work as pytest-benchmark users expect, and ``--bench-out`` writes
+convspec's own side-by-side report.
 
     pytest benchmarks [--full] [--suite NAME ...] [--bench-out DIR] [--bench-targets T ...]
-                      [--bench-peers P ...] [--threads N]
+                      [--bench-peers P ...] [--threads N] [pytest-benchmark's options]
 
 Thread counts are the environment's (``scripts/bench.sh`` sets them); ``--threads`` records them.
 """
 
+import importlib.util
 import sys
 
 import pytest
 
-from convspec._bench.engine import PEERS, Run
+from convspec._bench.engine import PEERS, Run, target_name
 from convspec._bench.suites import SUITES, suite_lines
 
 #: The bundled backends timed by default.
@@ -31,6 +41,12 @@ def pytest_addoption(parser):
     group.addoption("--threads", type=int, default=1, help="the thread count to record (set by the environment)")
 
 
+def pytest_configure(config):
+    if importlib.util.find_spec("pytest_benchmark") is None:
+        raise pytest.UsageError("pytest benchmarks times through pytest-benchmark, which is not installed: "
+                                "pip install 'convspec[bench]'")
+
+
 def _problems(config):
     return [(suite, line) for suite in config.getoption("suite") or list(SUITES)
             for line in suite_lines(suite, quick=not config.getoption("full"))]
@@ -40,6 +56,9 @@ def pytest_generate_tests(metafunc):
     if "problem" in metafunc.fixturenames:
         cases = _problems(metafunc.config)
         metafunc.parametrize("problem", cases, ids=[f"{s}:{line}" for s, line in cases])
+    if "target" in metafunc.fixturenames:
+        names = [target_name(t) for t in metafunc.config.getoption("bench_targets")]
+        metafunc.parametrize("target", names, ids=names)
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +82,9 @@ def pytest_sessionfinish(session):
     run = getattr(session.config, "_convspec_bench_run", None)
     out = session.config.getoption("bench_out")
     if run is not None and out:
-        from convspec._bench.report import write
+        from convspec._bench.report import NO_PLOTS, plots_available, write
 
         for path in write(out, run.board()):
             print(f"wrote {path}", file=sys.stderr)
+        if not plots_available():
+            print(NO_PLOTS, file=sys.stderr)

@@ -1,15 +1,21 @@
-"""Every problem of the suites: each bundled backend (and each installed peer) is checked
-against the definition, then timed in A-B-B-A blocks (``convspec._bench.engine``).  A test fails
-when a bundled backend gives a wrong result or raises; no time is asserted."""
+"""Every problem of the suites, for every target: checked against the definition, timed side
+by side with the other targets and the installed peers (``convspec._bench.engine``), then
+timed alone by pytest-benchmark.  A test fails when its target gives a wrong result or raises;
+no time is asserted (pytest-benchmark's ``--benchmark-compare-fail`` is the user's choice)."""
 
 import pytest
 
 
-def test_problem(bench_run, problem):
+def test_problem(bench_run, problem, target, benchmark):
     suite, line = problem
-    records = bench_run.time(suite, line)
-    bad = [f"{r['method']}: {r['status']}: {r['why']}" for r in records
-           if r["status"] in ("wrong", "error") and r["method"] in bench_run.targets]
-    assert not bad, f"{line}: " + "; ".join(bad)
-    if not any(r["status"] == "timed" for r in records):
-        pytest.skip("; ".join(f"{r['method']}: {r['why']}" for r in records))
+    records = {r["method"]: r for r in bench_run.time(suite, line)}
+    mine = records[target]
+    if mine["status"] in ("wrong", "error"):
+        pytest.fail(f"{line}: {target}: {mine['status']}: {mine['why']}", pytrace=False)
+    if mine["status"] != "timed":
+        pytest.skip(f"{target}: {mine['why']}")
+    fn, args, kwargs = bench_run.call(line, target)
+    benchmark.group = f"{suite}: {line}"
+    benchmark.extra_info.update(bench_run.summary(line, target))
+    benchmark.pedantic(fn, args=args, kwargs=kwargs, rounds=max(4, bench_run.options["rounds"]),
+                       iterations=bench_run.repeats(line, target), warmup_rounds=0)

@@ -21,7 +21,7 @@ run() {
         MKL_NUM_THREADS="$threads" NUMBA_NUM_THREADS="$threads" \
         .venv/bin/python -m pytest benchmarks -q -p no:cacheprovider -p no:xdist --threads "$threads" "$@"
 }
-run 1 --bench-out "$out/bench" "$@"
-run 2 --bench-out "$out/bench-2threads" --suite resnet50 --bench-targets auto --bench-peers torch "$@"
+run 1 --bench-out "$out/bench" --benchmark-json "$out/bench/pytest-benchmark.json" "$@"
+run 2 --bench-out "$out/bench-2threads" --suite resnet50 --bench-targets auto --bench-peers torch onnxruntime openvino jax "$@"
 exec .venv/bin/python benchmarks/performance.py "$out/bench/bench.json" --two-threads "$out/bench-2threads/bench.json" \
     --out "$out/performance.md"

@@ -17,14 +17,31 @@ import performance  # noqa: E402  (benchmarks/performance.py)
 
 
 def test_quick_benchmarks_check_time_and_report(tmp_path):
+    saved = tmp_path / "pytest-benchmark.json"
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-         "--suite", "resnet50", "--suite", "pooling", "--suite", "signals", "--bench-out", str(tmp_path)],
+         "--suite", "resnet50", "--suite", "pooling", "--suite", "signals", "--bench-out", str(tmp_path),
+         f"--benchmark-json={saved}"],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "10 passed" in out.stdout, out.stdout[-2000:]
+    assert " passed" in out.stdout and "failed" not in out.stdout, out.stdout[-2000:]
     assert "left" in out.stderr  # the progress lines, with the time left
+    # pytest-benchmark's own record: one benchmark per (problem, target) timed, with the
+    # side-by-side medians and ratios of the engine, readable by `pytest-benchmark compare`
+    timings = json.loads(saved.read_text())["benchmarks"]
+    names = {b["name"] for b in timings}
+    assert "test_problem[resnet50:conv mb1ic16ih32oc16kh3ph1-auto]" in names, sorted(names)[:5]
+    auto = next(b for b in timings if b["name"] == "test_problem[resnet50:conv mb1ic16ih32oc16kh3ph1-auto]")
+    info = auto["extra_info"]
+    assert info["problem"] == "conv mb1ic16ih32oc16kh3ph1" and "auto" in info["side_by_side_ms"]
+    assert info["ratio"]["im2col"] == pytest.approx(info["side_by_side_ms"]["im2col"] / info["side_by_side_ms"]["auto"])
+    assert auto["stats"]["rounds"] >= 4 and auto["group"] == "resnet50: conv mb1ic16ih32oc16kh3ph1"
+    signal = next(b for b in timings if b["name"].startswith("test_problem[signals:") and b["name"].endswith("-auto]"))
+    assert signal["extra_info"]["best_peer"] in signal["extra_info"]["side_by_side_ms"]  # SciPy/NumPy are peers
+    compared = subprocess.run([os.path.join(os.path.dirname(sys.executable), "pytest-benchmark"), "compare",
+                               str(saved)], capture_output=True, text=True, timeout=120)
+    assert compared.returncode == 0 and "mb1ic16ih32oc16kh3ph1-auto" in compared.stdout, compared.stderr[-2000:]
     board = json.loads((tmp_path / "bench.json").read_text())
     assert set(board["suites"]) == {"resnet50", "pooling", "signals"}
     timed = {(r["problem"], r["method"]) for r in board["records"] if r["status"] == "timed"}
@@ -32,7 +49,8 @@ def test_quick_benchmarks_check_time_and_report(tmp_path):
         assert ("conv mb1ic16ih32oc16kh3ph1", method) in timed, method
     assert ("max_pool mb1ic16ih56kh3sh2ph1", "numba") in timed
     assert not [r for r in board["records"] if r["status"] in ("wrong", "error")]
-    assert "## resnet50" in (tmp_path / "bench.md").read_text()
+    report = (tmp_path / "bench.md").read_text()
+    assert "## resnet50" in report and "| best peer / auto |" in report
 
 
 def test_a_wrong_backend_fails_its_benchmark(tmp_path):
@@ -46,6 +64,35 @@ def test_a_wrong_backend_fails_its_benchmark(tmp_path):
     )
     assert out.returncode == 1, out.stdout[-2000:]
     assert "3 failed" in out.stdout and "wrongconv: wrong: [0, 0, 0, 0]=" in out.stdout, out.stdout[-2000:]
+
+
+def test_without_matplotlib_the_report_says_no_plot_was_written(tmp_path):
+    hidden = tmp_path / "hide" / "matplotlib"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('matplotlib hidden for this test')\n")
+    (tmp_path / "problems.txt").write_text("avg_pool mb1ic4ih8kh2sh2\n")
+    out = subprocess.run([sys.executable, "-m", "convspec", "bench", "im2col", "--problems", str(tmp_path / "problems.txt"),
+                          "--peers", "--quick", "-q", "--out", str(tmp_path / "out")], cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path / "hide")}, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "no plots written" in out.stderr and "convspec[report]" in out.stderr, out.stderr[-2000:]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["bench.json", "bench.md"]
+
+
+@pytest.mark.parametrize("name", ["onnxruntime", "openvino", "jax"])
+def test_runtime_peers_agree_with_the_definition_before_they_are_timed(name):
+    from convspec._bench.engine import PEERS, measure_problem, peer_available
+    from convspec._bench.problems import parse
+    from convspec._engine.backend import load_backend
+
+    if peer_available(name):
+        pytest.skip(peer_available(name))
+    peer = load_backend(PEERS[name][0])
+    for line in ("conv mb1ic8ih12oc8kh3ph1", "conv mb2ic8ih12oc8kh3sh2ph1g8", "max_pool mb1ic4ih12kh3sh2ph1",
+                 "avg_pool mb1ic4ih12kh2sh2"):
+        (record,) = measure_problem({name: peer}, parse(line), rounds=1, budget=0.001)
+        assert record["status"] == "timed", record
 
 
 def _board(times, suites):

@@ -15,6 +15,10 @@ sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 import performance  # noqa: E402  (benchmarks/performance.py)
 
+#: The environment of a pytest run started from this one: without the xdist worker's variables,
+#: which make pytest-benchmark disable itself as if it ran under xdist.
+CLEAN = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+
 
 def test_quick_benchmarks_check_time_and_report(tmp_path):
     saved = tmp_path / "pytest-benchmark.json"
@@ -22,7 +26,7 @@ def test_quick_benchmarks_check_time_and_report(tmp_path):
         [sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
          "--suite", "resnet50", "--suite", "pooling", "--suite", "signals", "--bench-out", str(tmp_path),
          f"--benchmark-json={saved}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        cwd=ROOT, env=CLEAN, capture_output=True, text=True, timeout=900,
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert " passed" in out.stdout and "failed" not in out.stdout, out.stdout[-2000:]
@@ -60,7 +64,7 @@ def test_a_wrong_backend_fails_its_benchmark(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
          "--suite", "resnet50", "--bench-targets", str(tmp_path / "wrongconv.py"), "--bench-peers"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT, env=CLEAN, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 1, out.stdout[-2000:]
     assert "3 failed" in out.stdout and "wrongconv: wrong: [0, 0, 0, 0]=" in out.stdout, out.stdout[-2000:]

@@ -71,3 +71,28 @@ def grad_input_as_conv(conv, gy, w, shape, stride, padding, dilation, groups, bi
               bias=bias)
     assert dx.shape == tuple(shape), (dx.shape, shape)
     return dx
+
+
+def _float32_parts(s) -> tuple[int, int]:
+    """``(m, e)`` with ``s == m * 2**e`` exactly, ``m`` an integer: a float32 scale as integers."""
+    mantissa, exponent = np.frexp(np.float64(s))
+    return int(mantissa * (1 << 24)), int(exponent) - 24
+
+
+def requantized(acc, sx, sw, sy, zy, dtype):
+    """The quantised conv's result from its exact sums ``acc`` (int64, ``(N, C_out, *O)``, bias
+    included): ``acc * sx * sw[o] / sy`` rounded half to even in integer arithmetic (each float32
+    scale is an integer times a power of two), plus ``zy``, saturated to ``dtype``."""
+    info = np.iinfo(dtype)
+    out = np.empty(acc.shape, dtype)
+    mx, ex = _float32_parts(sx)
+    my, ey = _float32_parts(sy)
+    for o in range(acc.shape[1]):
+        mw, ew = _float32_parts(sw[o])
+        num, den, shift = mx * mw, my, ex + ew - ey
+        num, den = (num << shift, den) if shift >= 0 else (num, den << -shift)
+        scaled = acc[:, o].astype(object) * num
+        q, twice_r = np.floor_divide(scaled, den), 2 * np.remainder(scaled, den)
+        q = q + (twice_r > den) + ((twice_r == den) & (np.remainder(q, 2) == 1))
+        out[:, o] = np.clip(q + int(zy), int(info.min), int(info.max)).astype(np.int64)
+    return out

@@ -35,7 +35,7 @@ from convspec.impls._threads import blas_threads, over_images
 
 convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
-                                      "max_pool_indices"],
+                                      "max_pool_indices", "qlinear"],
                          "dtypes": every_dtype()}
 
 #: Direct loops: multiply-adds per second (vectorised, four taps per pass) and the slower
@@ -257,13 +257,14 @@ def _frozen(value):
     return value
 
 
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None,
+         **quantised):
     """Layer convolution by the fastest of im2col + GEMM, Winograd and the FFT for this layer
-    (integer or low-precision data, or zero points: im2col, which is exact there, or rounds
-    once from float32, or names what is wrong)."""
-    if is_integer_data(x) or is_low_precision(x) or x_zero_point is not None or w_zero_point is not None:
+    (integer or low-precision data, zero points or a quantised conv's scales: im2col, which is
+    exact there, or rounds once from float32, or names what is wrong)."""
+    if is_integer_data(x) or is_low_precision(x) or x_zero_point is not None or w_zero_point is not None or quantised:
         return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias,
-                           x_zero_point=x_zero_point, w_zero_point=w_zero_point)
+                           x_zero_point=x_zero_point, w_zero_point=w_zero_point, **quantised)
     kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
     try:  # a layer seen before goes straight to its algorithm (which validates its arguments)
         key = ("conv", np.shape(x), np.shape(w), getattr(x, "dtype", None), _frozen(stride), _frozen(padding),

@@ -14,6 +14,7 @@ from convspec._contract.functions import (
     check_conv_args,
     check_grad_args,
     check_integer_conv_args,
+    check_qlinear_conv_args,
     check_pool_args,
     check_unpool_args,
     check_unshared_args,
@@ -26,12 +27,12 @@ from convspec._contract.functions import (
     with_channel_bias,
 )
 
-from convspec.impls._algebra import add_bias, signal_via_conv
+from convspec.impls._algebra import add_bias, requantized, signal_via_conv
 from convspec.impls._scratch import scratch
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
-                                      "max_pool_indices"],
+                                      "max_pool_indices", "qlinear"],
                          "dtypes": every_dtype(complex_=False)}  # complex signals: naive, fft, auto
 
 
@@ -93,7 +94,8 @@ def column_blocks(view, image, step, dtype):
 
 
 @low_precision_in_float32
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None,
+         x_scale=None, w_scale=None, y_scale=None, y_zero_point=None):
     """Layer convolution (eq. 9.7/9.8) as ``kernel_matrix @ columns`` per group.
 
     The columns are laid out ``(C * prod(K), positions)``, so the product lands directly in
@@ -105,8 +107,16 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
     the column matrix.
 
     Integer data runs the same GEMM in float64 on the inputs less their zero points: every
-    product (at most 255**2) and every sum of int32 size is exact there (below 2**53).
+    product (at most 255**2) and every sum of int32 size is exact there (below 2**53).  A quantised
+    conv (``y_scale`` given) adds its int32 bias to those sums and requantises them exactly.
     """
+    if any(v is not None for v in (x_scale, w_scale, y_scale, y_zero_point)):
+        x, w, stride, padding, dilation, groups, zx, zw, sx, sw, sy, zy, b, dtype = check_qlinear_conv_args(
+            x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point, x_scale, w_scale, y_scale,
+            y_zero_point, bias)
+        acc = conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, x_zero_point=zx,
+                   w_zero_point=zw).astype(np.int64)
+        return requantized(acc + b.reshape((1, -1) + (1,) * (x.ndim - 2)), sx, sw, sy, zy, dtype)
     if is_integer_data(x):
         x, w, stride, padding, dilation, groups, zx, zw = check_integer_conv_args(
             x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point, bias)

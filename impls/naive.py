@@ -17,6 +17,7 @@ from convspec._contract.functions import (
     check_conv_args,
     check_grad_args,
     check_integer_conv_args,
+    check_qlinear_conv_args,
     check_pool_args,
     check_signal_args,
     check_unpool_args,
@@ -34,7 +35,7 @@ from convspec._contract.functions import (
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
-                                      "max_pool_indices"],
+                                      "max_pool_indices", "qlinear"],
                          "dtypes": every_dtype()}
 
 
@@ -75,13 +76,27 @@ def convolve(x, w, *, mode):
 
 
 @low_precision_in_float32
-def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None):
+def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None,
+         x_scale=None, w_scale=None, y_scale=None, y_zero_point=None):
     """Multichannel cross-correlation (eq. 9.7) sampled every ``stride`` (eq. 9.8).
 
     ``Z[n, o, i] = sum_{c, j} V[n, g*Cg + c, i*stride + j*dilation - before] K[o, c, j]``
     where ``g`` is the group of output channel ``o`` and ``V`` is zero outside the input.
     Integer data: ``V`` and ``K`` are the inputs less their zero points, in int64; int32 result.
+    Quantised (``y_scale`` given): each sum plus its bias, requantised by :func:`_requantize`.
     """
+    if any(v is not None for v in (x_scale, w_scale, y_scale, y_zero_point)):
+        x, w, stride, padding, dilation, groups, zx, zw, sx, sw, sy, zy, b, dtype = check_qlinear_conv_args(
+            x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point, x_scale, w_scale, y_scale,
+            y_zero_point, bias)
+        shifted = (x.astype(np.int64) - zx, w.astype(np.int64) - zw.reshape((-1,) + (1,) * (w.ndim - 1)))
+        acc = _conv(*shifted, stride, padding, dilation, groups)
+        info = np.iinfo(dtype)
+        y = np.empty(acc.shape, dtype)
+        for i in np.ndindex(*acc.shape):
+            o = i[1]
+            y[i] = min(max(_requantize(int(acc[i]) + int(b[o]), sx, sw[o], sy) + int(zy), int(info.min)), int(info.max))
+        return y
     if is_integer_data(x):
         x, w, stride, padding, dilation, groups, zx, zw = check_integer_conv_args(
             x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point, bias)
@@ -90,6 +105,15 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
     check_zero_points(x, x_zero_point, w_zero_point)
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     return _conv_bias(_conv(x, w, stride, padding, dilation, groups), bias, x.dtype)
+
+
+def _requantize(acc: int, sx, sw, sy) -> int:
+    """``acc * sx * sw / sy`` rounded to the nearest integer, ties to the even one, exactly: the
+    float32 scales as integer ratios (``float.as_integer_ratio``), the rounding by ``divmod``."""
+    (a, b), (c, d), (e, f) = (float(s).as_integer_ratio() for s in (sx, sw, sy))
+    num, den = acc * a * c * f, b * d * e
+    q, r = divmod(num, den)
+    return q + 1 if 2 * r > den or (2 * r == den and q % 2) else q
 
 
 def _conv(x, w, stride, padding, dilation, groups):

@@ -12,7 +12,7 @@ import difflib
 
 from convspec._contract.functions import OPS
 from convspec._catalogue.property import REGISTRY, Property
-from convspec._catalogue import signal, layer, gradients, pooling, unshared, special, integer, precision, large, hygiene  # noqa: F401  (registration)
+from convspec._catalogue import signal, layer, gradients, pooling, unshared, special, integer, quantized, precision, large, hygiene  # noqa: F401  (registration)
 
 #: Concept tags (docs/reference/catalogue.md) (each covered by at least one property).
 CONCEPTS = (
@@ -23,7 +23,7 @@ CONCEPTS = (
     "input-immutability", "memory-layout", "determinism", "output-ownership",
     "pooling-max", "pooling-avg", "pooling-lp", "pooling-invariance", "pooling-downsampling",
     "pooling-variable-size", "learned-invariance", "locally-connected", "tiled", "gradient-kernel",
-    "gradient-input", "bias", "special-values", "large-sizes", "integer-data", "complex-signals",
+    "gradient-input", "bias", "special-values", "large-sizes", "integer-data", "quantized", "complex-signals",
 )
 
 

@@ -34,6 +34,11 @@ A backend is any object or module with some of the contract functions
     ``"ieee"`` (the default: gradual underflow, as IEEE 754 and NumPy) or ``"flush"``: inputs
     and outputs below the normal range may read or come back as zero of their sign (XLA,
     TensorFlow, fast-math builds); one value, or ``{op or "*": value}``.
+``requantize``
+    how a quantised ``conv`` (feature ``qlinear``) rounds: ``"exact"`` (the default: the exact
+    real product, ties to even), ``"fixed_point"`` (a 31-bit multiplier and a rounding shift, as
+    gemmlowp and TFLite) or ``"float32"`` (multiplier and product in float32, as ONNX Runtime);
+    the last two may differ from exact rounding by one output unit (docs/explanation/accuracy.md).
 ``reasons``
     ``{op: why}`` for contract functions the backend leaves out on purpose; the reason is
     shown where their properties are skipped.
@@ -102,6 +107,7 @@ class Capabilities:
     accumulate: object = "float32"  # float16/bfloat16 inputs: "float32" (the default) or "storage"; or per function
     products: object = "exact"  # float32 inputs: "exact" (the default) or "tf32"; or per function
     subnormals: object = "ieee"  # "ieee" (gradual underflow, the default) or "flush"; or per function
+    requantize: str = "exact"  # a quantised conv's rounding: "exact", "fixed_point" or "float32"
     reasons: dict = field(default_factory=dict)
     restrictions: dict = field(default_factory=dict)  # {op: (restriction names)}
     features: dict = field(default_factory=dict)  # {op: (feature names)}
@@ -240,6 +246,11 @@ class Capabilities:
                 if op != "*" and op not in OPS or v not in allowed:
                     raise LoadError(f"convspec_capabilities[{key!r}]={value!r}, but should be one of {allowed}, or "
                                     f"{{op or '*': one of them}} naming contract functions")
+        from convspec._contract.functions import REQUANTIZE_TOLERANCE
+
+        if caps.requantize not in REQUANTIZE_TOLERANCE:
+            raise LoadError(f"convspec_capabilities['requantize']={caps.requantize!r}, but should be one of "
+                            f"{tuple(REQUANTIZE_TOLERANCE)}")
         v = caps.validates_arguments
         if not isinstance(v, bool) and not (
                 isinstance(v, dict) and set(v) <= {"raises", "names_argument"}

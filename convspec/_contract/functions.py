@@ -91,6 +91,29 @@ integer max pools       the result keeps the dtype and is exact; padding never w
                         of padding only gives the dtype's least value (-128, 0)
 ======================  =======================================================================
 
+Quantised conv (feature ``qlinear``; ONNX's ``QLinearConv``, as deployed int8 models run it)::
+
+    conv(x, w, *, stride, padding, dilation, groups, x_zero_point, w_zero_point,
+         x_scale, w_scale, y_scale, y_zero_point[, bias])
+
+======================  =======================================================================
+inputs                  as the integer conv: ``x``, ``w`` int8 or uint8, zero points in range
+scales                  ``x_scale``, ``y_scale``: positive finite float32 scalars; ``w_scale``: one
+                        or ``(C_out,)`` (per output channel); each is read as a float32 value
+bias                    ``None`` or ``(C_out,)`` int32, in units of ``x_scale * w_scale[o]``
+accumulator             ``acc[o] = sum (x - x_zero_point)(w[o] - w_zero_point[o]) + bias[o]``, exact
+requantisation          ``y = clip(round(acc[o] * x_scale * w_scale[o] / y_scale) + y_zero_point)``:
+                        the real product of the float32 values, rounded half to even, then
+                        saturated to the result's range
+result dtype            ``y_zero_point``'s: a NumPy ``int8`` or ``uint8`` scalar (a Python int:
+                        ``x``'s dtype)
+======================  =======================================================================
+
+How a backend rounds is its declaration ``requantize`` (docs/explanation/accuracy.md):
+``"exact"`` (the rule above, 0 output units), ``"fixed_point"`` (a 31-bit multiplier and a
+rounding shift, as gemmlowp and TFLite; within 1 unit) or ``"float32"`` (the multiplier and the
+product in float32, as ONNX Runtime's MLAS; within 1 unit).
+
 Low precision (``LOW_PRECISION_DTYPES``, declared per function in ``dtypes``): float16 and
 bfloat16 (``ml_dtypes``) for the signal functions, ``conv``, its gradients and the pools but
 ``max_unpool``; results keep the input dtype; how the sums are formed is the backend's
@@ -190,13 +213,22 @@ def flush_subnormals(a: np.ndarray) -> np.ndarray:
     return np.where((a != 0) & (np.abs(a) < tiny), np.copysign(np.zeros_like(a), a), a).astype(a.dtype)
 
 
-def output_dtype(op: str, args) -> np.dtype:
+def output_dtype(op: str, args, kwargs=None) -> np.dtype:
     """The dtype the contract gives a call's result: the first input's, but int32 for an integer
-    ``conv`` (its sums are exact in int32)."""
+    ``conv`` (its sums are exact in int32), and ``y_zero_point``'s for a quantised one."""
     first = np.asarray(args[0])
     if op == "conv" and first.dtype.kind in "iu":
+        if kwargs and kwargs.get("y_scale") is not None:
+            return quantized_dtype(kwargs.get("y_zero_point"), first.dtype)
         return np.dtype(np.int32)
     return first.dtype
+
+
+def quantized_dtype(y_zero_point, x_dtype) -> np.dtype:
+    """The result dtype of a quantised ``conv``: ``y_zero_point``'s when it is a NumPy int8 or
+    uint8 scalar, else ``x``'s."""
+    dtype = getattr(y_zero_point, "dtype", None)
+    return np.dtype(dtype) if dtype is not None and np.dtype(dtype) in (np.int8, np.uint8) else np.dtype(x_dtype)
 
 
 def dtypes_of(op: str) -> tuple[str, ...]:
@@ -330,6 +362,55 @@ def check_integer_conv_args(x, w, stride, padding, dilation, groups, x_zero_poin
     zx = _zero_point("x_zero_point", x_zero_point, x.dtype)
     zw = np.broadcast_to(_zero_point("w_zero_point", w_zero_point, w.dtype, w.shape[0]), (w.shape[0],))
     return x, w, stride, padding, dilation, groups, zx, zw
+
+
+#: The keywords of a quantised ``conv`` (feature ``qlinear``).
+QLINEAR_KEYWORDS = ("x_scale", "w_scale", "y_scale", "y_zero_point")
+#: How a quantised ``conv`` may round its requantisation (declaration ``requantize``), with the
+#: most it may differ from the contract's exact rounding, in output units (docs/explanation/accuracy.md).
+REQUANTIZE_TOLERANCE = {"exact": 0, "fixed_point": 1, "float32": 1}
+
+
+def _scale(name, value, count=None):
+    """A positive finite float32 scalar (or, with ``count``, also ``(count,)`` of them), as float32."""
+    try:
+        a = np.asarray(value, dtype=np.float32) if not isinstance(value, (str, bytes)) else None
+    except (TypeError, ValueError):
+        a = None
+    shapes = ((), (count,)) if count is not None else ((),)
+    if a is None or a.shape not in shapes or np.asarray(value).dtype.kind not in "fiu":
+        want = f"a float or {count} floats (one per output channel)" if count is not None else "a float"
+        raise ValueError(f"{name}={value!r}, but should be {want}")
+    if not np.all(np.isfinite(a)) or not np.all(a > 0):
+        raise ValueError(f"{name}={value!r}, but should be positive and finite (as float32)")
+    return a
+
+
+def check_qlinear_conv_args(x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point, x_scale, w_scale,
+                            y_scale, y_zero_point, bias=None):
+    """Validate a quantised ``conv`` (feature ``qlinear``, docs/explanation/contract.md).
+
+    Returns ``(x, w, stride, padding, dilation, groups, zx, zw, sx, sw, sy, zy, bias, dtype)``:
+    zero points as int64 (``zw`` of shape ``(C_out,)``), scales as float32 (``sw`` of shape
+    ``(C_out,)``), ``bias`` as int64 ``(C_out,)`` (zeros when absent) and the result's dtype."""
+    x, w, stride, padding, dilation, groups, zx, zw = check_integer_conv_args(
+        x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point)
+    c_out = w.shape[0]
+    sx, sy = _scale("x_scale", x_scale), _scale("y_scale", y_scale)
+    sw = np.broadcast_to(_scale("w_scale", w_scale, c_out), (c_out,))
+    if isinstance(y_zero_point, (np.ndarray, np.generic)) and y_zero_point.dtype not in (np.int8, np.uint8):
+        raise ValueError(f"y_zero_point.dtype={y_zero_point.dtype}, but should be int8 or uint8 (the result's dtype), "
+                         "or y_zero_point a Python int (the result then has x's dtype)")
+    dtype = quantized_dtype(y_zero_point, x.dtype)
+    zy = _zero_point("y_zero_point", y_zero_point, dtype)
+    if bias is None:
+        b = np.zeros(c_out, np.int64)
+    else:
+        if not isinstance(bias, np.ndarray) or bias.dtype != np.int32 or bias.shape != (c_out,):
+            raise ValueError(f"bias={bias!r}, but a quantised conv takes None or ({c_out},) int32 (units of "
+                             "x_scale * w_scale[o])")
+        b = bias.astype(np.int64)
+    return x, w, stride, padding, dilation, groups, zx, zw, sx, sw, sy, zy, b, dtype
 
 
 def check_zero_points(x, x_zero_point, w_zero_point):
@@ -629,8 +710,8 @@ def expected_shape(op, args, kwargs):
     if op in ("correlate", "convolve"):
         return signal_output_shape(a, b, kwargs["mode"])
     if op == "conv":
-        return conv_output_shape(a, b, **{k: v for k, v in kwargs.items() if k not in ("bias", "x_zero_point",
-                                                                                        "w_zero_point")})
+        return conv_output_shape(a, b, **{k: v for k, v in kwargs.items()
+                                          if k not in ("bias", "x_zero_point", "w_zero_point") + QLINEAR_KEYWORDS})
     if op == "conv_grad_input":
         return tuple(kwargs["input_shape"])
     if op == "conv_grad_weight":

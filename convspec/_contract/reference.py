@@ -62,14 +62,20 @@ def convolve(x, w, *, mode, acc=np.float64):
     return correlate(x, w[(slice(None, None, -1),) * w.ndim], mode=mode, acc=acc)
 
 
-def conv(x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=0, w_zero_point=0, acc=np.float64):
+def conv(x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=0, w_zero_point=0, acc=np.float64,
+         x_scale=None, w_scale=None, y_scale=None, y_zero_point=None):
     """Eq. 9.7 with stride (9.8), zero padding, dilation and groups.
 
     ``y[n, o, i] = sum_{c, j} xpad[n, g*Cg + c, i*stride + j*dilation] * w[o, c, j]``
     with ``g = o // (C_out / groups)`` and ``xpad`` the input zero-padded by ``padding``.
     Integer data: ``x - x_zero_point`` and ``w[o] - w_zero_point[o]`` in place of ``x`` and
-    ``w`` (so padding holds the zero point); ``acc=np.int64`` keeps every sum exact.
+    ``w`` (so padding holds the zero point); ``acc=np.int64`` keeps every sum exact.  With
+    ``y_scale`` (a quantised conv): :func:`qlinear_conv`.
     """
+    if y_scale is not None:
+        return qlinear_conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                            x_zero_point=x_zero_point, w_zero_point=w_zero_point, x_scale=x_scale, w_scale=w_scale,
+                            y_scale=y_scale, y_zero_point=y_zero_point, bias=bias)
     x = np.asarray(x, dtype=acc) - np.asarray(x_zero_point, dtype=acc)
     w = np.asarray(w, dtype=acc)
     w = w - np.broadcast_to(np.asarray(w_zero_point, dtype=acc), (w.shape[0],)).reshape((-1,) + (1,) * (w.ndim - 1))
@@ -91,6 +97,31 @@ def conv(x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=0, 
             taps = xg[(slice(None), slice(None)) + window]  # (N, Cg, *O)
             y[:, g * o_group:(g + 1) * o_group] += np.einsum("nc...,oc->no...", taps, wg[(Ellipsis,) + j])
     return y if bias is None else y + _bias(bias, y.ndim, acc)
+
+
+def qlinear_conv(x, w, *, stride, padding, dilation, groups, x_zero_point, w_zero_point, x_scale, w_scale, y_scale,
+                 y_zero_point, bias=None):
+    """The quantised conv (ONNX ``QLinearConv``): the exact integer sum of :func:`conv` plus the
+    int32 ``bias``, times ``x_scale * w_scale[o] / y_scale`` as an exact fraction of the float32
+    scales, rounded half to even (Python's ``round`` of a ``Fraction``), plus ``y_zero_point``,
+    saturated to the result's dtype (``y_zero_point``'s when a NumPy int8/uint8, else ``x``'s)."""
+    from fractions import Fraction
+
+    from convspec._contract.functions import quantized_dtype
+
+    dtype = quantized_dtype(y_zero_point, np.asarray(x).dtype)
+    acc = conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, x_zero_point=x_zero_point,
+               w_zero_point=w_zero_point, bias=bias, acc=np.int64)
+    c_out = acc.shape[1]
+    w_scale = np.broadcast_to(np.asarray(w_scale, dtype=np.float32), (c_out,))
+    multiplier = [Fraction(float(np.float32(x_scale))) * Fraction(float(w_scale[o])) / Fraction(float(np.float32(y_scale)))
+                  for o in range(c_out)]
+    info = np.iinfo(dtype)
+    y = np.zeros(acc.shape, dtype=np.int64)
+    for index in np.ndindex(*acc.shape):
+        q = round(int(acc[index]) * multiplier[index[1]]) + int(y_zero_point)
+        y[index] = min(max(q, int(info.min)), int(info.max))
+    return y.astype(dtype)
 
 
 def _bias(bias, ndim, acc):

@@ -113,6 +113,23 @@ def _per_channel_zero_points(op, args, kwargs, make):
     return (x, w), {**kwargs, "w_zero_point": (np.arange(w.shape[0]) % 2).astype(w.dtype)}
 
 
+#: The (x, w, result) dtypes of the quantised conv that deployed int8 kernels take (ONNX Runtime's
+#: QLinearConv, TFLite, fbgemm): signed throughout, or unsigned data with either weights.
+DEPLOYED_QLINEAR = (("int8", "int8", "int8"), ("uint8", "int8", "uint8"), ("uint8", "uint8", "uint8"))
+
+
+def _qlinear_dtypes(a, kw) -> tuple:
+    from convspec._contract.functions import quantized_dtype
+
+    x, w = a[0], a[1]
+    return (np.dtype(x.dtype).name, np.dtype(w.dtype).name, quantized_dtype(kw.get("y_zero_point"), x.dtype).name)
+
+
+def _other_result_dtype(op, args, kwargs, make):
+    other = np.uint8 if args[0].dtype == np.int8 else np.int8
+    return args, {**kwargs, "x_scale": 1.0, "w_scale": 1.0, "y_scale": 1.0, "y_zero_point": np.array(0, other)}
+
+
 @dataclass(frozen=True)
 class Restriction:
     name: str
@@ -156,6 +173,10 @@ RESTRICTIONS = {r.name: r for r in (
     Restriction("per_tensor_zero_points", LAYER_OPS, "one w_zero_point for the whole kernel (not one per output "
                 "channel)", lambda op, a, kw: np.size(kw.get("w_zero_point", 0)) > 1, _per_channel_zero_points,
                 INTEGER_DTYPES),
+    Restriction("qlinear_deployed_dtypes", LAYER_OPS, "a quantised conv's x, w and result dtypes as deployed int8 "
+                "kernels take them: " + ", ".join("/".join(t) for t in DEPLOYED_QLINEAR),
+                lambda op, a, kw: kw.get("y_scale") is not None and _qlinear_dtypes(a, kw) not in DEPLOYED_QLINEAR,
+                _other_result_dtype, INTEGER_DTYPES),
 )}
 
 
@@ -174,6 +195,9 @@ FEATURES = {
     "pool_padding_to_window": (POOL_OPS, "pool padding up to window - 1 (a dilated window may hold padding only)"),
     "max_pool_indices": (("max_pool",), "max_pool(..., return_indices=True) gives (y, indices): the flat index over "
                                         "x's spatial axes of each window's first NaN, else its first maximum"),
+    "qlinear": (("conv",), "the quantised conv (ONNX QLinearConv): int8/uint8 x and w with zero points, x_scale, "
+                           "w_scale (one or per output channel), y_scale, y_zero_point and an int32 bias, requantised "
+                           "to int8/uint8 as the declaration requantize says"),
     "grad_input_bias": (("conv_grad_input",), "conv_grad_input's bias keyword: one value per input channel, added to "
                                               "the result (the transposed convolution's bias, ONNX ConvTranspose B)"),
 }

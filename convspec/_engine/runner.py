@@ -78,7 +78,16 @@ class Result:
     worst_ratio: float | None = None  # accuracy properties: the largest error / bound seen (1 is the bound)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return _plain(asdict(self))
+
+
+def _plain(value):
+    """``value`` with NumPy scalars (a float32 scale in a call's keywords) as Python numbers."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def profile_named(name) -> Profile:

@@ -22,7 +22,8 @@ from convspec._frontends.console import BAD, progress_printer, root_of, summary
 from convspec._engine.judges import check, default_jobs
 from convspec._engine.runner import Result
 
-FAMILIES = ("signal", "layer", "gradients", "pooling", "unshared", "special", "integer", "precision", "large", "hygiene")
+FAMILIES = ("signal", "layer", "gradients", "pooling", "unshared", "special", "integer", "quantized", "precision", "large",
+            "hygiene")
 
 
 def family(prop) -> str:

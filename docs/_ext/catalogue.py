@@ -15,6 +15,7 @@ SECTIONS = {
     "unshared": "Unshared weights and biases: local_conv, tiled_conv",
     "special": "Special values: NaN and infinities",
     "integer": "Integer data",
+    "quantized": "Quantised conv: requantisation to int8 and uint8",
     "precision": "Low precision: float16 and bfloat16",
     "large": "Large sizes",
     "hygiene": "Hygiene: what every function owes its callers",

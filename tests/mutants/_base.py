@@ -61,3 +61,46 @@ def fitted(compute, shape, dtype):
     cut = tuple(slice(0, min(a, b)) for a, b in zip(out.shape, y.shape))
     out[cut] = y[cut]
     return out
+
+
+QLINEAR = {"accuracy": "direct", "ops": ["conv"], "dtypes": {"conv": ["int8", "uint8"]}, "features": {"conv": ["qlinear"]}}
+
+
+def quantised(requantise):
+    """A ``conv`` for the quantised-conv mutants: an integer conv as the contract says, and a
+    quantised one whose last step is ``requantise(acc, multipliers, y_zero_point, dtype)``:
+    ``acc`` the exact sums with the bias (int64), ``multipliers`` each output channel's
+    ``x_scale * w_scale[o] / y_scale`` as a ``Fraction``; everything before it is correct."""
+    from fractions import Fraction
+
+    from convspec._contract.functions import check_integer_conv_args, check_qlinear_conv_args
+
+    def conv(x, w, *, stride, padding, dilation, groups, x_zero_point=0, w_zero_point=0, bias=None, x_scale=None,
+             w_scale=None, y_scale=None, y_zero_point=None):
+        if y_scale is None:
+            x, w, stride, padding, dilation, groups, zx, zw = check_integer_conv_args(
+                x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point)
+            return reference.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                  x_zero_point=zx, w_zero_point=zw, acc=np.int64).astype(np.int32)
+        x, w, stride, padding, dilation, groups, zx, zw, sx, sw, sy, zy, b, dtype = check_qlinear_conv_args(
+            x, w, stride, padding, dilation, groups, x_zero_point, w_zero_point, x_scale, w_scale, y_scale,
+            y_zero_point, bias)
+        acc = reference.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, x_zero_point=zx,
+                             w_zero_point=zw, bias=b, acc=np.int64)
+        multipliers = [Fraction(float(sx)) * Fraction(float(s)) / Fraction(float(sy)) for s in sw]
+        return requantise(acc, multipliers, int(zy), dtype)
+
+    return conv
+
+
+def each(acc, multipliers, step, dtype):
+    """``step(int(acc[i]), multipliers[o])`` for every entry (``o`` its channel), as ``dtype`` (no clipping)."""
+    out = np.empty(acc.shape, np.int64)
+    for i in np.ndindex(*acc.shape):
+        out[i] = step(int(acc[i]), multipliers[i[1]])
+    return out
+
+
+def saturated(y, dtype):
+    info = np.iinfo(dtype)
+    return np.clip(y, info.min, info.max).astype(dtype)

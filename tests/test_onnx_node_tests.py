@@ -26,6 +26,8 @@ def test_every_node_case_is_expressible(node_cases):
     assert len(integer) >= 3, integer  # ConvInteger with and without padding, MaxPool on uint8
     assert sum(1 for c in node_cases if c.kwargs.get("return_indices")) >= 2  # MaxPool with Indices, both orders
     assert sum(1 for c in node_cases if c.op == "max_unpool") >= 2  # MaxUnpool, with and without output_shape
+    quantised = [c for c in node_cases if c.operator == "QLinearConv"]
+    assert quantised and all(c.features == ("qlinear",) for c in quantised), [c.name for c in quantised]
 
 
 @pytest.mark.parametrize("name", ["naive", "im2col", "numba", "auto"])

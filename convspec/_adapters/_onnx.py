@@ -17,6 +17,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from convspec import Unsupported
 from convspec._adapters._pooling import crop, overhang
+from convspec._contract.functions import quantized_dtype
 
 OPSET = 21
 TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
@@ -83,8 +84,17 @@ class OneNode:
             inputs.append(np.asarray(bias, dtype=dtype))
         return inputs
 
-    def conv(self, x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=None, w_zero_point=None):
+    def conv(self, x, w, *, stride, padding, dilation, groups, bias=None, x_zero_point=None, w_zero_point=None,
+             x_scale=None, w_scale=None, y_scale=None, y_zero_point=None):
         attrs = conv_attributes(w, stride, padding, dilation, groups)
+        if y_scale is not None:  # QLinearConv: scales as float32 tensors, zero points in their tensors' dtypes
+            y_dtype = quantized_dtype(y_zero_point, x.dtype)
+            inputs = [x, np.asarray(x_scale, np.float32), np.asarray(0 if x_zero_point is None else x_zero_point, x.dtype),
+                      w, np.asarray(w_scale, np.float32), np.asarray(0 if w_zero_point is None else w_zero_point, w.dtype),
+                      np.asarray(y_scale, np.float32), np.asarray(0 if y_zero_point is None else y_zero_point, y_dtype)]
+            if bias is not None:
+                inputs.append(np.asarray(bias, np.int32))
+            return self.run("QLinearConv", inputs, attrs, out_dtype=y_dtype)
         if x.dtype.kind in "iu":  # ConvInteger: zero points in their tensors' dtypes, int32 out
             zero_points = [np.asarray(0 if x_zero_point is None else x_zero_point, dtype=x.dtype),
                            np.asarray(0 if w_zero_point is None else w_zero_point, dtype=w.dtype)]

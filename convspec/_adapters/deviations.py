@@ -272,6 +272,24 @@ def _ref_conv_integer_not_2d():
             f"{shown[3]}; 1 (3 - 0), 1 (3 - 1) = {want}")
 
 
+def _ref_qlinear_conv_per_channel_not_2d():
+    unit, zero = np.array(1.0, np.float32), np.array(0, np.int8)  # unit x_scale and y_scale, zero points 0
+    w_scale = np.array([1.0, 2.0], np.float32)  # one scale per output channel
+    got, want = {}, {}
+    for nd, spatial in ((1, (1,)), (3, (2, 1, 1))):  # x = 1 everywhere, w = 1 (one tap): channel o is w_scale[o]
+        x, w = np.ones((1, 1) + spatial, np.int8), np.ones((2, 1) + (1,) * nd, np.int8)
+        got[nd] = _one_node("reference", "QLinearConv", x, unit, zero, w, w_scale, zero, unit, zero, out="int8",
+                            kernel_shape=[1] * nd)
+        want[nd] = np.stack([np.full((1,) + spatial, float(s)) for s in w_scale], axis=1)  # (1, 2, *spatial)
+    show = lambda v: f"{np.size(v)} values {np.ravel(v).astype(int).tolist()}" if isinstance(v, np.ndarray) \
+        else str(v)[:60]  # noqa: E731
+    wrong = any(not isinstance(got[nd], np.ndarray) or np.size(got[nd]) != want[nd].size
+                or not np.array_equal(np.ravel(got[nd]), want[nd].ravel()) for nd in got)
+    return (wrong, f"QLinearConv(x = 1, w = 1 on two output channels, w_scale = [1, 2], unit x_scale and y_scale): "
+                   f"1-D gives {show(got[1])}, wanted {show(want[1])}; 3-D over a depth of 2 gives {show(got[3])}, "
+                   f"wanted {show(want[3])}: the per-channel scale is broadcast as (1, C, 1, 1), right in 2-D only")
+
+
 def _ort_max_pool_lowest_not_minus_inf():
     nan = _one_node("ort", "MaxPool", np.array([[[np.nan, np.nan]]], np.float32), kernel_shape=[2])
     neg = _one_node("ort", "MaxPool", np.array([[[-np.inf, -np.inf]]], np.float32), kernel_shape=[2])
@@ -483,9 +501,15 @@ DEVIATIONS = [
     Deviation("onnx-reference", ("max_pool_integer_definition",), "2-D MaxPool of int8 raises 'cannot convert float "
               "NaN to integer' (it pads with NaN); of uint8 with pads it returns more outputs than windows",
               _ref_max_pool_integer, says=r"NaN to integer|\.shape="),
-    Deviation("onnx-reference", ("conv_integer_*",), "ConvInteger raises for a per-channel w_zero_point (one per "
+    Deviation("onnx-reference", ("conv_integer_*", "conv_dtype_preservation", "conv_input_immutability",
+                                 "conv_memory_layout", "conv_determinism", "conv_output_ownership",
+                                 "conv_worker_threads", "conv_sustained_calls"),
+              "ConvInteger raises for a per-channel w_zero_point (one per "
               "output channel, as ONNX allows) in 1-D and 3-D layers: its broadcast assumes 2-D kernels",
               _ref_conv_integer_not_2d, says="broadcast"),
+    Deviation("onnx-reference", ("conv_qlinear_*",), "QLinearConv broadcasts a per-channel w_scale as (1, C, 1, 1), "
+              "right for 2-D layers only: a 1-D layer gets an output of the wrong shape, a 3-D one the scales applied "
+              "along its depth", _ref_qlinear_conv_per_channel_not_2d, says=r"\.shape=|requantize="),
     Deviation("tensorflow", ("conv_grad_*", "conv_gradient_adjoint"), "GradientTape through tf.nn.convolution on "
               "3-D layers raises AttributeError in the Conv3D gradient (op.get_attr('data_format') is None); the same "
               "layer through tf.nn.conv3d differentiates", _tf_conv3d_gradient_raises, says="decode"),

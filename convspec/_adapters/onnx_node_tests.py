@@ -3,7 +3,7 @@
 The installed ``onnx`` package generates each test case (the model of one node, its inputs
 and the outputs ONNX's own NumPy code computed), so nothing depends on data files the wheel
 may no longer ship.  :func:`cases` translates each into ``(op, args, kwargs)`` of the
-contract -- ``Conv`` -> ``conv``, ``ConvTranspose`` -> ``conv_grad_input``, ``MaxPool`` /
+contract -- ``Conv``, ``ConvInteger`` and ``QLinearConv`` -> ``conv``, ``ConvTranspose`` -> ``conv_grad_input``, ``MaxPool`` /
 ``AveragePool`` / ``LpPool`` -> the pools, the global pools -> the adaptive pools with
 output size 1 -- translating ONNX's conventions only (``pads`` order, ``auto_pad``,
 ``output_shape``, MaxPool's ``Indices`` over the whole tensor and their ``storage_order``), or
@@ -19,7 +19,7 @@ import numpy as np
 
 from convspec._contract.functions import conv_output_shape
 
-OPERATORS = {"Conv": "conv", "ConvInteger": "conv", "ConvTranspose": "conv_grad_input", "MaxPool": "max_pool", "AveragePool": "avg_pool",
+OPERATORS = {"Conv": "conv", "ConvInteger": "conv", "QLinearConv": "conv", "ConvTranspose": "conv_grad_input", "MaxPool": "max_pool", "AveragePool": "avg_pool",
              "LpPool": "lp_pool", "GlobalMaxPool": "adaptive_max_pool", "GlobalAveragePool": "adaptive_avg_pool",
              "GlobalLpPool": None, "MaxUnpool": "max_unpool"}
 
@@ -46,6 +46,7 @@ class NodeCase:
         kw = self.kwargs
         need = ("grad_input_bias",) if self.op == "conv_grad_input" and "bias" in kw else ()
         need += ("max_pool_indices",) if kw.get("return_indices") else ()
+        need += ("qlinear",) if self.op == "conv" and "y_scale" in kw else ()
         if "dilation" in kw and self.op.endswith("_pool"):
             need += ("pool_dilation",)
         if self.op and self.op.endswith("_pool") and "window" in kw and \
@@ -122,6 +123,17 @@ def translate(node, inputs):
         return op, (x, where.astype(np.int64)), {"output_size": out}
     if op.startswith("adaptive"):
         return op, (x,), {"output_size": (1,) * len(sizes)}
+    if node.op_type == "QLinearConv":  # x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point[, B]
+        x_scale, zx, w, w_scale, zw, y_scale, zy = (np.asarray(v) for v in inputs[1:8])
+        stride, padding, dilation = _geometry(a, sizes, w.shape[2:])
+        kw = dict(stride=stride, padding=padding, dilation=dilation, groups=int(a.get("group", 1)),
+                  x_zero_point=int(zx.item()), w_zero_point=int(zw.item()) if zw.size == 1 else zw.astype(w.dtype),
+                  x_scale=float(x_scale.item()),
+                  w_scale=float(w_scale.item()) if w_scale.size == 1 else w_scale.astype(np.float32),
+                  y_scale=float(y_scale.item()), y_zero_point=zy.reshape(()))
+        if len(inputs) > 8:
+            kw["bias"] = np.asarray(inputs[8], np.int32)
+        return "conv", (x, w), kw
     if op in ("conv", "conv_grad_input"):
         w = np.asarray(inputs[1])
         kernel = w.shape[2:]

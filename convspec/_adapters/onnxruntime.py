@@ -9,6 +9,11 @@ only.  Restrictions declared (docs/howto/declare.md): ``integer_p``
 (``LpPool`` takes an integer ``p``), ``no_count_padding_in_ceil_mode`` (ONNX would count the
 overhang as padding), ``shared_bias_only`` (``Conv``'s ``B``), ``per_tensor_zero_points``
 (``ConvInteger``'s CPU kernel takes one weight zero point); those cases raise.
+
+The quantised conv (feature ``qlinear``) is ``QLinearConv``, whose CPU kernels take the
+deployed dtype triples only (``qlinear_deployed_dtypes``) and requantise with a float32
+multiplier (``requantize="float32"``: within one output unit of exact rounding; declared
+``"exact"``, it is caught one unit off, e.g. -88 for -87).
 """
 import onnxruntime
 
@@ -20,8 +25,10 @@ convspec_capabilities = {
                "*": ["float32"]},
     "biases": True,
     # ConvInteger's CPU kernel: "Non per-tensor quantization is not supported now"
-    "restrictions": {**RESTRICTIONS, "conv": RESTRICTIONS["conv"] + ["per_tensor_zero_points"]},
-    "features": FEATURES,
+    "restrictions": {**RESTRICTIONS, "conv": RESTRICTIONS["conv"] + ["per_tensor_zero_points", "qlinear_deployed_dtypes"]},
+    # QLinearConv: MLAS requantises with a float32 multiplier (docs/explanation/accuracy.md, requantisation)
+    "features": {"*": FEATURES, "conv": ["qlinear"]},
+    "requantize": "float32",
 }
 
 

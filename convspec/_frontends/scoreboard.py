@@ -116,7 +116,8 @@ def markdown(board: dict) -> str:
               "A bold cell holds a failure; `-`: the library has no function of that family.", "",
               "| family | " + " | ".join(adapters) + " |", "|---" * (len(adapters) + 1) + "|"]
     for f in FAMILIES:
-        lines.append(f"| {f} | " + " | ".join(_cell(board["families"][a][f]) for a in adapters) + " |")
+        cells = (_cell(board["families"][a].get(f, {})) for a in adapters)  # an older board lacks newer families
+        lines.append(f"| {f} | " + " | ".join(cells) + " |")
     lines += ["", "## Real deviations", "",
               "Each confirmed now by independent arithmetic (the library beside plain NumPy in float64), not by "
               "convspec's reference alone.", ""]

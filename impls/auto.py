@@ -5,9 +5,11 @@ How it chooses, per call of ``correlate``/``convolve``/``conv``:
 1. Every bundled algorithm that can compute the call is a candidate: direct compiled loops
    (numba), the FFT (one transform, or overlap-add for long 1-D signals), two 1-D passes when
    a 2-D kernel has rank one (separable, e.g. a Gaussian), im2col + GEMM, Winograd.
-2. A static cost model estimates each candidate's time from its operation count and rates
-   measured on the development machine (the constants below; ``benchmarks/`` re-measures
-   them).  Small problems (estimate under ``MEASURE_ABOVE`` seconds) take the cheapest
+2. A cost model estimates each candidate's time from its operation count and rates measured
+   on this machine: a calibration of about a second at first use, kept per CPU, library
+   versions and thread count in the user's cache (:mod:`convspec.impls._calibration`;
+   ``CONVSPEC_CALIBRATE=again`` measures anew, ``=off`` takes the development machine's
+   rates).  Small problems (estimate under ``MEASURE_ABOVE`` seconds) take the cheapest
    estimate: timing them would cost more than a wrong pick.
 3. Larger problems are timed once: the candidates whose estimate is within ``SHORTLIST`` of
    the best run three times each (the first run loads compiled code), then twice more in a
@@ -31,6 +33,7 @@ from convspec._contract.functions import (check_conv_args, check_grad_args, chec
 
 from convspec.impls import fft, im2col, numba_direct, winograd
 from convspec.impls._algebra import flipped, grad_input_as_conv, zero_padded
+from convspec.impls._calibration import CALL_SECONDS, rates
 from convspec.impls._threads import blas_threads, over_images
 
 convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases": True,
@@ -38,17 +41,10 @@ convspec_capabilities = {"accuracy": "fft", "validates_arguments": True, "biases
                                       "max_pool_indices", "qlinear"],
                          "dtypes": every_dtype()}
 
-#: Direct loops: multiply-adds per second (vectorised, four taps per pass) and the slower
-#: rate when the last kernel axis has fewer than four taps.
-DIRECT_MACS_PER_S = 2.4e10
-DIRECT_NARROW_MACS_PER_S = 7e9
-#: FFT convolution: seconds per ``L log2 L`` of the padded length, all transforms included.
-FFT_SECONDS_PER_BUTTERFLY = 7e-10
-#: GEMM-based layers: sustained multiply-adds per second, and bytes per second for copies.
-GEMM_MACS_PER_S = 4.2e10
-COPY_BYTES_PER_S = 8e9
-#: Fixed cost of one call (Python dispatch, allocation), seconds.
-CALL_SECONDS = 2e-5
+#: The rates the estimates divide by (multiply-adds per second of the direct loops and of GEMM,
+#: bytes per second of copies, seconds per FFT butterfly) are measured on this machine at first
+#: use and kept in the user's cache (:mod:`convspec.impls._calibration`; ``CONVSPEC_CALIBRATE``),
+#: beside the fixed cost of one call (Python dispatch, allocation), ``CALL_SECONDS``.
 #: A layer by the FFT costs more before any arithmetic: three transforms and their plans
 #: (115 us on a 3x4x5 input, where im2col takes 67 us).
 FFT_LAYER_CALL_SECONDS = 1e-4
@@ -141,13 +137,14 @@ def _separable(x, factors, mode):
 
 
 def _direct_seconds(outputs, w_shape):
-    rate = DIRECT_MACS_PER_S if w_shape[-1] >= 4 else DIRECT_NARROW_MACS_PER_S
+    r = rates()
+    rate = r["direct_macs_per_s"] if w_shape[-1] >= 4 else r["direct_narrow_macs_per_s"]
     return outputs * math.prod(w_shape) / rate
 
 
 def _fft_seconds(lengths):
     size = math.prod(lengths)
-    return FFT_SECONDS_PER_BUTTERFLY * size * math.log2(max(size, 2))
+    return rates()["fft_seconds_per_butterfly"] * size * math.log2(max(size, 2))
 
 
 def _signal(x, w, mode, flip):
@@ -180,7 +177,7 @@ def _signal(x, w, mode, flip):
     else:
         candidates["fft"] = CALL_SECONDS + _fft_seconds([m + k - 1 for m, k in zip(x.shape, w.shape)])
     if factors is not None:
-        candidates["separable"] = CALL_SECONDS + 2 * outputs * sum(w.shape) / DIRECT_MACS_PER_S
+        candidates["separable"] = CALL_SECONDS + 2 * outputs * sum(w.shape) / rates()["direct_macs_per_s"]
     name, result = _choose(key, candidates, run)
     return run(name) if result is None else result
 
@@ -210,14 +207,16 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
     positions = math.prod(out[2:])
     macs = n * c_out * positions * w_shape[1] * taps
     copies = 0 if taps == 1 else n * c_in * taps * positions * itemsize
-    estimates = {"im2col": CALL_SECONDS + macs / GEMM_MACS_PER_S + copies / COPY_BYTES_PER_S}
+    r = rates()
+    gemm, copy, direct = r["gemm_macs_per_s"], r["copy_bytes_per_s"], r["direct_macs_per_s"]
+    estimates = {"im2col": CALL_SECONDS + macs / gemm + copies / copy}
     if groups > 1 and w_shape[1] == 1 and x_shape[1] == groups:  # depthwise: compiled rows, no GEMM to feed
-        estimates["depthwise"] = CALL_SECONDS + macs / DIRECT_MACS_PER_S + n * c_in * positions * itemsize / COPY_BYTES_PER_S
+        estimates["depthwise"] = CALL_SECONDS + macs / direct + n * c_in * positions * itemsize / copy
     if winograd.applies(x_shape, w_shape, stride, dilation, groups):
         # volumes: the 2-D algorithm per depth slice (its GEMMs are as wide as one slice's tiles)
         saving = winograd.products_per_output(stride[-2:], out[-2:], n if len(out) == 4 else 1, w_shape[0]) / 9
         transforms = (n * (c_in + c_out) * positions * 4 + c_in * c_out * 25) * itemsize
-        estimates["winograd"] = CALL_SECONDS + saving * macs / GEMM_MACS_PER_S + transforms / COPY_BYTES_PER_S
+        estimates["winograd"] = CALL_SECONDS + saving * macs / gemm + transforms / copy
         if n > 1 and len(out) == 4:  # the same work a block of images at a time: only timing tells which wins
             estimates["winograd-blocks"] = estimates["winograd"]
     if taps > 1 and all(s == 1 for s in stride) and groups == 1:
@@ -225,7 +224,7 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
         transforms = n * c_in + c_out * c_in + n * c_out
         products = n * c_out * c_in * math.prod(lengths) / 2 * 4  # complex multiply-adds
         estimates["fft"] = (FFT_LAYER_CALL_SECONDS + transforms * _fft_seconds(lengths) / 3
-                            + products / DIRECT_MACS_PER_S)
+                            + products / direct)
     return estimates
 
 

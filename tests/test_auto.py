@@ -5,6 +5,8 @@ Which algorithm wins is not asserted (that is performance, measured in benchmark
 asserted is that every path gives the definition's result and that a choice, once made, sticks.
 """
 
+import os
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,75 @@ def test_gaussian_is_separable_and_runs_as_two_passes(timed):
 ], ids=["random", "nearly-rank-one", "identity"])
 def test_kernels_that_are_not_rank_one_are_not_split(make):
     assert module.rank_one(make(np.random.default_rng(4))) is None
+
+
+# -- calibration: the cost model's rates measured where auto runs --------------------------------
+
+from convspec.impls import _calibration  # noqa: E402
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty user cache and no rates measured yet in this process."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("CONVSPEC_CALIBRATE", raising=False)
+    monkeypatch.setattr(_calibration, "_rates", None)
+    return tmp_path
+
+
+def test_calibration_measures_once_and_keeps_the_rates_in_the_users_cache(cache, monkeypatch):
+    rates = _calibration.rates()
+    assert set(rates) == set(_calibration.DEFAULTS) and all(v > 0 and np.isfinite(v) for v in rates.values())
+    path = _calibration.cache_path()
+    assert path.startswith(str(cache)) and os.path.isfile(path)
+    monkeypatch.setattr(_calibration, "_rates", None)  # a later process: reads the file, measures nothing
+    monkeypatch.setattr(_calibration, "measure", lambda: pytest.fail("measured again, but the cache holds the rates"))
+    assert _calibration.rates() == rates
+
+
+def test_calibration_again_off_and_a_damaged_cache(cache, monkeypatch):
+    calls = []
+    fake = {k: v * 2 for k, v in _calibration.DEFAULTS.items()}
+    monkeypatch.setattr(_calibration, "measure", lambda: calls.append(1) or dict(fake))
+    assert _calibration.rates() == fake and len(calls) == 1
+    monkeypatch.setattr(_calibration, "_rates", None)
+    monkeypatch.setenv("CONVSPEC_CALIBRATE", "again")
+    assert _calibration.rates() == fake and len(calls) == 2, "CONVSPEC_CALIBRATE=again should measure anew"
+    monkeypatch.setenv("CONVSPEC_CALIBRATE", "off")
+    assert _calibration.rates() == _calibration.DEFAULTS and len(calls) == 2
+    monkeypatch.setenv("CONVSPEC_CALIBRATE", "sometimes")
+    with pytest.raises(ValueError, match="CONVSPEC_CALIBRATE"):
+        _calibration.rates()
+    monkeypatch.delenv("CONVSPEC_CALIBRATE")
+    monkeypatch.setattr(_calibration, "_rates", None)
+    with open(_calibration.cache_path(), "w") as f:
+        f.write('{"rates": {"gemm_macs_per_s": -1}}')  # damaged: measured again
+    assert _calibration.rates() == fake and len(calls) == 3
+    # nonsense measured (a zero time, a negative rate) keeps the default for that rate
+    monkeypatch.setattr(_calibration, "_rates", None)
+    monkeypatch.setattr(_calibration, "measure", lambda: {**fake, "gemm_macs_per_s": float("inf"),
+                                                           "copy_bytes_per_s": -3.0})
+    rates = _calibration.rates(again=True)
+    assert rates["gemm_macs_per_s"] == _calibration.DEFAULTS["gemm_macs_per_s"]
+    assert rates["copy_bytes_per_s"] == _calibration.DEFAULTS["copy_bytes_per_s"]
+
+
+def test_calibration_without_a_writable_cache_still_gives_rates(cache, monkeypatch):
+    blocked = cache / "blocked"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    fake = dict(_calibration.DEFAULTS)
+    monkeypatch.setattr(_calibration, "measure", lambda: dict(fake))
+    assert _calibration.rates() == fake
+
+
+def test_the_cost_model_runs_on_the_calibrated_rates(monkeypatch):
+    """A machine whose GEMM is 100 times slower makes im2col's estimate (nearly) 100 times larger."""
+    shapes = ((1, 64, 28, 28), (64, 64, 1, 1), (1, 64, 28, 28), (1, 1), (1, 1), 1, 4)
+    monkeypatch.setattr(_calibration, "_rates", dict(_calibration.DEFAULTS))
+    monkeypatch.delenv("CONVSPEC_CALIBRATE", raising=False)
+    fast = module._layer_estimates(*shapes)["im2col"] - module.CALL_SECONDS
+    slow_rates = {**_calibration.DEFAULTS, "gemm_macs_per_s": _calibration.DEFAULTS["gemm_macs_per_s"] / 100}
+    monkeypatch.setattr(_calibration, "_rates", slow_rates)
+    slow = module._layer_estimates(*shapes)["im2col"] - module.CALL_SECONDS
+    assert slow == pytest.approx(100 * fast, rel=1e-9)

@@ -35,6 +35,8 @@ ADAPTERS = {
                  "from one-node ONNX models"),
     "paddle": ("convspec._adapters.paddle", "paddle",
                "PaddlePaddle (CPU) paddle.nn.functional conv1d/2d/3d, autograd gradients, max/avg/lp/adaptive pools"),
+    "litert": ("convspec._adapters.litert", "ai_edge_litert",
+               "LiteRT (TFLite interpreter, XNNPACK) CONV_2D and MAX_POOL_2D (1-D, 2-D) from converted tf.nn graphs"),
 }
 
 

@@ -388,6 +388,62 @@ def _tf_flushes_subnormals():
                         "kernel_tests/denormal_test.py asserts that 0.1 * tiny gives 0")
 
 
+#: LiteRT's side of its confirmations, run in a process of its own: TensorFlow's and LiteRT's
+#: libraries loaded beside PaddlePaddle's (and torch's) in one process crash it (a segmentation
+#: fault importing paddle), and the scoreboard confirms every library's deviations in one process.
+_LITERT_SCRIPT = """
+import json, os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+kind, values = json.loads(sys.stdin.read())
+x = np.array(values, np.float32).reshape(1, -1, 1)  # (N, W, C)
+if kind == "conv":  # a 1-D layer, one tap of weight 1 (the weights a model input)
+    graph, arrays = (lambda a, k: tf.nn.conv1d(a, k, 1, "VALID")), [x, np.ones((1, 1, 1), np.float32)]
+else:  # max pooling, window 2, stride 2
+    graph, arrays = (lambda a: tf.nn.max_pool1d(a, 2, 2, "VALID")), [x]
+function = tf.function(graph, input_signature=[tf.TensorSpec(a.shape, tf.float32) for a in arrays], autograph=False)
+interpreter = Interpreter(model_content=tf.lite.TFLiteConverter.from_concrete_functions(
+    [function.get_concrete_function()], function).convert())
+interpreter.allocate_tensors()
+for detail, a in zip(interpreter.get_input_details(), arrays):
+    interpreter.set_tensor(detail["index"], a)
+interpreter.invoke()
+print(json.dumps([repr(float(v)) for v in interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).ravel()]))
+"""
+
+
+def _litert(kind, values):
+    """LiteRT's answer for a 1-D ``kind`` (``"conv"`` or ``"max_pool"``) on ``values``: converted by
+    TensorFlow's TFLite converter and run by the interpreter in a process of its own, built
+    here, not by the adapter."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LITERT_SCRIPT], input=json.dumps([kind, values]),
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode:
+        raise RuntimeError(f"LiteRT's confirmation failed: {done.stderr.strip()[-300:]}")
+    return np.array([float(v) for v in json.loads(done.stdout.strip().splitlines()[-1])])
+
+
+def _litert_conv_clamps_infinities():
+    x = [-np.inf, 2.0]
+    got = _litert("conv", x)
+    want = np.array(x, np.float64) * 1.0  # a one-tap kernel of 1: the input itself, -inf and 2
+    return (bool(np.isfinite(got[0])), f"CONV_2D (a 1-D layer, one tap of weight 1) of [-inf, 2] = {got.tolist()}; "
+                                       f"-inf * 1 = {want[0]}: the result is clamped to the finite float32 range")
+
+
+def _litert_max_pool_drops_nan():
+    got = _litert("max_pool", [np.nan, 1.0, 3.0, np.nan])  # windows (nan, 1) and (3, nan)
+    want = [float(np.max([np.nan, 1.0])), float(np.max([3.0, np.nan]))]  # numpy: a window holding NaN is NaN
+    return (not np.all(np.isnan(got)), f"MAX_POOL_2D (window 2, stride 2) of [nan, 1, 3, nan] = {got.tolist()}; "
+                                       f"numpy.max of the windows: {want}")
+
+
 def _tinygrad():
     import os
     import shutil
@@ -517,6 +573,12 @@ DEVIATIONS = [
               "max pooling starts each window at the lowest finite value instead of -inf and drops NaN: an all--inf "
               "window gives -3.4e38 in float32, a window holding NaN its largest other value",
               _tf_max_pool_lowest_not_minus_inf),
+    Deviation("litert", ("conv_special_values",), "XNNPACK's convolution clamps its results to the finite float32 "
+              "range: an infinite sum comes back as -3.4e38 or 3.4e38", _litert_conv_clamps_infinities,
+              says="is finite"),
+    Deviation("litert", ("max_pool_propagates_nan", "max_pool_special_values"),
+              "MAX_POOL_2D does not propagate NaN: a window holding NaN gives another value",
+              _litert_max_pool_drops_nan),
     Deviation("tinygrad", ("max_pool_special_values", "max_pool_propagates_nan"),
               "max_pool2d drops NaN depending on order: max(1, NaN) = 1, max(NaN, 3) = NaN", _tinygrad_max_drops_nan),
     Deviation("tinygrad", ("conv*",), "conv2d raises 'bad reshape' for valid layers whose padded taps miss a "
@@ -559,6 +621,10 @@ CONVENTIONS = {
                     "MaxPool takes int8/uint8",
                     "conv_grad_input is ConvTranspose with output_padding for the rows the forward stride skipped"],
     "onnx-reference": ["the same one-node models and translations as onnxruntime, in both dtypes"],
+    "litert": ["each call is a model converted from the tensorflow adapter's tf.nn graph, weights as an input",
+               "channels last, padding as PAD/PADV2, the ceil-mode overhang as end padding",
+               "declared: float32, 1-D and 2-D, no_stride_with_dilation, stride_within_window, shared_bias_only",
+               "one interpreter per thread, as LiteRT asks"],
     "tensorflow": ["channels last on CPU: arrays and kernels are transposed", "explicit padding through tf.pad; the "
                    "average is window sums over the count of elements that count", "3-D grouped layers (which the CPU "
                    "Conv3D kernel rejects) are one tf.nn.convolution per group", "declared: no_stride_with_dilation, "

@@ -105,9 +105,12 @@ def cache_path() -> str:
     return os.path.join(cache, "convspec", "calibration", f"{_key()}.json")
 
 
+def _sensible(rate) -> bool:
+    return isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0
+
+
 def _valid(rates) -> bool:
-    return isinstance(rates, dict) and set(rates) == set(DEFAULTS) and all(
-        isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in rates.values())
+    return isinstance(rates, dict) and set(rates) == set(DEFAULTS) and all(map(_sensible, rates.values()))
 
 
 def _read(path):
@@ -151,8 +154,7 @@ def rates(*, again=False) -> dict:
     if found is None:
         start = time.perf_counter()
         measured = measure()
-        found = {k: (v if isinstance(v, float) and math.isfinite(v) and v > 0 else DEFAULTS[k])
-                 for k, v in ((k, measured.get(k)) for k in DEFAULTS)}
+        found = {k: measured[k] if _sensible(measured.get(k)) else DEFAULTS[k] for k in DEFAULTS}
         _write(path, found, time.perf_counter() - start)
     _rates = found
     return _rates

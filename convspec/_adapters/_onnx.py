@@ -62,6 +62,11 @@ def conv_attributes(w, stride, padding, dilation, groups) -> dict:
             "kernel_shape": list(w.shape[2:])}
 
 
+def _held(zero_point, dtype):
+    """A zero point as ONNX holds it: a tensor of its data's dtype (0 when absent)."""
+    return np.asarray(0 if zero_point is None else zero_point, dtype=dtype)
+
+
 class OneNode:
     """The contract's functions over one-node models; ``prepare(model)`` gives a function of
     the feeds ``{name: array}`` returning the output (one per key, kept)."""
@@ -89,15 +94,14 @@ class OneNode:
         attrs = conv_attributes(w, stride, padding, dilation, groups)
         if y_scale is not None:  # QLinearConv: scales as float32 tensors, zero points in their tensors' dtypes
             y_dtype = quantized_dtype(y_zero_point, x.dtype)
-            inputs = [x, np.asarray(x_scale, np.float32), np.asarray(0 if x_zero_point is None else x_zero_point, x.dtype),
-                      w, np.asarray(w_scale, np.float32), np.asarray(0 if w_zero_point is None else w_zero_point, w.dtype),
-                      np.asarray(y_scale, np.float32), np.asarray(0 if y_zero_point is None else y_zero_point, y_dtype)]
+            inputs = [x, np.asarray(x_scale, np.float32), _held(x_zero_point, x.dtype),
+                      w, np.asarray(w_scale, np.float32), _held(w_zero_point, w.dtype),
+                      np.asarray(y_scale, np.float32), _held(y_zero_point, y_dtype)]
             if bias is not None:
                 inputs.append(np.asarray(bias, np.int32))
             return self.run("QLinearConv", inputs, attrs, out_dtype=y_dtype)
         if x.dtype.kind in "iu":  # ConvInteger: zero points in their tensors' dtypes, int32 out
-            zero_points = [np.asarray(0 if x_zero_point is None else x_zero_point, dtype=x.dtype),
-                           np.asarray(0 if w_zero_point is None else w_zero_point, dtype=w.dtype)]
+            zero_points = [_held(x_zero_point, x.dtype), _held(w_zero_point, w.dtype)]
             return self.run("ConvInteger", [x, w] + zero_points, attrs, out_dtype=np.int32)
         return self.run("Conv", self._bias([x, w], bias, x.dtype), attrs)
 

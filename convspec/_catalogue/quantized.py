@@ -14,7 +14,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from convspec._contract import reference
-from convspec._contract.functions import INTEGER_DTYPES, REQUANTIZE_TOLERANCE
+from convspec._contract.functions import INTEGER_DTYPES, REQUANTIZE_TOLERANCE, output_dtype
 from convspec._catalogue.drawing import conv_problem, expect_rejected, integer_conv_data
 from convspec._catalogue.property import prop
 
@@ -42,11 +42,11 @@ def _y_zero_point(ctx, value=None):
     return np.array(value, dtype=dtype)
 
 
-def _sums(x, w, kw, bias=None):
-    """The exact integer sums (int64), bias included: what the scales then requantise."""
+def _sums(x, w, kw):
+    """The exact integer sums (int64), without bias: what the scales then requantise."""
     return reference.conv(x, w, stride=kw["stride"], padding=kw["padding"], dilation=kw["dilation"],
                           groups=kw["groups"], x_zero_point=kw["x_zero_point"], w_zero_point=kw["w_zero_point"],
-                          bias=bias, acc=np.int64)
+                          acc=np.int64)
 
 
 def _spread(acc, o=None) -> float:
@@ -78,7 +78,8 @@ def qlinear_data(ctx, *, target=None, **limits):
     x, w, kw = integer_conv_data(ctx, **limits)
     acc = _sums(x, w, kw)
     bias = _bias(ctx, w, acc)
-    acc = _sums(x, w, kw, bias)
+    if bias is not None:
+        acc = acc + bias.reshape((1, -1) + (1,) * (x.ndim - 2))
     x_scale = _log_uniform(ctx, -3, 3, "x_scale")
     per_channel = ctx.draw(st.booleans(), label="w_scale per output channel")
     w_scale = _log_uniform(ctx, -4, 0, "w_scale", size=w.shape[0] if per_channel else None)
@@ -97,9 +98,9 @@ def _check(ctx, x, w, kw, why):
     declared rounding's tolerance; the result must have ``y_zero_point``'s dtype."""
     expected = reference.conv(x, w, **kw)
     y = ctx.call("conv", x, w, **kw)
-    want = kw["y_zero_point"].dtype
-    ctx.expect(y.dtype == want, f"conv(x: {x.dtype}, w: {w.dtype}, y_zero_point: {want}, ...).dtype={y.dtype}, but "
-                                f"should be {want} (y_zero_point's)")
+    want = output_dtype("conv", (x, w), kw)
+    ctx.expect(y.dtype == want, f"conv(x: {x.dtype}, w: {w.dtype}, y_zero_point: {kw['y_zero_point'].dtype}, "
+                                f"...).dtype={y.dtype}, but should be {want} (y_zero_point's)")
     declared = ctx.backend.capabilities.requantize
     ctx.expect_within(y.astype(np.int64), expected.astype(np.int64), _tolerance(ctx),
                       f"conv(x: {x.dtype}, w: {w.dtype}, x_scale={float(kw['x_scale'])!r}, "

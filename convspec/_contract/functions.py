@@ -373,14 +373,13 @@ REQUANTIZE_TOLERANCE = {"exact": 0, "fixed_point": 1, "float32": 1}
 
 def _scale(name, value, count=None):
     """A positive finite float32 scalar (or, with ``count``, also ``(count,)`` of them), as float32."""
-    try:
-        a = np.asarray(value, dtype=np.float32) if not isinstance(value, (str, bytes)) else None
-    except (TypeError, ValueError):
-        a = None
+    raw = np.asarray(value)
     shapes = ((), (count,)) if count is not None else ((),)
-    if a is None or a.shape not in shapes or np.asarray(value).dtype.kind not in "fiu":
+    if raw.dtype.kind not in "fiu" or raw.shape not in shapes:
         want = f"a float or {count} floats (one per output channel)" if count is not None else "a float"
         raise ValueError(f"{name}={value!r}, but should be {want}")
+    with np.errstate(over="ignore"):  # past float32's range: infinite, rejected below
+        a = raw.astype(np.float32)
     if not np.all(np.isfinite(a)) or not np.all(a > 0):
         raise ValueError(f"{name}={value!r}, but should be positive and finite (as float32)")
     return a

@@ -13,10 +13,11 @@ is negligible next to float64's); results are returned in ``acc``.
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 
 import numpy as np
 
-from convspec._contract.functions import adaptive_bins, conv_output_shape, pool_output_shape, same_offset
+from convspec._contract.functions import adaptive_bins, conv_output_shape, pool_output_shape, quantized_dtype, same_offset
 
 
 def _complex(acc):
@@ -105,10 +106,6 @@ def qlinear_conv(x, w, *, stride, padding, dilation, groups, x_zero_point, w_zer
     int32 ``bias``, times ``x_scale * w_scale[o] / y_scale`` as an exact fraction of the float32
     scales, rounded half to even (Python's ``round`` of a ``Fraction``), plus ``y_zero_point``,
     saturated to the result's dtype (``y_zero_point``'s when a NumPy int8/uint8, else ``x``'s)."""
-    from fractions import Fraction
-
-    from convspec._contract.functions import quantized_dtype
-
     dtype = quantized_dtype(y_zero_point, np.asarray(x).dtype)
     acc = conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, x_zero_point=x_zero_point,
                w_zero_point=w_zero_point, bias=bias, acc=np.int64)

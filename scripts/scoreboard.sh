@@ -4,7 +4,7 @@
 # this user can install it, then `convspec scoreboard` (reports/scoreboard.md). Arguments go
 # to convspec scoreboard (e.g. --profile quick, --adapters torch openvino).
 source "$(dirname "$0")/setup.sh"
-LIBRARIES="jax tensorflow-cpu ai-edge-litert onnx onnxruntime openvino paddlepaddle opencv-python-headless astropy tinygrad scipy"
+LIBRARIES="jax tensorflow-cpu keras ai-edge-litert onnx onnxruntime openvino apache-tvm mlx[cpu] paddlepaddle opencv-python-headless astropy tinygrad scipy"
 for lib in $LIBRARIES; do
     .venv/bin/python -m pip install --quiet "$lib" 2>/dev/null || echo "scoreboard: $lib does not install here; its adapter is listed as not checked"
 done

@@ -35,9 +35,21 @@ ADAPTERS = {
                  "from one-node ONNX models"),
     "paddle": ("convspec._adapters.paddle", "paddle",
                "PaddlePaddle (CPU) paddle.nn.functional conv1d/2d/3d, autograd gradients, max/avg/lp/adaptive pools"),
+    "tvm": ("convspec._adapters.tvm", "tvm",
+            "Apache TVM: one-node ONNX models through the Relax front end, compiled for llvm (Conv, ConvTranspose, "
+            "MaxPool, AveragePool, LpPool)"),
+    "mlx": ("convspec._adapters.mlx", "mlx",
+            "MLX (CPU back end) conv_general, gradients by mlx.core.vjp, mlx.nn max and average pools"),
+    "keras": ("convspec._adapters.keras", "keras",
+              "Keras 3 keras.ops conv, max_pool, average_pool, channels first, on its configured back end"),
     "litert": ("convspec._adapters.litert", "ai_edge_litert",
                "LiteRT (TFLite interpreter, XNNPACK) CONV_2D and MAX_POOL_2D (1-D, 2-D) from converted tf.nn graphs"),
 }
+
+
+#: the adapters whose libraries compile per shape: the scoreboard checks them shape-stable
+#: (profile jit: a few fixed shapes per property, so each compiles once)
+COMPILES_PER_SHAPE = ("jax", "tvm", "openvino", "litert", "tinygrad")
 
 
 def _tinygrad_device() -> str | None:

@@ -15,6 +15,13 @@ from typing import Callable
 import numpy as np
 
 
+#: What goes wrong, by kind (the scoreboard's summary table across libraries).
+KINDS = {"NaN": "NaN dropped or invented", "infinity": "infinities clamped or taken as NaN",
+         "overflow": "an intermediate overflows where the result does not", "padding": "padding, ceil-mode and "
+         "window rules", "wrong sums": "wrong values on valid finite input", "crash": "raises on a valid call",
+         "subnormals": "subnormals flushed to zero"}
+
+
 @dataclass(frozen=True)
 class Deviation:
     adapter: str
@@ -24,6 +31,7 @@ class Deviation:
     says: str = ""  # a pattern the failure's message must hold (several deviations on one property)
     cpu: tuple = ()  # CPU extensions (/proc/cpuinfo flags) it shows on; elsewhere the library is right
     when: Callable[[str], bool] | None = None  # documented behaviours: which failure messages it can cause
+    kind: str = ""  # one of KINDS: what goes wrong, for the board's summary across libraries
 
     def explains(self, adapter: str, prop: str, message: str = "") -> bool:
         return adapter == self.adapter and any(fnmatch.fnmatchcase(prop, g) for g in self.properties) \
@@ -142,6 +150,17 @@ def _one_node(runtime, op, *inputs, out="float32", **attrs):
     model.ir_version = min(model.ir_version, onnx.IR_VERSION)
     feeds = dict(zip(names, inputs))
     try:
+        if runtime == "tvm":
+            import warnings
+
+            import tvm
+            from tvm import relax
+            from tvm.relax.frontend.onnx import from_onnx
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                machine = relax.VirtualMachine(tvm.compile(from_onnx(model), target="llvm"), tvm.cpu())
+            return machine["main"](*(tvm.runtime.tensor(x) for x in inputs)).numpy().ravel()
         if runtime == "openvino":
             import openvino
 
@@ -196,8 +215,8 @@ def _padding_only(runtime, op, shape=(1, 1, 1), **attrs):
                      pads=[0] * (nd - 1) + [1] + [0] * (nd - 1) + [1], **attrs)
 
 
-def _ort_avg_pool_padding_only():
-    got = _padding_only("ort", "AveragePool", count_include_pad=0)
+def _avg_pool_padding_only(runtime):
+    got = _padding_only(runtime, "AveragePool", count_include_pad=0)
     with np.errstate(invalid="ignore"):
         want = np.float32(0) / np.float32(0)  # the sum over no input element / their count
     return (bool(np.isfinite(got[0])), f"AveragePool(ones(1), kernel 2, dilation 2, pads [1, 1], count_include_pad=0) "
@@ -249,13 +268,6 @@ def _ref_pools_ceil_dilated():
     return (bool(avg[1] != want_avg[1] or abs(lp[1] - want_lp[1]) > 1e-4),
             f"on [8, -12, -32, -28] with kernel 2, dilation 2, stride 3, ceil_mode=1: AveragePool = {avg.tolist()}, "
             f"LpPool(p=2) = {lp.tolist()}; the windows hold (8, -32) and (-28): {want_avg} and {want_lp}")
-
-
-def _ref_lp_pool_overflow():
-    got = _one_node("reference", "LpPool", np.array([[[3e19, 3e19]]], np.float32), kernel_shape=[2], p=2)
-    want = np.sqrt(2 * 3e19 ** 2)
-    return (not np.isfinite(got[0]), f"LpPool([3e19, 3e19] float32, p=2, window 2) = {got[0]}; sqrt(3e19² + 3e19²) "
-                                     f"= {want:.4g} (float64), representable in float32")
 
 
 def _ref_conv_integer_not_2d():
@@ -333,7 +345,7 @@ def _paddle_lp_pool_overflow():
                                   f"{want:.4g} (float64), representable in float32")
 
 
-def _ort_lp_pool_overflow(runtime="ort"):
+def _lp_pool_overflow(runtime):
     got = _one_node(runtime, "LpPool", np.array([[[3e19, 3e19]]], np.float32), kernel_shape=[2], p=2)
     want = np.sqrt(2 * 3e19 ** 2)
     return (not np.isfinite(got[0]), f"LpPool([3e19, 3e19] float32, p=2, window 2) = {got[0]}; sqrt(3e19² + 3e19²) "
@@ -465,6 +477,57 @@ def _tinygrad_max_drops_nan():
             f"numpy.max of either: {want} (a comparison a > b keeps the first operand when b is NaN)")
 
 
+def _tvm_max_pool_nan_order():
+    got = {tuple(v): _one_node("tvm", "MaxPool", np.array([[v]], np.float32), kernel_shape=[2])[0]
+           for v in ([1.0, np.nan], [np.nan, 1.0], [-np.inf, -np.inf])}
+    want = {v: np.max(np.array(v)) for v in got}  # nan, nan, -inf
+    wrong = [v for v in got if not (got[v] == want[v] or (np.isnan(got[v]) and np.isnan(want[v])))]
+    return (bool(wrong), "; ".join(f"MaxPool(window 2) of [{', '.join(map(str, v))}] = {got[v]} (numpy.max: "
+                                   f"{want[v]})" for v in got) + ": NaN is kept or dropped by its place in the window, "
+                                                                 "and each window starts at the lowest finite float32")
+
+
+def _tvm_lp_pool_ceil():
+    got = _one_node("tvm", "LpPool", np.array([[[3.0, 4.0, 5.0]]], np.float32), kernel_shape=[2], strides=[2], p=2,
+                    ceil_mode=1)
+    want = np.array([np.hypot(3.0, 4.0), np.sqrt(5.0 ** 2)])  # the overhanging window holds 5 alone
+    return (not np.allclose(got, want), f"LpPool([3, 4, 5], p=2, kernel 2, stride 2, ceil_mode=1) = "
+                                        f"{[round(float(v), 4) for v in got]}; (3² + 4²)^½ = 5 and (5²)^½ = 5: the "
+                                        "overhanging window is scaled by window / elements in it")
+
+
+def _keras():
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    return keras.ops, keras.backend.backend()
+
+
+def _keras_channels_first_float64():
+    ops, backend = _keras()
+    x, w = np.full((1, 1, 3), 2.0), np.full((1, 1, 1), 3.0)  # float64, channels first: (N, C, L); kernel (K, C, O)
+    try:
+        got = ops.convert_to_numpy(ops.conv(x, w, data_format="channels_first")).ravel().tolist()
+    except Exception as e:
+        got = f"{type(e).__name__}: {str(e).split('}}')[-1].split('[Op')[0].strip()}"
+    want = (x[0, 0] * w[0, 0, 0]).tolist()  # a 1-tap kernel: each output is 2 * 3
+    return (got != want, f"keras.ops.conv(float64 (1, 1, 3) of 2, kernel 3, data_format='channels_first') on the "
+                         f"{backend} back end = {got}; 2 * 3 per output: {want} (float32 gives it)")
+
+
+def _keras_max_pool_lowest_not_minus_inf():
+    ops, backend = _keras()
+    got = {tuple(v): float(ops.convert_to_numpy(ops.max_pool(np.array([[v]], np.float32), (2,), strides=(2,),
+                                                                   data_format="channels_first")).ravel()[0])
+           for v in ([1.0, np.nan], [-np.inf, -np.inf])}
+    want = {v: float(np.max(np.array(v))) for v in got}  # nan, -inf
+    wrong = [v for v in got if not (got[v] == want[v] or (np.isnan(got[v]) and np.isnan(want[v])))]
+    return (bool(wrong), f"on the {backend} back end: " + "; ".join(
+        f"keras.ops.max_pool(window 2) of [{', '.join(map(str, v))}] = {got[v]} (numpy.max: {want[v]})" for v in got))
+
+
 def _tinygrad_conv_bad_reshape():
     Tensor, device = _tinygrad()
     try:  # batch 3, length 1 padded (5, 1): 7 positions, taps 0-2-4 and 2-4-6, stride 2: two outputs each
@@ -507,89 +570,115 @@ def _subnormal_expected(message: str) -> bool:
 
 DEVIATIONS = [
     Deviation("torch", ("lp_pool_accuracy", "lp_pool_large"),
-              "lp_pool raises |x|^p in the input dtype: float32 overflows where the norm does not", _torch_lp_pool_overflow),
+              "lp_pool raises |x|^p in the input dtype: float32 overflows where the norm does not", _torch_lp_pool_overflow,
+              kind="overflow"),
     Deviation("torch", ("conv_low_precision_*", "conv_grad_*_low_precision_*"),
               "bfloat16 conv2d wrong on CPUs with AMX (oneDNN's AMX bfloat16 kernels): exactly representable data, "
               "a wrong sum; the same call exact on CPUs without AMX", _torch_bf16_conv_on_this_cpu, says="bfloat16",
-              cpu=("amx_bf16",)),
+              cpu=("amx_bf16",), kind="wrong sums"),
     Deviation("torch", ("lp_pool_*",), "lp_pool in ceil mode scales an overhanging window's sum by window / "
-              "elements (PyTorch computes it as an average times the window size)", _torch_lp_pool_ceil),
+              "elements (PyTorch computes it as an average times the window size)", _torch_lp_pool_ceil,
+              kind="padding"),
     Deviation("onnxruntime", ("avg_pool_padding_only_window", "avg_pool_definition", "avg_pool_*"),
               "AveragePool (count_include_pad=0) over a window of padding only gives 0, not 0 / 0 = NaN",
-              _ort_avg_pool_padding_only, says="0.0, but should be nan"),
+              lambda: _avg_pool_padding_only("ort"), says="0.0, but should be nan", kind="padding"),
     Deviation("onnxruntime", ("max_pool_propagates_nan", "max_pool_special_values", "max_pool_padding_only_window"),
               "MaxPool starts each window at the lowest finite value instead of -inf and skips NaN: an all-NaN or "
-              "all--inf window gives -3.4e38 in float32", _ort_max_pool_lowest_not_minus_inf),
+              "all--inf window gives -3.4e38 in float32", _ort_max_pool_lowest_not_minus_inf, kind="NaN"),
     Deviation("openvino", ("lp_pool_accuracy", "lp_pool_large", "lp_pool_definition"),
               "LpPool raises |x|^p in float32: it overflows where the norm does not",
-              lambda: _ort_lp_pool_overflow("openvino"), says=r"=-?inf"),
+              lambda: _lp_pool_overflow("openvino"), says=r"=-?inf", kind="overflow"),
     Deviation("paddle", ("max_pool_propagates_nan", "max_pool_special_values", "adaptive_max_pool_special_values",
                          "adaptive_max_pool_*", "max_pool_padding_only_window"),
               "max pooling starts each window at the lowest finite value instead of -inf and skips a NaN met first: "
-              "an all--inf window gives -3.4e38 in float32", _paddle_max_lowest_not_minus_inf),
+              "an all--inf window gives -3.4e38 in float32", _paddle_max_lowest_not_minus_inf, kind="NaN"),
     Deviation("paddle", ("lp_pool_accuracy", "lp_pool_large", "lp_pool_definition"),
               "lp_pool raises |x|^p in float32: it overflows where the norm does not", _paddle_lp_pool_overflow,
-              says=r"=-?inf"),
+              says=r"=-?inf", kind="overflow"),
     Deviation("openvino", ("max_pool_propagates_nan", "max_pool_special_values", "max_pool_padding_only_window"),
               "MaxPool starts each window at the lowest finite value instead of -inf and skips NaN: an all--inf or "
               "padding-only window gives -3.4e38 in float32, a window holding NaN its largest other value",
-              _openvino_max_pool_lowest_not_minus_inf),
+              _openvino_max_pool_lowest_not_minus_inf, kind="NaN"),
     Deviation("onnxruntime", ("lp_pool_accuracy", "lp_pool_large"),
-              "LpPool raises |x|^p in float32: it overflows where the norm does not", _ort_lp_pool_overflow),
+              "LpPool raises |x|^p in float32: it overflows where the norm does not", lambda: _lp_pool_overflow("ort"),
+              kind="overflow"),
     Deviation("onnx-reference", ("max_pool_*", "pool_*"), "MaxPool with pads: 1-D output one short for end padding "
               "(silently), IndexError (or 'output shape cannot be null') for 1-D begin padding and for 3-D padding",
-              _ref_max_pool_padding_ignored, says=r"output shape cannot be null|out of bounds|\.shape="),
+              _ref_max_pool_padding_ignored, says=r"output shape cannot be null|out of bounds|\.shape=",
+              kind="padding"),
     Deviation("onnx-reference", ("max_pool_padding_only_window", "max_pool_*"),
               "MaxPool over a window of padding only gives NaN (1-D) or 0 (2-D), not -inf", _ref_max_pool_padding_only,
-              says="padding only"),
+              says="padding only", kind="padding"),
     Deviation("onnx-reference", ("*_pool_special_values", "max_pool_propagates_nan"),
               "AveragePool, LpPool and MaxPool skip NaN (a window holding NaN gives a finite value; an all-NaN MaxPool "
-              "window raises ValueError)", _ref_pools_skip_nan, says="NaN|nan|zero-size array"),
+              "window raises ValueError)", _ref_pools_skip_nan, says="NaN|nan|zero-size array", kind="NaN"),
     Deviation("onnx-reference", ("conv_grad_input_*", "conv_gradient_adjoint"), "ConvTranspose with group > 1 raises "
               "'cannot reshape array' for valid grouped layers, or indexes the bias B within each group (B[0] on "
-              "the first channel of every group)", _ref_grouped_conv_transpose, says=r"cannot reshape|bias"),
+              "the first channel of every group)", _ref_grouped_conv_transpose, says=r"cannot reshape|bias",
+              kind="crash"),
     Deviation("onnx-reference", ("lp_pool_accuracy", "lp_pool_large"),
-              "LpPool raises |x|^p in float32: it overflows where the norm does not", _ref_lp_pool_overflow,
-              says=r"=-?inf"),
+              "LpPool raises |x|^p in float32: it overflows where the norm does not",
+              lambda: _lp_pool_overflow("reference"),
+              says=r"=-?inf", kind="overflow"),
     Deviation("onnx-reference", ("avg_pool_*", "lp_pool_*"), "AveragePool and LpPool in ceil mode with dilations "
               "read a wrong element into a window that overhangs the input", _ref_pools_ceil_dilated,
-              says=r"but should be -?\d"),
-    Deviation("onnx-reference", ("max_pool_integer_definition",), "2-D MaxPool of int8 raises 'cannot convert float "
+              says=r"but should be -?\d", kind="padding"),
+    Deviation("onnx-reference", ("max_pool_*", "pool_*"), "2-D MaxPool of int8 raises 'cannot convert float "
               "NaN to integer' (it pads with NaN); of uint8 with pads it returns more outputs than windows",
-              _ref_max_pool_integer, says=r"NaN to integer|\.shape="),
+              _ref_max_pool_integer, says=r"NaN to integer|\.shape=", kind="crash"),
     Deviation("onnx-reference", ("conv_integer_*", "conv_dtype_preservation", "conv_input_immutability",
                                  "conv_memory_layout", "conv_determinism", "conv_output_ownership",
                                  "conv_worker_threads", "conv_sustained_calls"),
               "ConvInteger raises for a per-channel w_zero_point (one per "
               "output channel, as ONNX allows) in 1-D and 3-D layers: its broadcast assumes 2-D kernels",
-              _ref_conv_integer_not_2d, says="broadcast"),
+              _ref_conv_integer_not_2d, says="broadcast", kind="crash"),
     Deviation("onnx-reference", ("conv_qlinear_*",), "QLinearConv broadcasts a per-channel w_scale as (1, C, 1, 1), "
               "right for 2-D layers only: a 1-D layer gets an output of the wrong shape, a 3-D one the scales applied "
-              "along its depth", _ref_qlinear_conv_per_channel_not_2d, says=r"\.shape=|requantize="),
+              "along its depth", _ref_qlinear_conv_per_channel_not_2d, says=r"\.shape=|requantize=", kind="wrong sums"),
     Deviation("tensorflow", ("conv_grad_*", "conv_gradient_adjoint"), "GradientTape through tf.nn.convolution on "
               "3-D layers raises AttributeError in the Conv3D gradient (op.get_attr('data_format') is None); the same "
-              "layer through tf.nn.conv3d differentiates", _tf_conv3d_gradient_raises, says="decode"),
+              "layer through tf.nn.conv3d differentiates", _tf_conv3d_gradient_raises, says="decode", kind="crash"),
     Deviation("tensorflow", ("max_pool_propagates_nan", "max_pool_special_values", "max_pool_padding_only_window"),
               "max pooling starts each window at the lowest finite value instead of -inf and drops NaN: an all--inf "
               "window gives -3.4e38 in float32, a window holding NaN its largest other value",
-              _tf_max_pool_lowest_not_minus_inf),
+              _tf_max_pool_lowest_not_minus_inf, kind="NaN"),
     Deviation("litert", ("conv_special_values",), "XNNPACK's convolution clamps its results to the finite float32 "
               "range: an infinite sum comes back as -3.4e38 or 3.4e38", _litert_conv_clamps_infinities,
-              says="is finite"),
+              says="is finite", kind="infinity"),
     Deviation("litert", ("max_pool_propagates_nan", "max_pool_special_values"),
               "MAX_POOL_2D does not propagate NaN: a window holding NaN gives another value",
-              _litert_max_pool_drops_nan),
+              _litert_max_pool_drops_nan, kind="NaN"),
     Deviation("tinygrad", ("max_pool_special_values", "max_pool_propagates_nan"),
-              "max_pool2d drops NaN depending on order: max(1, NaN) = 1, max(NaN, 3) = NaN", _tinygrad_max_drops_nan),
+              "max_pool2d drops NaN depending on order: max(1, NaN) = 1, max(NaN, 3) = NaN", _tinygrad_max_drops_nan,
+              kind="NaN"),
     Deviation("tinygrad", ("conv*",), "conv2d raises 'bad reshape' for valid layers whose padded taps miss a "
               "short input (batch 3, length 1, padding (5, 1), stride 2, dilation 2)", _tinygrad_conv_bad_reshape,
-              says="bad reshape"),
+              says="bad reshape", kind="crash"),
     Deviation("tinygrad", ("conv*",), "on the CPU device, a float64 conv gradient computed after a float32 one "
               "can return another computation's values (8192.0019 where the answer is 0)",
-              _tinygrad_stale_after_dtype_change, says="earlier calls"),
+              _tinygrad_stale_after_dtype_change, says="earlier calls", kind="wrong sums"),
+    Deviation("tvm", ("max_pool_propagates_nan", "max_pool_special_values", "max_pool_padding_only_window"),
+              "MaxPool keeps or drops NaN by its place in the window (max(1, NaN) = NaN, max(NaN, 1) = 1) and starts "
+              "each window at the lowest finite value: an all--inf or padding-only window gives -3.4e38 in float32",
+              _tvm_max_pool_nan_order, kind="NaN"),
+    Deviation("tvm", ("avg_pool_padding_only_window", "avg_pool_*"),
+              "AveragePool (count_include_pad=0) over a window of padding only gives 0, not 0 / 0 = NaN",
+              lambda: _avg_pool_padding_only("tvm"), says="0.0, but should be nan", kind="padding"),
+    Deviation("tvm", ("lp_pool_accuracy", "lp_pool_large", "lp_pool_definition"),
+              "LpPool raises |x|^p in float32: it overflows where the norm does not", lambda: _lp_pool_overflow("tvm"),
+              says=r"=-?inf", kind="overflow"),
+    Deviation("tvm", ("lp_pool_*",), "LpPool in ceil mode scales an overhanging window's sum by window / elements "
+              "(an average times the window size)", _tvm_lp_pool_ceil, says=r"but should be -?\d", kind="padding"),
+    Deviation("keras", ("*",), "keras.ops.conv with data_format='channels_first' "
+              "raises UnimplementedError in float64 on TensorFlow's CPU ('Conv2D only supports NHWC'): Keras passes "
+              "the format through instead of transposing", _keras_channels_first_float64, says="NHWC", kind="crash"),
+    Deviation("keras", ("max_pool_propagates_nan", "max_pool_special_values", "max_pool_padding_only_window"),
+              "keras.ops.max_pool starts each window at the lowest finite value instead of -inf and drops NaN "
+              "(TensorFlow's kernel underneath)", _keras_max_pool_lowest_not_minus_inf, kind="NaN"),
     Deviation("scipy", ("correlate_special_values", "convolve_special_values"),
               "correlate/convolve(method='direct') swap the inputs when the kernel is larger on an axis and multiply "
-              "padding zeros: a NaN reaches outputs whose sum does not hold it", _scipy_direct_nan_through_padding),
+              "padding zeros: a NaN reaches outputs whose sum does not hold it", _scipy_direct_nan_through_padding,
+              kind="NaN"),
 ]
 
 #: Documented behaviours that fail properties but are the library's stated semantics, not bugs:
@@ -597,13 +686,17 @@ DEVIATIONS = [
 DOCUMENTED = [
     Deviation("jax", ("*_accuracy", "*_large", "*_definition"),
               "XLA on CPU flushes subnormal inputs and results to zero (documented by JAX)", _jax_flushes_subnormals,
-              when=_subnormal_expected),
+              when=_subnormal_expected, kind="subnormals"),
     Deviation("tensorflow", ("*_accuracy", "*_large", "*_definition"),
               "TensorFlow flushes subnormal results to zero on CPU (intended: its own denormal_test asserts it)",
-              _tf_flushes_subnormals, when=_subnormal_expected),
+              _tf_flushes_subnormals, when=_subnormal_expected, kind="subnormals"),
+    Deviation("keras", ("*_accuracy", "*_large", "*_definition"),
+              "Keras on TensorFlow flushes subnormal results to zero on CPU (TensorFlow's intended behaviour)",
+              _tf_flushes_subnormals, when=_subnormal_expected, kind="subnormals"),
     Deviation("astropy-fft", ("*_special_values",), "convolve_fft treats inf as NaN and fills both with fill_value "
               "before the transform (documented: 'inf values are treated as NaN')", _astropy_fft_inf_as_nan,
-              when=lambda message: "is finite" in message and "should be" in message and "inf" in message),
+              when=lambda message: "is finite" in message and "should be" in message and "inf" in message,
+              kind="infinity"),
 ]
 
 #: Documented conventions the adapters translate (not deviations).
@@ -621,6 +714,16 @@ CONVENTIONS = {
                     "MaxPool takes int8/uint8",
                     "conv_grad_input is ConvTranspose with output_padding for the rows the forward stride skipped"],
     "onnx-reference": ["the same one-node models and translations as onnxruntime, in both dtypes"],
+    "keras": ["keras.ops with data_format='channels_first' on Keras's configured back end (KERAS_BACKEND)",
+              "kernels as (*K, C_in / groups, C_out)", "padding added with keras.ops.pad (-inf for the max, zeros "
+              "for sums) and the ops run 'valid'", "the average is window sums over the count of the elements "
+              "that count"],
+    "mlx": ["channels last (N, *S, C) and kernels (C_out, *K, C_in / groups)", "float32 only: mlx.core.array "
+            "turns float64 into float32", "the pools on input padded with mlx.core.pad; the average is window sums "
+            "over the count of the elements that count", "gradients by mlx.core.vjp"],
+    "tvm": ["the one-node ONNX models of the onnxruntime adapter, imported by TVM's Relax ONNX front end, compiled "
+            "by tvm.compile for the llvm target and run by the Relax virtual machine", "one virtual machine per "
+            "thread", "weights are model inputs, not constants"],
     "litert": ["each call is a model converted from the tensorflow adapter's tf.nn graph, weights as an input",
                "channels last, padding as PAD/PADV2, the ceil-mode overhang as end padding",
                "declared: float32, 1-D and 2-D, no_stride_with_dilation, stride_within_window, shared_bias_only",

@@ -93,6 +93,15 @@ def _grouped(op, args, kwargs, make):
     return _layer(op, x_shape, w_shape, {**kw, "groups": 2 * kw["groups"]}, make)
 
 
+def _grouped_3d(op, args, kwargs, make):
+    x_shape, w_shape, kw = _layer_shapes(op, args, kwargs)
+    more = 3 - (len(x_shape) - 2)  # a 1-D or 2-D call grows axes of length 1 into a 3-D one
+    kw = {"stride": tuple(kw["stride"]) + (1,) * more, "padding": tuple(kw["padding"]) + ((0, 0),) * more,
+          "dilation": tuple(kw["dilation"]) + (1,) * more, "groups": kw["groups"]}
+    layer = _layer(op, x_shape + (1,) * more, w_shape + (1,) * more, kw, make)
+    return _grouped(op, *layer, make)
+
+
 def _long_stride(op, args, kwargs, make):
     (x,) = args
     stride = (kwargs["window"][0] + 1,) + tuple(kwargs["stride"][1:])
@@ -168,6 +177,8 @@ RESTRICTIONS = {r.name: r for r in (
                 _untied_bias),
     Restriction("no_groups", LAYER_OPS + GRADIENT_OPS, "groups = 1 only",
                 lambda op, a, kw: int(kw["groups"]) > 1, _grouped),
+    Restriction("no_groups_in_3d", LAYER_OPS + GRADIENT_OPS, "groups = 1 in 3-D layers (1-D and 2-D may group)",
+                lambda op, a, kw: int(kw["groups"]) > 1 and len(kw["stride"]) == 3, _grouped_3d),
     Restriction("stride_within_window", POOL_OPS, "a stride no longer than the window on every axis",
                 lambda op, a, kw: any(s > k for s, k in zip(kw["stride"], kw["window"])), _long_stride),
     Restriction("per_tensor_zero_points", LAYER_OPS, "one w_zero_point for the whole kernel (not one per output "

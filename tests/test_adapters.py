@@ -117,6 +117,20 @@ def test_the_scoreboard_lists_unconfirmed_failures_apart():
     assert "| layer | **3/4** |" in text and "| signal | - |" in text
     assert "- `lib` / `conv_definition` (failed): conv(...)[0]=1.0, but should be 2.0" in text
     assert "`other` (otherlib is not installed)" in text and "pads symmetrically" in text
+    # confirmed deviations are summed by kind across libraries; a CPU-dependent one names its CPU
+    board["adapters"]["lib2"] = {**board["adapters"]["lib"], "profile": "jit"}
+    board["families"]["lib2"] = board["families"]["lib"]
+    board["machine"] = "Some CPU (avx512f, amx_bf16)"
+    board["deviations"] = [{"adapter": a, "what": w, "kind": k, "cpu": c, "evidence": "lib([nan]) = 1; nan",
+                            "properties": ["max_pool_special_values"],
+                            "counterexample": {"property": "max_pool_special_values", "message": "m"}}
+                           for a, w, k, c in (("lib", "drops NaN", "NaN", []), ("lib2", "drops NaN too", "NaN", []),
+                                              ("lib2", "wrong bf16 sums", "wrong sums", ["amx_bf16"]))]
+    text = markdown(board)
+    assert "| NaN (NaN dropped or invented) | 1 | 1 |" in text
+    assert "| wrong sums (wrong values on valid finite input) |  | 1 |" in text
+    assert "shows on CPUs with amx_bf16 (this run: Some CPU (avx512f, amx_bf16))" in text
+    assert "| `lib2` | lib | 1 | conv | jit | 1 failed |" in text
 
 
 def test_scoreboard_command_on_one_adapter(tmp_path):

@@ -335,3 +335,16 @@ def test_shards_merge_into_the_unsharded_verdict(tmp_path):
     assert mixed.returncode == 2 and "seed=8" in mixed.stderr, mixed.stderr
     bad = convspec("check", mutant, "--shard", "3/2", cwd=tmp_path)
     assert bad.returncode == 2 and "--shard" in bad.stderr, bad.stderr
+    # balanced by the whole run's timings: other cuts, the same verdicts; every shard must be cut alike
+    timed = [convspec("check", *common, "--shard", f"{k}/2", "--durations", str(tmp_path / "whole.json"), "--json",
+                      str(tmp_path / f"t{k}.json"), cwd=tmp_path) for k in (1, 2)]
+    assert all(t.returncode in (0, 1) for t in timed), timed[0].stderr + timed[1].stderr
+    balanced = convspec("merge", str(tmp_path / "t1.json"), str(tmp_path / "t2.json"), "--json",
+                        str(tmp_path / "balanced.json"), cwd=tmp_path)
+    assert balanced.returncode == 1 and verdict(tmp_path / "balanced.json") == verdict(tmp_path / "whole.json")
+    unlike = convspec("merge", str(tmp_path / "s1.json"), str(tmp_path / "t2.json"), cwd=tmp_path)
+    assert unlike.returncode == 2 and "balanced_by" in unlike.stderr, unlike.stderr
+    alone = convspec("check", mutant, "--durations", str(tmp_path / "whole.json"), cwd=tmp_path)
+    assert alone.returncode == 2 and "--shard" in alone.stderr, alone.stderr
+    unreadable = convspec("check", mutant, "--shard", "1/2", "--durations", str(tmp_path / "none.json"), cwd=tmp_path)
+    assert unreadable.returncode == 2 and "--durations" in unreadable.stderr, unreadable.stderr

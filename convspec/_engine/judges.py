@@ -147,13 +147,14 @@ class _Judge:
 
 def check(targets, properties, *, profile="default", seed=None, jobs=1, progress=None,
           import_timeout=None, examples=None, database=None, skip=None, catalogue=None, sandbox=None,
-          memory_limit=None) -> CheckRun:
+          memory_limit=None, profiles=None) -> CheckRun:
     """Check every TARGET against ``properties``, each target judged in its own process and
     run in its own executor (see the module docstring).  ``examples`` overrides the
     profile's count per property; ``database`` is the folder of remembered counterexamples
     (``None``: none); ``catalogue`` the pinned catalogue version (``None``: this convspec's);
     ``sandbox`` what the executors of users' targets run in (``"bwrap"``, ``"process"``; ``None``:
-    bubblewrap where it works); ``memory_limit`` each executor's resident memory in bytes.
+    bubblewrap where it works); ``memory_limit`` each executor's resident memory in bytes;
+    ``profiles`` maps a target to a profile of its own (the others run under ``profile``).
     ``skip(label, property name)`` gives a reason not to run a property on a
     backend (listed as skipped with it), or ``None``.
 
@@ -165,6 +166,7 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
     from convspec._engine.remote import IMPORT_TIMEOUT
 
     profile = profile_named(profile)
+    own = {t: profile_named(p) for t, p in (profiles or {}).items()}
     import_timeout = import_timeout or IMPORT_TIMEOUT
     seed = seed if seed is not None else random.getrandbits(32)
     by_name = {p.name: p for p in properties}
@@ -175,8 +177,9 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
     judges: list[_Judge] = []
     # a judge that says nothing for this long is stopped (its own limits normally end a call far
     # sooner); once its target has loaded, the import limit no longer counts
-    loading_silence = profile.property_timeout + profile.call_timeout + import_timeout + 60
-    loaded_silence = profile.property_timeout + profile.call_timeout + 60
+    longest = max([profile, *own.values()], key=lambda p: p.property_timeout + p.call_timeout)
+    loading_silence = longest.property_timeout + longest.call_timeout + import_timeout + 60
+    loaded_silence = longest.property_timeout + longest.call_timeout + 60
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
     def interrupt(signum, _frame):
@@ -231,8 +234,8 @@ def check(targets, properties, *, profile="default", seed=None, jobs=1, progress
             while waiting and len(running) < max(1, jobs):
                 target, label = waiting.pop(0)
                 listed = {n: skip(label, n) for n in names} if skip else {}
-                j = _Judge(target, label, [n for n in names if not listed.get(n)], profile, seed, import_timeout,
-                           examples, database, catalogue, sandbox, memory_limit)
+                j = _Judge(target, label, [n for n in names if not listed.get(n)], own.get(target, profile), seed,
+                           import_timeout, examples, database, catalogue, sandbox, memory_limit)
                 for n, why in listed.items():
                     if why:
                         record(j, Result(label, n, list(by_name[n].concepts), "skipped", why))

@@ -3,7 +3,7 @@
     convspec check TARGET... [--json PATH] [--profile NAME] [--seed N] [--only NAME...] [--jobs N]
     convspec list [--json]
     convspec report [--out DIR] [--profile NAME] [--mutants DIR] [--trusted DIR]
-    convspec scoreboard [--out DIR] [--adapters NAME...]
+    convspec scoreboard [--out DIR] [--adapters NAME...] [--shard K/N] [--results JSON...]
     convspec bench TARGET... [--suite NAME...] [--problems FILE] [--peers NAME...] [--threads N] [--out DIR]
 
 Exit codes of ``check``: 0 every applicable property held; 1 a property failed or errored;
@@ -34,6 +34,7 @@ from convspec._engine.judges import Interrupted, check, default_jobs
 from convspec._engine.processes import (SANDBOXES, adopt_orphans, bwrap_usable, default_memory_limit, forbid_inspection,
                                         kill_descendants, parse_size)
 from convspec._engine.runner import PROFILES, examples_database, profile_named
+from convspec._frontends.shards import digest, durations_of, share
 
 def _properties(only, version=None):
     """The properties to run: ``--only``'s, or the whole catalogue of ``version`` (pinned by
@@ -141,7 +142,8 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 #: What every shard of one run must share.
-SHARED = ("convspec_version", "catalogue_version", "profile", "seed", "targets")
+SHARED = ("convspec_version", "catalogue_version", "profile", "seed", "targets", "balanced_by")
+
 
 
 def merge_reports(reports: list[dict], names: list[str]) -> dict:
@@ -168,6 +170,12 @@ def merge_reports(reports: list[dict], names: list[str]) -> dict:
         if index in seen:
             raise ValueError(f"{name}: shard {index}/{count} again (also {seen[index]})")
         seen[index] = name
+    owner: dict = {}
+    for report, name in zip(reports, names):
+        for prop in report.get("properties", []):
+            if prop in owner:  # shards cut from different timings would overlap
+                raise ValueError(f"{name}: property {prop} is also in {owner[prop]}: the shards were not cut alike")
+            owner[prop] = name
     missing = sorted(set(range(1, count + 1)) - set(seen))
     if missing:
         raise ValueError(f"shard(s) {', '.join(f'{k}/{count}' for k in missing)} missing: give every shard's report")
@@ -241,9 +249,19 @@ def cmd_check(args) -> int:
     except (LoadError, KeyError) as e:
         print(f"convspec: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
-    if args.shard:  # every N-th property from the K-th: shards of one seed give the unsharded run's results
-        index, count = args.shard
-        props = props[index - 1::count]
+    balanced_by = None
+    if args.shard:  # a deterministic share: the shards of one seed give the unsharded run's results
+        try:
+            timings = durations_of(args.durations) if args.durations else None
+        except ValueError as e:
+            print(f"convspec: {e}", file=sys.stderr)
+            return 2
+        balanced_by = digest(timings)
+        mine = set(share([p.name for p in props], *args.shard, timings))
+        props = [p for p in props if p.name in mine]
+    elif args.durations:
+        print("convspec: --durations balances shards: give --shard K/N too", file=sys.stderr)
+        return 2
     for flag, value in (("--jobs", args.jobs), ("--max-examples", args.max_examples)):
         if value is not None and value < 1:
             print(f"convspec: {flag}={value}, but should be at least 1", file=sys.stderr)
@@ -372,6 +390,7 @@ def cmd_check(args) -> int:
             "memory_limit": memory_limit,
             "seed": seed,
             "shard": list(args.shard) if args.shard else None,
+            "balanced_by": balanced_by,
             "properties": [p.name for p in props],
             "complete": run.complete,
             "exit_status": code,
@@ -437,8 +456,16 @@ def cmd_scoreboard(args) -> int:
     if unknown:
         print(f"convspec: adapter={unknown[0]!r}, but should be one of {', '.join(adapter_names())}", file=sys.stderr)
         return 2
-    return write_scoreboard(args.out, profile=args.profile, seed=args.seed, adapters=args.adapters,
-                            results=args.results)
+    if args.durations and not args.shard:
+        print("convspec: --durations balances shards: give --shard K/N too", file=sys.stderr)
+        return 2
+    try:
+        return write_scoreboard(args.out, profile=args.profile, seed=args.seed, adapters=args.adapters,
+                                results=args.results, shard=args.shard, durations=args.durations,
+                                compiled_profile=None if args.compiled_profile == "same" else args.compiled_profile)
+    except (OSError, ValueError) as e:
+        print(f"convspec: {e}", file=sys.stderr)
+        return 2
 
 
 def cmd_bench(args) -> int:
@@ -484,8 +511,10 @@ def main(argv=None) -> int:
     p.add_argument("--statistics", action="store_true",
                    help="per backend and property: examples, share declined, shrink steps, seconds, worst error/bound")
     p.add_argument("--shard", type=_shard, metavar="K/N",
-                   help="run the K-th of N shares of the properties (every N-th from the K-th), e.g. on N machines "
-                        "with one --seed; convspec merge joins their --json reports")
+                   help="run the K-th of N shares of the properties (every N-th from the K-th, or balanced by "
+                        "--durations), e.g. on N machines with one --seed; convspec merge joins their --json reports")
+    p.add_argument("--durations", metavar="JSON", help="an earlier run's --json report: cut the shards so that each "
+                                                       "takes about the same time (every shard must be given the same)")
     p.add_argument("--examples-db", metavar="PATH|off",
                    help="folder of remembered counterexamples, replayed first (default: $CONVSPEC_EXAMPLES_DB, else "
                         "~/.cache/convspec/examples/<this folder>); 'off' for none")
@@ -519,8 +548,15 @@ def main(argv=None) -> int:
     p.add_argument("--profile", default="default", choices=sorted(PROFILES))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--adapters", nargs="+", metavar="NAME", help="only these adapters (default: every installed one)")
-    p.add_argument("--results", metavar="JSON", help="attribute the results of an earlier scoreboard.json again (after "
-                                                     "convspec/adapters/deviations.py changed) instead of checking anew")
+    p.add_argument("--compiled-profile", default="jit", choices=sorted(PROFILES) + ["same"],
+                   help="the profile of the libraries that compile per shape (default: jit, shape-stable checking; "
+                        "'same': --profile)")
+    p.add_argument("--shard", type=_shard, metavar="K/N", help="check the K-th of N shares of the properties "
+                                                                "(convspec scoreboard --results joins the shards)")
+    p.add_argument("--durations", metavar="JSON", help="an earlier run's JSON: cut the shards to take about equal time")
+    p.add_argument("--results", metavar="JSON", nargs="+",
+                   help="attribute the results of earlier scoreboard.json files again (one, or every shard of one "
+                        "run) instead of checking anew")
     p.set_defaults(run=cmd_scoreboard)
 
     p = sub.add_parser("bench", help="time implementations against auto and the installed peers, each result checked "

@@ -15,10 +15,13 @@ import time
 from collections import Counter
 
 from convspec import __version__
-from convspec._adapters.deviations import CONVENTIONS, DOCUMENTED, explain
+from convspec._adapters import COMPILES_PER_SHAPE
+from convspec._adapters.deviations import CONVENTIONS, DOCUMENTED, KINDS, explain
+from convspec._engine import machine
 from convspec._engine.backend import adapter_names, adapter_unusable
 from convspec._catalogue import CATALOGUE
 from convspec._frontends.console import BAD, progress_printer, root_of, summary
+from convspec._frontends.shards import digest, durations_of, share
 from convspec._engine.judges import check, default_jobs
 from convspec._engine.runner import Result
 
@@ -42,18 +45,29 @@ def _version(package: str) -> str:
     return "?"
 
 
-def scoreboard(*, profile="default", seed=0, adapters=None, progress=True) -> dict:
-    """Check the adapters (default: every one whose library is installed and can run here);
-    plain data."""
+def profiles_for(names, profile="default", compiled_profile="jit") -> dict:
+    """Each adapter's profile: ``compiled_profile`` (shape-stable checking, docs/howto/jit.md)
+    for the libraries that compile per shape, ``profile`` for the others; ``compiled_profile``
+    ``None`` gives every adapter ``profile``."""
+    return {a: compiled_profile if compiled_profile and a in COMPILES_PER_SHAPE else profile for a in names}
+
+
+def scoreboard(*, profile="default", seed=0, adapters=None, progress=True, compiled_profile="jit",
+               properties=None, shard=None, balanced_by=None) -> dict:
+    """Check the adapters (default: every one whose library is installed and can run here)
+    against ``properties`` (default: the catalogue); plain data."""
     names = list(adapters or [a for a in adapter_names() if adapter_unusable(a) is None])
+    props = list(properties or CATALOGUE)
+    profiles = profiles_for(names, profile, compiled_profile)
     started = time.time()
-    run = check(names, list(CATALOGUE), profile=profile, seed=seed, jobs=default_jobs(len(names)),
-                progress=progress_printer(len(names) * len(CATALOGUE)) if progress else None)
+    run = check(names, props, profile=profile, seed=seed, jobs=default_jobs(len(names)), profiles=profiles,
+                progress=progress_printer(len(names) * len(props)) if progress else None)
     return attribute(run.results, names, profile=profile, seed=seed, duration=round(time.time() - started, 1),
-                     load_errors=run.load_errors)
+                     load_errors=run.load_errors, profiles=profiles, shard=shard, balanced_by=balanced_by)
 
 
-def attribute(results, names, *, profile, seed, duration, load_errors) -> dict:
+def attribute(results, names, *, profile, seed, duration, load_errors, profiles=None, shard=None, balanced_by=None,
+              shards=None) -> dict:
     """The board for one run's results: each failure attributed to a confirmed deviation, to a
     documented behaviour, or left unconfirmed (the confirmations run now)."""
     results = [r if isinstance(r, Result) else Result(**r) for r in results]
@@ -72,7 +86,8 @@ def attribute(results, names, *, profile, seed, duration, load_errors) -> dict:
             unconfirmed.append(r)
             continue
         entry = deviations.setdefault(d.what, {"adapter": d.adapter, "what": d.what, "evidence": evidence[d.what][1],
-                                               "properties": [], "counterexample": None, "documented": d in DOCUMENTED})
+                                               "kind": d.kind, "cpu": list(d.cpu), "properties": [],
+                                               "counterexample": None, "documented": d in DOCUMENTED})
         if r.property not in entry["properties"]:
             entry["properties"].append(r.property)
         if entry["counterexample"] is None or len(r.counterexample.get("reproduction", "")) < \
@@ -80,8 +95,10 @@ def attribute(results, names, *, profile, seed, duration, load_errors) -> dict:
             entry["counterexample"] = {"property": r.property, "message": r.message, **(r.counterexample or {})}
     return {
         "convspec_version": __version__, "profile": profile, "seed": seed, "duration": duration,
+        "machine": machine.describe(), "shard": shard, "balanced_by": balanced_by, "shards": shards,
         "adapters": {a: {"package": adapter_names()[a][1], "version": _version(adapter_names()[a][1]),
-                         "covers": adapter_names()[a][2], "summary": summary([r for r in results if r.backend == a])}
+                         "covers": adapter_names()[a][2], "profile": (profiles or {}).get(a, profile),
+                         "summary": summary([r for r in results if r.backend == a])}
                      for a in names},
         "not_checked": missing, "load_errors": load_errors, "families": table,
         "deviations": [d for d in deviations.values() if not d["documented"]],
@@ -103,13 +120,17 @@ def _cell(counts: dict) -> str:
 
 def markdown(board: dict) -> str:
     adapters = list(board["adapters"])
+    merged = f", merged from {len(board['shards'])} shards" if board.get("shards") else ""
     lines = ["# convspec scoreboard", "",
              f"Generated by `convspec scoreboard --profile {board['profile']} --seed {board['seed']}` (convspec "
-             f"{board['convspec_version']}) in {board['duration']:.0f} s. Each library is checked through its shipped "
-             "adapter, which translates conventions only; the verdict is the library's.", "",
-             "## Libraries", "", "| adapter | library | version | covers | result |", "|---|---|---|---|---|"]
+             f"{board['convspec_version']}) in {board['duration']:.0f} s{merged}"
+             + (f", on {board['machine']}" if board.get("machine") else "") + ". Each library is checked through its "
+             "shipped adapter, which translates conventions only; the verdict is the library's. Libraries that "
+             "compile per shape run the shape-stable profile `jit` (docs/howto/jit.md).", "",
+             "## Libraries", "", "| adapter | library | version | covers | profile | result |", "|---|---|---|---|---|---|"]
     for a, info in board["adapters"].items():
-        lines.append(f"| `{a}` | {info['package']} | {info['version']} | {info['covers']} | {info['summary']} |")
+        lines.append(f"| `{a}` | {info['package']} | {info['version']} | {info['covers']} | "
+                     f"{info.get('profile', board['profile'])} | {info['summary']} |")
     if board.get("not_checked"):
         lines += ["", "Not checked here: " + "; ".join(f"`{a}` ({why})" for a, why in board["not_checked"].items()) + "."]
     lines += ["", "## Passed / applicable properties per family", "",
@@ -123,9 +144,20 @@ def markdown(board: dict) -> str:
               "convspec's reference alone.", ""]
     if not board["deviations"]:
         lines.append("None found in this run.")
+    else:
+        lines += ["Confirmed deviations by kind:", "", "| kind | " + " | ".join(adapters) + " |",
+                  "|---" * (len(adapters) + 1) + "|"]
+        for kind, meaning in KINDS.items():
+            counts = [sum(d["adapter"] == a and d.get("kind") == kind for d in board["deviations"]) for a in adapters]
+            if any(counts):
+                lines.append(f"| {kind} ({meaning}) | " + " | ".join(str(c or "") for c in counts) + " |")
+        lines.append("")
     for d in board["deviations"]:
         ce = d["counterexample"]
         lines += [f"### `{d['adapter']}`: {d['what']}", "",
+                  f"- Kind: {d.get('kind', '?')}"
+                  + (f"; shows on CPUs with {', '.join(d['cpu'])} (this run: {board.get('machine', '?')})"
+                     if d.get("cpu") else ""),
                   f"- Properties that failed for it: {', '.join(f'`{p}`' for p in d['properties'])}",
                   f"- Confirmation: {d['evidence']}",
                   f"- convspec ({ce['property']}): {ce['message'].splitlines()[0]}", "",
@@ -152,18 +184,64 @@ def markdown(board: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_scoreboard(out="reports", *, profile="default", seed=0, adapters=None, results=None) -> int:
+def joined(boards: list, names: list) -> dict:
+    """The results of several ``scoreboard.json`` (one, or every shard of one run once) as one
+    run's: ``ValueError`` naming the file where they do not belong together."""
+    first = boards[0]
+    seen: dict = {}
+    for board, name in zip(boards, names):
+        for key in ("convspec_version", "profile", "seed", "balanced_by"):
+            if board.get(key) != first.get(key):
+                raise ValueError(f"{name}: {key}={board.get(key)!r}, but {names[0]} has {first.get(key)!r}")
+        shard = tuple(board.get("shard") or ())
+        if len(boards) > 1 and not shard:
+            raise ValueError(f"{name}: not a shard (run convspec scoreboard --shard K/N): give one board, or every "
+                             "shard of one")
+        if shard and shard[1] != (first.get("shard") or [0, 0])[1]:
+            raise ValueError(f"{name}: shard {shard[0]}/{shard[1]}, but {names[0]} is one of {first['shard'][1]}")
+        if shard in seen:
+            raise ValueError(f"{name}: shard {shard[0]}/{shard[1]} again (also {seen[shard]})")
+        seen[shard] = name
+    count = (first.get("shard") or [0, 1])[1]
+    if len(boards) > 1 and len(seen) != count:
+        missing = sorted(set(range(1, count + 1)) - {k for k, _ in seen})
+        raise ValueError(f"shard(s) {', '.join(f'{k}/{count}' for k in missing)} missing: give every shard's board")
+    adapters = list(dict.fromkeys(a for board in boards for a in board["adapters"]))
+    return {"results": [r for board in boards for r in board["results"]], "adapters": adapters,
+            "profile": first["profile"], "seed": first["seed"], "balanced_by": first.get("balanced_by"),
+            "duration": max(board["duration"] for board in boards),
+            "load_errors": {k: v for board in boards for k, v in (board.get("load_errors") or {}).items()},
+            "profiles": {a: info.get("profile", first["profile"]) for board in boards
+                         for a, info in board["adapters"].items()},
+            "shard": None if len(boards) > 1 else first.get("shard"),
+            "shards": {name: board.get("shard") for board, name in zip(boards, names)} if len(boards) > 1 else None}
+
+
+def write_scoreboard(out="reports", *, profile="default", seed=0, adapters=None, results=None, compiled_profile="jit",
+                     shard=None, durations=None) -> int:
     """Write ``scoreboard.md`` and ``scoreboard.json`` into ``out``; 0 unless an adapter failed to
     load or a failure is unconfirmed (a deviation the arithmetic has not confirmed).
-    ``results``: an earlier ``scoreboard.json`` to attribute again (after the list of
-    deviations changed) instead of checking anew."""
-    if results is not None:
-        with open(results) as f:
-            old = json.load(f)
-        board = attribute(old["results"], list(old["adapters"]), profile=old["profile"], seed=old["seed"],
-                          duration=old["duration"], load_errors=old["load_errors"])
+    ``results``: earlier ``scoreboard.json`` files (one, or every shard of one run) to
+    attribute again instead of checking anew; ``shard``: ``(K, N)``, this run's share of the
+    properties (balanced by the timings of the report ``durations``)."""
+    if results:
+        boards = []
+        for path in results:
+            with open(path) as f:
+                boards.append(json.load(f))
+        old = joined(boards, list(results))
+        board = attribute(old["results"], old["adapters"], profile=old["profile"], seed=old["seed"],
+                          duration=old["duration"], load_errors=old["load_errors"], profiles=old["profiles"],
+                          shard=old["shard"], balanced_by=old["balanced_by"], shards=old["shards"])
     else:
-        board = scoreboard(profile=profile, seed=seed, adapters=adapters)
+        props, balanced_by = list(CATALOGUE), None
+        if shard:
+            timings = durations_of(durations) if durations else None
+            balanced_by = digest(timings)
+            mine = set(share([p.name for p in props], *shard, timings))
+            props = [p for p in props if p.name in mine]
+        board = scoreboard(profile=profile, seed=seed, adapters=adapters, compiled_profile=compiled_profile,
+                           properties=props, shard=list(shard) if shard else None, balanced_by=balanced_by)
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     os.makedirs(out, exist_ok=True)

@@ -1,0 +1,47 @@
+"""Which properties a shard of a run holds (``--shard K/N``): every property in exactly one
+shard, the same on every machine.  Without timings, every N-th property from the K-th; with
+an earlier run's JSON (``--durations``), the longest first, each to the shard with the least
+time so far (ties to the lower shard), so the shards finish together."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+
+def durations_of(path: str) -> dict:
+    """``{property: seconds}`` summed over the backends of an earlier ``--json`` report of
+    ``convspec check``, ``merge`` or ``scoreboard``; ``ValueError`` naming the file where it is
+    not one."""
+    try:
+        with open(path) as f:
+            report = json.load(f)
+        seconds: dict = {}
+        for r in report["results"]:
+            seconds[r["property"]] = seconds.get(r["property"], 0.0) + float(r.get("seconds") or 0.0)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"--durations {path!r} cannot be read as a convspec --json report: {e}") from None
+    return seconds
+
+
+def share(names: list, index: int, count: int, durations: dict | None = None) -> list:
+    """The names shard ``index`` of ``count`` (1-based) runs, in their catalogue order.  A
+    property the timings do not know counts as their median (1 s without timings)."""
+    if not durations:
+        return names[index - 1::count]
+    known = sorted(durations[n] for n in names if n in durations)
+    guess = known[len(known) // 2] if known else 1.0
+    order = sorted(range(len(names)), key=lambda i: (-durations.get(names[i], guess), i))
+    load, owner = [0.0] * count, {}
+    for i in order:
+        k = min(range(count), key=lambda s: (load[s], s))
+        load[k] += durations.get(names[i], guess)
+        owner[i] = k
+    return [n for i, n in enumerate(names) if owner[i] == index - 1]
+
+
+def digest(timings: dict | None) -> str | None:
+    """A short fingerprint of the timings shards were balanced by (``None``: every N-th)."""
+    if not timings:
+        return None
+    return hashlib.sha256(json.dumps(sorted(timings.items())).encode()).hexdigest()[:16]

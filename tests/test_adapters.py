@@ -118,7 +118,7 @@ def test_the_scoreboard_lists_unconfirmed_failures_apart():
     assert "- `lib` / `conv_definition` (failed): conv(...)[0]=1.0, but should be 2.0" in text
     assert "`other` (otherlib is not installed)" in text and "pads symmetrically" in text
     # confirmed deviations are summed by kind across libraries; a CPU-dependent one names its CPU
-    board["adapters"]["lib2"] = {**board["adapters"]["lib"], "profile": "jit"}
+    board["adapters"]["lib2"] = {**board["adapters"]["lib"], "profile": "jit", "dispatch": "ATen AVX512"}
     board["families"]["lib2"] = board["families"]["lib"]
     board["machine"] = "Some CPU (avx512f, amx_bf16)"
     board["deviations"] = [{"adapter": a, "what": w, "kind": k, "cpu": c, "evidence": "lib([nan]) = 1; nan",
@@ -130,7 +130,17 @@ def test_the_scoreboard_lists_unconfirmed_failures_apart():
     assert "| NaN (NaN dropped or invented) | 1 | 1 |" in text
     assert "| wrong sums (wrong values on valid finite input) |  | 1 |" in text
     assert "shows on CPUs with amx_bf16 (this run: Some CPU (avx512f, amx_bf16))" in text
-    assert "| `lib2` | lib | 1 | conv | jit | 1 failed |" in text
+    assert "| `lib2` | lib | 1 (ATen AVX512) | conv | jit | 1 failed |" in text
+
+
+def test_the_board_records_what_a_library_dispatches_to():
+    """Where a library says which kernels it picks on this CPU, the board records it; a
+    library that is missing or says nothing records nothing (and never fails the board)."""
+    from convspec._adapters import dispatch
+
+    assert dispatch("scipy") == "" and dispatch("no-such-adapter") == ""
+    if importlib.util.find_spec("torch") is not None:
+        assert dispatch("torch").startswith("ATen ")
 
 
 def test_scoreboard_command_on_one_adapter(tmp_path):

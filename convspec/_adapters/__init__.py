@@ -6,6 +6,8 @@ library is not a dependency of convspec: an adapter whose package is missing is 
 naming it.
 """
 
+import os
+
 #: adapter name -> (module, the package it needs, what it covers)
 ADAPTERS = {
     "torch": ("convspec._adapters.torch", "torch",
@@ -53,7 +55,6 @@ COMPILES_PER_SHAPE = ("jax", "tvm", "openvino", "litert", "tinygrad")
 
 
 def _tinygrad_device() -> str | None:
-    import os
     import shutil
 
     if os.environ.get("DEV") or shutil.which(os.environ.get("CC", "clang")):
@@ -63,3 +64,34 @@ def _tinygrad_device() -> str | None:
 
 #: adapter name -> a probe that says why the installed library cannot run here (None: it can)
 UNUSABLE = {"tinygrad": _tinygrad_device}
+
+
+def _torch_dispatch() -> str:
+    import re
+
+    import torch
+
+    onednn = re.search(r"MKL-DNN (v[0-9.]+)|oneDNN (v[0-9.]+)", torch.__config__.show())
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    return (f"ATen {torch.backends.cpu.get_cpu_capability()}"
+            + (f", oneDNN {next(v for v in onednn.groups() if v)}" if onednn else "")
+            + (f", ONEDNN_MAX_CPU_ISA={isa}" if isa else ""))
+
+
+def _openvino_dispatch() -> str:
+    import openvino
+
+    return "CPU plugin " + ", ".join(openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+
+
+#: adapter name -> a probe of the kernels its library picks on this CPU (where it says)
+DISPATCH = {"torch": _torch_dispatch, "openvino": _openvino_dispatch}
+
+
+def dispatch(name: str) -> str:
+    """What the library of adapter ``name`` says it dispatches to here ("" where it says
+    nothing or cannot be asked)."""
+    try:
+        return DISPATCH[name]() if name in DISPATCH else ""
+    except Exception:  # the library is missing or cannot be asked: nothing to record
+        return ""

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 
 from convspec import __version__
-from convspec._adapters import COMPILES_PER_SHAPE
+from convspec._adapters import COMPILES_PER_SHAPE, dispatch
 from convspec._adapters.deviations import CONVENTIONS, DOCUMENTED, KINDS, explain
 from convspec._engine import machine
 from convspec._engine.backend import adapter_names, adapter_unusable
@@ -98,6 +98,7 @@ def attribute(results, names, *, profile, seed, duration, load_errors, profiles=
         "machine": machine.describe(), "shard": shard, "balanced_by": balanced_by, "shards": shards,
         "adapters": {a: {"package": adapter_names()[a][1], "version": _version(adapter_names()[a][1]),
                          "covers": adapter_names()[a][2], "profile": (profiles or {}).get(a, profile),
+                         "dispatch": dispatch(a),
                          "summary": summary([r for r in results if r.backend == a])}
                      for a in names},
         "not_checked": missing, "load_errors": load_errors, "families": table,
@@ -129,7 +130,8 @@ def markdown(board: dict) -> str:
              "compile per shape run the shape-stable profile `jit` (docs/howto/jit.md).", "",
              "## Libraries", "", "| adapter | library | version | covers | profile | result |", "|---|---|---|---|---|---|"]
     for a, info in board["adapters"].items():
-        lines.append(f"| `{a}` | {info['package']} | {info['version']} | {info['covers']} | "
+        version = info["version"] + (f" ({info['dispatch']})" if info.get("dispatch") else "")
+        lines.append(f"| `{a}` | {info['package']} | {version} | {info['covers']} | "
                      f"{info.get('profile', board['profile'])} | {info['summary']} |")
     if board.get("not_checked"):
         lines += ["", "Not checked here: " + "; ".join(f"`{a}` ({why})" for a, why in board["not_checked"].items()) + "."]

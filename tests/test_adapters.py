@@ -133,6 +133,17 @@ def test_the_scoreboard_lists_unconfirmed_failures_apart():
     assert "| `lib2` | lib | 1 (ATen AVX512) | conv | jit | 1 failed |" in text
 
 
+def test_confirmations_run_apart_give_what_they_give_in_process():
+    """The board confirms each adapter's deviations in a process of its own (libraries that
+    crash one another stay apart); the answers are those of the confirmation itself."""
+    from convspec._adapters.deviations import confirm_apart
+
+    chosen = [d for d in DEVIATIONS if d.adapter == "scipy"][:1]
+    if not chosen or importlib.util.find_spec("scipy") is None:
+        pytest.skip("scipy not installed")
+    assert confirm_apart(chosen) == {chosen[0].what: chosen[0].confirm()}
+
+
 def test_the_board_records_what_a_library_dispatches_to():
     """Where a library says which kernels it picks on this CPU, the board records it; a
     library that is missing or says nothing records nothing (and never fails the board)."""

@@ -761,6 +761,34 @@ CONVENTIONS = {
 }
 
 
+def confirm_apart(deviations: list) -> dict:
+    """``{what: (still there, evidence)}`` for ``deviations``, each adapter's confirmations in a
+    process of their own, as the judges run adapters: some libraries crash one another when
+    loaded together (TensorFlow and LiteRT, then PaddlePaddle).  A confirmation whose process
+    dies confirms nothing, and says how it died."""
+    import json
+    import subprocess
+    import sys
+
+    every = DEVIATIONS + DOCUMENTED
+    found = {}
+    for adapter in dict.fromkeys(d.adapter for d in deviations):
+        mine = [every.index(d) for d in deviations if d.adapter == adapter]
+        code = ("import json, sys; from convspec._adapters.deviations import DEVIATIONS, DOCUMENTED; "
+                "every = DEVIATIONS + DOCUMENTED; "
+                f"print(json.dumps([list(every[i].confirm()) for i in {mine!r}]))")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+        try:
+            answers = json.loads(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            why = f"exit status {done.returncode}" + (f": {done.stderr.strip().splitlines()[-1][:200]}"
+                                                       if done.stderr.strip() else "")
+            answers = [[False, f"the confirmation's process ended without an answer ({why})"]] * len(mine)
+        for i, (present, evidence) in zip(mine, answers):
+            found[every[i].what] = (bool(present), str(evidence))
+    return found
+
+
 def explain(adapter: str, prop: str, message: str = "") -> Deviation | None:
     """The deviation, or documented behaviour, a failure is attributed to (``None``: unexplained).
     A documented subnormal flush explains only a failure whose expected value is subnormal."""

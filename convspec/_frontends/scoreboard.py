@@ -16,7 +16,7 @@ from collections import Counter
 
 from convspec import __version__
 from convspec._adapters import COMPILES_PER_SHAPE, dispatch
-from convspec._adapters.deviations import CONVENTIONS, DOCUMENTED, KINDS, explain
+from convspec._adapters.deviations import CONVENTIONS, DOCUMENTED, KINDS, confirm_apart, explain
 from convspec._engine import machine
 from convspec._engine.backend import adapter_names, adapter_unusable
 from convspec._catalogue import CATALOGUE
@@ -53,16 +53,25 @@ def profiles_for(names, profile="default", compiled_profile="jit") -> dict:
 
 
 def scoreboard(*, profile="default", seed=0, adapters=None, progress=True, compiled_profile="jit",
-               properties=None, shard=None, balanced_by=None) -> dict:
+               properties=None, shard=None, balanced_by=None, keep=None) -> dict:
     """Check the adapters (default: every one whose library is installed and can run here)
-    against ``properties`` (default: the catalogue); plain data."""
+    against ``properties`` (default: the catalogue); plain data.  ``keep``: a path where the
+    run's results are written before they are attributed (``--results`` attributes them)."""
     names = list(adapters or [a for a in adapter_names() if adapter_unusable(a) is None])
     props = list(properties or CATALOGUE)
     profiles = profiles_for(names, profile, compiled_profile)
     started = time.time()
     run = check(names, props, profile=profile, seed=seed, jobs=default_jobs(len(names)), profiles=profiles,
                 progress=progress_printer(len(names) * len(props)) if progress else None)
-    return attribute(run.results, names, profile=profile, seed=seed, duration=round(time.time() - started, 1),
+    duration = round(time.time() - started, 1)
+    if keep:  # an hour of checking is not lost if attributing fails
+        os.makedirs(os.path.dirname(keep) or ".", exist_ok=True)
+        with open(keep, "w") as f:
+            json.dump({"convspec_version": __version__, "profile": profile, "seed": seed, "duration": duration,
+                       "shard": shard, "balanced_by": balanced_by, "load_errors": run.load_errors,
+                       "adapters": {a: {"profile": profiles[a]} for a in names}, "attributed": False,
+                       "results": [r.to_json() for r in run.results]}, f, default=list)
+    return attribute(run.results, names, profile=profile, seed=seed, duration=duration,
                      load_errors=run.load_errors, profiles=profiles, shard=shard, balanced_by=balanced_by)
 
 
@@ -75,13 +84,10 @@ def attribute(results, names, *, profile, seed, duration, load_errors, profiles=
     fam = {p.name: family(p) for p in CATALOGUE}
     table = {a: {f: dict(Counter(r.status for r in results if r.backend == a and fam[r.property] == f))
                  for f in FAMILIES} for a in names}
-    deviations, unconfirmed, evidence = {}, [], {}
-    for r in results:
-        if r.status not in BAD:
-            continue
-        d = explain(r.backend, r.property, r.message)
-        if d is not None and d.what not in evidence:
-            evidence[d.what] = d.confirm()
+    deviations, unconfirmed = {}, []
+    failing = [(r, explain(r.backend, r.property, r.message)) for r in results if r.status in BAD]
+    evidence = confirm_apart(list({d.what: d for _, d in failing if d is not None}.values()))
+    for r, d in failing:
         if d is None or not evidence[d.what][0]:
             unconfirmed.append(r)
             continue
@@ -243,7 +249,8 @@ def write_scoreboard(out="reports", *, profile="default", seed=0, adapters=None,
             mine = set(share([p.name for p in props], *shard, timings))
             props = [p for p in props if p.name in mine]
         board = scoreboard(profile=profile, seed=seed, adapters=adapters, compiled_profile=compiled_profile,
-                           properties=props, shard=list(shard) if shard else None, balanced_by=balanced_by)
+                           properties=props, shard=list(shard) if shard else None, balanced_by=balanced_by,
+                           keep=os.path.join(out, "scoreboard.json"))
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     os.makedirs(out, exist_ok=True)

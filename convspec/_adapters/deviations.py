@@ -542,6 +542,32 @@ def _tinygrad_conv_bad_reshape():
             f"{got!r}; the sums (float64): {want.ravel().tolist()} (the taps never reach the input)")
 
 
+def _tinygrad_conv_wrong_after_taller_input():
+    Tensor, device = _tinygrad()
+
+    def tinygrad(x, w):  # the adapter's call: padding added by Tensor.pad, then conv2d
+        return Tensor(x).pad(((0, 0), (0, 0), (2, 0), (4, 1))).conv2d(Tensor(w), groups=3, stride=(3, 2),
+                                                                      dilation=(2, 3)).numpy()
+
+    def sums(x, w):  # float64: out[o, i, j] = sum of padded[group of o, 3i + 2a, 2j + 3b] * w[o, :, a, b]
+        xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (2, 0), (4, 1)))
+        out = np.zeros((1, 18, (xp.shape[2] - 3) // 3 + 1, (xp.shape[3] - 4) // 2 + 1))
+        for o, i, j, a, b in np.ndindex(18, out.shape[2], out.shape[3], 2, 2):
+            out[0, o, i, j] += xp[0, (o // 6) * 6:(o // 6) * 6 + 6, 3 * i + 2 * a, 2 * j + 3 * b] @ w[o, :, a, b]
+        return out
+
+    rng = np.random.default_rng(0)
+    x, w, w2 = (rng.integers(-4, 5, size=s).astype(np.float32) for s in ((1, 18, 2, 1), (18, 6, 2, 2), (18, 6, 2, 2)))
+    tinygrad(x, w)
+    short = np.ascontiguousarray(x[:, :, :1])
+    got, want = tinygrad(short, w2), sums(short, w2)
+    return (not np.array_equal(got, want),
+            f"on {device}, conv2d (groups 3, stride (3, 2), dilation (2, 3), padding (2, 0), (4, 1)) of an 18-channel "
+            f"1 x 1 input, called after the same layer on a 2 x 1 input: largest |output| {np.abs(got).max()}, "
+            f"{int(np.sum(got != want))} of {got.size} outputs wrong; the float64 sums are all {np.abs(want).max()} "
+            "(every tap lands in the padding)")
+
+
 def _tinygrad_stale_after_dtype_change():
     Tensor, device = _tinygrad()
 
@@ -654,6 +680,9 @@ DEVIATIONS = [
     Deviation("tinygrad", ("conv*",), "conv2d raises 'bad reshape' for valid layers whose padded taps miss a "
               "short input (batch 3, length 1, padding (5, 1), stride 2, dilation 2)", _tinygrad_conv_bad_reshape,
               says="bad reshape", kind="crash"),
+    Deviation("tinygrad", ("conv*",), "on the CPU device, a grouped, dilated conv2d whose taps all land in the padding "
+              "returns nonzero values when the same layer ran before on a taller input",
+              _tinygrad_conv_wrong_after_taller_input, says="but should be 0.0", kind="wrong sums"),
     Deviation("tinygrad", ("conv*",), "on the CPU device, a float64 conv gradient computed after a float32 one "
               "can return another computation's values (8192.0019 where the answer is 0)",
               _tinygrad_stale_after_dtype_change, says="earlier calls", kind="wrong sums"),

@@ -51,6 +51,8 @@ def conv(x, w, *, stride, padding, dilation, groups, bias=None):
 
 
 def _pool(fn, a, window, stride):
+    if a.dtype != "float32":  # declared: TensorFlow's 3-D pools take no float64, so none is offered
+        raise TypeError(f"dtype {a.dtype}: the Keras adapter offers its pools in float32 only")
     return fn(a, tuple(int(k) for k in window), strides=tuple(int(s) for s in stride), padding="valid",
               data_format="channels_first")
 

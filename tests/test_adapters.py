@@ -141,7 +141,29 @@ def test_confirmations_run_apart_give_what_they_give_in_process():
     chosen = [d for d in DEVIATIONS if d.adapter == "scipy"][:1]
     if not chosen or importlib.util.find_spec("scipy") is None:
         pytest.skip("scipy not installed")
-    assert confirm_apart(chosen) == {chosen[0].what: chosen[0].confirm()}
+    assert confirm_apart(chosen) == {(chosen[0].adapter, chosen[0].what): chosen[0].confirm()}
+
+
+def test_two_libraries_that_deviate_alike_are_listed_apart(monkeypatch):
+    """ONNX Runtime and OpenVINO share the text of their LpPool overflow: each library's
+    failure is attributed to its own entry, confirmed on its own."""
+    import convspec._frontends.scoreboard as board
+
+    asked = []
+
+    def confirm(deviations):
+        asked.extend((d.adapter, d.what) for d in deviations)
+        return {(d.adapter, d.what): (True, f"{d.adapter} overflows") for d in deviations}
+
+    monkeypatch.setattr(board, "confirm_apart", confirm)
+    message = "lp_pool(x, ...)[0, 0, 0]=inf, but should be 4.2e+35 (the exact result)"
+    results = [{"backend": a, "property": "lp_pool_accuracy", "concepts": [], "status": "failed", "message": message,
+                "counterexample": {"reproduction": "print(1)"}} for a in ("onnxruntime", "openvino")]
+    got = board.attribute(results, ["onnxruntime", "openvino"], profile="quick", seed=0, duration=1.0, load_errors={})
+    assert sorted(d["adapter"] for d in got["deviations"]) == ["onnxruntime", "openvino"] and not got["unconfirmed"]
+    assert {d["adapter"]: d["evidence"] for d in got["deviations"]} == {"onnxruntime": "onnxruntime overflows",
+                                                                        "openvino": "openvino overflows"}
+    assert len(asked) == 2
 
 
 def test_the_board_records_what_a_library_dispatches_to():

@@ -791,7 +791,7 @@ CONVENTIONS = {
 
 
 def confirm_apart(deviations: list) -> dict:
-    """``{what: (still there, evidence)}`` for ``deviations``, each adapter's confirmations in a
+    """``{(adapter, what): (still there, evidence)}`` for ``deviations``, each adapter's confirmations in a
     process of their own, as the judges run adapters: some libraries crash one another when
     loaded together (TensorFlow and LiteRT, then PaddlePaddle).  A confirmation whose process
     dies confirms nothing, and says how it died."""
@@ -814,7 +814,7 @@ def confirm_apart(deviations: list) -> dict:
                                                        if done.stderr.strip() else "")
             answers = [[False, f"the confirmation's process ended without an answer ({why})"]] * len(mine)
         for i, (present, evidence) in zip(mine, answers):
-            found[every[i].what] = (bool(present), str(evidence))
+            found[every[i].adapter, every[i].what] = (bool(present), str(evidence))
     return found
 
 

@@ -86,12 +86,14 @@ def attribute(results, names, *, profile, seed, duration, load_errors, profiles=
                  for f in FAMILIES} for a in names}
     deviations, unconfirmed = {}, []
     failing = [(r, explain(r.backend, r.property, r.message)) for r in results if r.status in BAD]
-    evidence = confirm_apart(list({d.what: d for _, d in failing if d is not None}.values()))
+    # keyed by adapter and text: two libraries can deviate alike, each confirmed on its own
+    evidence = confirm_apart(list({(d.adapter, d.what): d for _, d in failing if d is not None}.values()))
     for r, d in failing:
-        if d is None or not evidence[d.what][0]:
+        if d is None or not evidence[d.adapter, d.what][0]:
             unconfirmed.append(r)
             continue
-        entry = deviations.setdefault(d.what, {"adapter": d.adapter, "what": d.what, "evidence": evidence[d.what][1],
+        entry = deviations.setdefault((d.adapter, d.what), {"adapter": d.adapter, "what": d.what,
+                                                            "evidence": evidence[d.adapter, d.what][1],
                                                "kind": d.kind, "cpu": list(d.cpu), "properties": [],
                                                "counterexample": None, "documented": d in DOCUMENTED})
         if r.property not in entry["properties"]:

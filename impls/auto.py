@@ -245,8 +245,16 @@ def _layer(name):
     over the BLAS's threads, :func:`convspec.impls._threads.over_images`)."""
     if name.endswith(SPLIT):
         fn = _LAYERS[name[:-len(SPLIT)]]
-        return lambda x, w, **kw: over_images(fn, blas_threads(), x, w, **kw)
+        return lambda x, w, **kw: over_images(fn, _split_threads, x, w, **kw)
     return _LAYERS[name]
+
+
+#: The BLAS's thread count when a split was planned: the batch is cut the same way on every
+#: call.  Read at call time, it changed with another thread's split (each limits the
+#: process's BLAS to one thread while it runs), so a call made then ran unsplit, its GEMMs
+#: over the whole batch, and rounded differently (conv_worker_threads[auto-float32-3d]: 34 of
+#: 3150 entries 7e-4 apart from the main thread's answer).
+_split_threads = 1
 
 
 def _frozen(value):
@@ -276,8 +284,10 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     candidates = _layer_estimates(x.shape, w.shape, out, stride, dilation, groups, x.dtype.itemsize)
+    global _split_threads
     threads = blas_threads()
     if threads > 1 and x.shape[0] > 1:  # the batch split over threads, each algorithm on its share
+        _split_threads = max(_split_threads, threads)
         candidates.update({f"{name}{SPLIT}": SPLIT_CALL_SECONDS + seconds / min(threads, x.shape[0])
                            for name, seconds in list(candidates.items()) if name in SPLITTABLE})
     kwargs.update(stride=stride, padding=padding, dilation=dilation, groups=groups)

@@ -1,7 +1,7 @@
 """Every path of the bundled fast kernels against the plain sums, whichever the dispatch
-would pick for a drawn property: numba's three depthwise kernels (channels last, output
-rows, flat stride phases), Winograd a block of images at a time, and ``auto``'s stride-1
-input gradient as a forward layer.  Properties draw small shapes, which reach only some of
+would pick for a drawn property: numba's four depthwise kernels (channels last, output
+rows, a channel's plane split over threads, flat stride phases), Winograd a block of images
+at a time, and ``auto``'s stride-1 input gradient as a forward layer.  Properties draw small shapes, which reach only some of
 these paths; here each path is forced."""
 
 import numpy as np
@@ -22,14 +22,19 @@ DEPTHWISE = [
     ((1, 2, 4, 4), (2, 2), (3, 3), ((5, 5), (5, 5)), (1, 1), 1),
     ((2, 3, 20, 21), (3, 3), (1, 1), ((0, 2), (1, 0)), (2, 1), 3),
     ((1, 2, 6, 20, 20), (2, 3, 3), (2, 2, 2), ((1, 0), (1, 1), (1, 1)), (1, 1, 1), 1),
+    ((2, 2, 5, 6, 7), (3, 3, 3), (1, 1, 1), ((1, 1), (0, 2), (1, 1)), (1, 1, 1), 2),
+    ((1, 2, 3, 30), (1, 7), (1, 1), ((0, 0), (9, 0)), (1, 3), 1),
+    ((1, 2, 9), (9,), (1,), ((0, 0),), (1,), 1),
+    ((1, 2, 12, 12), (9, 1), (1, 1), ((4, 4), (0, 0)), (1, 1), 2),
 ]
 
 
-@pytest.mark.parametrize("path", ["channels_last", "rows_or_flat"])
+@pytest.mark.parametrize("path", ["channels_last", "rows_plane_or_flat"])
 @pytest.mark.parametrize("case", DEPTHWISE, ids=lambda c: f"x{c[0]}k{c[1]}s{c[2]}")
 def test_each_depthwise_kernel_is_the_sum(monkeypatch, path, case):
     shape, kernel, stride, padding, dilation, per = case
     monkeypatch.setattr(numba_direct, "CHANNELS_LAST_PLANE", 10**9 if path == "channels_last" else 0)
+    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)  # the channels split wherever there are threads
     rng = np.random.default_rng(len(shape) + per)
     x = rng.standard_normal(shape)
     w = rng.standard_normal((shape[1] * per, 1) + kernel)

@@ -197,25 +197,27 @@ def _depthwise_channels_last(x, w, stride, dilation, before, y):
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"contract"})
-def _depthwise_plane(x, w, kernel, per, dilation, before, y, first, last):
-    """``y[n, o, i, j] = sum_{a,b} w[o, a * k1 + b] x[n, o // per, i + a*d0 - p0, j + b*d1 - p1]`` (stride
-    1) for the pairs ``first <= n * C_out + o < last``, a channel at a time: its plane is copied
+def _depthwise_plane(x, w, kernel, per, stride, dilation, before, y, first, last):
+    """``y[n, o, i, j] = sum_{a,b} w[o, a*k1 + b] x[n, o // per, i*s0 + a*d0 - p0, j*s1 + b*d1 - p1]``
+    for the pairs ``first <= n * C_out + o < last``, a channel at a time: its plane is copied
     into a zero-bordered work plane (in cache; the border is written once per call, since every
-    channel fills the same positions), the taps are multiply-adds along that plane flattened,
-    at a fixed offset each (outputs on the padded grid: the columns past the output's edge are
-    computed and dropped), and the rows are copied out.  Indices are unsigned: a signed index
-    is tested for wraparound on every access, which kept the loops from vectorising (15x
-    slower)."""
+    channel fills the same positions), and the taps are multiply-adds along it.  At stride 1
+    they run along the plane flattened, at a fixed offset each (outputs on the padded grid:
+    the columns past the output's edge are computed and dropped), and the rows are copied out;
+    strided, along each output row.  Indices are unsigned: a signed index is tested for
+    wraparound on every access, which kept the loops from vectorising (15x slower)."""
     u = np.uint64
     _, c_in, n0, n1 = x.shape
     c_out, taps = w.shape
     k0, k1 = kernel
     _, _, o0, o1 = y.shape
+    s0, s1 = max(1, stride[0]), max(1, stride[1])
     d0, d1 = max(1, dilation[0]), max(1, dilation[1])
     p0, p1 = max(0, before[0]), max(0, before[1])
-    q0, q1 = o0 + (k0 - 1) * d0, o1 + (k1 - 1) * d1  # the padded plane
+    q0, q1 = (o0 - 1) * s0 + (k0 - 1) * d0 + 1, (o1 - 1) * s1 + (k1 - 1) * d1 + 1  # the padded plane
     plane = np.zeros(q0 * q1, dtype=x.dtype)
-    length = u((o0 - 1) * q1 + o1)
+    flat = s0 == 1 and s1 == 1
+    length = u((o0 - 1) * q1 + o1) if flat else u(0)
     grid = np.empty(length, dtype=y.dtype)
     offsets = np.zeros(max(taps, 9), dtype=np.uint64)
     for a in range(k0):
@@ -226,6 +228,7 @@ def _depthwise_plane(x, w, kernel, per, dilation, before, y, first, last):
     rows, cols = min(n0, q0 - p0), u(max(0, min(n1, q1 - p1)))
     xf, yf = x.reshape(-1), y.reshape(-1)
     size_in, size_out, width_in, width, width_out = u(n0 * n1), u(o0 * o1), u(n1), u(q1), u(o1)
+    step, two = u(s1), u(2)
     for item in range(first, last):
         n, o = item // c_out, item % c_out
         src = u(n * c_in + o // per) * size_in
@@ -233,9 +236,28 @@ def _depthwise_plane(x, w, kernel, per, dilation, before, y, first, last):
             at, line = u((r + p0) * q1 + p1), src + u(r) * width_in
             for i in range(cols):
                 plane[at + i] = xf[line + i]
+        dst = u(n * c_out + o) * size_out
+        w0, w1, w2, w3, w4 = w[o, 0], w[o, min(1, taps - 1)], w[o, min(2, taps - 1)], w[o, min(3, taps - 1)], \
+            w[o, min(4, taps - 1)]
+        w5, w6, w7, w8 = w[o, min(5, taps - 1)], w[o, min(6, taps - 1)], w[o, min(7, taps - 1)], w[o, min(8, taps - 1)]
+        if not flat:  # along each output row, at the stride (2 known to the compiler)
+            for r in range(o0):
+                top, at = u(r * s0 * q1), dst + u(r) * width_out
+                if taps == 9 and s1 == 2:
+                    for j in range(width_out):
+                        k = top + j * two
+                        yf[at + j] = (w0 * plane[k + e0] + w1 * plane[k + e1] + w2 * plane[k + e2]) + \
+                            (w3 * plane[k + e3] + w4 * plane[k + e4] + w5 * plane[k + e5]) + \
+                            (w6 * plane[k + e6] + w7 * plane[k + e7] + w8 * plane[k + e8])
+                else:
+                    for j in range(width_out):
+                        yf[at + j] = 0
+                    for t in range(taps):
+                        e, tap = top + offsets[t], w[o, t]
+                        for j in range(width_out):
+                            yf[at + j] += tap * plane[e + j * step]
+            continue
         if taps == 9:  # a 3x3 kernel (or 9 taps in a row): every tap in one pass
-            w0, w1, w2, w3, w4 = w[o, 0], w[o, 1], w[o, 2], w[o, 3], w[o, 4]
-            w5, w6, w7, w8 = w[o, 5], w[o, 6], w[o, 7], w[o, 8]
             for i in range(length):
                 grid[i] = (w0 * plane[e0 + i] + w1 * plane[e1 + i] + w2 * plane[e2 + i]) + \
                     (w3 * plane[e3 + i] + w4 * plane[e4 + i] + w5 * plane[e5 + i]) + \
@@ -247,7 +269,6 @@ def _depthwise_plane(x, w, kernel, per, dilation, before, y, first, last):
                 e, tap = offsets[t], w[o, t]
                 for i in range(length):
                     grid[i] += tap * plane[e + i]
-        dst = u(n * c_out + o) * size_out
         for r in range(o0):
             at, line = dst + u(r) * width_out, u(r) * width
             for i in range(width_out):
@@ -262,14 +283,17 @@ CHANNELS_LAST_PLANE = 512
 def _depthwise(x, w, out, stride, padding, dilation):
     """A depthwise layer, lifted to 3-D, by the fastest of four kernels for its shape:
 
-    - stride 1 in 1-D and 2-D: a channel at a time in a work plane (:func:`_depthwise_plane`),
-      its channels split over Numba's threads.  Measured at one thread, medians, A-B-B-A in
-      one process against the kernels it replaced (flat, channels last) and ONNX Runtime
-      1.32: 32 channels of 112x112 0.63 ms (4.07, ORT 0.75), 192 of 28x28 0.19 ms (0.34, ORT
-      0.26), 576 of 14x14 0.25 ms (0.33, ORT 0.28), 960 of 7x7 level with channels last;
-    - other small planes (at most :data:`CHANNELS_LAST_PLANE` inputs per channel, many
-      channels): channels last (:func:`_depthwise_channels_last`), the transposes included;
-    - strided layers: output rows (:func:`_depthwise_rows`);
+    - 1-D and 2-D: a channel at a time in a work plane (:func:`_depthwise_plane`), its
+      channels split over Numba's threads, except strided layers on small planes.  Measured at
+      one thread, medians, A-B-B-A in one process against the kernels it replaced and ONNX
+      Runtime 1.32 (old / new / ORT): stride 1, 32 channels of 112x112 4.07 / 0.63 / 0.75 ms,
+      192 of 28x28 0.34 / 0.19 / 0.26, 576 of 14x14 0.33 / 0.25 / 0.28, 960 of 7x7 level with
+      channels last; stride 2, 144 channels of 56x56 0.77 / 0.55 / 0.40, 192 of 28x28 0.24 /
+      0.17 / 0.12, 96 of 112x112 1.03 / 1.06 / 0.99;
+    - strided layers on small planes (at most :data:`CHANNELS_LAST_PLANE` inputs per channel),
+      and small 3-D ones: channels last (:func:`_depthwise_channels_last`), the transposes
+      included (576 channels of 14x14 at stride 2: 0.18 ms, by a work plane 0.19-0.20);
+    - other strided 3-D layers: output rows (:func:`_depthwise_rows`);
     - stride 1 in 3-D: :func:`_depthwise_flat`: every tap reads the padded input, flattened,
       at a fixed offset, and the outputs are computed on the padded grid flattened (the
       columns past the output's edge are computed and dropped)."""
@@ -278,18 +302,19 @@ def _depthwise(x, w, out, stride, padding, dilation):
     stride, dilation, before = up(stride, 1), up(dilation, 1), up((a for a, _ in padding), 0)
     x3, per = x.reshape(x.shape[:2] + up(x.shape[2:], 1)), w.shape[0] // x.shape[1]
     w3 = np.ascontiguousarray(w).reshape((w.shape[0],) + up(w.shape[2:], 1))
-    if x.ndim <= 4 and all(s == 1 for s in stride):
+    small, strided = math.prod(x.shape[2:]) <= CHANNELS_LAST_PLANE, any(s > 1 for s in stride)
+    if x.ndim <= 4 and not (small and strided):
         y = np.empty(out[:2] + up(out[2:], 1)[1:], dtype=x.dtype)
         in_threads(_depthwise_plane, out[0] * out[1], y.size, np.ascontiguousarray(x3[:, :, 0]),
-                   w3.reshape(w.shape[0], -1), w3.shape[2:], per, dilation[1:], before[1:], y)
+                   w3.reshape(w.shape[0], -1), w3.shape[2:], per, stride[1:], dilation[1:], before[1:], y)
         return y.reshape(out)
-    if math.prod(x.shape[2:]) <= CHANNELS_LAST_PLANE:
+    if small:
         xc = np.repeat(x3, per, axis=1) if per > 1 else x3
         yc = np.empty((out[0],) + up(out[2:], 1) + (out[1],), dtype=x.dtype)
         last = lambda a, axis: np.ascontiguousarray(np.moveaxis(a, axis, -1))  # noqa: E731
         _depthwise_channels_last(last(xc, 1), last(w3, 0), stride, dilation, before, yc)
         return np.moveaxis(yc, -1, 1).reshape(out)
-    if any(s > 1 for s in stride):
+    if strided:
         y = np.empty(out[:2] + up(out[2:], 1), dtype=x.dtype)
         _depthwise_rows(np.ascontiguousarray(x3), w3, per, stride, dilation, before, y)
         return y.reshape(out)

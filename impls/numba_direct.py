@@ -199,12 +199,15 @@ def _depthwise_channels_last(x, w, stride, dilation, before, y):
 @numba.njit(cache=True, nogil=True, fastmath={"contract"})
 def _depthwise_plane(x, w, kernel, per, stride, dilation, before, y, first, last):
     """``y[n, o, i, j] = sum_{a,b} w[o, a*k1 + b] x[n, o // per, i*s0 + a*d0 - p0, j*s1 + b*d1 - p1]``
-    for the pairs ``first <= n * C_out + o < last``, a channel at a time: its plane is copied
-    into a zero-bordered work plane (in cache; the border is written once per call, since every
-    channel fills the same positions), and the taps are multiply-adds along it.  At stride 1
-    they run along the plane flattened, at a fixed offset each (outputs on the padded grid:
-    the columns past the output's edge are computed and dropped), and the rows are copied out;
-    strided, along each output row.  Indices are unsigned: a signed index is tested for
+    for the pairs ``first <= n * C_out + o < last``, a channel at a time.
+
+    The channel's zero-padded plane is copied into a work array in cache, split into its
+    ``s0 * s1`` stride phases (rows ``R`` with ``R % s0 == r``, columns likewise; one phase at
+    stride 1), each flattened; the border zeros are written once per call, since every channel
+    fills the same positions.  Tap ``(a, b)`` then reads one phase at a fixed offset, so each
+    tap is a multiply-add along a contiguous run (all nine fused for a 3x3 kernel), the
+    outputs computed on the phase's grid (the columns past the output's edge are computed and
+    dropped) and copied out by rows.  Indices are unsigned: a signed index is tested for
     wraparound on every access, which kept the loops from vectorising (15x slower)."""
     u = np.uint64
     _, c_in, n0, n1 = x.shape
@@ -215,60 +218,76 @@ def _depthwise_plane(x, w, kernel, per, stride, dilation, before, y, first, last
     d0, d1 = max(1, dilation[0]), max(1, dilation[1])
     p0, p1 = max(0, before[0]), max(0, before[1])
     q0, q1 = (o0 - 1) * s0 + (k0 - 1) * d0 + 1, (o1 - 1) * s1 + (k1 - 1) * d1 + 1  # the padded plane
-    plane = np.zeros(q0 * q1, dtype=x.dtype)
-    flat = s0 == 1 and s1 == 1
-    length = u((o0 - 1) * q1 + o1) if flat else u(0)
+    h0, h1 = -(-q0 // s0), -(-q1 // s1)  # a phase's rows and columns
+    size = h0 * h1
+    phases = np.zeros(s0 * s1 * size, dtype=x.dtype)
+    length = u((o0 - 1) * h1 + o1)
     grid = np.empty(length, dtype=y.dtype)
     offsets = np.zeros(max(taps, 9), dtype=np.uint64)
     for a in range(k0):
         for b in range(k1):
-            offsets[a * k1 + b] = a * d0 * q1 + b * d1
+            ra, cb = a * d0, b * d1
+            offsets[a * k1 + b] = ((ra % s0) * s1 + cb % s1) * size + (ra // s0) * h1 + cb // s1
     e0, e1, e2, e3, e4 = offsets[0], offsets[1], offsets[2], offsets[3], offsets[4]
     e5, e6, e7, e8 = offsets[5], offsets[6], offsets[7], offsets[8]
-    rows, cols = min(n0, q0 - p0), u(max(0, min(n1, q1 - p1)))
+    rows, cols = min(n0, q0 - p0), max(0, min(n1, q1 - p1))  # the part of x inside the plane
+    # per column phase: the first column of x in it, how many, and where they start in a phase row
+    starts, counts, places = np.zeros(s1, np.uint64), np.zeros(s1, np.uint64), np.zeros(s1, np.uint64)
+    for c in range(s1):
+        first_col = (c - p1) % s1
+        starts[c], places[c] = first_col, c * size + (first_col + p1) // s1
+        counts[c] = (cols - first_col + s1 - 1) // s1 if cols > first_col else 0
     xf, yf = x.reshape(-1), y.reshape(-1)
-    size_in, size_out, width_in, width, width_out = u(n0 * n1), u(o0 * o1), u(n1), u(q1), u(o1)
-    step, two = u(s1), u(2)
+    size_in, size_out, width_in, width, width_out, step = u(n0 * n1), u(o0 * o1), u(n1), u(h1), u(o1), u(s1)
+    # where each row of x starts in the phases (a phase row for each column phase)
+    row_at = np.empty(max(rows, 1), dtype=np.uint64)
+    for r in range(rows):
+        row_at[r] = ((r + p0) % s0) * s1 * size + ((r + p0) // s0) * h1
+    count0, place0, start0 = counts[0], places[0], starts[0]
+    # at stride 2, both column phases in one loop (pairs of columns: the compiler vectorises it)
+    count1, place1, start1 = counts[s1 - 1], places[s1 - 1], starts[s1 - 1]
+    pairs = min(count0, count1)
+    odd_first = start0 == 1  # x's first column lands in the odd phase
     for item in range(first, last):
         n, o = item // c_out, item % c_out
         src = u(n * c_in + o // per) * size_in
         for r in range(rows):
-            at, line = u((r + p0) * q1 + p1), src + u(r) * width_in
-            for i in range(cols):
-                plane[at + i] = xf[line + i]
-        dst = u(n * c_out + o) * size_out
-        w0, w1, w2, w3, w4 = w[o, 0], w[o, min(1, taps - 1)], w[o, min(2, taps - 1)], w[o, min(3, taps - 1)], \
-            w[o, min(4, taps - 1)]
-        w5, w6, w7, w8 = w[o, min(5, taps - 1)], w[o, min(6, taps - 1)], w[o, min(7, taps - 1)], w[o, min(8, taps - 1)]
-        if not flat:  # along each output row, at the stride (2 known to the compiler)
-            for r in range(o0):
-                top, at = u(r * s0 * q1), dst + u(r) * width_out
-                if taps == 9 and s1 == 2:
-                    for j in range(width_out):
-                        k = top + j * two
-                        yf[at + j] = (w0 * plane[k + e0] + w1 * plane[k + e1] + w2 * plane[k + e2]) + \
-                            (w3 * plane[k + e3] + w4 * plane[k + e4] + w5 * plane[k + e5]) + \
-                            (w6 * plane[k + e6] + w7 * plane[k + e7] + w8 * plane[k + e8])
-                else:
-                    for j in range(width_out):
-                        yf[at + j] = 0
-                    for t in range(taps):
-                        e, tap = top + offsets[t], w[o, t]
-                        for j in range(width_out):
-                            yf[at + j] += tap * plane[e + j * step]
-            continue
+            line, row = src + u(r) * width_in, row_at[r]
+            if s1 == 1:
+                at, begin = row + place0, line + start0
+                for i in range(count0):
+                    phases[at + i] = xf[begin + i]
+            elif s1 == 2:
+                even_at, odd_at = row + place0, row + place1
+                if odd_first:  # x columns 0, 2, ... are odd plane columns
+                    even_at, odd_at = odd_at, even_at
+                for i in range(pairs):
+                    phases[even_at + i] = xf[line + u(2) * i]
+                    phases[odd_at + i] = xf[line + u(2) * i + u(1)]
+                if count0 > pairs:
+                    phases[row + place0 + pairs] = xf[line + start0 + u(2) * pairs]
+                elif count1 > pairs:
+                    phases[row + place1 + pairs] = xf[line + start1 + u(2) * pairs]
+            else:
+                for c in range(s1):
+                    at, begin = row + places[c], line + starts[c]
+                    for i in range(counts[c]):
+                        phases[at + i] = xf[begin + step * i]
         if taps == 9:  # a 3x3 kernel (or 9 taps in a row): every tap in one pass
+            w0, w1, w2, w3, w4 = w[o, 0], w[o, 1], w[o, 2], w[o, 3], w[o, 4]
+            w5, w6, w7, w8 = w[o, 5], w[o, 6], w[o, 7], w[o, 8]
             for i in range(length):
-                grid[i] = (w0 * plane[e0 + i] + w1 * plane[e1 + i] + w2 * plane[e2 + i]) + \
-                    (w3 * plane[e3 + i] + w4 * plane[e4 + i] + w5 * plane[e5 + i]) + \
-                    (w6 * plane[e6 + i] + w7 * plane[e7 + i] + w8 * plane[e8 + i])
+                grid[i] = (w0 * phases[e0 + i] + w1 * phases[e1 + i] + w2 * phases[e2 + i]) + \
+                    (w3 * phases[e3 + i] + w4 * phases[e4 + i] + w5 * phases[e5 + i]) + \
+                    (w6 * phases[e6 + i] + w7 * phases[e7 + i] + w8 * phases[e8 + i])
         else:
             for i in range(length):
                 grid[i] = 0
             for t in range(taps):
                 e, tap = offsets[t], w[o, t]
                 for i in range(length):
-                    grid[i] += tap * plane[e + i]
+                    grid[i] += tap * phases[e + i]
+        dst = u(n * c_out + o) * size_out
         for r in range(o0):
             at, line = dst + u(r) * width_out, u(r) * width
             for i in range(width_out):
@@ -283,16 +302,17 @@ CHANNELS_LAST_PLANE = 512
 def _depthwise(x, w, out, stride, padding, dilation):
     """A depthwise layer, lifted to 3-D, by the fastest of four kernels for its shape:
 
-    - 1-D and 2-D: a channel at a time in a work plane (:func:`_depthwise_plane`), its
+    - 1-D and 2-D: a channel at a time in its stride phases (:func:`_depthwise_plane`), its
       channels split over Numba's threads, except strided layers on small planes.  Measured at
       one thread, medians, A-B-B-A in one process against the kernels it replaced and ONNX
-      Runtime 1.32 (old / new / ORT): stride 1, 32 channels of 112x112 4.07 / 0.63 / 0.75 ms,
-      192 of 28x28 0.34 / 0.19 / 0.26, 576 of 14x14 0.33 / 0.25 / 0.28, 960 of 7x7 level with
-      channels last; stride 2, 144 channels of 56x56 0.77 / 0.55 / 0.40, 192 of 28x28 0.24 /
-      0.17 / 0.12, 96 of 112x112 1.03 / 1.06 / 0.99;
+      Runtime 1.32 (old / new / ORT): stride 1, 32 channels of 112x112 4.07 / 0.36 / 0.47 ms,
+      144 of 56x56 0.52 / 0.38 / 0.46, 192 of 28x28 0.34 / 0.19 / 0.26, 576 of 14x14 0.33 /
+      0.25 / 0.28, 960 of 7x7 level with channels last; stride 2, 96 channels of 112x112
+      0.82 / 0.51 / 0.66, 144 of 56x56 0.77 / 0.25 / 0.24, 192 of 28x28 0.24 / 0.15 / 0.11;
     - strided layers on small planes (at most :data:`CHANNELS_LAST_PLANE` inputs per channel),
       and small 3-D ones: channels last (:func:`_depthwise_channels_last`), the transposes
-      included (576 channels of 14x14 at stride 2: 0.18 ms, by a work plane 0.19-0.20);
+      included (stride 2, 576 channels of 14x14: 0.17 ms, by stride phases 0.20; 960 of 7x7:
+      0.12 against 0.14);
     - other strided 3-D layers: output rows (:func:`_depthwise_rows`);
     - stride 1 in 3-D: :func:`_depthwise_flat`: every tap reads the padded input, flattened,
       at a fixed offset, and the outputs are computed on the padded grid flattened (the

@@ -34,16 +34,39 @@ DEPTHWISE = [
 def test_each_depthwise_kernel_is_the_sum(monkeypatch, path, case):
     shape, kernel, stride, padding, dilation, per = case
     monkeypatch.setattr(numba_direct, "CHANNELS_LAST_PLANE", 10**9 if path == "channels_last" else 0)
-    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)  # the channels split wherever there are threads
+    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)  # the channels split wherever there are threads,
+    monkeypatch.setattr(_threads, "SPLIT_WORTH", 0.0)  # from the third call (the first two are timed whole)
     rng = np.random.default_rng(len(shape) + per)
     x = rng.standard_normal(shape)
     w = rng.standard_normal((shape[1] * per, 1) + kernel)
     b = rng.standard_normal(shape[1] * per)
     kw = dict(stride=stride, padding=padding, dilation=dilation, groups=shape[1])
-    got = numba_direct.conv(x, w, bias=b, **kw)
     want = reference.conv(x, w, bias=b, **kw)
-    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12), \
-        f"max error {np.abs(got - want).max()}, but should be within 1e-12 ({path})"
+    for call in range(3):
+        got = numba_direct.conv(x, w, bias=b, **kw)
+        assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12), \
+            f"call {call + 1}: max error {np.abs(got - want).max()}, but should be within 1e-12 ({path})"
+
+
+@pytest.mark.parametrize(("handoff", "split"), [(10.0, False), (0.0, True)])
+def test_a_pass_is_split_only_when_worth_the_handoff(monkeypatch, handoff, split):
+    """The first two passes of a size run whole and timed; later ones split over the threads
+    only when the pass took SPLIT_WORTH hand-offs or more (a hand-off of 10 s: never)."""
+    import numba
+
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 0)
+    monkeypatch.setattr(_threads, "_handoff", {2: handoff})
+    monkeypatch.setattr(_threads, "_unsplit", {})
+    seen = []
+
+    def kernel(first, last):
+        seen.append((first, last))
+
+    for _ in range(3):
+        _threads.in_threads(kernel, 4, 10**6)
+    assert seen[:2] == [(0, 4), (0, 4)], "the first two passes run whole (timed)"
+    assert sorted(seen[2:]) == ([(0, 2), (2, 4)] if split else [(0, 4)])
 
 
 @pytest.mark.parametrize("stride", [1, 2])

@@ -23,13 +23,15 @@ The separable path is taken only when the kernel equals its rank-one factorisati
 two unit roundoffs in the 1-norm, so its extra error stays far inside that bound.
 """
 
+import functools
 import math
 import time
 
 import numpy as np
 
-from convspec._contract.functions import (check_conv_args, check_grad_args, check_signal_args, conv_output_shape, every_dtype,
-                               is_integer_data, is_low_precision, signal_as_conv_padding)
+from convspec._contract.functions import (check_conv_args, check_grad_args, check_pool_args, check_signal_args,
+                                         conv_output_shape, every_dtype, is_integer_data, is_low_precision,
+                                         pool_output_shape, signal_as_conv_padding)
 
 from convspec.impls import fft, im2col, numba_direct, winograd
 from convspec.impls._algebra import flipped, grad_input_as_conv, zero_padded
@@ -314,8 +316,47 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
 
 
 conv_grad_weight = im2col.conv_grad_weight
-max_pool = im2col.max_pool  # one pass over the outputs per tap (numba's loops: 2-7x slower)
-avg_pool = im2col.avg_pool
+def _by_planes(x, return_indices=False):
+    """Whether a pool runs channel by channel in stride phases (1-D and 2-D float32/float64,
+    no indices asked for); else im2col's pass over all outputs per tap."""
+    return (not return_indices and getattr(x, "dtype", None) in (np.float32, np.float64)
+            and np.ndim(x) in (3, 4))
+
+
+def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None, return_indices=False):
+    """A channel at a time in its stride phases (:func:`convspec.impls.numba_direct.pool_plane`;
+    one thread, medians, A-B-B-A, im2col's pass per tap / this / ONNX Runtime 1.32's MaxPool:
+    3x3 stride 2 on 8 x 64 channels of 112x112 33.3 / 4.4 / 5.4 ms, on one image 1.8 / 0.52 /
+    0.47), else im2col (indices, integers, low precision, volumes)."""
+    if not _by_planes(x, return_indices):
+        return im2col.max_pool(x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                               dilation=dilation, return_indices=return_indices)
+    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                            dilation=dilation)
+    return numba_direct.pool_plane(x, window, stride, padding, dilation, out)
+
+
+def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False, dilation=None):
+    """The window sums as :func:`max_pool` takes its maxima, divided by im2col's divisors (in
+    float64, rounded once, as im2col does)."""
+    if not _by_planes(x):
+        return im2col.avg_pool(x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                               count_padding=count_padding, dilation=dilation)
+    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
+    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                            dilation=dilation)
+    counts = _pool_counts(x.shape[2:], window, stride, padding, dilation, out[2:], count_padding)
+    with np.errstate(invalid="ignore"):  # a window of padding only: 0 / 0 (NaN) without count_padding
+        return numba_direct.pool_plane(x, window, stride, padding, dilation, out, counts)
+
+
+@functools.lru_cache(maxsize=256)
+def _pool_counts(spatial, window, stride, padding, dilation, out, count_padding):
+    """im2col's divisors of an average pool, kept per geometry (read only)."""
+    return im2col.pool_counts((1, 1) + spatial, window, stride, padding, dilation, (1, 1) + out, count_padding)
+
+
 lp_pool = im2col.lp_pool
 adaptive_max_pool = im2col.adaptive_max_pool
 adaptive_avg_pool = im2col.adaptive_avg_pool

@@ -272,19 +272,26 @@ def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=
 
 @low_precision_in_float32
 def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_padding=False, dilation=None):
-    x, window, stride, padding, dilation, out, widths, view = _pool_view(x, window, stride, padding, ceil_mode,
-                                                                         dilation, 0)
-    axes = tuple(range(-len(window), 0))
-    # the divisor: the same windows over a mask of the elements that count
+    x, window, stride, padding, dilation, out, _, view = _pool_view(x, window, stride, padding, ceil_mode,
+                                                                    dilation, 0)
+    with np.errstate(invalid="ignore"):  # a window of padding only: 0 / 0 (NaN) without count_padding
+        return (over_taps(view, np.add, len(window)) / pool_counts(x.shape, window, stride, padding, dilation, out,
+                                                                  count_padding)).astype(x.dtype)
+
+
+def pool_counts(shape, window, stride, padding, dilation, out, count_padding):
+    """An average pool's divisors, ``(1, 1, *O)``: the same windows over a mask of the elements
+    that count (x's, or with ``count_padding`` the padding's too, never a ceil-mode overhang)."""
+    spans = [d * (k - 1) + 1 for k, d in zip(window, dilation)]
+    widths = tuple((a, max(b, (o - 1) * s + k - n - a)) for o, s, k, n, (a, b) in zip(out[2:], stride, spans,
+                                                                                        shape[2:], padding))
     if count_padding:
-        inner = tuple(n + a + b for n, (a, b) in zip(x.shape[2:], padding))
+        inner = tuple(n + a + b for n, (a, b) in zip(shape[2:], padding))
         pads = tuple((0, wb - b) for (_, b), (_, wb) in zip(padding, widths))
     else:
-        inner, pads = x.shape[2:], widths
+        inner, pads = shape[2:], widths
     mask = np.pad(np.ones((1, 1) + tuple(inner)), ((0, 0), (0, 0)) + tuple(pads))
-    counts = windows(mask, window, out[2:], stride, dilation).sum(axis=axes)
-    with np.errstate(invalid="ignore"):  # a window of padding only: 0 / 0 (NaN) without count_padding
-        return (over_taps(view, np.add, len(window)) / counts).astype(x.dtype)
+    return windows(mask, window, out[2:], stride, dilation).sum(axis=tuple(range(-len(window), 0)))
 
 
 @low_precision_in_float32

@@ -196,83 +196,101 @@ def _depthwise_channels_last(x, w, stride, dilation, before, y):
                                     out[c] += tap[c] * src[c]
 
 
-@numba.njit(cache=True, nogil=True, fastmath={"contract"})
-def _depthwise_plane(x, w, kernel, per, stride, dilation, before, y, first, last):
-    """``y[n, o, i, j] = sum_{a,b} w[o, a*k1 + b] x[n, o // per, i*s0 + a*d0 - p0, j*s1 + b*d1 - p1]``
-    for the pairs ``first <= n * C_out + o < last``, a channel at a time.
-
-    The channel's zero-padded plane is copied into a work array in cache, split into its
-    ``s0 * s1`` stride phases (rows ``R`` with ``R % s0 == r``, columns likewise; one phase at
-    stride 1), each flattened; the border zeros are written once per call, since every channel
-    fills the same positions.  Tap ``(a, b)`` then reads one phase at a fixed offset, so each
-    tap is a multiply-add along a contiguous run (all nine fused for a 3x3 kernel), the
-    outputs computed on the phase's grid (the columns past the output's edge are computed and
-    dropped) and copied out by rows.  Indices are unsigned: a signed index is tested for
-    wraparound on every access, which kept the loops from vectorising (15x slower)."""
-    u = np.uint64
-    _, c_in, n0, n1 = x.shape
-    c_out, taps = w.shape
+@numba.njit(cache=True, nogil=True)
+def _phase_geometry(n0, n1, o0, o1, kernel, stride, dilation, before):
+    """Where a channel's padded plane goes when held as its ``s0 * s1`` stride phases (rows
+    ``R`` with ``R % s0 == r``, columns likewise; one phase at stride 1), each flattened with
+    ``h1`` columns: ``(elements, h1, offsets, row_at, rows, counts, places, starts)``.  Tap
+    ``(a, b)`` of output ``(i, j)`` is element ``offsets[tap] + i * h1 + j``; row ``r`` of x
+    starts at ``row_at[r]`` (``rows`` of them fall inside), its columns ``starts[c]``,
+    ``starts[c] + s1``, ... (``counts[c]`` of them) at ``row_at[r] + places[c]`` onwards."""
     k0, k1 = kernel
-    _, _, o0, o1 = y.shape
     s0, s1 = max(1, stride[0]), max(1, stride[1])
     d0, d1 = max(1, dilation[0]), max(1, dilation[1])
     p0, p1 = max(0, before[0]), max(0, before[1])
     q0, q1 = (o0 - 1) * s0 + (k0 - 1) * d0 + 1, (o1 - 1) * s1 + (k1 - 1) * d1 + 1  # the padded plane
     h0, h1 = -(-q0 // s0), -(-q1 // s1)  # a phase's rows and columns
     size = h0 * h1
-    phases = np.zeros(s0 * s1 * size, dtype=x.dtype)
-    length = u((o0 - 1) * h1 + o1)
-    grid = np.empty(length, dtype=y.dtype)
-    offsets = np.zeros(max(taps, 9), dtype=np.uint64)
+    offsets = np.zeros(max(k0 * k1, 9), dtype=np.uint64)
     for a in range(k0):
         for b in range(k1):
             ra, cb = a * d0, b * d1
             offsets[a * k1 + b] = ((ra % s0) * s1 + cb % s1) * size + (ra // s0) * h1 + cb // s1
-    e0, e1, e2, e3, e4 = offsets[0], offsets[1], offsets[2], offsets[3], offsets[4]
-    e5, e6, e7, e8 = offsets[5], offsets[6], offsets[7], offsets[8]
-    rows, cols = min(n0, q0 - p0), max(0, min(n1, q1 - p1))  # the part of x inside the plane
-    # per column phase: the first column of x in it, how many, and where they start in a phase row
+    rows, cols = max(0, min(n0, q0 - p0)), max(0, min(n1, q1 - p1))  # the part of x inside the plane
+    row_at = np.zeros(max(rows, 1), dtype=np.uint64)
+    for r in range(rows):
+        row_at[r] = ((r + p0) % s0) * s1 * size + ((r + p0) // s0) * h1
     starts, counts, places = np.zeros(s1, np.uint64), np.zeros(s1, np.uint64), np.zeros(s1, np.uint64)
     for c in range(s1):
         first_col = (c - p1) % s1
         starts[c], places[c] = first_col, c * size + (first_col + p1) // s1
         counts[c] = (cols - first_col + s1 - 1) // s1 if cols > first_col else 0
-    xf, yf = x.reshape(-1), y.reshape(-1)
-    size_in, size_out, width_in, width, width_out, step = u(n0 * n1), u(o0 * o1), u(n1), u(h1), u(o1), u(s1)
-    # where each row of x starts in the phases (a phase row for each column phase)
-    row_at = np.empty(max(rows, 1), dtype=np.uint64)
-    for r in range(rows):
-        row_at[r] = ((r + p0) % s0) * s1 * size + ((r + p0) // s0) * h1
+    return s0 * s1 * size, h1, offsets, row_at, rows, counts, places, starts
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_phases(phases, xf, src, width_in, rows, row_at, counts, places, starts):
+    """Copy the channel of ``xf`` starting at ``src`` (rows ``width_in`` apart) into its
+    places in ``phases`` (:func:`_phase_geometry`); at stride 2 both column phases in one loop
+    over column pairs (two loops at a runtime stride took 2.4 ns an element: the fill cost ten
+    times a 3x3 layer's sums)."""
+    u = np.uint64
+    s1 = counts.shape[0]
     count0, place0, start0 = counts[0], places[0], starts[0]
-    # at stride 2, both column phases in one loop (pairs of columns: the compiler vectorises it)
     count1, place1, start1 = counts[s1 - 1], places[s1 - 1], starts[s1 - 1]
-    pairs = min(count0, count1)
-    odd_first = start0 == 1  # x's first column lands in the odd phase
+    pairs, odd_first, step = min(count0, count1), start0 == 1, u(s1)  # odd_first: x's column 0 is odd
+    for r in range(rows):
+        line, row = src + u(r) * width_in, row_at[r]
+        if s1 == 1:
+            at, begin = row + place0, line + start0
+            for i in range(count0):
+                phases[at + i] = xf[begin + i]
+        elif s1 == 2:
+            even_at, odd_at = row + place0, row + place1
+            if odd_first:
+                even_at, odd_at = odd_at, even_at
+            for i in range(pairs):
+                phases[even_at + i] = xf[line + u(2) * i]
+                phases[odd_at + i] = xf[line + u(2) * i + u(1)]
+            if count0 > pairs:
+                phases[row + place0 + pairs] = xf[line + start0 + u(2) * pairs]
+            elif count1 > pairs:
+                phases[row + place1 + pairs] = xf[line + start1 + u(2) * pairs]
+        else:
+            for c in range(s1):
+                at, begin = row + places[c], line + starts[c]
+                for i in range(counts[c]):
+                    phases[at + i] = xf[begin + step * i]
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def _depthwise_plane(x, w, kernel, per, stride, dilation, before, y, first, last):
+    """``y[n, o, i, j] = sum_{a,b} w[o, a*k1 + b] x[n, o // per, i*s0 + a*d0 - p0, j*s1 + b*d1 - p1]``
+    for the pairs ``first <= n * C_out + o < last``, a channel at a time.
+
+    The channel's zero-padded plane is copied into a work array in cache, split into its stride
+    phases (:func:`_phase_geometry`); the border zeros are written once per call, since every
+    channel fills the same positions.  Tap ``(a, b)`` then reads one phase at a fixed offset, so
+    each tap is a multiply-add along a contiguous run (all nine fused for a 3x3 kernel), the
+    outputs computed on the phase's grid (the columns past the output's edge are computed and
+    dropped) and copied out by rows.  Indices are unsigned: a signed index is tested for
+    wraparound on every access, which kept the loops from vectorising (15x slower)."""
+    u = np.uint64
+    _, c_in, n0, n1 = x.shape
+    c_out, taps = w.shape
+    _, _, o0, o1 = y.shape
+    elements, h1, offsets, row_at, rows, counts, places, starts = _phase_geometry(n0, n1, o0, o1, kernel, stride,
+                                                                                  dilation, before)
+    phases = np.zeros(elements, dtype=x.dtype)
+    length = u((o0 - 1) * h1 + o1)
+    grid = np.empty(length, dtype=y.dtype)
+    e0, e1, e2, e3, e4 = offsets[0], offsets[1], offsets[2], offsets[3], offsets[4]
+    e5, e6, e7, e8 = offsets[5], offsets[6], offsets[7], offsets[8]
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    size_in, size_out, width_in, width, width_out = u(n0 * n1), u(o0 * o1), u(n1), u(h1), u(o1)
     for item in range(first, last):
         n, o = item // c_out, item % c_out
-        src = u(n * c_in + o // per) * size_in
-        for r in range(rows):
-            line, row = src + u(r) * width_in, row_at[r]
-            if s1 == 1:
-                at, begin = row + place0, line + start0
-                for i in range(count0):
-                    phases[at + i] = xf[begin + i]
-            elif s1 == 2:
-                even_at, odd_at = row + place0, row + place1
-                if odd_first:  # x columns 0, 2, ... are odd plane columns
-                    even_at, odd_at = odd_at, even_at
-                for i in range(pairs):
-                    phases[even_at + i] = xf[line + u(2) * i]
-                    phases[odd_at + i] = xf[line + u(2) * i + u(1)]
-                if count0 > pairs:
-                    phases[row + place0 + pairs] = xf[line + start0 + u(2) * pairs]
-                elif count1 > pairs:
-                    phases[row + place1 + pairs] = xf[line + start1 + u(2) * pairs]
-            else:
-                for c in range(s1):
-                    at, begin = row + places[c], line + starts[c]
-                    for i in range(counts[c]):
-                        phases[at + i] = xf[begin + step * i]
+        _fill_phases(phases, xf, u(n * c_in + o // per) * size_in, width_in, rows, row_at, counts, places, starts)
         if taps == 9:  # a 3x3 kernel (or 9 taps in a row): every tap in one pass
             w0, w1, w2, w3, w4 = w[o, 0], w[o, 1], w[o, 2], w[o, 3], w[o, 4]
             w5, w6, w7, w8 = w[o, 5], w[o, 6], w[o, 7], w[o, 8]
@@ -287,11 +305,82 @@ def _depthwise_plane(x, w, kernel, per, stride, dilation, before, y, first, last
                 e, tap = offsets[t], w[o, t]
                 for i in range(length):
                     grid[i] += tap * phases[e + i]
-        dst = u(n * c_out + o) * size_out
+        _copy_rows(yf, u(n * c_out + o) * size_out, grid, o0, width_out, width)
+
+
+@numba.njit(cache=True, nogil=True)
+def _copy_rows(yf, dst, grid, rows, width_out, width):
+    """The outputs on a phase's grid (rows ``width`` apart) into ``yf`` from ``dst`` on."""
+    u = np.uint64
+    for r in range(rows):
+        at, line = dst + u(r) * width_out, u(r) * width
+        for i in range(width_out):
+            yf[at + i] = grid[line + i]
+
+
+#: The reductions of :func:`_pool_plane`.
+PLANE_MAX, PLANE_SUM = 0, 1
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is NaN or infinity, not an exception
+def _pool_plane(x, kernel, stride, dilation, before, fill, kind, divisors, y, first, last):
+    """The max (``kind`` PLANE_MAX: NaN propagates, ties keep the earlier tap, as
+    ``np.maximum`` does) or the mean (PLANE_SUM: taps added in order, the sum divided in
+    float64 by ``divisors[i, j]`` and rounded once) over each window of the channels
+    ``first <= n * C + c < last``, padding (and a ceil-mode overhang) worth ``fill``.
+    A channel at a time in its stride phases, as :func:`_depthwise_plane`: each tap is one
+    pass along a contiguous run.  No fast-math: the comparisons must see NaN."""
+    u = np.uint64
+    _, _, n0, n1 = x.shape
+    _, _, o0, o1 = y.shape
+    elements, h1, offsets, row_at, rows, counts, places, starts = _phase_geometry(n0, n1, o0, o1, kernel, stride,
+                                                                                  dilation, before)
+    taps = kernel[0] * kernel[1]
+    phases = np.full(elements, fill, dtype=x.dtype)
+    length = u((o0 - 1) * h1 + o1)
+    grid, other = np.empty(length, dtype=y.dtype), np.empty(length, dtype=y.dtype)
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    size_in, size_out, width_in, width, width_out = u(n0 * n1), u(o0 * o1), u(n1), u(h1), u(o1)
+    for item in range(first, last):
+        _fill_phases(phases, xf, u(item) * size_in, width_in, rows, row_at, counts, places, starts)
+        e = offsets[0]
+        for i in range(length):
+            grid[i] = phases[e + i]
+        for t in range(1, taps):
+            e = offsets[t]
+            if kind == PLANE_MAX:
+                # into the other buffer: kept in place, "m" is stored back unchanged, which the
+                # compiler turns into a masked store (vmaskmovps: microcoded and slow on AMD)
+                for i in range(length):
+                    v, m = phases[e + i], grid[i]
+                    other[i] = v if (v > m) | (v != v) else m
+                grid, other = other, grid
+            else:
+                for i in range(length):
+                    grid[i] += phases[e + i]
+        if kind == PLANE_MAX:
+            _copy_rows(yf, u(item) * size_out, grid, o0, width_out, width)
+            continue
+        dst = u(item) * size_out
         for r in range(o0):
-            at, line = dst + u(r) * width_out, u(r) * width
+            at, line, share = dst + u(r) * width_out, u(r) * width, u(r) * width_out
             for i in range(width_out):
-                yf[at + i] = grid[line + i]
+                yf[at + i] = grid[line + i] / divisors[share + i]
+
+
+def pool_plane(x, window, stride, padding, dilation, out, divisors=None):
+    """A 1-D or 2-D float pool over validated arguments by :func:`_pool_plane` (1-D lifted),
+    its channels split over Numba's threads: the max over each window, or with ``divisors``
+    (``out[2:]``, float64) the mean."""
+    lift = 4 - x.ndim
+    up = lambda t, value: (value,) * lift + tuple(t)  # noqa: E731
+    y = np.empty(out[:2] + up(out[2:], 1), dtype=x.dtype)
+    x2 = np.ascontiguousarray(x).reshape(x.shape[:2] + up(x.shape[2:], 1))
+    kind, fill = (PLANE_MAX, -np.inf) if divisors is None else (PLANE_SUM, 0)
+    divisors = np.ones(1) if divisors is None else np.ascontiguousarray(divisors, dtype=np.float64).reshape(-1)
+    in_threads(_pool_plane, out[0] * out[1], y.size, x2, up(window, 1), up(stride, 1), up(dilation, 1),
+               up((a for a, _ in padding), 0), x.dtype.type(fill), kind, divisors, y)
+    return y.reshape(out)
 
 
 #: Input positions per channel up to which a strided or 3-D depthwise layer runs channels last

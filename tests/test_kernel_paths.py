@@ -183,3 +183,36 @@ def test_passes_inside_a_split_are_not_split_again(monkeypatch):
     _threads.over_images(fn, 2, np.zeros((2, 1)))
     if _threads._controller() is not None:  # split: each share runs its pass whole
         assert sorted(seen) == [(0, 4), (0, 4)]
+
+
+#: (x shape, window, stride, padding, dilation, ceil mode)
+POOLS = [
+    ((2, 3, 11, 12), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), False),
+    ((1, 2, 9, 10), (2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1), True),
+    ((1, 2, 13, 9), (3, 2), (1, 3), ((2, 0), (1, 1)), (2, 1), True),
+    ((1, 3, 40), (4,), (4,), ((0, 0),), (1,), False),
+    ((1, 2, 30), (3,), (2,), ((1, 2),), (3,), True),
+    ((1, 2, 7, 8), (3, 3), (3, 3), ((2, 2), (1, 0)), (1, 1), True),
+]
+
+
+@pytest.mark.parametrize("case", POOLS, ids=lambda c: f"x{c[0]}k{c[1]}s{c[2]}c{int(c[5])}")
+def test_pools_by_stride_phases_are_the_definition(monkeypatch, case):
+    """auto's 1-D/2-D float pools (a channel at a time in stride phases, its channels split
+    from the third call): the max exactly (NaN in a window wins, padding never does), the
+    mean within a few roundings, with and without the padding counted."""
+    shape, window, stride, padding, dilation, ceil = case
+    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)
+    monkeypatch.setattr(_threads, "SPLIT_WORTH", 0.0)
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape)
+    x.flat[rng.choice(x.size, 3, replace=False)] = [np.nan, np.inf, -np.inf]
+    kw = dict(window=window, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil)
+    want_max = reference.max_pool(x, **kw)
+    for call in range(3):
+        got = auto.max_pool(x, **kw)
+        assert got.dtype == x.dtype and np.array_equal(got, want_max, equal_nan=True), f"call {call + 1}: max"
+    for count_padding in (False, True):
+        want = reference.avg_pool(x, count_padding=count_padding, **kw)
+        got = auto.avg_pool(x, count_padding=count_padding, **kw)
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-12, equal_nan=True), f"mean, count_padding={count_padding}"

@@ -34,7 +34,7 @@ from convspec._engine.judges import Interrupted, check, default_jobs
 from convspec._engine.processes import (SANDBOXES, adopt_orphans, bwrap_usable, default_memory_limit, forbid_inspection,
                                         kill_descendants, parse_size)
 from convspec._engine.runner import PROFILES, examples_database, profile_named
-from convspec._frontends.shards import digest, durations_of, share
+from convspec._frontends.shards import check_complete, shard_of
 
 def _properties(only, version=None):
     """The properties to run: ``--only``'s, or the whole catalogue of ``version`` (pinned by
@@ -161,24 +161,13 @@ def merge_reports(reports: list[dict], names: list[str]) -> dict:
             if report.get(key) != first.get(key):
                 raise ValueError(f"{name}: {key}={report.get(key)!r}, but {names[0]} has {first.get(key)!r}: "
                                  "the shards of one run share it")
-    count = first["shard"][1]
-    seen = {}
-    for report, name in zip(reports, names):
-        index, n = report["shard"]
-        if n != count:
-            raise ValueError(f"{name}: shard {index}/{n}, but {names[0]} is one of {count}")
-        if index in seen:
-            raise ValueError(f"{name}: shard {index}/{count} again (also {seen[index]})")
-        seen[index] = name
+    check_complete([tuple(report["shard"]) for report in reports], names, "report")
     owner: dict = {}
     for report, name in zip(reports, names):
         for prop in report.get("properties", []):
             if prop in owner:  # shards cut from different timings would overlap
                 raise ValueError(f"{name}: property {prop} is also in {owner[prop]}: the shards were not cut alike")
             owner[prop] = name
-    missing = sorted(set(range(1, count + 1)) - set(seen))
-    if missing:
-        raise ValueError(f"shard(s) {', '.join(f'{k}/{count}' for k in missing)} missing: give every shard's report")
     results = [r for report in reports for r in report.get("results", [])]
     load_errors = {k: v for report in reports for k, v in (report.get("load_errors") or {}).items()}
     backends = {b["label"]: b for report in reports for b in report.get("backends", [])}
@@ -249,18 +238,10 @@ def cmd_check(args) -> int:
     except (LoadError, KeyError) as e:
         print(f"convspec: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
-    balanced_by = None
-    if args.shard:  # a deterministic share: the shards of one seed give the unsharded run's results
-        try:
-            timings = durations_of(args.durations) if args.durations else None
-        except ValueError as e:
-            print(f"convspec: {e}", file=sys.stderr)
-            return 2
-        balanced_by = digest(timings)
-        mine = set(share([p.name for p in props], *args.shard, timings))
-        props = [p for p in props if p.name in mine]
-    elif args.durations:
-        print("convspec: --durations balances shards: give --shard K/N too", file=sys.stderr)
+    try:  # a deterministic share: the shards of one seed give the unsharded run's results
+        props, balanced_by = shard_of(props, args.shard, args.durations)
+    except ValueError as e:
+        print(f"convspec: {e}", file=sys.stderr)
         return 2
     for flag, value in (("--jobs", args.jobs), ("--max-examples", args.max_examples)):
         if value is not None and value < 1:
@@ -455,9 +436,6 @@ def cmd_scoreboard(args) -> int:
     unknown = [a for a in args.adapters or [] if a not in adapter_names()]
     if unknown:
         print(f"convspec: adapter={unknown[0]!r}, but should be one of {', '.join(adapter_names())}", file=sys.stderr)
-        return 2
-    if args.durations and not args.shard:
-        print("convspec: --durations balances shards: give --shard K/N too", file=sys.stderr)
         return 2
     try:
         return write_scoreboard(args.out, profile=args.profile, seed=args.seed, adapters=args.adapters,

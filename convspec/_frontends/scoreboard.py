@@ -21,7 +21,7 @@ from convspec._engine import machine
 from convspec._engine.backend import adapter_names, adapter_unusable
 from convspec._catalogue import CATALOGUE
 from convspec._frontends.console import BAD, progress_printer, root_of, summary
-from convspec._frontends.shards import digest, durations_of, share
+from convspec._frontends.shards import check_complete, shard_of
 from convspec._engine.judges import check, default_jobs
 from convspec._engine.runner import Result
 
@@ -198,24 +198,15 @@ def joined(boards: list, names: list) -> dict:
     """The results of several ``scoreboard.json`` (one, or every shard of one run once) as one
     run's: ``ValueError`` naming the file where they do not belong together."""
     first = boards[0]
-    seen: dict = {}
     for board, name in zip(boards, names):
         for key in ("convspec_version", "profile", "seed", "balanced_by"):
             if board.get(key) != first.get(key):
                 raise ValueError(f"{name}: {key}={board.get(key)!r}, but {names[0]} has {first.get(key)!r}")
-        shard = tuple(board.get("shard") or ())
-        if len(boards) > 1 and not shard:
+        if len(boards) > 1 and not board.get("shard"):
             raise ValueError(f"{name}: not a shard (run convspec scoreboard --shard K/N): give one board, or every "
                              "shard of one")
-        if shard and shard[1] != (first.get("shard") or [0, 0])[1]:
-            raise ValueError(f"{name}: shard {shard[0]}/{shard[1]}, but {names[0]} is one of {first['shard'][1]}")
-        if shard in seen:
-            raise ValueError(f"{name}: shard {shard[0]}/{shard[1]} again (also {seen[shard]})")
-        seen[shard] = name
-    count = (first.get("shard") or [0, 1])[1]
-    if len(boards) > 1 and len(seen) != count:
-        missing = sorted(set(range(1, count + 1)) - {k for k, _ in seen})
-        raise ValueError(f"shard(s) {', '.join(f'{k}/{count}' for k in missing)} missing: give every shard's board")
+    if len(boards) > 1:
+        check_complete([tuple(board["shard"]) for board in boards], names, "board")
     adapters = list(dict.fromkeys(a for board in boards for a in board["adapters"]))
     return {"results": [r for board in boards for r in board["results"]], "adapters": adapters,
             "profile": first["profile"], "seed": first["seed"], "balanced_by": first.get("balanced_by"),
@@ -244,12 +235,7 @@ def write_scoreboard(out="reports", *, profile="default", seed=0, adapters=None,
                           duration=old["duration"], load_errors=old["load_errors"], profiles=old["profiles"],
                           shard=old["shard"], balanced_by=old["balanced_by"], shards=old["shards"])
     else:
-        props, balanced_by = list(CATALOGUE), None
-        if shard:
-            timings = durations_of(durations) if durations else None
-            balanced_by = digest(timings)
-            mine = set(share([p.name for p in props], *shard, timings))
-            props = [p for p in props if p.name in mine]
+        props, balanced_by = shard_of(list(CATALOGUE), shard, durations)
         board = scoreboard(profile=profile, seed=seed, adapters=adapters, compiled_profile=compiled_profile,
                            properties=props, shard=list(shard) if shard else None, balanced_by=balanced_by,
                            keep=os.path.join(out, "scoreboard.json"))

@@ -45,3 +45,32 @@ def digest(timings: dict | None) -> str | None:
     if not timings:
         return None
     return hashlib.sha256(json.dumps(sorted(timings.items())).encode()).hexdigest()[:16]
+
+
+def shard_of(items: list, shard, durations: str | None, name=lambda item: item.name) -> tuple[list, str | None]:
+    """The items a run of ``shard`` (``(K, N)``, or None: every item) holds, cut by the timings
+    of the earlier report ``durations`` when given, and the fingerprint of those timings (the
+    report's ``balanced_by``); ``ValueError`` for ``durations`` without a shard or a file that
+    is not a report."""
+    if not shard:
+        if durations:
+            raise ValueError("--durations balances shards: give --shard K/N too")
+        return list(items), None
+    timings = durations_of(durations) if durations else None
+    mine = set(share([name(item) for item in items], *shard, timings))
+    return [item for item in items if name(item) in mine], digest(timings)
+
+
+def check_complete(shards: list, names: list, what: str) -> None:
+    """``shards``: the ``(K, N)`` of each file in ``names``; ``ValueError`` naming the file where
+    one is of another N or given twice, or naming the shards missing from the run."""
+    count, seen = shards[0][1], {}
+    for (index, n), name in zip(shards, names):
+        if n != count:
+            raise ValueError(f"{name}: shard {index}/{n}, but {names[0]} is one of {count}")
+        if index in seen:
+            raise ValueError(f"{name}: shard {index}/{count} again (also {seen[index]})")
+        seen[index] = name
+    missing = sorted(set(range(1, count + 1)) - set(seen))
+    if missing:
+        raise ValueError(f"shard(s) {', '.join(f'{k}/{count}' for k in missing)} missing: give every shard's {what}")

@@ -154,7 +154,20 @@ def rates(*, again=False) -> dict:
     if found is None:
         start = time.perf_counter()
         measured = measure()
+        if not consistent(measured):  # measured under load: once more
+            measured = measure()
         found = {k: measured[k] if _sensible(measured.get(k)) else DEFAULTS[k] for k in DEFAULTS}
-        _write(path, found, time.perf_counter() - start)
+        if consistent(measured):  # a measurement still disturbed serves this process only
+            _write(path, found, time.perf_counter() - start)
     _rates = found
     return _rates
+
+
+def consistent(measured: dict) -> bool:
+    """Whether a calibration looks undisturbed: every rate measured (none nonsense) and GEMM
+    faster per multiply-add than the direct loops, as BLAS is everywhere.  Measured while two
+    test workers shared the machine's two cores, GEMM came out at 4.3e9 multiply-adds/s (a
+    tenth of the truth, below the direct loops' 5.6e9) and the copy rate as nonsense; kept in
+    the cache, it would have steered every later process."""
+    return all(_sensible(measured.get(k)) for k in DEFAULTS) and \
+        measured["gemm_macs_per_s"] > measured["direct_macs_per_s"]

@@ -316,6 +316,8 @@ def conv_grad_input(gy, w, *, input_shape, stride=None, padding=None, dilation=N
 
 
 conv_grad_weight = im2col.conv_grad_weight
+
+
 def _by_planes(x, return_indices=False):
     """Whether a pool runs channel by channel in stride phases (1-D and 2-D float32/float64,
     no indices asked for); else im2col's pass over all outputs per tap."""
@@ -347,8 +349,7 @@ def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_pad
     out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
                             dilation=dilation)
     counts = _pool_counts(x.shape[2:], window, stride, padding, dilation, out[2:], count_padding)
-    with np.errstate(invalid="ignore"):  # a window of padding only: 0 / 0 (NaN) without count_padding
-        return numba_direct.pool_plane(x, window, stride, padding, dilation, out, counts)
+    return numba_direct.pool_plane(x, window, stride, padding, dilation, out, counts)  # 0 / 0: NaN, as im2col
 
 
 @functools.lru_cache(maxsize=256)

@@ -325,6 +325,14 @@ def _by_planes(x, return_indices=False):
             and np.ndim(x) in (3, 4))
 
 
+def _pool_args(x, window, stride, padding, ceil_mode, dilation):
+    """The validated pool arguments and the output's shape."""
+    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
+    return x, window, stride, padding, dilation, pool_output_shape(x.shape, window=window, stride=stride,
+                                                                   padding=padding, ceil_mode=ceil_mode,
+                                                                   dilation=dilation)
+
+
 def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=None, return_indices=False):
     """A channel at a time in its stride phases (:func:`convspec.impls.numba_direct.pool_plane`;
     one thread, medians, A-B-B-A, im2col's pass per tap / this / ONNX Runtime 1.32's MaxPool:
@@ -333,9 +341,7 @@ def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=
     if not _by_planes(x, return_indices):
         return im2col.max_pool(x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
                                dilation=dilation, return_indices=return_indices)
-    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
-                            dilation=dilation)
+    x, window, stride, padding, dilation, out = _pool_args(x, window, stride, padding, ceil_mode, dilation)
     return numba_direct.pool_plane(x, window, stride, padding, dilation, out)
 
 
@@ -345,9 +351,7 @@ def avg_pool(x, *, window, stride=None, padding=None, ceil_mode=False, count_pad
     if not _by_planes(x):
         return im2col.avg_pool(x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
                                count_padding=count_padding, dilation=dilation)
-    x, window, stride, padding, dilation = check_pool_args(x, window, stride, padding, ceil_mode, dilation)
-    out = pool_output_shape(x.shape, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
-                            dilation=dilation)
+    x, window, stride, padding, dilation, out = _pool_args(x, window, stride, padding, ceil_mode, dilation)
     counts = _pool_counts(x.shape[2:], window, stride, padding, dilation, out[2:], count_padding)
     return numba_direct.pool_plane(x, window, stride, padding, dilation, out, counts)  # 0 / 0: NaN, as im2col
 

@@ -47,18 +47,18 @@ def digest(timings: dict | None) -> str | None:
     return hashlib.sha256(json.dumps(sorted(timings.items())).encode()).hexdigest()[:16]
 
 
-def shard_of(items: list, shard, durations: str | None, name=lambda item: item.name) -> tuple[list, str | None]:
-    """The items a run of ``shard`` (``(K, N)``, or None: every item) holds, cut by the timings
-    of the earlier report ``durations`` when given, and the fingerprint of those timings (the
-    report's ``balanced_by``); ``ValueError`` for ``durations`` without a shard or a file that
-    is not a report."""
+def shard_of(props: list, shard, durations: str | None) -> tuple[list, str | None]:
+    """The properties a run of ``shard`` (``(K, N)``, or None: every one) holds, cut by the
+    timings of the earlier report ``durations`` when given, and the fingerprint of those timings
+    (the report's ``balanced_by``); ``ValueError`` for ``durations`` without a shard or a file
+    that is not a report."""
     if not shard:
         if durations:
             raise ValueError("--durations balances shards: give --shard K/N too")
-        return list(items), None
+        return list(props), None
     timings = durations_of(durations) if durations else None
-    mine = set(share([name(item) for item in items], *shard, timings))
-    return [item for item in items if name(item) in mine], digest(timings)
+    mine = set(share([p.name for p in props], *shard, timings))
+    return [p for p in props if p.name in mine], digest(timings)
 
 
 def check_complete(shards: list, names: list, what: str) -> None:

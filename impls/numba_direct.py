@@ -5,6 +5,7 @@ is zero-padded once, so the inner loops carry no bounds tests.  Products are acc
 float64 and rounded once to the input dtype.
 """
 
+import functools
 import math
 
 import numba
@@ -401,8 +402,11 @@ def pool_plane(x, window, stride, padding, dilation, out, divisors=None):
 CHANNELS_LAST_PLANE = 512
 
 
-def _depthwise(x, w, out, stride, padding, dilation):
-    """A depthwise layer, lifted to 3-D, by the fastest of four kernels for its shape:
+@functools.lru_cache(maxsize=1024)
+def depthwise_plan(x_shape, w_shape, dtype, out, stride, padding, dilation):
+    """A depthwise layer of validated arguments of these shapes as a function ``(x, w) -> y``
+    (no bias; its geometry worked out once and kept), lifted to 3-D, by the fastest of four
+    kernels for its shape:
 
     - 1-D and 2-D: a channel at a time in its stride phases (:func:`_depthwise_plane`), its
       channels split over Numba's threads, except strided layers on small planes.  Measured at
@@ -419,41 +423,58 @@ def _depthwise(x, w, out, stride, padding, dilation):
     - stride 1 in 3-D: :func:`_depthwise_flat`: every tap reads the padded input, flattened,
       at a fixed offset, and the outputs are computed on the padded grid flattened (the
       columns past the output's edge are computed and dropped)."""
-    lift = 3 - (x.ndim - 2)
+    lift = 3 - (len(x_shape) - 2)
     up = lambda t, fill: (fill,) * lift + tuple(t)  # noqa: E731
     stride, dilation, before = up(stride, 1), up(dilation, 1), up((a for a, _ in padding), 0)
-    x3, per = x.reshape(x.shape[:2] + up(x.shape[2:], 1)), w.shape[0] // x.shape[1]
-    w3 = np.ascontiguousarray(w).reshape((w.shape[0],) + up(w.shape[2:], 1))
-    small, strided = math.prod(x.shape[2:]) <= CHANNELS_LAST_PLANE, any(s > 1 for s in stride)
-    if x.ndim <= 4 and not (small and strided):
-        y = np.empty(out[:2] + up(out[2:], 1)[1:], dtype=x.dtype)
-        in_threads(_depthwise_plane, out[0] * out[1], y.size, np.ascontiguousarray(x3[:, :, 0]),
-                   w3.reshape(w.shape[0], -1), w3.shape[2:], per, stride[1:], dilation[1:], before[1:], y)
-        return y.reshape(out)
+    x3_shape, per = x_shape[:2] + up(x_shape[2:], 1), w_shape[0] // x_shape[1]
+    w3_shape = (w_shape[0],) + up(w_shape[2:], 1)
+    small, strided = math.prod(x_shape[2:]) <= CHANNELS_LAST_PLANE, any(s > 1 for s in stride)
+    if len(x_shape) <= 4 and not (small and strided):
+        plane_shape, kernel, taps = x3_shape[:2] + x3_shape[3:], w3_shape[2:], math.prod(w3_shape[1:])
+        y_shape = out[:2] + up(out[2:], 1)[1:]
+        count, size = out[0] * out[1], math.prod(y_shape)
+
+        def by_planes(x, w):
+            y = np.empty(y_shape, dtype=dtype)
+            in_threads(_depthwise_plane, count, size, np.ascontiguousarray(x).reshape(plane_shape),
+                       np.ascontiguousarray(w).reshape(w_shape[0], taps), kernel, per, stride[1:], dilation[1:],
+                       before[1:], y)
+            return y.reshape(out)
+        return by_planes
     if small:
-        xc = np.repeat(x3, per, axis=1) if per > 1 else x3
-        yc = np.empty((out[0],) + up(out[2:], 1) + (out[1],), dtype=x.dtype)
         last = lambda a, axis: np.ascontiguousarray(np.moveaxis(a, axis, -1))  # noqa: E731
-        _depthwise_channels_last(last(xc, 1), last(w3, 0), stride, dilation, before, yc)
-        return np.moveaxis(yc, -1, 1).reshape(out)
+
+        def channels_last(x, w):
+            x3, w3 = x.reshape(x3_shape), np.ascontiguousarray(w).reshape(w3_shape)
+            xc = np.repeat(x3, per, axis=1) if per > 1 else x3
+            yc = np.empty((out[0],) + up(out[2:], 1) + (out[1],), dtype=dtype)
+            _depthwise_channels_last(last(xc, 1), last(w3, 0), stride, dilation, before, yc)
+            return np.moveaxis(yc, -1, 1).reshape(out)
+        return channels_last
     if strided:
-        y = np.empty(out[:2] + up(out[2:], 1), dtype=x.dtype)
-        _depthwise_rows(np.ascontiguousarray(x3), w3, per, stride, dilation, before, y)
-        return y.reshape(out)
+        def by_rows(x, w):
+            y = np.empty(out[:2] + up(out[2:], 1), dtype=dtype)
+            _depthwise_rows(np.ascontiguousarray(x).reshape(x3_shape), np.ascontiguousarray(w).reshape(w3_shape),
+                            per, stride, dilation, before, y)
+            return y.reshape(out)
+        return by_rows
     # stride 1: the padded input flattened, with a zero tail the last taps read past its end
     pads = ((0, 0), (0, 0)) + up(padding, (0, 0))
-    padded = tuple(n + a + b for n, (a, b) in zip(x3.shape, pads))
+    padded = tuple(n + a + b for n, (a, b) in zip(x3_shape, pads))
     plane = math.prod(padded[2:])
     offsets = np.asarray([int(np.ravel_multi_index([jj * d for jj, d in zip(up(j, 0), dilation)], padded[2:]))
-                          for j in np.ndindex(*w.shape[2:])], dtype=np.int64)
-    xf = np.empty(x.shape[:2] + (plane + int(offsets.max()),), dtype=x.dtype)
-    xf[:, :, plane:] = 0
-    zero_padded(x3, pads, out=xf[:, :, :plane].reshape(padded))
-    wide = np.empty(out[:2] + (plane,), dtype=x.dtype)  # outputs on the whole grid; the view keeps the output
-    length = int(np.ravel_multi_index(up((o - 1 for o in out[2:]), 0), padded[2:])) + 1
-    _depthwise_flat(xf, w3.reshape(w.shape[0], -1), offsets, per, length, wide)
+                          for j in np.ndindex(*w_shape[2:])], dtype=np.int64)
+    length, tail = int(np.ravel_multi_index(up((o - 1 for o in out[2:]), 0), padded[2:])) + 1, int(offsets.max())
     cut = (slice(None), slice(None)) + tuple(slice(0, o) for o in up(out[2:], 1))
-    return wide.reshape(out[:2] + padded[2:])[cut].reshape(out)
+
+    def flat(x, w):
+        xf = np.empty(x_shape[:2] + (plane + tail,), dtype=dtype)
+        xf[:, :, plane:] = 0
+        zero_padded(x.reshape(x3_shape), pads, out=xf[:, :, :plane].reshape(padded))
+        wide = np.empty(out[:2] + (plane,), dtype=dtype)  # outputs on the whole grid; the view keeps the output
+        _depthwise_flat(xf, np.ascontiguousarray(w).reshape(w_shape[0], -1), offsets, per, length, wide)
+        return wide.reshape(out[:2] + padded[2:])[cut].reshape(out)
+    return flat
 
 
 def depthwise(x, w, groups):
@@ -467,7 +488,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     x, w, stride, padding, dilation, groups = check_conv_args(x, w, stride, padding, dilation, groups)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     if depthwise(x, w, groups):
-        return add_bias(_depthwise(x, w, out, stride, padding, dilation), bias)
+        return add_bias(depthwise_plan(x.shape, w.shape, x.dtype, out, stride, padding, dilation)(x, w), bias)
     lift = 3 - (x.ndim - 2)
     xp = np.pad(x, ((0, 0), (0, 0)) + padding)
     xp = xp.reshape(xp.shape[:2] + (1,) * lift + xp.shape[2:])  # lifted axes first: the last stays the row

@@ -33,6 +33,7 @@ def timed(monkeypatch):
     monkeypatch.setattr(module, "SHORTLIST", float("inf"))
     monkeypatch.setattr(module, "_plans", {})
     monkeypatch.setattr(module, "_measured", set())
+    monkeypatch.setattr(module, "_ready", {})
     return module
 
 
@@ -69,6 +70,36 @@ def test_timed_layer_path_is_correct_and_cached(timed, kw):
     (choice,) = timed.plans().values()
     assert choice in {"im2col", "winograd", "winograd-blocks", "fft"}
     assert np.array_equal(auto.conv(x, w, bias=bias, **full), y)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, groups", [((1, 6, 9, 8), (4, 6, 1, 1), 1), ((2, 6, 9, 8), (4, 3, 3, 3), 2),
+                                                      ((1, 6, 9, 8), (6, 1, 3, 3), 6), ((1, 4, 30), (4, 1, 5), 4),
+                                                      ((1, 4, 5, 6, 7), (4, 1, 3, 3, 3), 4)])
+def test_a_layer_seen_before_runs_ready_and_still_rejects_bad_arguments(timed, x_shape, w_shape, groups):
+    """A call repeated in the same form runs the planned algorithm with its geometry kept
+    (:data:`module._ready`), skipping validation; the result is the first call's, a bias is
+    still checked, and arguments that equal the checked ones without being valid (1.0 for 1)
+    still fail."""
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal(x_shape).astype(np.float32), rng.standard_normal(w_shape).astype(np.float32)
+    bias = rng.standard_normal(w_shape[0]).astype(np.float32)
+    kw = dict(stride=1, padding=1, groups=groups)
+    first = auto.conv(x, w, bias=bias, **kw)
+    assert len(timed._ready) == 1, "a validated plain call should be kept ready"
+    nd = x.ndim - 2
+    full = dict(stride=(1,) * nd, padding=((1, 1),) * nd, dilation=(1,) * nd, groups=groups)
+    b = bias.reshape((-1,) + (1,) * nd)
+    _within("conv", first - b, reference.conv(x, w, acc=np.float64, **full), (x, w), full)
+    assert np.array_equal(auto.conv(x, w, bias=bias, **kw), first), "the ready path should repeat the first result"
+    assert np.array_equal(auto.conv(x[:, :, ::-1].copy()[:, :, ::-1], w, bias=bias, **kw), first)
+    assert np.array_equal(auto.conv(np.asfortranarray(x), w, bias=bias, **kw), first), "any memory layout"
+    with pytest.raises(ValueError, match="bias"):
+        auto.conv(x, w, bias=bias[:-1], **kw)
+    for bad in (dict(kw, stride=1.0), dict(kw, stride=(1.0,) * (x.ndim - 2)), dict(kw, groups=float(groups))):
+        with pytest.raises((ValueError, TypeError), match="stride|groups"):
+            auto.conv(x, w, **bad)
+    with pytest.raises((ValueError, TypeError), match="w"):
+        auto.conv(x, w.astype(np.float64), **kw)
 
 
 def test_gaussian_is_separable_and_runs_as_two_passes(timed):

@@ -67,43 +67,40 @@ def over_images(fn, threads, x, *args, **kwargs):
     return np.concatenate(blocks)
 
 
-#: A pass is split when it took at least this many times the pool's hand-off (handing each
-#: thread its range and joining them), measured on this machine: the split saves at most half
-#: the pass, less one hand-off.
-SPLIT_WORTH = 3.0
-_handoff = {}  # threads -> seconds of one hand-off, measured at first use
-_unsplit = {}  # (kernel, count, elements) -> seconds of the pass run unsplit (its first two runs)
+#: How the first passes of a new size run, split or whole: once each not counted (compilation,
+#: first touch, starting the pool's threads), then timed in A-B-B-A order; the faster way is
+#: then kept for that size.
+ORDER = (False, True, False, True, True, False)
+UNCOUNTED = 2
+_trials = {}  # (kernel, count, elements) -> [(split, seconds), ...] of the runs so far
+_split = {}  # (kernel, count, elements) -> whether the pass is split, once decided
 
 
-def _noop():
-    return None
-
-
-def handoff_seconds(threads: int) -> float:
-    """The least of five measured hand-offs of empty tasks to ``threads`` pool threads and back
-    (on a 2-vCPU virtual machine: 0.1-0.2 ms, as long as a 32-channel 112x112 depthwise layer's
-    whole pass; on a workstation, tens of microseconds)."""
-    if threads not in _handoff:
-        pool, best = _pool(threads, threads), float("inf")
-        for _ in range(5):
-            start = time.perf_counter()
-            for done in [pool.submit(_noop) for _ in range(threads)]:
-                done.result()
-            best = min(best, time.perf_counter() - start)
-        _handoff[threads] = best
-    return _handoff[threads]
+def _run(kernel, args, count, threads):
+    """``kernel(*args, first, last)`` over ``range(count)`` whole, or cut into ``threads`` ranges
+    run at once on the pool's threads."""
+    if threads <= 1:
+        kernel(*args, 0, count)
+        return
+    pool = _pool(threads, threads)
+    cuts = [count * i // threads for i in range(threads + 1)]
+    for done in [pool.submit(kernel, *args, a, b) for a, b in zip(cuts, cuts[1:])]:
+        done.result()
 
 
 def in_threads(kernel, count, elements, *args):
     """``kernel(*args, first, last)`` over ``0 <= first < last <= count``, split into one
     range per Numba thread (``NUMBA_NUM_THREADS``; the kernels release the GIL) when the pass
-    touches at least :data:`THREADED_ELEMENTS` elements and is worth it on this machine: the
-    first two passes of a size run unsplit and timed, and later ones are split when the faster
-    took :data:`SPLIT_WORTH` hand-offs (:func:`handoff_seconds`) or more.  Each output is
-    computed by one range either way, so splitting never changes a result.
+    touches at least :data:`THREADED_ELEMENTS` elements and splitting was faster here: the
+    first passes of a size run both ways in :data:`ORDER`, timed, and the faster way is kept for
+    that size.  Each output is computed by one range either way, so splitting never changes a
+    result.
 
-    Measured on 2 vCPUs (AMD EPYC, a VM): a stride-1 depthwise pass on 32 channels of 112x112
-    took 0.30 ms unsplit and 0.26-0.42 ms split; ten of them in a row, 2.9 against 1.8 ms."""
+    Measured on 2 vCPUs (AMD EPYC, a VM), where handing a range to a thread and back costs
+    0.1-0.2 ms: a stride-1 depthwise pass on 32 channels of 112x112 took 0.33 ms whole and
+    0.42 ms split; one at stride 2 on 96 channels, 0.51 ms whole and 0.39 ms split.  (A rule
+    by the hand-off's cost, as before, split the first: its second run, still cold, took
+    1.3 ms; two split runs right after the pool's threads started chose whole for both.)"""
     import numba
 
     threads = 1 if getattr(_serial, "on", False) else min(numba.config.NUMBA_NUM_THREADS, count)
@@ -111,18 +108,19 @@ def in_threads(kernel, count, elements, *args):
         kernel(*args, 0, count)
         return
     key = (kernel, count, elements)
-    runs = _unsplit.get(key, ())
-    if len(runs) < 2:
-        start = time.perf_counter()
-        kernel(*args, 0, count)
-        if len(_unsplit) >= 10_000:
-            _unsplit.clear()
-        _unsplit[key] = runs + (time.perf_counter() - start,)
+    split = _split.get(key)
+    if split is not None:
+        _run(kernel, args, count, threads if split else 1)
         return
-    if min(runs) < SPLIT_WORTH * handoff_seconds(threads):
-        kernel(*args, 0, count)
-        return
-    pool = _pool(threads, threads)
-    cuts = [count * i // threads for i in range(threads + 1)]
-    for done in [pool.submit(kernel, *args, a, b) for a, b in zip(cuts, cuts[1:])]:
-        done.result()
+    runs = _trials.setdefault(key, [])
+    split = ORDER[min(len(runs), len(ORDER) - 1)]
+    start = time.perf_counter()
+    _run(kernel, args, count, threads if split else 1)
+    runs.append((split, time.perf_counter() - start))
+    if len(runs) >= len(ORDER):  # (more when threads of the caller's raced here)
+        best = {parts: min((seconds for p, seconds in runs[UNCOUNTED:] if p == parts), default=float("inf"))
+                for parts in (False, True)}
+        if len(_split) >= 10_000:
+            _split.clear()
+        _split[key] = best[True] < best[False]
+        _trials.pop(key, None)

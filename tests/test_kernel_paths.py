@@ -34,39 +34,47 @@ DEPTHWISE = [
 def test_each_depthwise_kernel_is_the_sum(monkeypatch, path, case):
     shape, kernel, stride, padding, dilation, per = case
     monkeypatch.setattr(numba_direct, "CHANNELS_LAST_PLANE", 10**9 if path == "channels_last" else 0)
-    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)  # the channels split wherever there are threads,
-    monkeypatch.setattr(_threads, "SPLIT_WORTH", 0.0)  # from the third call (the first two are timed whole)
+    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)  # the channels split wherever there are threads
+    monkeypatch.setattr(_threads, "_trials", {})  # split on the trials' split runs (calls 2, 4 and 5) at least
+    monkeypatch.setattr(_threads, "_split", {})
     rng = np.random.default_rng(len(shape) + per)
     x = rng.standard_normal(shape)
     w = rng.standard_normal((shape[1] * per, 1) + kernel)
     b = rng.standard_normal(shape[1] * per)
     kw = dict(stride=stride, padding=padding, dilation=dilation, groups=shape[1])
     want = reference.conv(x, w, bias=b, **kw)
-    for call in range(3):
+    for call in range(6):
         got = numba_direct.conv(x, w, bias=b, **kw)
         assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12), \
             f"call {call + 1}: max error {np.abs(got - want).max()}, but should be within 1e-12 ({path})"
 
 
-@pytest.mark.parametrize(("handoff", "split"), [(10.0, False), (0.0, True)])
-def test_a_pass_is_split_only_when_worth_the_handoff(monkeypatch, handoff, split):
-    """The first two passes of a size run whole and timed; later ones split over the threads
-    only when the pass took SPLIT_WORTH hand-offs or more (a hand-off of 10 s: never)."""
+@pytest.mark.parametrize("split_seconds, split", [(3.0, False), (0.5, True)])
+def test_a_pass_is_split_only_when_splitting_was_faster(monkeypatch, split_seconds, split):
+    """A pass of a new size runs both ways in ORDER (the first UNCOUNTED runs not counted),
+    timed; the faster way is kept.  The clock is a stand-in: a whole pass takes 1 s, a split
+    one ``split_seconds`` (and its uncounted first run 100 s, which must not decide)."""
     import numba
 
     monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 0)
-    monkeypatch.setattr(_threads, "_handoff", {2: handoff})
-    monkeypatch.setattr(_threads, "_unsplit", {})
-    seen = []
+    monkeypatch.setattr(_threads, "_trials", {})
+    monkeypatch.setattr(_threads, "_split", {})
+    seen, clock = [], [0.0]
 
     def kernel(first, last):
         seen.append((first, last))
+        cold = len(seen) <= 3
+        clock[0] += 1.0 if (first, last) == (0, 4) else (100.0 if cold else split_seconds / 2)
 
-    for _ in range(3):
+    monkeypatch.setattr(_threads.time, "perf_counter", lambda: clock[0])
+    for _ in range(len(_threads.ORDER) + 2):
         _threads.in_threads(kernel, 4, 10**6)
-    assert seen[:2] == [(0, 4), (0, 4)], "the first two passes run whole (timed)"
-    assert sorted(seen[2:]) == ([(0, 2), (2, 4)] if split else [(0, 4)])
+    whole, halves = [(0, 4)], [(0, 2), (2, 4)]
+    want = [run for parts in _threads.ORDER for run in (halves if parts else whole)]
+    assert [sorted(seen[:len(want)])] == [sorted(want)] and seen[0] == (0, 4), "first both ways, in ORDER"
+    assert sorted(seen[len(want):]) == sorted((halves if split else whole) * 2), \
+        f"a split pass took {split_seconds} s against 1 s whole: it should {'' if split else 'not '}be kept split"
 
 
 @pytest.mark.parametrize("stride", [1, 2])
@@ -198,18 +206,19 @@ POOLS = [
 
 @pytest.mark.parametrize("case", POOLS, ids=lambda c: f"x{c[0]}k{c[1]}s{c[2]}c{int(c[5])}")
 def test_pools_by_stride_phases_are_the_definition(monkeypatch, case):
-    """auto's 1-D/2-D float pools (a channel at a time in stride phases, its channels split
-    from the third call): the max exactly (NaN in a window wins, padding never does), the
-    mean within a few roundings, with and without the padding counted."""
+    """auto's 1-D/2-D float pools (a channel at a time in stride phases, its channels split on
+    the trials' split runs, calls 2, 4 and 5): the max exactly (NaN in a window wins, padding
+    never does), the mean within a few roundings, with and without the padding counted."""
     shape, window, stride, padding, dilation, ceil = case
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)
-    monkeypatch.setattr(_threads, "SPLIT_WORTH", 0.0)
+    monkeypatch.setattr(_threads, "_trials", {})
+    monkeypatch.setattr(_threads, "_split", {})
     rng = np.random.default_rng(len(shape))
     x = rng.standard_normal(shape)
     x.flat[rng.choice(x.size, 3, replace=False)] = [np.nan, np.inf, -np.inf]
     kw = dict(window=window, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil)
     want_max = reference.max_pool(x, **kw)
-    for call in range(3):
+    for call in range(6):
         got = auto.max_pool(x, **kw)
         assert got.dtype == x.dtype and np.array_equal(got, want_max, equal_nan=True), f"call {call + 1}: max"
     for count_padding in (False, True):

@@ -17,8 +17,8 @@ How it chooses, per call of ``correlate``/``convolve``/``conv``:
    is cached for that problem
    signature (shapes, dtype, mode or layer arguments) for the rest of the process, as FFTW
    plans or cuDNN's benchmark mode do.  The first call returns the winner's own result.
-4. A layer called again in the same form (NumPy arrays, ``int`` or tuple-of-``int``
-   arguments) runs its algorithm with the geometry worked out on the first call and without
+4. A layer called again in the same form (NumPy arrays; integer arguments, or tuples or
+   lists of them) runs its algorithm with the geometry worked out on the first call and without
    validating again (those exact arguments passed once): the Python around a small layer
    costs as much as its arithmetic.
 
@@ -277,21 +277,30 @@ def _frozen(value):
 _ready: dict = {}
 
 
-def _plain(value) -> bool:
-    """Whether a layer argument is None, an ``int`` or (nested) tuples of ``int``: those compare
-    equal only when they validate alike (``1.0`` and ``True`` equal ``1`` and hash as ``1``, but
-    are not valid alike), so a call in that form can reuse a check made once."""
-    kind = type(value)
-    return value is None or kind is int or (kind is tuple and all(v is not None and _plain(v) for v in value))
+def _plain(value):
+    """A layer argument as part of a :data:`_ready` key: None, an integer (``int``, ``bool``,
+    NumPy's) or (nested) tuples and lists of them, as ints and tuples; ``TypeError`` for
+    anything else.  Those validate alike when their keys are equal, whereas ``1.0`` equals
+    ``1`` and hashes as ``1`` but is not valid, so a call in this form can reuse a check
+    made once."""
+    if value is None:
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if type(value) in (tuple, list):
+        return tuple(_plain(v) for v in value)
+    raise TypeError(type(value).__name__)
 
 
 def _ready_key(x, w, stride, padding, dilation, groups):
-    """The key of a call in :data:`_ready`, or None when its arguments are not plain arrays and
-    :func:`_plain` values."""
-    if type(x) is np.ndarray and type(w) is np.ndarray and type(groups) is int and _plain(stride) \
-            and _plain(padding) and _plain(dilation):
-        return x.shape, w.shape, x.dtype, w.dtype, stride, padding, dilation, groups
-    return None
+    """The key of a call in :data:`_ready`, or None when its arrays are not NumPy arrays or its
+    arguments not :func:`_plain`."""
+    if type(x) is not np.ndarray or type(w) is not np.ndarray or not isinstance(groups, (int, np.integer)):
+        return None
+    try:
+        return x.shape, w.shape, x.dtype, w.dtype, _plain(stride), _plain(padding), _plain(dilation), int(groups)
+    except TypeError:
+        return None
 
 
 def _runner(name, x, w, stride, padding, dilation, groups):

@@ -75,7 +75,8 @@ def test_timed_layer_path_is_correct_and_cached(timed, kw):
 @pytest.mark.parametrize("x_shape, w_shape, groups", [((1, 6, 9, 8), (4, 6, 1, 1), 1), ((2, 6, 9, 8), (4, 3, 3, 3), 2),
                                                       ((1, 6, 9, 8), (6, 1, 3, 3), 6), ((1, 4, 30), (4, 1, 5), 4),
                                                       ((1, 4, 5, 6, 7), (4, 1, 3, 3, 3), 4)])
-def test_a_layer_seen_before_runs_ready_and_still_rejects_bad_arguments(timed, x_shape, w_shape, groups):
+def test_a_layer_seen_before_runs_ready_and_still_rejects_bad_arguments(timed, monkeypatch, x_shape, w_shape,
+                                                                          groups):
     """A call repeated in the same form runs the planned algorithm with its geometry kept
     (:data:`module._ready`), skipping validation; the result is the first call's, a bias is
     still checked, and arguments that equal the checked ones without being valid (1.0 for 1)
@@ -91,12 +92,19 @@ def test_a_layer_seen_before_runs_ready_and_still_rejects_bad_arguments(timed, x
     b = bias.reshape((-1,) + (1,) * nd)
     _within("conv", first - b, reference.conv(x, w, acc=np.float64, **full), (x, w), full)
     assert np.array_equal(auto.conv(x, w, bias=bias, **kw), first), "the ready path should repeat the first result"
+    same = dict(stride=[np.int64(1)] * nd, padding=[[1, True]] * nd, groups=np.int32(groups))
+    assert np.array_equal(auto.conv(x, w, bias=bias, **same), first) and len(timed._ready) == 2, \
+        "lists and NumPy integers are plain arguments too"
+    with monkeypatch.context() as patch:  # a repeated call does not validate again
+        patch.setattr(module, "check_conv_args", lambda *a: pytest.fail("validated a call seen before"))
+        assert np.array_equal(auto.conv(x, w, bias=bias, **same), first)
     assert np.array_equal(auto.conv(x[:, :, ::-1].copy()[:, :, ::-1], w, bias=bias, **kw), first)
     assert np.array_equal(auto.conv(np.asfortranarray(x), w, bias=bias, **kw), first), "any memory layout"
     with pytest.raises(ValueError, match="bias"):
         auto.conv(x, w, bias=bias[:-1], **kw)
-    for bad in (dict(kw, stride=1.0), dict(kw, stride=(1.0,) * (x.ndim - 2)), dict(kw, groups=float(groups))):
-        with pytest.raises((ValueError, TypeError), match="stride|groups"):
+    for bad in (dict(kw, stride=1.0), dict(kw, stride=(1.0,) * nd), dict(kw, stride=[1.0] * nd),
+                dict(kw, groups=float(groups)), dict(same, padding=[[1, 1.0]] * nd)):
+        with pytest.raises((ValueError, TypeError), match="stride|groups|padding"):
             auto.conv(x, w, **bad)
     with pytest.raises((ValueError, TypeError), match="w"):
         auto.conv(x, w.astype(np.float64), **kw)

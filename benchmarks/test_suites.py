@@ -5,6 +5,8 @@ no time is asserted (pytest-benchmark's ``--benchmark-compare-fail`` is the user
 
 import pytest
 
+from convspec._bench.engine import wait_until_idle
+
 
 def test_problem(bench_run, problem, target, benchmark):
     suite, line = problem
@@ -17,5 +19,6 @@ def test_problem(bench_run, problem, target, benchmark):
     fn, args, kwargs = bench_run.call(line, target)
     benchmark.group = f"{suite}: {line}"
     benchmark.extra_info.update(bench_run.summary(line, target))
+    wait_until_idle()  # the side-by-side run's library threads stop spinning first
     benchmark.pedantic(fn, args=args, kwargs=kwargs, rounds=max(4, bench_run.options["rounds"]),
                        iterations=bench_run.repeats(line, target), warmup_rounds=0)

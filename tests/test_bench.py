@@ -177,3 +177,27 @@ def test_a_dispatchers_choice_is_recorded_with_its_time():
                       *oracle(problem, args), rounds=1, budget=0.001)
     chose = {r["method"]: r.get("chose") for r in records}
     assert chose == {"d": "winograd", "im2col": None}
+
+
+@pytest.mark.parametrize("busy_windows, limit_hit", [(0, False), (3, False), (10**6, True)])
+def test_each_block_starts_once_other_threads_are_idle(monkeypatch, busy_windows, limit_hit):
+    """wait_until_idle sleeps in windows until the process used less than IDLE_SHARE of a core
+    over one (another thread spinning uses a whole core), or IDLE_LIMIT has passed.  The clocks
+    are stand-ins: a window is 10 ms, and the spinner stops after ``busy_windows`` of them."""
+    from convspec._bench import engine
+
+    clock = {"wall": 0.0, "cpu": 0.0, "windows": 0}
+
+    def sleep(seconds):
+        clock["wall"] += seconds
+        if clock["windows"] < busy_windows:
+            clock["cpu"] += seconds  # a thread still spinning: one core busy
+        clock["windows"] += 1
+
+    monkeypatch.setattr(engine.time, "sleep", sleep)
+    monkeypatch.setattr(engine.time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(engine.time, "process_time", lambda: clock["cpu"])
+    waited = engine.wait_until_idle()
+    windows = engine.IDLE_LIMIT / engine.IDLE_WINDOW if limit_hit else busy_windows + 1
+    assert clock["windows"] == pytest.approx(windows), f"slept {clock['windows']} windows, but should sleep {windows}"
+    assert waited == pytest.approx(clock["wall"])

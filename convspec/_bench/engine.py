@@ -128,6 +128,31 @@ def calls_per_block(budget: float, guess: float) -> int:
     return max(1, min(50, int(budget / max(guess, 1e-6))))
 
 
+#: Before each block the process waits until its other threads are idle: at most IDLE_LIMIT
+#: seconds, in windows of IDLE_WINDOW, until the process used less than IDLE_SHARE of one core
+#: over a window while this thread slept.
+IDLE_LIMIT, IDLE_WINDOW, IDLE_SHARE = 1.0, 0.01, 0.1
+
+
+def wait_until_idle() -> float:
+    """Sleep until the process's other threads stop using the CPU (or :data:`IDLE_LIMIT` has
+    passed), and return the seconds waited.
+
+    A library's worker threads keep spinning after a call returns, waiting for the next one
+    (OpenBLAS's for about 0.1 s, ONNX Runtime's pool, OpenMP's), and on a machine with few
+    cores they slow whichever method's block comes next.  On 2 vCPUs at two threads, a 3x3
+    stride-2 layer by ``auto`` took 13-15 ms right after ONNX Runtime's block and 5.7-7.1 ms
+    after a pause of 0.1 s or more; ONNX Runtime took 5.0 ms right after ``auto`` and 2.7-3.6
+    after the pause.  The time waited is not timed."""
+    start = time.perf_counter()
+    while True:
+        cpu, wall = time.process_time(), time.perf_counter()
+        time.sleep(IDLE_WINDOW)
+        used, now = time.process_time() - cpu, time.perf_counter()
+        if used < IDLE_SHARE * (now - wall) or now - start >= IDLE_LIMIT:
+            return now - start
+
+
 def _time_block(fn, args, kwargs, repeat):
     times = []
     for _ in range(repeat):
@@ -143,7 +168,8 @@ def measure(methods: dict, problem: Problem, args, expected, judge: str, *, roun
 
     One first call per method, checked against ``expected`` (reported apart: compilation,
     plans, first touch); then ``rounds`` blocks per method in A-B-B-A order, each of as many
-    calls as fit in about ``budget`` seconds (at least one).  ``limits`` (name -> multiply-adds,
+    calls as fit in about ``budget`` seconds (at least one), each started once the process's
+    other threads are idle (:func:`wait_until_idle`).  ``limits`` (name -> multiply-adds,
     default :data:`DIRECT_LIMITS`) skips a method past its size.  Returns one record per method:
     ``status`` is ``timed`` (with median, quartiles, GFLOP/s), ``skipped``, ``wrong`` or ``error``."""
     limits = DIRECT_LIMITS if limits is None else limits
@@ -181,6 +207,7 @@ def measure(methods: dict, problem: Problem, args, expected, judge: str, *, roun
         for name in (order if r % 2 == 0 else order[::-1]):  # A-B-B-A
             entry = live[name]
             guess = min(entry["times"]) if entry["times"] else entry["first_call"]
+            wait_until_idle()  # the previous block's library threads stop spinning first
             entry["times"] += _time_block(entry["fn"], args, problem.kwargs, calls_per_block(budget, guess))
     for entry in live.values():
         t = np.asarray(entry.pop("fn") and entry["times"])

@@ -201,14 +201,18 @@ POOLS = [
     ((1, 3, 40), (4,), (4,), ((0, 0),), (1,), False),
     ((1, 2, 30), (3,), (2,), ((1, 2),), (3,), True),
     ((1, 2, 7, 8), (3, 3), (3, 3), ((2, 2), (1, 0)), (1, 1), True),
+    ((1, 3, 8, 10, 9), (2, 2, 2), (2, 2, 2), ((0, 0),) * 3, (1, 1, 1), False),
+    ((2, 2, 7, 9, 8), (3, 2, 3), (2, 3, 1), ((1, 1), (1, 0), (0, 1)), (2, 1, 1), True),
+    ((1, 2, 5, 6, 6), (3, 3, 3), (3, 2, 2), ((2, 2), (1, 1), (1, 1)), (1, 1, 1), True),  # depth windows of padding only
 ]
 
 
 @pytest.mark.parametrize("case", POOLS, ids=lambda c: f"x{c[0]}k{c[1]}s{c[2]}c{int(c[5])}")
 def test_pools_by_stride_phases_are_the_definition(monkeypatch, case):
     """auto's 1-D/2-D float pools (a channel at a time in stride phases, its channels split on
-    the trials' split runs, calls 2, 4 and 5): the max exactly (NaN in a window wins, padding
-    never does), the mean within a few roundings, with and without the padding counted."""
+    the trials' split runs, calls 2, 4 and 5) and 3-D max pools (those per depth slice): the
+    max exactly (NaN in a window wins, padding never does), the mean within a few roundings,
+    with and without the padding counted."""
     shape, window, stride, padding, dilation, ceil = case
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)
     monkeypatch.setattr(_threads, "_trials", {})

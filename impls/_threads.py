@@ -112,6 +112,8 @@ def in_threads(kernel, count, elements, *args):
     if split is not None:
         _run(kernel, args, count, threads if split else 1)
         return
+    if key not in _trials and len(_trials) >= 10_000:  # sizes seen once or twice, never decided
+        _trials.clear()
     runs = _trials.setdefault(key, [])
     split = ORDER[min(len(runs), len(ORDER) - 1)]
     start = time.perf_counter()

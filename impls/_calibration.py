@@ -32,11 +32,12 @@ DEFAULTS = {
     "fft_seconds_per_butterfly": 7e-10,  # per L log2 L of the padded length, every transform included
     "gemm_macs_per_s": 4.2e10,  # sustained float32 GEMM, as im2col runs it
     "copy_bytes_per_s": 8e9,  # building im2col's columns: a strided gather
+    "blocked_macs_per_s": 3.2e10,  # float32 direct layers in register blocks (impls/_blocked.py)
 }
 #: The fixed cost of one call (Python dispatch, allocation), seconds, as ``auto`` assumes it.
 CALL_SECONDS = 2e-5
 #: Bump when a measurement changes, so that older files are not read.
-FORMAT = 1
+FORMAT = 2
 
 _rates: dict | None = None
 
@@ -55,7 +56,7 @@ def _best(fn, repeats=5) -> float:
 
 def measure() -> dict:
     """Measure every rate of :data:`DEFAULTS` here, on problems the size of small layers."""
-    from convspec.impls import fft, im2col, numba_direct
+    from convspec.impls import _blocked, fft, im2col, numba_direct
 
     rng = np.random.default_rng(0)
     # GEMM and copies as im2col runs them: a 1x1 layer is one GEMM on the input itself; a 3x3
@@ -69,6 +70,8 @@ def measure() -> dict:
     macs3, copies3 = 64 * 64 * 9 * 28 * 28, 64 * 9 * 28 * 28 * 4
     spent = _best(lambda: im2col.conv(x3, w3, stride=1, padding=1)) - CALL_SECONDS - macs3 / gemm
     copy = copies3 / spent if spent > 0 else float("nan")  # nonsense keeps the default
+    plan = _blocked.conv_plan(x3.shape, w3.shape, (1, 64, 28, 28), (1, 1), ((1, 1), (1, 1)), (1, 1))
+    blocked = macs3 / max(_best(lambda: plan(x3, w3)) - CALL_SECONDS, 1e-9)
     signal = rng.standard_normal((192, 192))
     wide, narrow = rng.standard_normal((5, 8)), rng.standard_normal((9, 2))
     pads = ((0, 0), (0, 0))
@@ -81,7 +84,8 @@ def measure() -> dict:
     lengths = [m + k - 1 for m, k in zip(signal.shape, long_kernel.shape)]
     size = math.prod(lengths)
     butterfly = _best(lambda: fft.correlate(signal, long_kernel, mode="full")) / (size * math.log2(size))
-    return {"gemm_macs_per_s": gemm, "copy_bytes_per_s": copy, **direct, "fft_seconds_per_butterfly": butterfly}
+    return {"gemm_macs_per_s": gemm, "copy_bytes_per_s": copy, **direct, "fft_seconds_per_butterfly": butterfly,
+            "blocked_macs_per_s": blocked}
 
 
 def _key() -> str:

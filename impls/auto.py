@@ -4,7 +4,8 @@ How it chooses, per call of ``correlate``/``convolve``/``conv``:
 
 1. Every bundled algorithm that can compute the call is a candidate: direct compiled loops
    (numba), the FFT (one transform, or overlap-add for long 1-D signals), two 1-D passes when
-   a 2-D kernel has rank one (separable, e.g. a Gaussian), im2col + GEMM, Winograd.
+   a 2-D kernel has rank one (separable, e.g. a Gaussian), im2col + GEMM, Winograd, and float32
+   layers in register blocks without columns (:mod:`convspec.impls._blocked`).
 2. A cost model estimates each candidate's time from its operation count and rates measured
    on this machine: a calibration of about a second at first use, kept per CPU, library
    versions and thread count in the user's cache (:mod:`convspec.impls._calibration`;
@@ -37,7 +38,7 @@ from convspec._contract.functions import (check_conv_args, check_grad_args, chec
                                          conv_output_shape, every_dtype, is_integer_data, is_low_precision,
                                          pool_output_shape, signal_as_conv_padding)
 
-from convspec.impls import fft, im2col, numba_direct, winograd
+from convspec.impls import _blocked, fft, im2col, numba_direct, winograd
 from convspec.impls._algebra import add_bias, flipped, grad_input_as_conv, zero_padded
 from convspec.impls._calibration import CALL_SECONDS, rates
 from convspec.impls._threads import blas_threads, over_images
@@ -206,7 +207,7 @@ def convolve(x, w, *, mode):
 
 # -- layers -----------------------------------------------------------------------------------
 
-def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
+def _layer_estimates(x_shape, w_shape, out, stride, padding, dilation, groups, itemsize):
     n, c_in = x_shape[:2]
     c_out = w_shape[0]
     taps = math.prod(w_shape[2:])
@@ -216,6 +217,11 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
     r = rates()
     gemm, copy, direct = r["gemm_macs_per_s"], r["copy_bytes_per_s"], r["direct_macs_per_s"]
     estimates = {"im2col": CALL_SECONDS + macs / gemm + copies / copy}
+    if _blocked.applies(x_shape, w_shape, np.float32 if itemsize == 4 else np.float64, groups, out):
+        # no columns: the input rewritten once, the weights packed, outputs in whole vectors
+        written = _blocked.input_bytes(x_shape, w_shape, out, stride, padding, dilation) + _blocked.packed_bytes(w_shape)
+        estimates["blocked"] = (CALL_SECONDS + macs * _blocked.padded_outputs(out) / math.prod(out) / r["blocked_macs_per_s"]
+                                + written / copy)
     if groups > 1 and w_shape[1] == 1 and x_shape[1] == groups:  # depthwise: compiled rows, no GEMM to feed
         estimates["depthwise"] = CALL_SECONDS + macs / direct + n * c_in * positions * itemsize / copy
     if winograd.applies(x_shape, w_shape, stride, dilation, groups):
@@ -235,7 +241,7 @@ def _layer_estimates(x_shape, w_shape, out, stride, dilation, groups, itemsize):
 
 
 _LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "winograd-blocks": winograd.conv_by_image_blocks,
-           "fft": fft.conv, "depthwise": numba_direct.conv}
+           "fft": fft.conv, "depthwise": numba_direct.conv, "blocked": _blocked.conv}
 
 
 #: The algorithms that may run as one call per thread on a share of the batch (their passes
@@ -308,6 +314,9 @@ def _runner(name, x, w, stride, padding, dilation, groups):
     and the depthwise kernels with their geometry worked out once, the others called whole."""
     if name == "im2col":
         return im2col.conv_plan(x.shape, w.shape, x.dtype, stride, padding, dilation, groups)
+    if name == "blocked":
+        out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
+        return _blocked.conv_plan(x.shape, w.shape, out, stride, padding, dilation)
     if name == "depthwise":
         out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
         return numba_direct.depthwise_plan(x.shape, w.shape, x.dtype, out, stride, padding, dilation)
@@ -317,9 +326,10 @@ def _runner(name, x, w, stride, padding, dilation, groups):
 
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None, x_zero_point=None, w_zero_point=None,
          **quantised):
-    """Layer convolution by the fastest of im2col + GEMM, Winograd and the FFT for this layer
-    (integer or low-precision data, zero points or a quantised conv's scales: im2col, which is
-    exact there, or rounds once from float32, or names what is wrong)."""
+    """Layer convolution by the fastest of im2col + GEMM, Winograd, register blocks, the compiled
+    depthwise loops and the FFT for this layer (integer or low-precision data, zero points or a
+    quantised conv's scales: im2col, which is exact there, or rounds once from float32, or names
+    what is wrong)."""
     plain = x_zero_point is None and w_zero_point is None and not quantised
     ready_key = _ready_key(x, w, stride, padding, dilation, groups) if plain else None
     ready = _ready.get(ready_key) if ready_key is not None else None
@@ -341,7 +351,7 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None,
     result = None
     if name is None:
         out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
-        candidates = _layer_estimates(x.shape, w.shape, out, stride, dilation, groups, x.dtype.itemsize)
+        candidates = _layer_estimates(x.shape, w.shape, out, stride, padding, dilation, groups, x.dtype.itemsize)
         global _split_threads
         threads = blas_threads()
         if threads > 1 and x.shape[0] > 1:  # the batch split over threads, each algorithm on its share

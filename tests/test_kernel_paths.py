@@ -1,14 +1,14 @@
 """Every path of the bundled fast kernels against the plain sums, whichever the dispatch
 would pick for a drawn property: numba's four depthwise kernels (channels last, output
 rows, a channel's plane split over threads, flat stride phases), Winograd a block of images
-at a time, and ``auto``'s stride-1 input gradient as a forward layer.  Properties draw small shapes, which reach only some of
+at a time, layers in register blocks, and ``auto``'s stride-1 input gradient as a forward layer.  Properties draw small shapes, which reach only some of
 these paths; here each path is forced."""
 
 import numpy as np
 import pytest
 
 from convspec._contract import reference
-from convspec.impls import _algebra, _threads, auto, im2col, numba_direct, winograd
+from convspec.impls import _algebra, _blocked, _threads, auto, im2col, numba_direct, winograd
 
 #: (x shape, kernel, stride, padding, dilation, channel multiplier)
 DEPTHWISE = [
@@ -75,6 +75,90 @@ def test_a_pass_is_split_only_when_splitting_was_faster(monkeypatch, split_secon
     assert [sorted(seen[:len(want)])] == [sorted(want)] and seen[0] == (0, 4), "first both ways, in ORDER"
     assert sorted(seen[len(want):]) == sorted((halves if split else whole) * 2), \
         f"a split pass took {split_seconds} s against 1 s whole: it should {'' if split else 'not '}be kept split"
+
+
+#: (x shape, output channels, kernel, stride, padding, dilation): every count of output channels
+#: a last panel can hold (1 to 5 beyond whole panels of 6), last blocks of one vector and of a
+#: part of one, lines longer than a chunk (with halos), stride phases, 1-D to 3-D.
+BLOCKED = [
+    ((1, 3, 20, 20), 7, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ((2, 3, 23, 21), 13, (7, 7), (2, 2), ((3, 3), (3, 3)), (1, 1)),
+    ((1, 4, 40), 5, (3,), (1,), ((64, 64),), (8,)),
+    ((1, 1, 700), 9, (80,), (4,), ((38, 38),), (1,)),
+    ((2, 5, 6, 9, 10), 8, (3, 3, 3), (1, 2, 3), ((1, 0), (2, 1), (0, 2)), (1, 2, 1)),
+    ((1, 6, 9, 7), 12, (3, 2), (2, 3), ((0, 1), (2, 0)), (2, 1)),
+    ((1, 2, 5, 5), 1, (5, 5), (1, 1), ((0, 0), (0, 0)), (1, 1)),
+    ((1, 3, 700), 10, (3,), (1,), ((64, 64),), (64,)),
+    ((2, 3, 1001), 11, (5,), (2,), ((3, 1),), (3,)),
+    ((1, 2, 600), 6, (4,), (3,), ((0, 2),), (1,)),
+    ((1, 2, 3, 300), 4, (2, 3), (1, 1), ((1, 1), (1, 1)), (1, 2)),
+    ((3, 4, 8, 24), 3, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ((1, 2, 4, 5), 2, (3, 3), (1, 1), ((5, 5), (4, 4)), (1, 1)),  # more padding than input
+    ((1, 3, 9, 6, 9), 5, (3, 2, 2), (2, 1, 2), ((2, 1), (0, 1), (1, 1)), (2, 1, 2)),
+]
+
+
+@pytest.mark.parametrize("case", BLOCKED, ids=lambda c: f"x{c[0]}o{c[1]}k{c[2]}s{c[3]}")
+def test_layers_in_register_blocks_are_the_sum(monkeypatch, case):
+    """The blocks over every line, whole and split over threads (the trials' split runs, calls
+    2, 4 and 5), from inputs in any memory layout; float32 sums within a few roundings of the
+    float64 ones."""
+    shape, c_out, kernel, stride, padding, dilation = case
+    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)
+    monkeypatch.setattr(_threads, "_trials", {})
+    monkeypatch.setattr(_threads, "_split", {})
+    rng = np.random.default_rng(c_out)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((c_out, shape[1]) + kernel).astype(np.float32)
+    kw = dict(stride=stride, padding=padding, dilation=dilation)
+    want = reference.conv(x.astype(np.float64), w.astype(np.float64), groups=1, **kw)
+    scale = reference.conv(np.abs(x).astype(np.float64), np.abs(w).astype(np.float64), groups=1, **kw)
+    assert _blocked.applies(x.shape, w.shape, x.dtype, 1, want.shape)
+    for call, (xs, ws) in enumerate([(x, w)] * 5 + [(np.asfortranarray(x), w[..., ::-1].copy()[..., ::-1])]):
+        got = _blocked.conv(xs, ws, groups=1, **kw)
+        assert got.shape == want.shape and got.dtype == np.float32 and got.flags.c_contiguous
+        assert np.all(np.abs(got - want) <= 1e-5 * scale + 1e-30), \
+            f"call {call + 1}: max error {np.abs(got - want).max()}, but should be within 1e-5 of the sum of |products|"
+
+
+def test_auto_runs_a_layer_in_blocks_where_that_is_cheapest(monkeypatch):
+    """With rates that make the blocks the cheapest estimate, ``auto`` picks them, runs them
+    again ready, and the result is the layer's (bias included)."""
+    monkeypatch.setattr(auto, "_plans", {})
+    monkeypatch.setattr(auto, "_ready", {})
+    measured = auto.rates()
+    monkeypatch.setattr(auto, "rates", lambda: {**measured, "blocked_macs_per_s": 1e15, "gemm_macs_per_s": 1e6})
+    rng = np.random.default_rng(0)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((1, 3, 12, 30), (5, 3, 3, 3), (5,)))
+    kw = dict(stride=(1, 2), padding=((1, 1), (0, 2)), dilation=(1, 1), groups=1)
+    want = reference.conv(x.astype(np.float64), w.astype(np.float64), bias=b.astype(np.float64), **kw)
+    for call in range(2):
+        got = auto.conv(x, w, bias=b, **kw)
+        assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max(), f"call {call + 1}"
+    assert list(auto._plans.values()) == ["blocked"]
+    # the same layer in another form (an ndarray subclass: never ready) goes to the planned
+    # algorithm, which validates it itself
+    sub = x.view(type("Subclass", (np.ndarray,), {}))
+    got = auto.conv(sub, w, bias=b, **kw)
+    assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
+    with pytest.raises((TypeError, ValueError), match="stride"):
+        auto.conv(sub, w, bias=b, **{**kw, "stride": (1.0, 2)})  # equal to the planned key
+
+
+def test_auto_times_the_blocks_against_the_others_with_a_bias(monkeypatch):
+    """Every layer timed (as layers estimated above MEASURE_ABOVE are): each candidate runs with
+    the call's bias, and the winner's result is the layer's."""
+    monkeypatch.setattr(auto, "_plans", {})
+    monkeypatch.setattr(auto, "_ready", {})
+    monkeypatch.setattr(auto, "MEASURE_ABOVE", 0.0)
+    monkeypatch.setattr(auto, "SHORTLIST", float("inf"))
+    rng = np.random.default_rng(1)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((2, 4, 9, 11), (7, 4, 3, 3), (7,)))
+    kw = dict(stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1)
+    want = reference.conv(x.astype(np.float64), w.astype(np.float64), bias=b.astype(np.float64), **kw)
+    got = auto.conv(x, w, bias=b, **kw)
+    assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
+    assert "blocked" in auto._layer_estimates(x.shape, w.shape, want.shape, (1, 1), kw["padding"], (1, 1), 1, 4)
 
 
 @pytest.mark.parametrize("stride", [1, 2])

@@ -143,42 +143,19 @@ def _block(typingctx, rows, vectors, w, w_at, x, x_at, offsets, y, y_at, y_row, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _panel(p, rows, w, x, offsets, y, x_lines, y_lines, wide, narrow, y_row, first, last):
-    """Output channels ``p * ROWS`` to ``p * ROWS + rows`` of every block of lines ``first`` to
-    ``last``: one panel of weights over the blocks."""
-    count = offsets.shape[0]
-    w_at = p * count * ROWS
-    for line in range(first, last):
-        for b in range(wide[line] + narrow[line]):
-            x_at, y_at = x_lines[line] + b * WIDTH, y_lines[line] + b * WIDTH + p * ROWS * y_row
-            _block(rows, 2 if b < wide[line] else 1, w, w_at, x, x_at, offsets, y, y_at, y_row, count)
-
-
-@numba.njit(cache=True, nogil=True)
-def _blocks(w, x, offsets, y, x_lines, y_lines, wide, narrow, channels, y_row, panels_outside, first, last):
+def _blocks(w, x, offsets, y, x_lines, y_lines, wide, narrow, channels, y_row, first, last):
     """Lines ``first <= line < last``: from ``x_lines[line]`` in the input and ``y_lines[line]``
     in the output, ``wide[line]`` blocks of WIDTH outputs then ``narrow[line]`` (0 or 1) of
-    LANES, each for all ``channels``.  Each block's inputs are read once while every panel of
-    weights passes over them; or, with ``panels_outside`` (when the weights are the larger),
-    each panel of weights is read once and passes over every block."""
+    LANES, each for all ``channels`` (every panel of weights over one block's inputs while they
+    are in cache; passing a few panels at a time over all blocks instead measured level)."""
     count = offsets.shape[0]
-    panels = channels // ROWS
-    rest = channels - panels * ROWS
-    if panels_outside:
-        for p in range(panels):
-            _panel(p, ROWS, w, x, offsets, y, x_lines, y_lines, wide, narrow, y_row, first, last)
-        if rest:
-            _panel(panels, rest, w, x, offsets, y, x_lines, y_lines, wide, narrow, y_row, first, last)
-        return
     for line in range(first, last):
         for b in range(wide[line] + narrow[line]):
             x_at, y_at = x_lines[line] + b * WIDTH, y_lines[line] + b * WIDTH
             vectors = 2 if b < wide[line] else 1
-            for p in range(panels):
-                _block(ROWS, vectors, w, p * count * ROWS, x, x_at, offsets, y, y_at + p * ROWS * y_row, y_row, count)
-            if rest:
-                _block(rest, vectors, w, panels * count * ROWS, x, x_at, offsets, y, y_at + panels * ROWS * y_row,
-                       y_row, count)
+            for p in range(-(-channels // ROWS)):
+                _block(min(ROWS, channels - p * ROWS), vectors, w, p * count * ROWS, x, x_at, offsets, y,
+                       y_at + p * ROWS * y_row, y_row, count)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -313,15 +290,13 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation):
     lines = len(x_lines)
     before = np.array([a for a, _ in padding], dtype=np.int64)
     as5 = x5
-    # read the larger operand once: the weights (panels outside) or the input (blocks outside)
-    panels_outside = bool(math.prod(w_shape) * int(wide.sum() + narrow.sum()) > math.prod(x_buffer) * -(-o // ROWS))
 
     def run(x, w):
         xb = scratch("blocked input", x_buffer, np.float32)
         _fill(x.reshape(as5), before, s, chunk, xb)
         y = np.empty(y_buffer, dtype=np.float32)
         in_threads(_blocks, lines, y.size, pack(w), xb.reshape(-1), offsets, y.reshape(-1), x_lines, y_lines, wide,
-                   narrow, o, y_row, panels_outside)
+                   narrow, o, y_row)
         y = y if width_y == width else np.ascontiguousarray(y[..., :width])
         return y.reshape(out)
 

@@ -160,10 +160,14 @@ def _blocks(w, x, offsets, y, x_lines, y_lines, wide, narrow, channels, y_row, f
 
 @numba.njit(cache=True, nogil=True)
 def _fill(x, before, s, chunk, xb):
-    """``xb[n, j, d, h, c, p, q]``: ``x`` (N, C, D, H, W) zero-padded by ``before`` (d, h, w) at
-    padded position (d, h, (j * chunk + q) * s + p)."""
+    """``xb[n, j, d, h, c, p, q]``: ``x`` (N, C, D, H, W, C-ordered) zero-padded by ``before``
+    (d, h, w) at padded position (d, h, (j * chunk + q) * s + p).  Flat unsigned indices: with
+    signed indices, the copies ran at 2.2 ns an element, a third of a 3x3 layer's time."""
     n_, c_, d_, h_, w_ = x.shape
     chunks, dp, hp, q_ = xb.shape[1], xb.shape[2], xb.shape[3], xb.shape[6]
+    src, dst = x.reshape(-1), xb.reshape(-1)
+    u = np.uint64
+    at = 0
     for n in range(n_):
         for j in range(chunks):
             for dd in range(dp):
@@ -172,24 +176,30 @@ def _fill(x, before, s, chunk, xb):
                     hi = hh - before[1]
                     inside = 0 <= di < d_ and 0 <= hi < h_
                     for c in range(c_):
+                        row = (((n * c_ + c) * d_ + di) * h_ + hi) * w_
                         for p in range(s):
-                            row = xb[n, j, dd, hh, c, p]
-                            first = (j * chunk) * s + p - before[2]  # input position of q = 0
-                            lo = min(q_, 0 if first >= 0 else (s - 1 - first) // s)  # first q inside
-                            hi_q = lo
+                            first = j * chunk * s + p - before[2]  # input position of q = 0
+                            lo, end = 0, 0  # the q that read the input: lo <= q < end
                             if inside:
-                                hi_q = max(lo, min(q_, (w_ - 1 - first) // s + 1))
-                                src = x[n, c, di, hi]
-                                if s == 1:  # contiguous: a vectorised copy
-                                    for q in range(lo, hi_q):
-                                        row[q] = src[first + q]
-                                else:
-                                    for q in range(lo, hi_q):
-                                        row[q] = src[first + q * s]
+                                lo = min(q_, 0 if first >= 0 else (s - 1 - first) // s)
+                                end = max(lo, min(q_, (w_ - 1 - first) // s + 1))
                             for q in range(lo):
-                                row[q] = 0.0
-                            for q in range(hi_q, q_):
-                                row[q] = 0.0
+                                dst[at + q] = 0.0
+                            # unsigned indices from here (a signed index is tested for wraparound
+                            # on every access, which keeps a loop from vectorising)
+                            to, since, count = u(at + lo), u(row + first + lo * s), end - lo
+                            if s == 1:
+                                for q in range(count):
+                                    dst[to + u(q)] = src[since + u(q)]
+                            elif s == 2:  # a constant stride: vectorised with shuffles
+                                for q in range(count):
+                                    dst[to + u(q)] = src[since + u(2) * u(q)]
+                            else:
+                                for q in range(count):
+                                    dst[to + u(q)] = src[since + u(s) * u(q)]
+                            for q in range(end, q_):
+                                dst[at + q] = 0.0
+                            at += q_
 
 
 def applies(x_shape, w_shape, dtype, groups, out):
@@ -293,7 +303,7 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation):
 
     def run(x, w):
         xb = scratch("blocked input", x_buffer, np.float32)
-        _fill(x.reshape(as5), before, s, chunk, xb)
+        _fill(np.ascontiguousarray(x).reshape(as5), before, s, chunk, xb)
         y = np.empty(y_buffer, dtype=np.float32)
         in_threads(_blocks, lines, y.size, pack(w), xb.reshape(-1), offsets, y.reshape(-1), x_lines, y_lines, wide,
                    narrow, o, y_row)

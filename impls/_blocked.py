@@ -37,6 +37,7 @@ from numba.extending import intrinsic
 from convspec._contract.functions import check_conv_args, conv_output_shape
 from convspec.impls import im2col
 from convspec.impls._algebra import add_bias
+from convspec.impls._calibration import known
 from convspec.impls._scratch import scratch
 from convspec.impls._threads import in_threads
 
@@ -298,6 +299,8 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation):
     vectors = np.where(g[1] == chunks - 1, -(-(width - (chunks - 1) * chunk) // LANES), chunk // LANES)
     wide, narrow = (vectors // 2).astype(np.int64), (vectors % 2).astype(np.int64)
     lines = len(x_lines)
+    macs = math.prod(y_buffer) * len(offsets)  # the pass's size for the threads (outputs alone would
+    # leave a 3x3 layer's 200k outputs, 100M multiply-adds, on one thread)
     before = np.array([a for a, _ in padding], dtype=np.int64)
     as5 = x5
 
@@ -305,8 +308,8 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation):
         xb = scratch("blocked input", x_buffer, np.float32)
         _fill(np.ascontiguousarray(x).reshape(as5), before, s, chunk, xb)
         y = np.empty(y_buffer, dtype=np.float32)
-        in_threads(_blocks, lines, y.size, pack(w), xb.reshape(-1), offsets, y.reshape(-1), x_lines, y_lines, wide,
-                   narrow, o, y_row)
+        in_threads(_blocks, lines, macs, pack(w), xb.reshape(-1), offsets, y.reshape(-1), x_lines, y_lines, wide,
+                   narrow, o, y_row, seconds=macs / known()["blocked_macs_per_s"])
         y = y if width_y == width else np.ascontiguousarray(y[..., :width])
         return y.reshape(out)
 

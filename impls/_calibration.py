@@ -167,6 +167,12 @@ def rates(*, again=False) -> dict:
     return _rates
 
 
+def known() -> dict:
+    """The rates this process uses if it has read or measured them, else :data:`DEFAULTS`; never
+    measures (for estimates made inside a measurement)."""
+    return _rates if _rates is not None else DEFAULTS
+
+
 def consistent(measured: dict) -> bool:
     """Whether a calibration looks undisturbed: every rate measured (none nonsense) and GEMM
     faster per multiply-add than the direct loops, as BLAS is everywhere.  Measured while two

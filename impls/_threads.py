@@ -88,13 +88,21 @@ def _run(kernel, args, count, threads):
         done.result()
 
 
-def in_threads(kernel, count, elements, *args):
+#: A pass estimated to take at least this long is split without trials: the hand-off (0.1-0.2
+#: ms on a 2-vCPU VM) is a tenth of it at most, and a trial run right after a GEMM on several
+#: threads (OpenBLAS's idle threads spinning on the other core) would time the split at half
+#: speed and keep the pass whole for good.
+SPLIT_ALWAYS_SECONDS = 2e-3
+
+
+def in_threads(kernel, count, elements, *args, seconds=0.0):
     """``kernel(*args, first, last)`` over ``0 <= first < last <= count``, split into one
     range per Numba thread (``NUMBA_NUM_THREADS``; the kernels release the GIL) when the pass
     touches at least :data:`THREADED_ELEMENTS` elements and splitting was faster here: the
     first passes of a size run both ways in :data:`ORDER`, timed, and the faster way is kept for
-    that size.  Each output is computed by one range either way, so splitting never changes a
-    result.
+    that size.  A pass the caller estimates at ``seconds`` of at least
+    :data:`SPLIT_ALWAYS_SECONDS` is split at once.  Each output is computed by one range either
+    way, so splitting never changes a result.
 
     Measured on 2 vCPUs (AMD EPYC, a VM), where handing a range to a thread and back costs
     0.1-0.2 ms: a stride-1 depthwise pass on 32 channels of 112x112 took 0.33 ms whole and
@@ -106,6 +114,9 @@ def in_threads(kernel, count, elements, *args):
     threads = 1 if getattr(_serial, "on", False) else min(numba.config.NUMBA_NUM_THREADS, count)
     if threads <= 1 or elements < THREADED_ELEMENTS:
         kernel(*args, 0, count)
+        return
+    if seconds >= SPLIT_ALWAYS_SECONDS:
+        _run(kernel, args, count, threads)
         return
     key = (kernel, count, elements)
     split = _split.get(key)

@@ -37,6 +37,7 @@ import numpy as np
 from convspec._contract.functions import (check_conv_args, check_grad_args, check_pool_args, check_signal_args,
                                          conv_output_shape, every_dtype, is_integer_data, is_low_precision,
                                          pool_output_shape, signal_as_conv_padding)
+from convspec._engine.machine import wait_until_idle
 
 from convspec.impls import _blocked, fft, im2col, numba_direct, winograd
 from convspec.impls._algebra import add_bias, flipped, grad_input_as_conv, zero_padded
@@ -59,6 +60,10 @@ FFT_LAYER_CALL_SECONDS = 1e-4
 MEASURE_ABOVE = 2e-3
 #: Candidates estimated within this factor of the best are timed.
 SHORTLIST = 4.0
+
+#: At most this long (seconds) ``auto`` waits for the BLAS's idle threads to stop spinning before
+#: it times candidates that run on threads of their own (OpenBLAS's spin for about 0.1 s).
+IDLE_BEFORE_TIMING = 0.25
 
 #: Remembered choices (timed or estimated) per problem signature, at most PLAN_LIMIT of them.
 _plans: dict = {}
@@ -87,10 +92,14 @@ def _choose(key, candidates, run):
         # noise on a shared machine during one block does not decide alone (with two passes of
         # 3 and 2 counted runs, a 3x3 stride-2 layer went to im2col at 2.85 ms in one process in
         # three, against Winograd's 2.39)
-        # Candidates that split the batch (BLAS at one thread) are timed before the others:
-        # after a GEMM on several threads, OpenBLAS's idle threads spin for about 0.1 s on the
-        # cores a split needs, and doubled its times when it came right after
-        for group in ([n for n in shortlist if n.endswith(SPLIT)], [n for n in shortlist if not n.endswith(SPLIT)]):
+        # Candidates that run no GEMM (those that split the batch with the BLAS at one thread,
+        # the compiled kernels) are timed before the others: after a GEMM on several threads,
+        # OpenBLAS's idle threads spin for about 0.1 s on the cores a split needs, and doubled
+        # its times when it came right after
+        first = [n for n in shortlist if n.endswith(SPLIT) or n in NO_GEMM]
+        if first and blas_threads() > 1:  # and once a GEMM run before this call stops spinning
+            wait_until_idle(IDLE_BEFORE_TIMING)
+        for group in (first, [n for n in shortlist if n not in first]):
             for rounds in range(3):
                 for name in (group if rounds % 2 == 0 else group[::-1]):
                     for i in range(3):
@@ -244,6 +253,8 @@ _LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "winograd-blocks": 
            "fft": fft.conv, "depthwise": numba_direct.conv, "blocked": _blocked.conv}
 
 
+#: The algorithms whose passes run no GEMM (their threads are their own, never OpenBLAS's).
+NO_GEMM = ("blocked", "depthwise")
 #: The algorithms that may run as one call per thread on a share of the batch (their passes
 #: release the GIL and none starts Numba's own thread pool), named with SPLIT appended.
 SPLITTABLE = ("im2col", "winograd", "winograd-blocks")

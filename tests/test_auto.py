@@ -225,3 +225,22 @@ def test_the_cost_model_runs_on_the_calibrated_rates(monkeypatch):
     monkeypatch.setattr(_calibration, "_rates", slow_rates)
     slow = module._layer_estimates(*shapes)["im2col"] - module.CALL_SECONDS
     assert slow == pytest.approx(100 * fast, rel=1e-9)
+
+
+def test_candidates_without_a_gemm_are_timed_first_once_the_blas_is_idle(monkeypatch):
+    """With the BLAS on several threads, ``_choose`` waits for its idle threads to stop spinning,
+    then times the candidates that run no GEMM before the others (a GEMM's spinning threads
+    would take the cores their split needs)."""
+    events, clock = [], iter(range(10**6))
+    monkeypatch.setattr(module.time, "perf_counter", lambda: float(next(clock)))  # a stand-in clock
+    monkeypatch.setattr(module, "blas_threads", lambda: 2)
+    monkeypatch.setattr(module, "wait_until_idle", lambda limit: events.append("wait"))
+    name, _ = module._choose(None, {"im2col": 1.0, "blocked": 1.0, "winograd": 1.0},
+                             lambda n: events.append(n) or 0)
+    assert events[0] == "wait" and events.count("wait") == 1
+    runs = events[1:]
+    assert runs.index("im2col") > max(i for i, n in enumerate(runs) if n == "blocked"), runs
+    monkeypatch.setattr(module, "blas_threads", lambda: 1)
+    events.clear()
+    module._choose(None, {"im2col": 1.0, "blocked": 1.0}, lambda n: events.append(n) or 0)
+    assert "wait" not in events, "one BLAS thread: nothing spins, nothing to wait for"

@@ -161,6 +161,25 @@ def test_auto_times_the_blocks_against_the_others_with_a_bias(monkeypatch):
     assert "blocked" in auto._layer_estimates(x.shape, w.shape, want.shape, (1, 1), kw["padding"], (1, 1), 1, 4)
 
 
+def test_a_pass_estimated_long_is_split_without_trials(monkeypatch):
+    """A pass its caller estimates at SPLIT_ALWAYS_SECONDS or more is split from its first run,
+    and no trial is kept for it; a shorter one still starts whole (ORDER's first run)."""
+    import numba
+
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 0)
+    monkeypatch.setattr(_threads, "_trials", {})
+    monkeypatch.setattr(_threads, "_split", {})
+    seen = []
+    kernel = lambda first, last: seen.append((first, last))  # noqa: E731
+    for _ in range(3):
+        _threads.in_threads(kernel, 4, 10**6, seconds=_threads.SPLIT_ALWAYS_SECONDS)
+    assert sorted(seen) == sorted([(0, 2), (2, 4)] * 3) and not _threads._trials and not _threads._split
+    seen.clear()
+    _threads.in_threads(kernel, 4, 10**6, seconds=_threads.SPLIT_ALWAYS_SECONDS / 2)
+    assert seen == [(0, 4)], "a short pass starts its trials whole"
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 def test_winograd_by_image_blocks_is_the_whole_batch(monkeypatch, stride):
     monkeypatch.setattr(winograd, "F43_MIN_TILES", 1)  # F(4x4, 3x3) on a whole batch and on each image

@@ -20,6 +20,7 @@ import numpy as np
 
 from convspec._contract import accuracy, reference
 from convspec._engine.backend import load_backend
+from convspec._engine.machine import IDLE_LIMIT, IDLE_SHARE, IDLE_WINDOW, wait_until_idle  # noqa: F401
 from convspec._bench.problems import LAYER_DESCRIBED, Problem, parse
 
 #: Largest problem (multiply-adds) the plain reference computes for the check.
@@ -126,31 +127,6 @@ def gemm_rate(threads: int, size: int = 1024) -> float:
 def calls_per_block(budget: float, guess: float) -> int:
     """As many calls as fit in about ``budget`` seconds at ``guess`` seconds each (1 to 50)."""
     return max(1, min(50, int(budget / max(guess, 1e-6))))
-
-
-#: Before each block the process waits until its other threads are idle: at most IDLE_LIMIT
-#: seconds, in windows of IDLE_WINDOW, until the process used less than IDLE_SHARE of one core
-#: over a window while this thread slept.
-IDLE_LIMIT, IDLE_WINDOW, IDLE_SHARE = 1.0, 0.01, 0.1
-
-
-def wait_until_idle() -> float:
-    """Sleep until the process's other threads stop using the CPU (or :data:`IDLE_LIMIT` has
-    passed), and return the seconds waited.
-
-    A library's worker threads keep spinning after a call returns, waiting for the next one
-    (OpenBLAS's for about 0.1 s, ONNX Runtime's pool, OpenMP's), and on a machine with few
-    cores they slow whichever method's block comes next.  On 2 vCPUs at two threads, a 3x3
-    stride-2 layer by ``auto`` took 13-15 ms right after ONNX Runtime's block and 5.7-7.1 ms
-    after a pause of 0.1 s or more; ONNX Runtime took 5.0 ms right after ``auto`` and 2.7-3.6
-    after the pause.  The time waited is not timed."""
-    start = time.perf_counter()
-    while True:
-        cpu, wall = time.process_time(), time.perf_counter()
-        time.sleep(IDLE_WINDOW)
-        used, now = time.process_time() - cpu, time.perf_counter()
-        if used < IDLE_SHARE * (now - wall) or now - start >= IDLE_LIMIT:
-            return now - start
 
 
 def _time_block(fn, args, kwargs, repeat):

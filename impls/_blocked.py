@@ -46,24 +46,25 @@ LANES = 8
 #: Output channels per block: ROWS x 2 vectors of sums, two input vectors and a broadcast weight
 #: fill the 16 vector registers of AVX2.
 ROWS = 6
-#: Outputs per block along the last axis (two vectors); a line's last block may be one vector.
+#: Outputs per block along the last axis (two vectors); a line's last block may be shorter.
 WIDTH = 2 * LANES
 
 
 def _kernel_ir(module, rows, vectors):
     """The micro-kernel for ``rows`` output channels by ``vectors`` vectors of outputs, as an
-    internal function of ``module``: ``(w, x, offsets, y, y_row, count)`` stores
-    ``y[r * y_row + i] = sum_k w[k * rows + r] * x[offsets[k] + i]``."""
+    internal function of ``module``: ``(w, x, offsets, y, y_row, count, lanes)`` stores
+    ``y[r * y_row + i] = sum_k w[k * rows + r] * x[offsets[k] + i]`` for the first ``lanes`` of
+    the last vector's outputs and all of the others' (a masked store: no output is padded)."""
     name = f"convspec_block_{rows}x{vectors}x{LANES}"
     if name in module.globals:
         return module.globals[name]
     f32, i64 = ir.FloatType(), ir.IntType(64)
     vec = ir.VectorType(f32, LANES)
     fptr = f32.as_pointer()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [fptr, fptr, i64.as_pointer(), fptr, i64, i64]), name=name)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [fptr, fptr, i64.as_pointer(), fptr, i64, i64, i64]), name=name)
     fn.linkage = "internal"
     fn.attributes.add("noinline")  # its own register allocation, whatever loops call it
-    w, x, offsets, y, y_row, count = fn.args
+    w, x, offsets, y, y_row, count, lanes = fn.args
     fma_name = f"llvm.fmuladd.v{LANES}f32"
     fma = module.globals.get(fma_name) or ir.Function(module, ir.FunctionType(vec, [vec] * 3), name=fma_name)
     zero = ir.Constant(vec, [0.0] * LANES)
@@ -104,28 +105,46 @@ def _kernel_ir(module, rows, vectors):
         final.add_incoming(zero, entry)
         final.add_incoming(n, loop)
         finals.append(final)
-    for r in range(rows):
-        row = b.gep(y, [b.mul(const(r), y_row)])
-        for v in range(vectors):
-            b.store(finals[r * vectors + v], b.bitcast(b.gep(row, [const(v * LANES)]), vec.as_pointer()), align=4)
+    bits = ir.VectorType(ir.IntType(1), LANES)
+    store_name = f"llvm.masked.store.v{LANES}f32.p0v{LANES}f32"
+    masked_store = module.globals.get(store_name) or ir.Function(
+        module, ir.FunctionType(ir.VoidType(), [vec, vec.as_pointer(), ir.IntType(32), bits]), name=store_name)
+    lane_numbers = ir.Constant(ir.VectorType(i64, LANES), list(range(LANES)))
+    valid = b.shuffle_vector(b.insert_element(ir.Constant(ir.VectorType(i64, LANES), ir.Undefined), lanes, lane0),
+                             ir.Constant(ir.VectorType(i64, LANES), ir.Undefined), splat)
+    mask = b.icmp_signed("<", lane_numbers, valid)
+    whole, part, end = fn.append_basic_block("whole"), fn.append_basic_block("part"), fn.append_basic_block("end")
+    b.cbranch(b.icmp_signed("==", lanes, const(LANES)), whole, part)  # masked stores only where needed:
+    for block, masked in ((whole, False), (part, True)):  # they are microcoded and slow on AMD's cores
+        b.position_at_end(block)
+        for r in range(rows):
+            row = b.gep(y, [b.mul(const(r), y_row)])
+            for v in range(vectors):
+                at = b.bitcast(b.gep(row, [const(v * LANES)]), vec.as_pointer())
+                if masked and v == vectors - 1:
+                    b.call(masked_store, [finals[r * vectors + v], at, ir.Constant(ir.IntType(32), 4), mask])
+                else:
+                    b.store(finals[r * vectors + v], at, align=4)
+        b.branch(end)
+    b.position_at_end(end)
     b.ret_void()
     return fn
 
 
 @intrinsic
-def _block(typingctx, rows, vectors, w, w_at, x, x_at, offsets, y, y_at, y_row, count):
-    """``_block(rows, vectors, w, w_at, x, x_at, offsets, y, y_at, y_row, count)`` for Numba
-    code: the kernel of :func:`_kernel_ir` for ``rows`` (1 to ROWS) by ``vectors`` (1 or 2) on
-    the arrays' data from those element offsets (a switch to the kernel of that size)."""
+def _block(typingctx, rows, vectors, w, w_at, x, x_at, offsets, y, y_at, y_row, count, lanes):
+    """``_block(rows, vectors, w, w_at, x, x_at, offsets, y, y_at, y_row, count, lanes)`` for
+    Numba code: the kernel of :func:`_kernel_ir` for ``rows`` (1 to ROWS) by ``vectors`` (1 or 2)
+    on the arrays' data from those element offsets (a switch to the kernel of that size)."""
     sig = types.void(types.intp, types.intp, w, types.intp, x, types.intp, offsets, y, types.intp, types.intp,
-                     types.intp)
+                     types.intp, types.intp)
 
     def codegen(context, builder, signature, args):
-        rows_, vectors_, wa, w_at_, xa, x_at_, oa, ya, y_at_, y_row_, count_ = args
+        rows_, vectors_, wa, w_at_, xa, x_at_, oa, ya, y_at_, y_row_, count_, lanes_ = args
         data = [context.make_array(signature.args[i])(context, builder, a).data
                 for i, a in ((2, wa), (4, xa), (6, oa), (7, ya))]
         call = [builder.gep(data[0], [w_at_]), builder.gep(data[1], [x_at_]), data[2], builder.gep(data[3], [y_at_]),
-                y_row_, count_]
+                y_row_, count_, lanes_]
         i64 = ir.IntType(64)
         size = builder.add(builder.mul(rows_, ir.Constant(i64, 2)), vectors_)  # 2 * rows + vectors
         done = builder.append_basic_block("block.done")
@@ -144,19 +163,22 @@ def _block(typingctx, rows, vectors, w, w_at, x, x_at, offsets, y, y_at, y_row, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _blocks(w, x, offsets, y, x_lines, y_lines, wide, narrow, channels, y_row, first, last):
-    """Lines ``first <= line < last``: from ``x_lines[line]`` in the input and ``y_lines[line]``
-    in the output, ``wide[line]`` blocks of WIDTH outputs then ``narrow[line]`` (0 or 1) of
-    LANES, each for all ``channels`` (every panel of weights over one block's inputs while they
-    are in cache; passing a few panels at a time over all blocks instead measured level)."""
+def _blocks(w, x, offsets, y, x_lines, y_lines, outputs, channels, y_row, first, last):
+    """Lines ``first <= line < last``: ``outputs[line]`` outputs from ``y_lines[line]`` in the
+    output, their inputs from ``x_lines[line]``, in blocks of WIDTH (the last of one or two
+    vectors, its last vector stored masked), each for all ``channels`` (every panel of weights
+    over one block's inputs while they are in cache; passing a few panels at a time over all
+    blocks instead measured level)."""
     count = offsets.shape[0]
     for line in range(first, last):
-        for b in range(wide[line] + narrow[line]):
-            x_at, y_at = x_lines[line] + b * WIDTH, y_lines[line] + b * WIDTH
-            vectors = 2 if b < wide[line] else 1
+        for at in range(0, outputs[line], WIDTH):
+            here = min(WIDTH, outputs[line] - at)
+            vectors = (here + LANES - 1) // LANES
+            lanes = here - (vectors - 1) * LANES
+            x_at, y_at = x_lines[line] + at, y_lines[line] + at
             for p in range(-(-channels // ROWS)):
                 _block(min(ROWS, channels - p * ROWS), vectors, w, p * count * ROWS, x, x_at, offsets, y,
-                       y_at + p * ROWS * y_row, y_row, count)
+                       y_at + p * ROWS * y_row, y_row, count, lanes)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -210,14 +232,20 @@ def applies(x_shape, w_shape, dtype, groups, out):
             and math.prod(out) > 0 and math.prod(x_shape) > 0)
 
 
+def _chunks(width, taps, dilation, stride):
+    """``(chunk, chunks, q)``: outputs per chunk of a line of ``width`` outputs (whole blocks,
+    at most :data:`CHUNK`), how many chunks, and each chunk's inputs per stride phase (its
+    outputs and the halo the last axis's ``taps`` reach)."""
+    chunk = min(CHUNK, -(-width // WIDTH) * WIDTH)
+    return chunk, -(-width // chunk), chunk + (taps - 1) * dilation // stride
+
+
 def input_bytes(x_shape, w_shape, out, stride, padding, dilation):
     """Bytes of the input as the kernel reads it (written on every call): padded, its last axis
     in stride phases and chunks with their halos."""
-    s, width = stride[-1], out[-1]
-    chunk = min(CHUNK, -(-width // WIDTH) * WIDTH)
-    q = chunk + (w_shape[-1] - 1) * dilation[-1] // s
+    _, chunks, q = _chunks(out[-1], w_shape[-1], dilation[-1], stride[-1])
     spans = math.prod(sz + a + b for sz, (a, b) in zip(x_shape[2:-1], padding[:-1]))
-    return x_shape[0] * x_shape[1] * -(-width // chunk) * spans * s * q * 4
+    return x_shape[0] * x_shape[1] * chunks * spans * stride[-1] * q * 4
 
 
 def packed_bytes(w_shape):
@@ -279,9 +307,7 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation):
     o = w_shape[0]
     s, d = stride[-1], dilation[-1]
     width = out5[-1]
-    chunk = min(CHUNK, -(-width // WIDTH) * WIDTH)
-    chunks = -(-width // chunk)
-    q = chunk + (kernel[-1] - 1) * d // s  # a chunk's inputs per phase
+    chunk, chunks, q = _chunks(width, kernel[-1], d, s)
     spans = [sz + a + b for sz, (a, b) in zip(x5[2:4], padding[:2])]
     x_buffer = (n, chunks, spans[0], spans[1], c, s, q)
     st = np.cumprod((1,) + x_buffer[:0:-1])[::-1]  # elements per step along each axis
@@ -290,27 +316,23 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation):
     offsets = (taps[0] * st[4] + taps[1] * dilation[0] * st[2] + taps[2] * dilation[1] * st[3] + last % s * st[5]
                + last // s).astype(np.int64)
     # lines: (image, chunk, output depth, output row), each along its chunk of the last axis
-    width_y = (chunks - 1) * chunk + -(-(width - (chunks - 1) * chunk) // LANES) * LANES
-    y_buffer = (n, o, out5[0], out5[1], width_y)
+    y_buffer = (n, o, out5[0], out5[1], width)
     g = np.indices((n, chunks, out5[0], out5[1])).reshape(4, -1)
     x_lines = (g[0] * st[0] + g[1] * st[1] + g[2] * stride[0] * st[2] + g[3] * stride[1] * st[3]).astype(np.int64)
-    y_row = out5[0] * out5[1] * width_y
-    y_lines = (g[0] * o * y_row + (g[2] * out5[1] + g[3]) * width_y + g[1] * chunk).astype(np.int64)
-    vectors = np.where(g[1] == chunks - 1, -(-(width - (chunks - 1) * chunk) // LANES), chunk // LANES)
-    wide, narrow = (vectors // 2).astype(np.int64), (vectors % 2).astype(np.int64)
+    y_row = out5[0] * out5[1] * width
+    y_lines = (g[0] * o * y_row + (g[2] * out5[1] + g[3]) * width + g[1] * chunk).astype(np.int64)
+    outputs = np.where(g[1] == chunks - 1, width - (chunks - 1) * chunk, chunk).astype(np.int64)
     lines = len(x_lines)
     macs = math.prod(y_buffer) * len(offsets)  # the pass's size for the threads (outputs alone would
     # leave a 3x3 layer's 200k outputs, 100M multiply-adds, on one thread)
     before = np.array([a for a, _ in padding], dtype=np.int64)
-    as5 = x5
 
     def run(x, w):
         xb = scratch("blocked input", x_buffer, np.float32)
-        _fill(np.ascontiguousarray(x).reshape(as5), before, s, chunk, xb)
+        _fill(np.ascontiguousarray(x).reshape(x5), before, s, chunk, xb)
         y = np.empty(y_buffer, dtype=np.float32)
-        in_threads(_blocks, lines, macs, pack(w), xb.reshape(-1), offsets, y.reshape(-1), x_lines, y_lines, wide,
-                   narrow, o, y_row, seconds=macs / known()["blocked_macs_per_s"])
-        y = y if width_y == width else np.ascontiguousarray(y[..., :width])
+        in_threads(_blocks, lines, macs, pack(w), xb.reshape(-1), offsets, y.reshape(-1), x_lines, y_lines, outputs,
+                   o, y_row, seconds=macs / known()["blocked_macs_per_s"])
         return y.reshape(out)
 
     return run

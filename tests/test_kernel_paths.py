@@ -121,6 +121,23 @@ def test_layers_in_register_blocks_are_the_sum(monkeypatch, case):
             f"call {call + 1}: max error {np.abs(got - want).max()}, but should be within 1e-5 of the sum of |products|"
 
 
+@pytest.mark.parametrize("width", [1, 7, 8, 9, 16, 19, 23, 32])
+def test_blocks_store_no_output_beyond_a_line(width):
+    """The last vector of a line is stored masked: the outputs after the line's end (the next
+    line's, or past the array: here sentinels) are never written, whatever its length."""
+    rng = np.random.default_rng(width)
+    x = np.zeros(width + 2 * _blocked.WIDTH, dtype=np.float32)
+    x[:width + 1] = rng.standard_normal(width + 1)
+    w = rng.standard_normal((3, 1, 2)).astype(np.float32)  # 3 output channels, 2 taps
+    y = np.full((3, width + _blocked.WIDTH), 7.0, dtype=np.float32)
+    one = np.zeros(1, dtype=np.int64)
+    _blocked._blocks(_blocked.pack(w), x, np.arange(2, dtype=np.int64), y.reshape(-1), one, one,
+                     np.array([width], dtype=np.int64), 3, y.shape[1], 0, 1)
+    want = w[:, 0, 0, None] * x[None, :width] + w[:, 0, 1, None] * x[None, 1:width + 1]
+    assert np.allclose(y[:, :width], want, rtol=1e-6, atol=1e-6)
+    assert np.all(y[:, width:] == 7.0), "outputs past the line's end were written"
+
+
 def test_auto_runs_a_layer_in_blocks_where_that_is_cheapest(monkeypatch):
     """With rates that make the blocks the cheapest estimate, ``auto`` picks them, runs them
     again ready, and the result is the layer's (bias included)."""

@@ -78,14 +78,19 @@ _split = {}  # (kernel, count, elements) -> whether the pass is split, once deci
 
 def _run(kernel, args, count, threads):
     """``kernel(*args, first, last)`` over ``range(count)`` whole, or cut into ``threads`` ranges
-    run at once on the pool's threads."""
+    run at once: the last on the calling thread (which would only wait), the others on the
+    pool's threads, each of which the call waits for even if its own range fails."""
     if threads <= 1:
         kernel(*args, 0, count)
         return
-    pool = _pool(threads, threads)
+    pool = _pool(threads - 1, threads - 1)
     cuts = [count * i // threads for i in range(threads + 1)]
-    for done in [pool.submit(kernel, *args, a, b) for a, b in zip(cuts, cuts[1:])]:
-        done.result()
+    others = [pool.submit(kernel, *args, a, b) for a, b in zip(cuts[:-2], cuts[1:-1])]
+    try:
+        kernel(*args, cuts[-2], cuts[-1])
+    finally:
+        for done in others:
+            done.result()
 
 
 #: A pass estimated to take at least this long is split without trials: the hand-off (0.1-0.2

@@ -1,17 +1,24 @@
 """Direct float32 convolution in register blocks, with no columns: ``auto``'s algorithm for
 layers whose im2col columns cost about as much to build as the GEMM on them.
 
-A block is ``ROWS`` output channels by ``WIDTH`` consecutive outputs along the last spatial
-axis.  Its sums (eq. 9.7) stay in vector registers for the whole reduction over input channels
-and taps: for every ``k = (c, tap)`` the kernel loads the ``WIDTH`` inputs the tap reads
-(contiguous: the last axis is split into its stride phases first) and broadcasts one weight
-per output channel into them.  The weights are packed on every call into the order the kernel
-reads them (``(panel, k, ROWS)``; they may have changed since the last call), and a table
-gives each ``k``'s offset in the rewritten input, so one kernel serves 1-D, 2-D and 3-D layers
-at any stride, dilation and padding.  The input is rewritten once per call: zero-padded, its
-last axis in stride phases and cut into chunks of :data:`CHUNK` outputs with their halos, and
-inside each row of the leading axes all channels side by side, so that the rows one block
-reads lie together in memory.
+A block is ``ROWS`` output channels by ``WIDTH`` consecutive outputs.  Its sums (eq. 9.7) stay
+in vector registers for the whole reduction over input channels and taps: for every ``k = (c,
+tap)`` the kernel loads the ``WIDTH`` inputs the tap reads (contiguous: the input is first
+split into its stride phases) and broadcasts one weight per output channel into them.  The
+weights are packed, six rows side by side, where their packing costs little against the
+pass (it is done on every call: they may have changed since the last one), and are read where
+they are, ``(O, C * prod(K))``, six rows in order, where it would not (packing took 2.3 ms for
+512 x 4608 weights, half of that layer's time); and a table gives each ``k``'s offset in the rewritten
+input, so one kernel serves 1-D, 2-D and 3-D layers at any stride, dilation and padding.
+
+The input is rewritten once per call, zero-padded, in one of two layouts:
+
+- lines (:func:`_line_plan`): the last axis in stride phases, cut into chunks of
+  :data:`CHUNK` outputs with their halos, all channels of a row side by side, so that the
+  rows one block reads lie together in memory; blocks run along each output row;
+- planes (:func:`_plane_plan`, for output rows of one vector or less, ResNet-50's 7x7
+  layers): each channel's plane split into its stride phases along every axis, and blocks run
+  along the whole output flattened, so that they keep two vectors.
 
 The kernel is LLVM IR built with llvmlite (Numba's own code generator) on vectors of
 :data:`LANES` floats, which LLVM lowers to the host's vector registers (two AVX2 registers,
@@ -52,25 +59,54 @@ WIDTH = 2 * LANES
 
 def _kernel_ir(module, rows, vectors):
     """The micro-kernel for ``rows`` output channels by ``vectors`` vectors of outputs, as an
-    internal function of ``module``: ``(w, x, offsets, y, y_row, count, lanes)`` stores
-    ``y[r * y_row + i] = sum_k w[k * rows + r] * x[offsets[k] + i]`` for the first ``lanes`` of
-    the last vector's outputs and all of the others' (a masked store: no output is padded)."""
+    internal function of ``module``: ``(w, x, offsets, y, y_row, count, lanes, more, w_row,
+    w_step)`` stores ``y[r * y_row + i] = sum_k w[r * w_row + k * w_step] * x[offsets[k] + i]`` (plus ``y``'s own value
+    when ``more`` is not 0: a later slice of the ``k``) for the first ``lanes`` of the last
+    vector's outputs and all of the others' (masked: no output is padded)."""
     name = f"convspec_block_{rows}x{vectors}x{LANES}"
     if name in module.globals:
         return module.globals[name]
-    f32, i64 = ir.FloatType(), ir.IntType(64)
+    f32, i64, i32 = ir.FloatType(), ir.IntType(64), ir.IntType(32)
     vec = ir.VectorType(f32, LANES)
-    fptr = f32.as_pointer()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [fptr, fptr, i64.as_pointer(), fptr, i64, i64, i64]), name=name)
+    fptr, vptr = f32.as_pointer(), vec.as_pointer()
+    bits = ir.VectorType(ir.IntType(1), LANES)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [fptr, fptr, i64.as_pointer(), fptr] + [i64] * 6),
+                     name=name)
     fn.linkage = "internal"
     fn.attributes.add("noinline")  # its own register allocation, whatever loops call it
-    w, x, offsets, y, y_row, count, lanes = fn.args
-    fma_name = f"llvm.fmuladd.v{LANES}f32"
-    fma = module.globals.get(fma_name) or ir.Function(module, ir.FunctionType(vec, [vec] * 3), name=fma_name)
+    w, x, offsets, y, y_row, count, lanes, more, w_row, w_step = fn.args
+
+    def intrinsic_fn(name, returns, *arguments):
+        return module.globals.get(name) or ir.Function(module, ir.FunctionType(returns, arguments), name=name)
+
+    fma = intrinsic_fn(f"llvm.fmuladd.v{LANES}f32", vec, vec, vec, vec)
+    masked_load = intrinsic_fn(f"llvm.masked.load.v{LANES}f32.p0v{LANES}f32", vec, vptr, i32, bits, vec)
+    masked_store = intrinsic_fn(f"llvm.masked.store.v{LANES}f32.p0v{LANES}f32", ir.VoidType(), vec, vptr, i32, bits)
     zero = ir.Constant(vec, [0.0] * LANES)
     const = lambda v: ir.Constant(i64, v)  # noqa: E731
+    lane0 = ir.Constant(i32, 0)
+    splat = ir.Constant(ir.VectorType(i32, LANES), [0] * LANES)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
+    lane_numbers = ir.Constant(ir.VectorType(i64, LANES), list(range(LANES)))
+    valid = b.shuffle_vector(b.insert_element(ir.Constant(ir.VectorType(i64, LANES), ir.Undefined), lanes, lane0),
+                             ir.Constant(ir.VectorType(i64, LANES), ir.Undefined), splat)
+    mask = b.icmp_signed("<", lane_numbers, valid)
+    places = [b.bitcast(b.gep(y, [b.add(b.mul(const(r), y_row), const(v * LANES))]), vptr)
+              for r in range(rows) for v in range(vectors)]
     entry = b.block
+    load, start = fn.append_basic_block("load"), fn.append_basic_block("start")
+    b.cbranch(b.icmp_signed("!=", more, const(0)), load, start)
+    b.position_at_end(load)  # the last vector's lanes past the line are never read
+    loaded = [b.call(masked_load, [at, ir.Constant(i32, 4), mask, zero]) if i % vectors == vectors - 1
+              else b.load(at, align=4) for i, at in enumerate(places)]
+    b.branch(start)
+    b.position_at_end(start)
+    initial = []
+    for value in loaded:
+        phi = b.phi(vec)
+        phi.add_incoming(zero, entry)
+        phi.add_incoming(value, load)
+        initial.append(phi)
     loop, done = fn.append_basic_block("loop"), fn.append_basic_block("done")
     b.cbranch(b.icmp_signed(">", count, const(0)), loop, done)
 
@@ -78,53 +114,40 @@ def _kernel_ir(module, rows, vectors):
     k = b.phi(i64)
     wk = b.phi(fptr)
     sums = [b.phi(vec) for _ in range(rows * vectors)]
-    k.add_incoming(const(0), entry)
-    wk.add_incoming(w, entry)
-    for s in sums:
-        s.add_incoming(zero, entry)
+    k.add_incoming(const(0), start)
+    wk.add_incoming(w, start)
+    for s, value in zip(sums, initial):
+        s.add_incoming(value, start)
     xk = b.gep(x, [b.load(b.gep(offsets, [k]))])
-    inputs = [b.load(b.bitcast(b.gep(xk, [const(v * LANES)]), vec.as_pointer()), align=4) for v in range(vectors)]
-    lane0 = ir.Constant(ir.IntType(32), 0)
-    splat = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
+    inputs = [b.load(b.bitcast(b.gep(xk, [const(v * LANES)]), vptr), align=4) for v in range(vectors)]
     new = []
     for r in range(rows):
-        one = b.insert_element(ir.Constant(vec, ir.Undefined), b.load(b.gep(wk, [const(r)])), lane0)
+        one = b.insert_element(ir.Constant(vec, ir.Undefined), b.load(b.gep(wk, [b.mul(w_row, const(r))])), lane0)
         weight = b.shuffle_vector(one, ir.Constant(vec, ir.Undefined), splat)
         new += [b.call(fma, [weight, inputs[v], sums[r * vectors + v]]) for v in range(vectors)]
     k_next = b.add(k, const(1))
     k.add_incoming(k_next, loop)
-    wk.add_incoming(b.gep(wk, [const(rows)]), loop)
+    wk.add_incoming(b.gep(wk, [w_step]), loop)
     for s, n in zip(sums, new):
         s.add_incoming(n, loop)
     b.cbranch(b.icmp_signed("<", k_next, count), loop, done)
 
     b.position_at_end(done)
     finals = []
-    for n in new:
+    for value, n in zip(initial, new):
         final = b.phi(vec)
-        final.add_incoming(zero, entry)
+        final.add_incoming(value, start)
         final.add_incoming(n, loop)
         finals.append(final)
-    bits = ir.VectorType(ir.IntType(1), LANES)
-    store_name = f"llvm.masked.store.v{LANES}f32.p0v{LANES}f32"
-    masked_store = module.globals.get(store_name) or ir.Function(
-        module, ir.FunctionType(ir.VoidType(), [vec, vec.as_pointer(), ir.IntType(32), bits]), name=store_name)
-    lane_numbers = ir.Constant(ir.VectorType(i64, LANES), list(range(LANES)))
-    valid = b.shuffle_vector(b.insert_element(ir.Constant(ir.VectorType(i64, LANES), ir.Undefined), lanes, lane0),
-                             ir.Constant(ir.VectorType(i64, LANES), ir.Undefined), splat)
-    mask = b.icmp_signed("<", lane_numbers, valid)
     whole, part, end = fn.append_basic_block("whole"), fn.append_basic_block("part"), fn.append_basic_block("end")
     b.cbranch(b.icmp_signed("==", lanes, const(LANES)), whole, part)  # masked stores only where needed:
     for block, masked in ((whole, False), (part, True)):  # they are microcoded and slow on AMD's cores
         b.position_at_end(block)
-        for r in range(rows):
-            row = b.gep(y, [b.mul(const(r), y_row)])
-            for v in range(vectors):
-                at = b.bitcast(b.gep(row, [const(v * LANES)]), vec.as_pointer())
-                if masked and v == vectors - 1:
-                    b.call(masked_store, [finals[r * vectors + v], at, ir.Constant(ir.IntType(32), 4), mask])
-                else:
-                    b.store(finals[r * vectors + v], at, align=4)
+        for i, (value, at) in enumerate(zip(finals, places)):
+            if masked and i % vectors == vectors - 1:
+                b.call(masked_store, [value, at, ir.Constant(i32, 4), mask])
+            else:
+                b.store(value, at, align=4)
         b.branch(end)
     b.position_at_end(end)
     b.ret_void()
@@ -132,19 +155,21 @@ def _kernel_ir(module, rows, vectors):
 
 
 @intrinsic
-def _block(typingctx, rows, vectors, w, w_at, x, x_at, offsets, y, y_at, y_row, count, lanes):
-    """``_block(rows, vectors, w, w_at, x, x_at, offsets, y, y_at, y_row, count, lanes)`` for
-    Numba code: the kernel of :func:`_kernel_ir` for ``rows`` (1 to ROWS) by ``vectors`` (1 or 2)
-    on the arrays' data from those element offsets (a switch to the kernel of that size)."""
-    sig = types.void(types.intp, types.intp, w, types.intp, x, types.intp, offsets, y, types.intp, types.intp,
-                     types.intp, types.intp)
+def _block(typingctx, rows, vectors, w, w_at, x, x_at, offsets, k_at, y, y_at, y_row, count, lanes, more, w_row,
+           w_step):
+    """``_block(rows, vectors, w, w_at, x, x_at, offsets, k_at, y, y_at, y_row, count, lanes,
+    more, w_row, w_step)`` for Numba code: the kernel of :func:`_kernel_ir` for ``rows`` (1 to ROWS) by
+    ``vectors`` (1 or 2) on the arrays' data from those element offsets (a switch to the kernel
+    of that size)."""
+    sig = types.void(types.intp, types.intp, w, types.intp, x, types.intp, offsets, types.intp, y, types.intp,
+                     types.intp, types.intp, types.intp, types.intp, types.intp, types.intp)
 
     def codegen(context, builder, signature, args):
-        rows_, vectors_, wa, w_at_, xa, x_at_, oa, ya, y_at_, y_row_, count_, lanes_ = args
+        rows_, vectors_, wa, w_at_, xa, x_at_, oa, k_at_, ya, y_at_, y_row_, count_, lanes_, more_, w_row_, w_step_ = args
         data = [context.make_array(signature.args[i])(context, builder, a).data
-                for i, a in ((2, wa), (4, xa), (6, oa), (7, ya))]
-        call = [builder.gep(data[0], [w_at_]), builder.gep(data[1], [x_at_]), data[2], builder.gep(data[3], [y_at_]),
-                y_row_, count_, lanes_]
+                for i, a in ((2, wa), (4, xa), (6, oa), (8, ya))]
+        call = [builder.gep(data[0], [w_at_]), builder.gep(data[1], [x_at_]), builder.gep(data[2], [k_at_]),
+                builder.gep(data[3], [y_at_]), y_row_, count_, lanes_, more_, w_row_, w_step_]
         i64 = ir.IntType(64)
         size = builder.add(builder.mul(rows_, ir.Constant(i64, 2)), vectors_)  # 2 * rows + vectors
         done = builder.append_basic_block("block.done")
@@ -163,22 +188,33 @@ def _block(typingctx, rows, vectors, w, w_at, x, x_at, offsets, y, y_at, y_row, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _blocks(w, x, offsets, y, x_lines, y_lines, outputs, channels, y_row, first, last):
+def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row, slice_, group, first, last):
     """Lines ``first <= line < last``: ``outputs[line]`` outputs from ``y_lines[line]`` in the
     output, their inputs from ``x_lines[line]``, in blocks of WIDTH (the last of one or two
-    vectors, its last vector stored masked), each for all ``channels`` (every panel of weights
-    over one block's inputs while they are in cache; passing a few panels at a time over all
-    blocks instead measured level)."""
+    vectors, its last vector stored masked).  The reduction runs in slices of ``slice_`` of its
+    ``k`` (a block's inputs of one slice stay in the first-level cache), and each slice's
+    weights in groups of ``group`` panels (a group's weights stay in the second-level cache
+    while it passes over every block of the lines).  The weights ``w`` are as :func:`pack`
+    leaves them if ``packed``, else ``(O, count)``."""
     count = offsets.shape[0]
-    for line in range(first, last):
-        for at in range(0, outputs[line], WIDTH):
-            here = min(WIDTH, outputs[line] - at)
-            vectors = (here + LANES - 1) // LANES
-            lanes = here - (vectors - 1) * LANES
-            x_at, y_at = x_lines[line] + at, y_lines[line] + at
-            for p in range(-(-channels // ROWS)):
-                _block(min(ROWS, channels - p * ROWS), vectors, w, p * count * ROWS, x, x_at, offsets, y,
-                       y_at + p * ROWS * y_row, y_row, count, lanes)
+    panels = -(-channels // ROWS)
+    for k0 in range(0, count, slice_):
+        n = min(slice_, count - k0)
+        for g in range(0, panels, group):
+            for line in range(first, last):
+                for at in range(0, outputs[line], WIDTH):
+                    here = min(WIDTH, outputs[line] - at)
+                    vectors = (here + LANES - 1) // LANES
+                    lanes = here - (vectors - 1) * LANES
+                    x_at, y_at = x_lines[line] + at, y_lines[line] + at
+                    for p in range(g, min(panels, g + group)):
+                        rows = min(ROWS, channels - p * ROWS)
+                        if packed:  # (panel, k, rows)
+                            w_at, w_row, w_step = p * ROWS * count + k0 * rows, 1, rows
+                        else:
+                            w_at, w_row, w_step = p * ROWS * count + k0, count, 1
+                        _block(rows, vectors, w, w_at, x, x_at, offsets, k0, y, y_at + p * ROWS * y_row, y_row, n, lanes,
+                               k0, w_row, w_step)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -240,22 +276,35 @@ def _chunks(width, taps, dilation, stride):
     return chunk, -(-width // chunk), chunk + (taps - 1) * dilation // stride
 
 
-def input_bytes(x_shape, w_shape, out, stride, padding, dilation):
-    """Bytes of the input as the kernel reads it (written on every call): padded, its last axis
-    in stride phases and chunks with their halos."""
+def _on_planes(x_shape, out):
+    """Whether a layer runs by :func:`_plane_plan`: 2-D and 3-D layers whose output rows fit in
+    one vector."""
+    return out[-1] <= LANES and len(x_shape) > 3
+
+
+def _grid(x5, padding, stride):
+    """Each stride phase's extent along each axis of the padded input, ``(D', H', W')``."""
+    return tuple(-(-(size + a + b) // s) for size, (a, b), s in zip(x5[2:], padding, stride))
+
+
+def _flat(out5, grid):
+    """Outputs a plane pass computes for one output channel of one image: ``(a, b, e)`` on the
+    phases' grid up to the last output."""
+    return (out5[0] - 1) * grid[1] * grid[2] + (out5[1] - 1) * grid[2] + out5[2]
+
+
+def work(x_shape, w_shape, out, stride, padding, dilation):
+    """``(bytes, outputs)``: the input as the kernel reads it (rewritten on every call), and the
+    outputs computed (whole vectors; on planes, the phases' grid)."""
+    if _on_planes(x_shape, out):
+        x5, _, out5, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
+        grid = _grid(x5, padding5, stride5)
+        return (x_shape[0] * x_shape[1] * math.prod(stride) * math.prod(grid) * 4,
+                x_shape[0] * w_shape[0] * -(-_flat(out5, grid) // LANES) * LANES)
     _, chunks, q = _chunks(out[-1], w_shape[-1], dilation[-1], stride[-1])
     spans = math.prod(sz + a + b for sz, (a, b) in zip(x_shape[2:-1], padding[:-1]))
-    return x_shape[0] * x_shape[1] * chunks * spans * stride[-1] * q * 4
-
-
-def packed_bytes(w_shape):
-    """Bytes of the weights as the kernel reads them (packed on every call)."""
-    return math.prod(w_shape) * 4
-
-
-def padded_outputs(out):
-    """Outputs computed: the last axis rounded up to whole vectors."""
-    return math.prod(out[:-1]) * -(-out[-1] // LANES) * LANES
+    return (x_shape[0] * x_shape[1] * chunks * spans * stride[-1] * q * 4,
+            math.prod(out[:-1]) * -(-out[-1] // LANES) * LANES)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -292,17 +341,45 @@ def pack(w):
 #: apart instead, a 1-D layer of 64 channels of 16000 read 64 pages per block and ran at a
 #: quarter of the speed of one of 8000.
 CHUNK = 256
+#: A plane pass's reduction in slices of this many ``k`` and its weights in groups of this many
+#: panels (96 KB of weights, reused by every block of the pass while in cache).  A plane pass
+#: has few blocks (four for a 7x7 output), and without slices each block streamed all the
+#: weights again: 5.4-5.8 ms against 3.7-3.8 for ResNet-50's 512-channel 3x3 stride-2 layer
+#: (one thread, two A-B-B-A rounds).  Lines have many blocks of their own, and slices made
+#: them 1-5 % slower.
+PLANE_SLICE, PLANE_GROUP = 1024, 4
+#: Weights are packed (each panel's ``k`` in order, its weights side by side) for passes of at
+#: least this many multiply-adds per weight, and read where they are for the others.  Packing
+#: costs a pass over the weights on every call, and reading them in place slows the kernel:
+#: one thread, two A-B-B-A rounds, packed against in place, the stem (12544 multiply-adds a
+#: weight) took 3.40 ms against 3.87 and 64 channels of 56x56 (3136) 3.52 against 3.63, but
+#: 128 channels at stride 2 to 28x28 (784) 4.09 against 3.85, and 512 channels of 7x7 8.2
+#: against 4.4.
+PACK_ABOVE = 2048
+#: No slices: one pass over all ``k`` and all panels.
+WHOLE = 1 << 62
+
+
+def _lift(x_shape, w_shape, out, stride, padding, dilation):
+    """1-D and 2-D layers as 3-D ones with leading axes of one: ``(x5, kernel, out5, stride,
+    padding, dilation)``."""
+    lift = 5 - len(x_shape)
+    return (x_shape[:2] + (1,) * lift + x_shape[2:], (1,) * lift + w_shape[2:], (1,) * lift + out[2:],
+            (1,) * lift + stride, ((0, 0),) * lift + padding, (1,) * lift + dilation)
 
 
 @functools.lru_cache(maxsize=256)
 def conv_plan(x_shape, w_shape, out, stride, padding, dilation):
-    """The layer (validated float32 arguments of these shapes, one group) as ``(x, w) -> y``."""
-    lift = 5 - len(x_shape)  # 1-D and 2-D as 3-D with leading axes of one
-    x5 = x_shape[:2] + (1,) * lift + x_shape[2:]
-    kernel = (1,) * lift + w_shape[2:]
-    out5 = (1,) * lift + out[2:]
-    stride, dilation = (1,) * lift + stride, (1,) * lift + dilation
-    padding = ((0, 0),) * lift + padding
+    """The layer (validated float32 arguments of these shapes, one group) as ``(x, w) -> y``:
+    by :func:`_plane_plan` where its last output axis fits in one vector, else by
+    :func:`_line_plan`."""
+    plan = _plane_plan if _on_planes(x_shape, out) else _line_plan
+    return plan(x_shape, w_shape, out, stride, padding, dilation)
+
+
+def _line_plan(x_shape, w_shape, out, stride, padding, dilation):
+    """Blocks along the lines of the last output axis, cut into chunks of :data:`CHUNK`."""
+    x5, kernel, out5, stride, padding, dilation = _lift(x_shape, w_shape, out, stride, padding, dilation)
     n, c = x5[:2]
     o = w_shape[0]
     s, d = stride[-1], dilation[-1]
@@ -322,20 +399,86 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation):
     y_row = out5[0] * out5[1] * width
     y_lines = (g[0] * o * y_row + (g[2] * out5[1] + g[3]) * width + g[1] * chunk).astype(np.int64)
     outputs = np.where(g[1] == chunks - 1, width - (chunks - 1) * chunk, chunk).astype(np.int64)
-    lines = len(x_lines)
-    macs = math.prod(y_buffer) * len(offsets)  # the pass's size for the threads (outputs alone would
-    # leave a 3x3 layer's 200k outputs, 100M multiply-adds, on one thread)
     before = np.array([a for a, _ in padding], dtype=np.int64)
+    passes = _passes(o, offsets, x_lines, y_lines, outputs, y_row, math.prod(y_buffer) * len(offsets), WHOLE, WHOLE)
 
     def run(x, w):
         xb = scratch("blocked input", x_buffer, np.float32)
         _fill(np.ascontiguousarray(x).reshape(x5), before, s, chunk, xb)
         y = np.empty(y_buffer, dtype=np.float32)
-        in_threads(_blocks, lines, macs, pack(w), xb.reshape(-1), offsets, y.reshape(-1), x_lines, y_lines, outputs,
-                   o, y_row, seconds=macs / known()["blocked_macs_per_s"])
+        passes(w, xb, y)
         return y.reshape(out)
 
     return run
+
+
+def _plane_plan(x_shape, w_shape, out, stride, padding, dilation):
+    """Blocks along each image's whole output, flat: every input channel's padded plane is
+    split into its stride phases along each axis (``(D', H', W')`` each), so that output
+    ``(a, b, e)`` of a tap reads phase element ``(a, b, e) + (tap's shift)``, and the outputs
+    run as one line over ``(a, b, e)`` on the phases' grid (its ``e >= out_w`` and ``b >=
+    out_h`` computed and dropped).  A layer whose output rows fit in one vector (ResNet-50's
+    7x7 layers) runs in two-vector blocks this way instead of one-vector blocks of one row,
+    whose six sums per input cannot hide the multiply-add's latency."""
+    x5, kernel, out5, stride, padding, dilation = _lift(x_shape, w_shape, out, stride, padding, dilation)
+    n, c = x5[:2]
+    o = w_shape[0]
+    grid = _grid(x5, padding, stride)
+    phases, plane, flat = math.prod(stride), math.prod(grid), _flat(out5, grid)
+    y_row = out5[0] * grid[1] * grid[2]
+    image = c * phases * plane
+    x_buffer = n * image + WIDTH  # reads run past the last plane for dropped outputs only
+    taps = np.indices((c,) + kernel).reshape(4, -1)
+    shift = [taps[i + 1] * dilation[i] for i in range(3)]
+    phase = (shift[0] % stride[0] * stride[1] + shift[1] % stride[1]) * stride[2] + shift[2] % stride[2]
+    offsets = (taps[0] * phases * plane + phase * plane + shift[0] // stride[0] * grid[1] * grid[2]
+               + shift[1] // stride[1] * grid[2] + shift[2] // stride[2]).astype(np.int64)
+    chunk = min(CHUNK, max(WIDTH, -(-flat // (2 * WIDTH)) * WIDTH))  # two lines or more: both threads work
+    starts = np.arange(0, flat, chunk)
+    g = np.indices((n, len(starts))).reshape(2, -1)
+    x_lines = (g[0] * image + starts[g[1]]).astype(np.int64)
+    y_lines = (g[0] * o * y_row + starts[g[1]]).astype(np.int64)
+    outputs = np.minimum(chunk, flat - starts[g[1]]).astype(np.int64)
+    passes = _passes(o, offsets, x_lines, y_lines, outputs, y_row, n * o * flat * len(offsets), PLANE_SLICE,
+                     PLANE_GROUP)
+    # each phase: (padded position p + s * i) - before, for the i whose position is in the input
+    copies = []
+    for ph in np.ndindex(*stride):
+        index = []
+        for p, s, g_, (before, _), size in zip(ph, stride, grid, padding, x5[2:]):
+            lo = max(0, -(-(before - p) // s))
+            hi = max(lo, min(g_, -(-(before + size - p) // s)))
+            index.append((lo, hi, p + s * lo - before, s))
+        copies.append(index)
+
+    def run(x, w):
+        xb = scratch("blocked input", (x_buffer,), np.float32)
+        xb[:] = 0.0
+        x = np.asarray(x).reshape(x5)
+        view = xb[:n * image].reshape((n, c) + stride + grid)
+        for ph, index in zip(np.ndindex(*stride), copies):
+            view[(slice(None), slice(None)) + ph + tuple(slice(lo, hi) for lo, hi, _, _ in index)] = \
+                x[(slice(None), slice(None)) + tuple(slice(at, at + s * (hi - lo), s) for lo, hi, at, s in index)]
+        yb = scratch("blocked output", (n, o) + out5[:1] + grid[1:], np.float32)
+        passes(w, xb, yb)
+        return np.ascontiguousarray(yb[:, :, :, :out5[1], :out5[2]]).reshape(out)
+
+    return run
+
+
+def _passes(channels, offsets, x_lines, y_lines, outputs, y_row, macs, slice_, group):
+    """``(w, xb, y)``: every block of the lines into ``y`` from the rewritten input ``xb`` (in
+    slices of ``slice_`` of the reduction, groups of ``group`` panels), the lines split over the
+    threads."""
+    seconds = macs / known()["blocked_macs_per_s"]
+    packed = macs >= PACK_ABOVE * channels * len(offsets)
+
+    def passes(w, xb, y):
+        w = pack(w) if packed else np.ascontiguousarray(w).reshape(-1)
+        in_threads(_blocks, len(x_lines), macs, w, packed, xb.reshape(-1), offsets, y.reshape(-1), x_lines, y_lines,
+                   outputs, channels, y_row, slice_, group, seconds=seconds)
+
+    return passes
 
 
 def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None):

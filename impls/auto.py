@@ -227,10 +227,9 @@ def _layer_estimates(x_shape, w_shape, out, stride, padding, dilation, groups, i
     gemm, copy, direct = r["gemm_macs_per_s"], r["copy_bytes_per_s"], r["direct_macs_per_s"]
     estimates = {"im2col": CALL_SECONDS + macs / gemm + copies / copy}
     if _blocked.applies(x_shape, w_shape, np.float32 if itemsize == 4 else np.float64, groups, out):
-        # no columns: the input rewritten once, the weights packed, outputs in whole vectors
-        written = _blocked.input_bytes(x_shape, w_shape, out, stride, padding, dilation) + _blocked.packed_bytes(w_shape)
-        estimates["blocked"] = (CALL_SECONDS + macs * _blocked.padded_outputs(out) / math.prod(out) / r["blocked_macs_per_s"]
-                                + written / copy)
+        # no columns: the input rewritten once, outputs in whole vectors
+        written, computed = _blocked.work(x_shape, w_shape, out, stride, padding, dilation)
+        estimates["blocked"] = CALL_SECONDS + macs * computed / math.prod(out) / r["blocked_macs_per_s"] + written / copy
     if groups > 1 and w_shape[1] == 1 and x_shape[1] == groups:  # depthwise: compiled rows, no GEMM to feed
         estimates["depthwise"] = CALL_SECONDS + macs / direct + n * c_in * positions * itemsize / copy
     if winograd.applies(x_shape, w_shape, stride, dilation, groups):

@@ -95,15 +95,23 @@ BLOCKED = [
     ((3, 4, 8, 24), 3, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
     ((1, 2, 4, 5), 2, (3, 3), (1, 1), ((5, 5), (4, 4)), (1, 1)),  # more padding than input
     ((1, 3, 9, 6, 9), 5, (3, 2, 2), (2, 1, 2), ((2, 1), (0, 1), (1, 1)), (2, 1, 2)),
+    # on planes with slices of the reduction (1152 and 1080 k) and groups of panels
+    ((1, 128, 7, 7), 27, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ((2, 120, 14, 13), 31, (3, 3), (2, 2), ((1, 1), (1, 0)), (1, 1)),
+    ((1, 4, 7, 8, 9), 7, (3, 3, 2), (2, 3, 2), ((1, 1), (1, 2), (0, 1)), (1, 1, 2)),  # phases on three axes
 ]
 
 
+@pytest.mark.parametrize("packed", [True, False], ids=["packed", "in-place"])
 @pytest.mark.parametrize("case", BLOCKED, ids=lambda c: f"x{c[0]}o{c[1]}k{c[2]}s{c[3]}")
-def test_layers_in_register_blocks_are_the_sum(monkeypatch, case):
+def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packed):
     """The blocks over every line, whole and split over threads (the trials' split runs, calls
-    2, 4 and 5), from inputs in any memory layout; float32 sums within a few roundings of the
-    float64 ones."""
+    2, 4 and 5), from inputs in any memory layout, the weights packed or read in place; float32
+    sums within a few roundings of the float64 ones."""
     shape, c_out, kernel, stride, padding, dilation = case
+    monkeypatch.setattr(_blocked, "PACK_ABOVE", 0 if packed else float("inf"))
+    _blocked.conv_plan.cache_clear()  # plans made with either choice are dropped after the test too
+    request.addfinalizer(_blocked.conv_plan.cache_clear)
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)
     monkeypatch.setattr(_threads, "_trials", {})
     monkeypatch.setattr(_threads, "_split", {})
@@ -121,18 +129,22 @@ def test_layers_in_register_blocks_are_the_sum(monkeypatch, case):
             f"call {call + 1}: max error {np.abs(got - want).max()}, but should be within 1e-5 of the sum of |products|"
 
 
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("slices", [False, True])
 @pytest.mark.parametrize("width", [1, 7, 8, 9, 16, 19, 23, 32])
-def test_blocks_store_no_output_beyond_a_line(width):
+def test_blocks_store_no_output_beyond_a_line(width, slices, packed):
     """The last vector of a line is stored masked: the outputs after the line's end (the next
-    line's, or past the array: here sentinels) are never written, whatever its length."""
+    line's, or past the array: here sentinels) are never written, whatever its length; in
+    slices of the reduction (the second adds to the first's sums, read back masked) too."""
     rng = np.random.default_rng(width)
     x = np.zeros(width + 2 * _blocked.WIDTH, dtype=np.float32)
     x[:width + 1] = rng.standard_normal(width + 1)
     w = rng.standard_normal((3, 1, 2)).astype(np.float32)  # 3 output channels, 2 taps
     y = np.full((3, width + _blocked.WIDTH), 7.0, dtype=np.float32)
     one = np.zeros(1, dtype=np.int64)
-    _blocked._blocks(_blocked.pack(w), x, np.arange(2, dtype=np.int64), y.reshape(-1), one, one,
-                     np.array([width], dtype=np.int64), 3, y.shape[1], 0, 1)
+    cut = 1 if slices else _blocked.WHOLE
+    _blocked._blocks(_blocked.pack(w) if packed else w.reshape(-1), packed, x, np.arange(2, dtype=np.int64), y.reshape(-1), one, one,
+                     np.array([width], dtype=np.int64), 3, y.shape[1], cut, cut, 0, 1)
     want = w[:, 0, 0, None] * x[None, :width] + w[:, 0, 1, None] * x[None, 1:width + 1]
     assert np.allclose(y[:, :width], want, rtol=1e-6, atol=1e-6)
     assert np.all(y[:, width:] == 7.0), "outputs past the line's end were written"

@@ -24,8 +24,9 @@ import time
 
 import numpy as np
 
-#: The development machine's rates (an AMD EPYC with AVX-512, one thread): used when calibration is
-#: off, and in place of any rate a calibration could not measure.
+#: The development machines' rates (AMD EPYC, one thread: the first five with AVX-512, the register
+#: blocks' on an AVX2 one): used when calibration is off, and in place of any rate a calibration
+#: could not measure.
 DEFAULTS = {
     "direct_macs_per_s": 2.4e10,  # compiled direct loops, four taps per pass
     "direct_narrow_macs_per_s": 7e9,  # the same with fewer than four taps on the last axis

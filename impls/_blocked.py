@@ -344,9 +344,9 @@ CHUNK = 256
 #: A plane pass's reduction in slices of this many ``k`` and its weights in groups of this many
 #: panels (96 KB of weights, reused by every block of the pass while in cache).  A plane pass
 #: has few blocks (four for a 7x7 output), and without slices each block streamed all the
-#: weights again: 5.4-5.8 ms against 3.7-3.8 for ResNet-50's 512-channel 3x3 stride-2 layer
-#: (one thread, two A-B-B-A rounds).  Lines have many blocks of their own, and slices made
-#: them 1-5 % slower.
+#: weights again: 5.4 and 6.4 ms against 3.7 and 4.3 with slices for ResNet-50's 512-channel
+#: 3x3 stride-2 layer (one thread, two runs of A-B-B-A rounds).  Lines have many blocks of their own, and slices made
+#: them 1-6 % slower.
 PLANE_SLICE, PLANE_GROUP = 1024, 4
 #: Weights are packed (each panel's ``k`` in order, its weights side by side) for passes of at
 #: least this many multiply-adds per weight, and read where they are for the others.  Packing

@@ -129,6 +129,26 @@ def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packe
             f"call {call + 1}: max error {np.abs(got - want).max()}, but should be within 1e-5 of the sum of |products|"
 
 
+@pytest.mark.parametrize("shape, kernel, stride", [
+    ((1, 3, 5, 8), (1, 2), (1, 2)),  # on planes, the output's rows fill the phases' grid
+    ((2, 3, 4, 6, 6), (1, 1, 3), (1, 1, 3)),
+    ((1, 2, 9, 40), (3, 3), (1, 1)),  # lines
+])
+def test_blocks_results_are_the_callers(shape, kernel, stride):
+    """A result is never a view of the blocks' work arrays: a later call on new data of the
+    same shapes leaves it as it was (where a plane's output rows filled its grid exactly, the
+    copy out of the work array was skipped and the next call overwrote the first result)."""
+    rng = np.random.default_rng(3)
+    x1, x2 = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    w = rng.standard_normal((4, shape[1]) + kernel).astype(np.float32)
+    kw = dict(stride=stride, padding=((0, 0),) * len(kernel), dilation=(1,) * len(kernel))
+    y1 = _blocked.conv(x1, w, **kw)
+    kept = y1.copy()
+    y2 = _blocked.conv(x2, w, **kw)
+    assert np.array_equal(y1, kept), "a later call changed an earlier result"
+    assert not np.shares_memory(y1, y2)
+
+
 @pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("slices", [False, True])
 @pytest.mark.parametrize("width", [1, 7, 8, 9, 16, 19, 23, 32])

@@ -276,10 +276,15 @@ def _chunks(width, taps, dilation, stride):
     return chunk, -(-width // chunk), chunk + (taps - 1) * dilation // stride
 
 
-def _on_planes(x_shape, out):
+def _on_planes(x_shape, w_shape, out, stride, padding, dilation):
     """Whether a layer runs by :func:`_plane_plan`: 2-D and 3-D layers whose output rows fit in
-    one vector."""
-    return out[-1] <= LANES and len(x_shape) > 3
+    one vector, where the phases' grid holds at most twice the outputs that rows of whole
+    vectors would compute (a kernel as wide as its input, as text models have, gives rows of one
+    output on a grid as wide as the input: those stay on lines)."""
+    if out[-1] > LANES or len(x_shape) < 4:
+        return False
+    x5, _, out5, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
+    return _flat(out5, _grid(x5, padding5, stride5)) <= 2 * out5[0] * out5[1] * LANES
 
 
 def _grid(x5, padding, stride):
@@ -296,7 +301,7 @@ def _flat(out5, grid):
 def work(x_shape, w_shape, out, stride, padding, dilation):
     """``(bytes, outputs)``: the input as the kernel reads it (rewritten on every call), and the
     outputs computed (whole vectors; on planes, the phases' grid)."""
-    if _on_planes(x_shape, out):
+    if _on_planes(x_shape, w_shape, out, stride, padding, dilation):
         x5, _, out5, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
         grid = _grid(x5, padding5, stride5)
         return (x_shape[0] * x_shape[1] * math.prod(stride) * math.prod(grid) * 4,
@@ -373,7 +378,7 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation):
     """The layer (validated float32 arguments of these shapes, one group) as ``(x, w) -> y``:
     by :func:`_plane_plan` where its last output axis fits in one vector, else by
     :func:`_line_plan`."""
-    plan = _plane_plan if _on_planes(x_shape, out) else _line_plan
+    plan = _plane_plan if _on_planes(x_shape, w_shape, out, stride, padding, dilation) else _line_plan
     return plan(x_shape, w_shape, out, stride, padding, dilation)
 
 

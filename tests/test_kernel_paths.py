@@ -99,6 +99,7 @@ BLOCKED = [
     ((1, 128, 7, 7), 27, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
     ((2, 120, 14, 13), 31, (3, 3), (2, 2), ((1, 1), (1, 0)), (1, 1)),
     ((1, 4, 7, 8, 9), 7, (3, 3, 2), (2, 3, 2), ((1, 1), (1, 2), (0, 1)), (1, 1, 2)),  # phases on three axes
+    ((2, 1, 12, 40), 5, (3, 40), (1, 1), ((0, 0), (0, 0)), (1, 1)),  # rows of one output, on lines
 ]
 
 
@@ -127,6 +128,16 @@ def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packe
         assert got.shape == want.shape and got.dtype == np.float32 and got.flags.c_contiguous
         assert np.all(np.abs(got - want) <= 1e-5 * scale + 1e-30), \
             f"call {call + 1}: max error {np.abs(got - want).max()}, but should be within 1e-5 of the sum of |products|"
+
+
+def test_blocks_take_planes_only_where_their_grid_is_not_mostly_waste():
+    """7x7 outputs run on planes; a kernel as wide as its input (rows of one output, on a grid
+    40 wide) stays on lines, where the estimate counts 8 outputs a row, not 40."""
+    assert _blocked._on_planes((1, 512, 7, 7), (512, 512, 3, 3), (1, 512, 7, 7), (1, 1), ((1, 1), (1, 1)), (1, 1))
+    assert _blocked._on_planes((1, 512, 14, 14), (512, 512, 3, 3), (1, 512, 7, 7), (2, 2), ((1, 1), (1, 1)), (1, 1))
+    wide = ((2, 1, 12, 40), (5, 1, 3, 40), (2, 5, 10, 1), (1, 1), ((0, 0), (0, 0)), (1, 1))
+    assert not _blocked._on_planes(*wide)
+    assert _blocked.work(*wide)[1] == 2 * 5 * 10 * _blocked.LANES
 
 
 @pytest.mark.parametrize("shape, kernel, stride", [

@@ -60,9 +60,10 @@ WIDTH = 2 * LANES
 def _kernel_ir(module, rows, vectors):
     """The micro-kernel for ``rows`` output channels by ``vectors`` vectors of outputs, as an
     internal function of ``module``: ``(w, x, offsets, y, y_row, count, lanes, more, w_row,
-    w_step)`` stores ``y[r * y_row + i] = sum_k w[r * w_row + k * w_step] * x[offsets[k] + i]`` (plus ``y``'s own value
-    when ``more`` is not 0: a later slice of the ``k``) for the first ``lanes`` of the last
-    vector's outputs and all of the others' (masked: no output is padded)."""
+    w_step)`` stores ``y[r * y_row + i] = sum_k w[r * w_row + k * w_step] * x[offsets[k] + i]``
+    (plus ``y``'s own value when ``more`` is not 0: a later slice of the ``k``) for the first
+    ``lanes`` of the last vector's outputs and all of the others' (masked: no output is
+    padded)."""
     name = f"convspec_block_{rows}x{vectors}x{LANES}"
     if name in module.globals:
         return module.globals[name]
@@ -165,7 +166,8 @@ def _block(typingctx, rows, vectors, w, w_at, x, x_at, offsets, k_at, y, y_at, y
                      types.intp, types.intp, types.intp, types.intp, types.intp, types.intp)
 
     def codegen(context, builder, signature, args):
-        rows_, vectors_, wa, w_at_, xa, x_at_, oa, k_at_, ya, y_at_, y_row_, count_, lanes_, more_, w_row_, w_step_ = args
+        (rows_, vectors_, wa, w_at_, xa, x_at_, oa, k_at_, ya, y_at_, y_row_, count_, lanes_, more_, w_row_,
+         w_step_) = args
         data = [context.make_array(signature.args[i])(context, builder, a).data
                 for i, a in ((2, wa), (4, xa), (6, oa), (8, ya))]
         call = [builder.gep(data[0], [w_at_]), builder.gep(data[1], [x_at_]), builder.gep(data[2], [k_at_]),
@@ -213,8 +215,8 @@ def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row
                             w_at, w_row, w_step = p * ROWS * count + k0 * rows, 1, rows
                         else:
                             w_at, w_row, w_step = p * ROWS * count + k0, count, 1
-                        _block(rows, vectors, w, w_at, x, x_at, offsets, k0, y, y_at + p * ROWS * y_row, y_row, n, lanes,
-                               k0, w_row, w_step)
+                        _block(rows, vectors, w, w_at, x, x_at, offsets, k0, y, y_at + p * ROWS * y_row, y_row, n,
+                               lanes, k0, w_row, w_step)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -233,7 +233,8 @@ def _layer_estimates(x_shape, w_shape, out, stride, padding, dilation, groups, i
     if _blocked.applies(x_shape, w_shape, np.float32 if itemsize == 4 else np.float64, groups, out):
         # no columns: the input rewritten once, outputs in whole vectors
         written, computed = _blocked.work(x_shape, w_shape, out, stride, padding, dilation)
-        estimates["blocked"] = CALL_SECONDS + macs * computed / math.prod(out) / r["blocked_macs_per_s"] + written / copy
+        estimates["blocked"] = (CALL_SECONDS + macs * computed / math.prod(out) / r["blocked_macs_per_s"]
+                                + written / copy)
     if groups > 1 and w_shape[1] == 1 and x_shape[1] == groups:  # depthwise: compiled rows, no GEMM to feed
         estimates["depthwise"] = CALL_SECONDS + macs / direct + n * c_in * positions * itemsize / copy
     if winograd.applies(x_shape, w_shape, stride, dilation, groups):

@@ -174,7 +174,8 @@ def test_blocks_store_no_output_beyond_a_line(width, slices, packed):
     y = np.full((3, width + _blocked.WIDTH), 7.0, dtype=np.float32)
     one = np.zeros(1, dtype=np.int64)
     cut = 1 if slices else _blocked.WHOLE
-    _blocked._blocks(_blocked.pack(w) if packed else w.reshape(-1), packed, x, np.arange(2, dtype=np.int64), y.reshape(-1), one, one,
+    weights = _blocked.pack(w) if packed else w.reshape(-1)
+    _blocked._blocks(weights, packed, x, np.arange(2, dtype=np.int64), y.reshape(-1), one, one,
                      np.array([width], dtype=np.int64), 3, y.shape[1], cut, cut, 0, 1)
     want = w[:, 0, 0, None] * x[None, :width] + w[:, 0, 1, None] * x[None, 1:width + 1]
     assert np.allclose(y[:, :width], want, rtol=1e-6, atol=1e-6)

@@ -1,9 +1,9 @@
 """Direct float32 convolution in register blocks, with no columns: ``auto``'s algorithm for
 layers whose im2col columns cost about as much to build as the GEMM on them.
 
-A block is ``ROWS`` output channels by ``WIDTH`` consecutive outputs.  Its sums (eq. 9.7) stay
-in vector registers for the whole reduction over input channels and taps: for every ``k = (c,
-tap)`` the kernel loads the ``WIDTH`` inputs the tap reads (contiguous: the input is first
+A block is ``ROWS`` output channels by two vectors of consecutive outputs.  Its sums (eq. 9.7)
+stay in vector registers for the whole reduction over input channels and taps: for every ``k =
+(c, tap)`` the kernel loads the two vectors of inputs the tap reads (contiguous: the input is first
 split into its stride phases) and broadcasts one weight per output channel into them.  The
 weights are packed, six rows side by side, where their packing costs little against the
 pass (it is done on every call: they may have changed since the last one), and are read where
@@ -21,9 +21,10 @@ The input is rewritten once per call, zero-padded, in one of two layouts:
   along the whole output flattened, so that they keep two vectors.
 
 The kernel is LLVM IR built with llvmlite (Numba's own code generator) on vectors of
-:data:`LANES` floats, which LLVM lowers to the host's vector registers (two AVX2 registers,
-one AVX-512 register, four SSE or NEON ones).  Sums are float32 in ``k`` order, each
-multiply-add fused or not as the host does it: the rounding of a GEMM.
+:data:`LANES` floats: 16 (one 512-bit register) where the host has AVX-512, else 8 (one AVX2
+register, two SSE or NEON ones), which LLVM lowers to the host's vector registers.  Sums are
+float32 in ``k`` order, each multiply-add fused or not as the host does it: the rounding of a
+GEMM.
 
 Measured on 2 vCPUs of an AMD EPYC (AVX2, one thread), A-B-B-A medians in one process, three
 runs: the 7x7 stride-2 ResNet-50 stem on one 224x224 image took 4.3-5.0 ms by im2col (1.2 ms
@@ -48,51 +49,66 @@ from convspec.impls._calibration import known
 from convspec.impls._scratch import scratch
 from convspec.impls._threads import in_threads
 
-#: Floats per vector: one AVX2 register (half an AVX-512 one, two SSE or NEON ones).
-LANES = 8
+#: The vector lengths the kernels are built for (floats per vector).
+VECTOR_LANES = (8, 16)
+
+
+def host_lanes(features=None):
+    """Floats per vector on this host as Numba compiles for it: 16 with AVX-512 (the kernels'
+    vectors then fill its 512-bit registers; with 8, a Xeon's FMA units run half-empty), else 8.
+    ``features``: LLVM's feature string (``"+avx2,-avx512f,..."``); by default Numba's
+    (``NUMBA_CPU_FEATURES``) or else the host's."""
+    if features is None:
+        from llvmlite import binding
+        if numba.config.CPU_NAME and not numba.config.CPU_FEATURES:  # another CPU named, without its features
+            return 8
+        features = numba.config.CPU_FEATURES or binding.get_host_cpu_features().flatten()
+    return 16 if "+avx512f" in features.split(",") else 8
+
+
+#: Floats per vector on this host (:func:`host_lanes`): every plan's default.
+LANES = host_lanes()
 #: Output channels per block: ROWS x 2 vectors of sums, two input vectors and a broadcast weight
-#: fill the 16 vector registers of AVX2.
+#: fill the 16 vector registers of AVX2 (half of AVX-512's 32).
 ROWS = 6
-#: Outputs per block along the last axis (two vectors); a line's last block may be shorter.
-WIDTH = 2 * LANES
 
 
-def _kernel_ir(module, rows, vectors):
-    """The micro-kernel for ``rows`` output channels by ``vectors`` vectors of outputs, as an
-    internal function of ``module``: ``(w, x, offsets, y, y_row, count, lanes, more, w_row,
-    w_step)`` stores ``y[r * y_row + i] = sum_k w[r * w_row + k * w_step] * x[offsets[k] + i]``
-    (plus ``y``'s own value when ``more`` is not 0: a later slice of the ``k``) for the first
-    ``lanes`` of the last vector's outputs and all of the others' (masked: no output is
-    padded)."""
-    name = f"convspec_block_{rows}x{vectors}x{LANES}"
+def _kernel_ir(module, rows, vectors, lanes):
+    """The micro-kernel for ``rows`` output channels by ``vectors`` vectors of ``lanes``
+    outputs, as an internal function of ``module``: ``(w, x, offsets, y, y_row, count, valid,
+    more, w_row, w_step)`` stores ``y[r * y_row + i] = sum_k w[r * w_row + k * w_step] *
+    x[offsets[k] + i]`` (plus ``y``'s own value when ``more`` is not 0: a later slice of the
+    ``k``) for the first ``valid`` of the last vector's outputs and all of the others' (masked:
+    no output is padded)."""
+    name = f"convspec_block_{rows}x{vectors}x{lanes}"
     if name in module.globals:
         return module.globals[name]
     f32, i64, i32 = ir.FloatType(), ir.IntType(64), ir.IntType(32)
-    vec = ir.VectorType(f32, LANES)
+    vec = ir.VectorType(f32, lanes)
     fptr, vptr = f32.as_pointer(), vec.as_pointer()
-    bits = ir.VectorType(ir.IntType(1), LANES)
+    bits = ir.VectorType(ir.IntType(1), lanes)
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [fptr, fptr, i64.as_pointer(), fptr] + [i64] * 6),
                      name=name)
     fn.linkage = "internal"
     fn.attributes.add("noinline")  # its own register allocation, whatever loops call it
-    w, x, offsets, y, y_row, count, lanes, more, w_row, w_step = fn.args
+    w, x, offsets, y, y_row, count, valid, more, w_row, w_step = fn.args
 
     def intrinsic_fn(name, returns, *arguments):
         return module.globals.get(name) or ir.Function(module, ir.FunctionType(returns, arguments), name=name)
 
-    fma = intrinsic_fn(f"llvm.fmuladd.v{LANES}f32", vec, vec, vec, vec)
-    masked_load = intrinsic_fn(f"llvm.masked.load.v{LANES}f32.p0v{LANES}f32", vec, vptr, i32, bits, vec)
-    masked_store = intrinsic_fn(f"llvm.masked.store.v{LANES}f32.p0v{LANES}f32", ir.VoidType(), vec, vptr, i32, bits)
-    zero = ir.Constant(vec, [0.0] * LANES)
+    fma = intrinsic_fn(f"llvm.fmuladd.v{lanes}f32", vec, vec, vec, vec)
+    masked_load = intrinsic_fn(f"llvm.masked.load.v{lanes}f32.p0v{lanes}f32", vec, vptr, i32, bits, vec)
+    masked_store = intrinsic_fn(f"llvm.masked.store.v{lanes}f32.p0v{lanes}f32", ir.VoidType(), vec, vptr, i32, bits)
+    zero = ir.Constant(vec, [0.0] * lanes)
     const = lambda v: ir.Constant(i64, v)  # noqa: E731
     lane0 = ir.Constant(i32, 0)
-    splat = ir.Constant(ir.VectorType(i32, LANES), [0] * LANES)
+    splat = ir.Constant(ir.VectorType(i32, lanes), [0] * lanes)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    lane_numbers = ir.Constant(ir.VectorType(i64, LANES), list(range(LANES)))
-    valid = b.shuffle_vector(b.insert_element(ir.Constant(ir.VectorType(i64, LANES), ir.Undefined), lanes, lane0),
-                             ir.Constant(ir.VectorType(i64, LANES), ir.Undefined), splat)
-    mask = b.icmp_signed("<", lane_numbers, valid)
-    places = [b.bitcast(b.gep(y, [b.add(b.mul(const(r), y_row), const(v * LANES))]), vptr)
+    lane_numbers = ir.Constant(ir.VectorType(i64, lanes), list(range(lanes)))
+    limit = b.shuffle_vector(b.insert_element(ir.Constant(ir.VectorType(i64, lanes), ir.Undefined), valid, lane0),
+                             ir.Constant(ir.VectorType(i64, lanes), ir.Undefined), splat)
+    mask = b.icmp_signed("<", lane_numbers, limit)
+    places = [b.bitcast(b.gep(y, [b.add(b.mul(const(r), y_row), const(v * lanes))]), vptr)
               for r in range(rows) for v in range(vectors)]
     entry = b.block
     load, start = fn.append_basic_block("load"), fn.append_basic_block("start")
@@ -120,7 +136,7 @@ def _kernel_ir(module, rows, vectors):
     for s, value in zip(sums, initial):
         s.add_incoming(value, start)
     xk = b.gep(x, [b.load(b.gep(offsets, [k]))])
-    inputs = [b.load(b.bitcast(b.gep(xk, [const(v * LANES)]), vptr), align=4) for v in range(vectors)]
+    inputs = [b.load(b.bitcast(b.gep(xk, [const(v * lanes)]), vptr), align=4) for v in range(vectors)]
     new = []
     for r in range(rows):
         one = b.insert_element(ir.Constant(vec, ir.Undefined), b.load(b.gep(wk, [b.mul(w_row, const(r))])), lane0)
@@ -141,7 +157,7 @@ def _kernel_ir(module, rows, vectors):
         final.add_incoming(n, loop)
         finals.append(final)
     whole, part, end = fn.append_basic_block("whole"), fn.append_basic_block("part"), fn.append_basic_block("end")
-    b.cbranch(b.icmp_signed("==", lanes, const(LANES)), whole, part)  # masked stores only where needed:
+    b.cbranch(b.icmp_signed("==", valid, const(lanes)), whole, part)  # masked stores only where needed:
     for block, masked in ((whole, False), (part, True)):  # they are microcoded and slow on AMD's cores
         b.position_at_end(block)
         for i, (value, at) in enumerate(zip(finals, places)):
@@ -156,33 +172,35 @@ def _kernel_ir(module, rows, vectors):
 
 
 @intrinsic
-def _block(typingctx, rows, vectors, w, w_at, x, x_at, offsets, k_at, y, y_at, y_row, count, lanes, more, w_row,
-           w_step):
-    """``_block(rows, vectors, w, w_at, x, x_at, offsets, k_at, y, y_at, y_row, count, lanes,
-    more, w_row, w_step)`` for Numba code: the kernel of :func:`_kernel_ir` for ``rows`` (1 to ROWS) by
-    ``vectors`` (1 or 2) on the arrays' data from those element offsets (a switch to the kernel
-    of that size)."""
-    sig = types.void(types.intp, types.intp, w, types.intp, x, types.intp, offsets, types.intp, y, types.intp,
-                     types.intp, types.intp, types.intp, types.intp, types.intp, types.intp)
+def _block(typingctx, lanes, rows, vectors, w, w_at, x, x_at, offsets, k_at, y, y_at, y_row, count, valid, more,
+           w_row, w_step):
+    """``_block(lanes, rows, vectors, w, w_at, x, x_at, offsets, k_at, y, y_at, y_row, count,
+    valid, more, w_row, w_step)`` for Numba code: the kernel of :func:`_kernel_ir` for ``rows``
+    (1 to ROWS) by ``vectors`` (1 or 2) of ``lanes`` (one of :data:`VECTOR_LANES`) on the arrays'
+    data from those element offsets (a switch to the kernel of that size)."""
+    sig = types.void(types.intp, types.intp, types.intp, w, types.intp, x, types.intp, offsets, types.intp, y,
+                     types.intp, types.intp, types.intp, types.intp, types.intp, types.intp, types.intp)
 
     def codegen(context, builder, signature, args):
-        (rows_, vectors_, wa, w_at_, xa, x_at_, oa, k_at_, ya, y_at_, y_row_, count_, lanes_, more_, w_row_,
+        (lanes_, rows_, vectors_, wa, w_at_, xa, x_at_, oa, k_at_, ya, y_at_, y_row_, count_, valid_, more_, w_row_,
          w_step_) = args
         data = [context.make_array(signature.args[i])(context, builder, a).data
-                for i, a in ((2, wa), (4, xa), (6, oa), (8, ya))]
+                for i, a in ((3, wa), (5, xa), (7, oa), (9, ya))]
         call = [builder.gep(data[0], [w_at_]), builder.gep(data[1], [x_at_]), builder.gep(data[2], [k_at_]),
-                builder.gep(data[3], [y_at_]), y_row_, count_, lanes_, more_, w_row_, w_step_]
+                builder.gep(data[3], [y_at_]), y_row_, count_, valid_, more_, w_row_, w_step_]
         i64 = ir.IntType(64)
-        size = builder.add(builder.mul(rows_, ir.Constant(i64, 2)), vectors_)  # 2 * rows + vectors
+        const = lambda v: ir.Constant(i64, v)  # noqa: E731
+        size = builder.add(builder.add(builder.mul(lanes_, const(100)), builder.mul(rows_, const(2))), vectors_)
         done = builder.append_basic_block("block.done")
         switch = builder.switch(size, done)
-        for r in range(1, ROWS + 1):
-            for v in (1, 2):
-                case = builder.append_basic_block(f"block.{r}x{v}")
-                switch.add_case(ir.Constant(i64, 2 * r + v), case)
-                builder.position_at_end(case)
-                builder.call(_kernel_ir(builder.module, r, v), call)
-                builder.branch(done)
+        for n in VECTOR_LANES:
+            for r in range(1, ROWS + 1):
+                for v in (1, 2):
+                    case = builder.append_basic_block(f"block.{r}x{v}x{n}")
+                    switch.add_case(const(100 * n + 2 * r + v), case)
+                    builder.position_at_end(case)
+                    builder.call(_kernel_ir(builder.module, r, v, n), call)
+                    builder.branch(done)
         builder.position_at_end(done)
         return context.get_dummy_value()
 
@@ -190,24 +208,26 @@ def _block(typingctx, rows, vectors, w, w_at, x, x_at, offsets, k_at, y, y_at, y
 
 
 @numba.njit(cache=True, nogil=True)
-def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row, slice_, group, first, last):
+def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row, slice_, group, lanes, first,
+            last):
     """Lines ``first <= line < last``: ``outputs[line]`` outputs from ``y_lines[line]`` in the
-    output, their inputs from ``x_lines[line]``, in blocks of WIDTH (the last of one or two
-    vectors, its last vector stored masked).  The reduction runs in slices of ``slice_`` of its
+    output, their inputs from ``x_lines[line]``, in blocks of two vectors of ``lanes`` (the
+    last of one or two vectors, its last vector stored masked).  The reduction runs in slices of ``slice_`` of its
     ``k`` (a block's inputs of one slice stay in the first-level cache), and each slice's
     weights in groups of ``group`` panels (a group's weights stay in the second-level cache
     while it passes over every block of the lines).  The weights ``w`` are as :func:`pack`
     leaves them if ``packed``, else ``(O, count)``."""
     count = offsets.shape[0]
     panels = -(-channels // ROWS)
+    width = 2 * lanes
     for k0 in range(0, count, slice_):
         n = min(slice_, count - k0)
         for g in range(0, panels, group):
             for line in range(first, last):
-                for at in range(0, outputs[line], WIDTH):
-                    here = min(WIDTH, outputs[line] - at)
-                    vectors = (here + LANES - 1) // LANES
-                    lanes = here - (vectors - 1) * LANES
+                for at in range(0, outputs[line], width):
+                    here = min(width, outputs[line] - at)
+                    vectors = (here + lanes - 1) // lanes
+                    valid = here - (vectors - 1) * lanes
                     x_at, y_at = x_lines[line] + at, y_lines[line] + at
                     for p in range(g, min(panels, g + group)):
                         rows = min(ROWS, channels - p * ROWS)
@@ -215,8 +235,8 @@ def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row
                             w_at, w_row, w_step = p * ROWS * count + k0 * rows, 1, rows
                         else:
                             w_at, w_row, w_step = p * ROWS * count + k0, count, 1
-                        _block(rows, vectors, w, w_at, x, x_at, offsets, k0, y, y_at + p * ROWS * y_row, y_row, n,
-                               lanes, k0, w_row, w_step)
+                        _block(lanes, rows, vectors, w, w_at, x, x_at, offsets, k0, y, y_at + p * ROWS * y_row, y_row,
+                               n, valid, k0, w_row, w_step)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -270,23 +290,23 @@ def applies(x_shape, w_shape, dtype, groups, out):
             and math.prod(out) > 0 and math.prod(x_shape) > 0)
 
 
-def _chunks(width, taps, dilation, stride):
-    """``(chunk, chunks, q)``: outputs per chunk of a line of ``width`` outputs (whole blocks,
-    at most :data:`CHUNK`), how many chunks, and each chunk's inputs per stride phase (its
-    outputs and the halo the last axis's ``taps`` reach)."""
-    chunk = min(CHUNK, -(-width // WIDTH) * WIDTH)
+def _chunks(width, taps, dilation, stride, lanes):
+    """``(chunk, chunks, q)``: outputs per chunk of a line of ``width`` outputs (whole blocks
+    of two vectors of ``lanes``, at most :data:`CHUNK`), how many chunks, and each chunk's
+    inputs per stride phase (its outputs and the halo the last axis's ``taps`` reach)."""
+    chunk = min(CHUNK, -(-width // (2 * lanes)) * 2 * lanes)
     return chunk, -(-width // chunk), chunk + (taps - 1) * dilation // stride
 
 
-def _on_planes(x_shape, w_shape, out, stride, padding, dilation):
+def _on_planes(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """Whether a layer runs by :func:`_plane_plan`: 2-D and 3-D layers whose output rows fit in
-    one vector, where the phases' grid holds at most twice the outputs that rows of whole
+    one vector of ``lanes``, where the phases' grid holds at most twice the outputs that rows of whole
     vectors would compute (a kernel as wide as its input, as text models have, gives rows of one
     output on a grid as wide as the input: those stay on lines)."""
-    if out[-1] > LANES or len(x_shape) < 4:
+    if out[-1] > lanes or len(x_shape) < 4:
         return False
     x5, _, out5, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
-    return _flat(out5, _grid(x5, padding5, stride5)) <= 2 * out5[0] * out5[1] * LANES
+    return _flat(out5, _grid(x5, padding5, stride5)) <= 2 * out5[0] * out5[1] * lanes
 
 
 def _grid(x5, padding, stride):
@@ -300,18 +320,18 @@ def _flat(out5, grid):
     return (out5[0] - 1) * grid[1] * grid[2] + (out5[1] - 1) * grid[2] + out5[2]
 
 
-def work(x_shape, w_shape, out, stride, padding, dilation):
+def work(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """``(bytes, outputs)``: the input as the kernel reads it (rewritten on every call), and the
-    outputs computed (whole vectors; on planes, the phases' grid)."""
-    if _on_planes(x_shape, w_shape, out, stride, padding, dilation):
+    outputs computed (whole vectors of ``lanes``; on planes, the phases' grid)."""
+    if _on_planes(x_shape, w_shape, out, stride, padding, dilation, lanes):
         x5, _, out5, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
         grid = _grid(x5, padding5, stride5)
         return (x_shape[0] * x_shape[1] * math.prod(stride) * math.prod(grid) * 4,
-                x_shape[0] * w_shape[0] * -(-_flat(out5, grid) // LANES) * LANES)
-    _, chunks, q = _chunks(out[-1], w_shape[-1], dilation[-1], stride[-1])
+                x_shape[0] * w_shape[0] * -(-_flat(out5, grid) // lanes) * lanes)
+    _, chunks, q = _chunks(out[-1], w_shape[-1], dilation[-1], stride[-1], lanes)
     spans = math.prod(sz + a + b for sz, (a, b) in zip(x_shape[2:-1], padding[:-1]))
     return (x_shape[0] * x_shape[1] * chunks * spans * stride[-1] * q * 4,
-            math.prod(out[:-1]) * -(-out[-1] // LANES) * LANES)
+            math.prod(out[:-1]) * -(-out[-1] // lanes) * lanes)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -376,22 +396,25 @@ def _lift(x_shape, w_shape, out, stride, padding, dilation):
 
 
 @functools.lru_cache(maxsize=256)
-def conv_plan(x_shape, w_shape, out, stride, padding, dilation):
-    """The layer (validated float32 arguments of these shapes, one group) as ``(x, w) -> y``:
-    by :func:`_plane_plan` where its last output axis fits in one vector, else by
-    :func:`_line_plan`."""
-    plan = _plane_plan if _on_planes(x_shape, w_shape, out, stride, padding, dilation) else _line_plan
-    return plan(x_shape, w_shape, out, stride, padding, dilation)
+def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
+    """The layer (validated float32 arguments of these shapes, one group) as ``(x, w) -> y``,
+    in vectors of ``lanes`` (:data:`LANES` on this host; any of :data:`VECTOR_LANES` computes
+    the same sums): by :func:`_plane_plan` where its last output axis fits in one vector, else
+    by :func:`_line_plan`."""
+    if lanes not in VECTOR_LANES:
+        raise ValueError(f"lanes={lanes!r}, but should be one of {VECTOR_LANES}")
+    plan = _plane_plan if _on_planes(x_shape, w_shape, out, stride, padding, dilation, lanes) else _line_plan
+    return plan(x_shape, w_shape, out, stride, padding, dilation, lanes)
 
 
-def _line_plan(x_shape, w_shape, out, stride, padding, dilation):
+def _line_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """Blocks along the lines of the last output axis, cut into chunks of :data:`CHUNK`."""
     x5, kernel, out5, stride, padding, dilation = _lift(x_shape, w_shape, out, stride, padding, dilation)
     n, c = x5[:2]
     o = w_shape[0]
     s, d = stride[-1], dilation[-1]
     width = out5[-1]
-    chunk, chunks, q = _chunks(width, kernel[-1], d, s)
+    chunk, chunks, q = _chunks(width, kernel[-1], d, s, lanes)
     spans = [sz + a + b for sz, (a, b) in zip(x5[2:4], padding[:2])]
     x_buffer = (n, chunks, spans[0], spans[1], c, s, q)
     st = np.cumprod((1,) + x_buffer[:0:-1])[::-1]  # elements per step along each axis
@@ -407,7 +430,8 @@ def _line_plan(x_shape, w_shape, out, stride, padding, dilation):
     y_lines = (g[0] * o * y_row + (g[2] * out5[1] + g[3]) * width + g[1] * chunk).astype(np.int64)
     outputs = np.where(g[1] == chunks - 1, width - (chunks - 1) * chunk, chunk).astype(np.int64)
     before = np.array([a for a, _ in padding], dtype=np.int64)
-    passes = _passes(o, offsets, x_lines, y_lines, outputs, y_row, math.prod(y_buffer) * len(offsets), WHOLE, WHOLE)
+    passes = _passes(o, offsets, x_lines, y_lines, outputs, y_row, math.prod(y_buffer) * len(offsets), WHOLE, WHOLE,
+                     lanes)
 
     def run(x, w):
         xb = scratch("blocked input", x_buffer, np.float32)
@@ -419,7 +443,7 @@ def _line_plan(x_shape, w_shape, out, stride, padding, dilation):
     return run
 
 
-def _plane_plan(x_shape, w_shape, out, stride, padding, dilation):
+def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """Blocks along each image's whole output, flat: every input channel's padded plane is
     split into its stride phases along each axis (``(D', H', W')`` each), so that output
     ``(a, b, e)`` of a tap reads phase element ``(a, b, e) + (tap's shift)``, and the outputs
@@ -434,20 +458,21 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation):
     phases, plane, flat = math.prod(stride), math.prod(grid), _flat(out5, grid)
     y_row = out5[0] * grid[1] * grid[2]
     image = c * phases * plane
-    x_buffer = n * image + WIDTH  # reads run past the last plane for dropped outputs only
+    x_buffer = n * image + 2 * lanes  # reads run past the last plane for dropped outputs only
     taps = np.indices((c,) + kernel).reshape(4, -1)
     shift = [taps[i + 1] * dilation[i] for i in range(3)]
     phase = (shift[0] % stride[0] * stride[1] + shift[1] % stride[1]) * stride[2] + shift[2] % stride[2]
     offsets = (taps[0] * phases * plane + phase * plane + shift[0] // stride[0] * grid[1] * grid[2]
                + shift[1] // stride[1] * grid[2] + shift[2] // stride[2]).astype(np.int64)
-    chunk = min(CHUNK, max(WIDTH, -(-flat // (2 * WIDTH)) * WIDTH))  # two lines or more: both threads work
+    width = 2 * lanes  # outputs per block
+    chunk = min(CHUNK, max(width, -(-flat // (2 * width)) * width))  # two lines or more: both threads work
     starts = np.arange(0, flat, chunk)
     g = np.indices((n, len(starts))).reshape(2, -1)
     x_lines = (g[0] * image + starts[g[1]]).astype(np.int64)
     y_lines = (g[0] * o * y_row + starts[g[1]]).astype(np.int64)
     outputs = np.minimum(chunk, flat - starts[g[1]]).astype(np.int64)
     passes = _passes(o, offsets, x_lines, y_lines, outputs, y_row, n * o * flat * len(offsets), PLANE_SLICE,
-                     PLANE_GROUP)
+                     PLANE_GROUP, lanes)
     # each phase: (padded position p + s * i) - before, for the i whose position is in the input
     copies = []
     for ph in np.ndindex(*stride):
@@ -474,17 +499,17 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation):
     return run
 
 
-def _passes(channels, offsets, x_lines, y_lines, outputs, y_row, macs, slice_, group):
+def _passes(channels, offsets, x_lines, y_lines, outputs, y_row, macs, slice_, group, lanes):
     """``(w, xb, y)``: every block of the lines into ``y`` from the rewritten input ``xb`` (in
-    slices of ``slice_`` of the reduction, groups of ``group`` panels), the lines split over the
-    threads."""
+    slices of ``slice_`` of the reduction, groups of ``group`` panels, vectors of ``lanes``),
+    the lines split over the threads."""
     seconds = macs / known()["blocked_macs_per_s"]
     packed = macs >= PACK_ABOVE * channels * len(offsets)
 
     def passes(w, xb, y):
         w = pack(w) if packed else np.ascontiguousarray(w).reshape(-1)
         in_threads(_blocks, len(x_lines), macs, w, packed, xb.reshape(-1), offsets, y.reshape(-1), x_lines, y_lines,
-                   outputs, channels, y_row, slice_, group, seconds=seconds)
+                   outputs, channels, y_row, slice_, group, lanes, seconds=seconds)
 
     return passes
 
@@ -497,4 +522,4 @@ def conv(x, w, *, stride=None, padding=None, dilation=None, groups=1, bias=None)
     out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     if not (applies(x.shape, w.shape, x.dtype, groups, out) and w.dtype == np.float32):
         return im2col.conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
-    return add_bias(conv_plan(x.shape, w.shape, out, stride, padding, dilation)(x, w), bias)
+    return add_bias(conv_plan(x.shape, w.shape, out, stride, padding, dilation, LANES)(x, w), bias)

@@ -71,7 +71,7 @@ def measure() -> dict:
     macs3, copies3 = 64 * 64 * 9 * 28 * 28, 64 * 9 * 28 * 28 * 4
     spent = _best(lambda: im2col.conv(x3, w3, stride=1, padding=1)) - CALL_SECONDS - macs3 / gemm
     copy = copies3 / spent if spent > 0 else float("nan")  # nonsense keeps the default
-    plan = _blocked.conv_plan(x3.shape, w3.shape, (1, 64, 28, 28), (1, 1), ((1, 1), (1, 1)), (1, 1))
+    plan = _blocked.conv_plan(x3.shape, w3.shape, (1, 64, 28, 28), (1, 1), ((1, 1), (1, 1)), (1, 1), _blocked.LANES)
     blocked = macs3 / max(_best(lambda: plan(x3, w3)) - CALL_SECONDS, 1e-9)
     signal = rng.standard_normal((192, 192))
     wide, narrow = rng.standard_normal((5, 8)), rng.standard_normal((9, 2))

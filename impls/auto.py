@@ -232,7 +232,7 @@ def _layer_estimates(x_shape, w_shape, out, stride, padding, dilation, groups, i
     estimates = {"im2col": CALL_SECONDS + macs / gemm + copies / copy}
     if _blocked.applies(x_shape, w_shape, np.float32 if itemsize == 4 else np.float64, groups, out):
         # no columns: the input rewritten once, outputs in whole vectors
-        written, computed = _blocked.work(x_shape, w_shape, out, stride, padding, dilation)
+        written, computed = _blocked.work(x_shape, w_shape, out, stride, padding, dilation, _blocked.LANES)
         estimates["blocked"] = (CALL_SECONDS + macs * computed / math.prod(out) / r["blocked_macs_per_s"]
                                 + written / copy)
     if groups > 1 and w_shape[1] == 1 and x_shape[1] == groups:  # depthwise: compiled rows, no GEMM to feed
@@ -331,7 +331,7 @@ def _runner(name, x, w, stride, padding, dilation, groups):
         return im2col.conv_plan(x.shape, w.shape, x.dtype, stride, padding, dilation, groups)
     if name == "blocked":
         out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
-        return _blocked.conv_plan(x.shape, w.shape, out, stride, padding, dilation)
+        return _blocked.conv_plan(x.shape, w.shape, out, stride, padding, dilation, _blocked.LANES)
     if name == "depthwise":
         out = conv_output_shape(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
         return numba_direct.depthwise_plan(x.shape, w.shape, x.dtype, out, stride, padding, dilation)

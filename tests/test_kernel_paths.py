@@ -103,13 +103,16 @@ BLOCKED = [
 ]
 
 
+@pytest.mark.parametrize("lanes", _blocked.VECTOR_LANES)
 @pytest.mark.parametrize("packed", [True, False], ids=["packed", "in-place"])
 @pytest.mark.parametrize("case", BLOCKED, ids=lambda c: f"x{c[0]}o{c[1]}k{c[2]}s{c[3]}")
-def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packed):
+def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packed, lanes):
     """The blocks over every line, whole and split over threads (the trials' split runs, calls
-    2, 4 and 5), from inputs in any memory layout, the weights packed or read in place; float32
-    sums within a few roundings of the float64 ones."""
+    2, 4 and 5), from inputs in any memory layout, the weights packed or read in place, in
+    vectors of 8 and 16 floats whatever the host's (where its registers are narrower, LLVM
+    splits the vectors); float32 sums within a few roundings of the float64 ones."""
     shape, c_out, kernel, stride, padding, dilation = case
+    monkeypatch.setattr(_blocked, "LANES", lanes)
     monkeypatch.setattr(_blocked, "PACK_ABOVE", 0 if packed else float("inf"))
     _blocked.conv_plan.cache_clear()  # plans made with either choice are dropped after the test too
     request.addfinalizer(_blocked.conv_plan.cache_clear)
@@ -133,11 +136,43 @@ def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packe
 def test_blocks_take_planes_only_where_their_grid_is_not_mostly_waste():
     """7x7 outputs run on planes; a kernel as wide as its input (rows of one output, on a grid
     40 wide) stays on lines, where the estimate counts 8 outputs a row, not 40."""
-    assert _blocked._on_planes((1, 512, 7, 7), (512, 512, 3, 3), (1, 512, 7, 7), (1, 1), ((1, 1), (1, 1)), (1, 1))
-    assert _blocked._on_planes((1, 512, 14, 14), (512, 512, 3, 3), (1, 512, 7, 7), (2, 2), ((1, 1), (1, 1)), (1, 1))
-    wide = ((2, 1, 12, 40), (5, 1, 3, 40), (2, 5, 10, 1), (1, 1), ((0, 0), (0, 0)), (1, 1))
-    assert not _blocked._on_planes(*wide)
-    assert _blocked.work(*wide)[1] == 2 * 5 * 10 * _blocked.LANES
+    for lanes in _blocked.VECTOR_LANES:
+        assert _blocked._on_planes((1, 512, 7, 7), (512, 512, 3, 3), (1, 512, 7, 7), (1, 1), ((1, 1), (1, 1)), (1, 1),
+                                   lanes)
+        assert _blocked._on_planes((1, 512, 14, 14), (512, 512, 3, 3), (1, 512, 7, 7), (2, 2), ((1, 1), (1, 1)),
+                                   (1, 1), lanes)
+        wide = ((2, 1, 12, 40), (5, 1, 3, 40), (2, 5, 10, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), lanes)
+        assert not _blocked._on_planes(*wide)
+        assert _blocked.work(*wide)[1] == 2 * 5 * 10 * lanes
+    # 14x14 rows fill most of a vector of 16 (planes there), not one of 8 (lines)
+    fourteen = ((1, 256, 14, 14), (256, 256, 3, 3), (1, 256, 14, 14), (1, 1), ((1, 1), (1, 1)), (1, 1))
+    assert _blocked._on_planes(*fourteen, 16) and not _blocked._on_planes(*fourteen, 8)
+
+
+def test_blocks_take_the_hosts_vector_length():
+    """16 floats a vector where the CPU has AVX-512, 8 elsewhere; and a kernel of 16 lanes is
+    compiled, for an AVX-512 CPU, to 512-bit instructions (zmm registers), not halves of them,
+    and to none for an AVX2 one."""
+    assert _blocked.host_lanes("+avx,+avx2,+fma,-avx512f") == 8
+    assert _blocked.host_lanes("+avx2,+avx512f,+avx512vl") == 16
+    assert _blocked.LANES in _blocked.VECTOR_LANES
+    from llvmlite import binding, ir
+
+    binding.initialize_native_target()
+    binding.initialize_native_asmprinter()
+    if not binding.get_process_triple().startswith("x86_64"):
+        pytest.skip("x86 code generation")
+
+    def assembly(lanes, cpu):
+        module = ir.Module(name="kernel")
+        _blocked._kernel_ir(module, _blocked.ROWS, 2, lanes)
+        parsed = binding.parse_assembly(str(module))
+        target = binding.Target.from_triple(binding.get_process_triple())
+        return target.create_target_machine(cpu=cpu, opt=3).emit_assembly(parsed)
+
+    wide = assembly(16, "skylake-avx512")
+    assert "vfmadd" in wide and "zmm" in wide and "ymm" not in wide
+    assert "zmm" not in assembly(16, "haswell") and "ymm" in assembly(8, "haswell")
 
 
 @pytest.mark.parametrize("shape, kernel, stride", [
@@ -160,23 +195,24 @@ def test_blocks_results_are_the_callers(shape, kernel, stride):
     assert not np.shares_memory(y1, y2)
 
 
+@pytest.mark.parametrize("lanes", _blocked.VECTOR_LANES)
 @pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("slices", [False, True])
-@pytest.mark.parametrize("width", [1, 7, 8, 9, 16, 19, 23, 32])
-def test_blocks_store_no_output_beyond_a_line(width, slices, packed):
+@pytest.mark.parametrize("width", [1, 7, 8, 9, 16, 19, 23, 32, 33, 47, 64])
+def test_blocks_store_no_output_beyond_a_line(width, slices, packed, lanes):
     """The last vector of a line is stored masked: the outputs after the line's end (the next
     line's, or past the array: here sentinels) are never written, whatever its length; in
     slices of the reduction (the second adds to the first's sums, read back masked) too."""
     rng = np.random.default_rng(width)
-    x = np.zeros(width + 2 * _blocked.WIDTH, dtype=np.float32)
+    x = np.zeros(width + 4 * lanes, dtype=np.float32)
     x[:width + 1] = rng.standard_normal(width + 1)
     w = rng.standard_normal((3, 1, 2)).astype(np.float32)  # 3 output channels, 2 taps
-    y = np.full((3, width + _blocked.WIDTH), 7.0, dtype=np.float32)
+    y = np.full((3, width + 2 * lanes), 7.0, dtype=np.float32)
     one = np.zeros(1, dtype=np.int64)
     cut = 1 if slices else _blocked.WHOLE
     weights = _blocked.pack(w) if packed else w.reshape(-1)
     _blocked._blocks(weights, packed, x, np.arange(2, dtype=np.int64), y.reshape(-1), one, one,
-                     np.array([width], dtype=np.int64), 3, y.shape[1], cut, cut, 0, 1)
+                     np.array([width], dtype=np.int64), 3, y.shape[1], cut, cut, lanes, 0, 1)
     want = w[:, 0, 0, None] * x[None, :width] + w[:, 0, 1, None] * x[None, 1:width + 1]
     assert np.allclose(y[:, :width], want, rtol=1e-6, atol=1e-6)
     assert np.all(y[:, width:] == 7.0), "outputs past the line's end were written"

@@ -76,18 +76,37 @@ _trials = {}  # (kernel, count, elements) -> [(split, seconds), ...] of the runs
 _split = {}  # (kernel, count, elements) -> whether the pass is split, once decided
 
 
+#: A split pass is cut into this many pieces per thread, and each thread, the calling one
+#: included, takes the next piece left until none is: a thread that starts late (its core busy
+#: with another library's spinning threads, or its virtual CPU woken from idle) leaves its share
+#: to the others instead of holding the pass up by a whole half.
+PIECES_PER_THREAD = 4
+
+
 def _run(kernel, args, count, threads):
-    """``kernel(*args, first, last)`` over ``range(count)`` whole, or cut into ``threads`` ranges
-    run at once: the last on the calling thread (which would only wait), the others on the
-    pool's threads, each of which the call waits for even if its own range fails."""
+    """``kernel(*args, first, last)`` over ``range(count)`` whole, or cut into pieces that the
+    calling thread and ``threads - 1`` of the pool's take in turn; the call waits for every
+    thread even if a piece fails."""
     if threads <= 1:
         kernel(*args, 0, count)
         return
+    pieces = min(count, threads * PIECES_PER_THREAD)
+    cuts = [count * i // pieces for i in range(pieces + 1)]
+    taken = iter(range(pieces))
+    lock = threading.Lock()
+
+    def take():
+        while True:
+            with lock:
+                i = next(taken, None)
+            if i is None:
+                return
+            kernel(*args, cuts[i], cuts[i + 1])
+
     pool = _pool(threads - 1, threads - 1)
-    cuts = [count * i // threads for i in range(threads + 1)]
-    others = [pool.submit(kernel, *args, a, b) for a, b in zip(cuts[:-2], cuts[1:-1])]
+    others = [pool.submit(take) for _ in range(threads - 1)]
     try:
-        kernel(*args, cuts[-2], cuts[-1])
+        take()
     finally:
         for done in others:
             done.result()
@@ -101,8 +120,9 @@ SPLIT_ALWAYS_SECONDS = 2e-3
 
 
 def in_threads(kernel, count, elements, *args, seconds=0.0):
-    """``kernel(*args, first, last)`` over ``0 <= first < last <= count``, split into one
-    range per Numba thread (``NUMBA_NUM_THREADS``; the kernels release the GIL) when the pass
+    """``kernel(*args, first, last)`` over ``0 <= first < last <= count``, split into pieces
+    that Numba's thread count of threads (``NUMBA_NUM_THREADS``; the kernels release the GIL)
+    take in turn (:func:`_run`) when the pass
     touches at least :data:`THREADED_ELEMENTS` elements and splitting was faster here: the
     first passes of a size run both ways in :data:`ORDER`, timed, and the faster way is kept for
     that size.  A pass the caller estimates at ``seconds`` of at least

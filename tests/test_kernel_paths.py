@@ -60,6 +60,7 @@ def test_a_pass_is_split_only_when_splitting_was_faster(monkeypatch, split_secon
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "_trials", {})
     monkeypatch.setattr(_threads, "_split", {})
+    monkeypatch.setattr(_threads, "PIECES_PER_THREAD", 1)  # a split run is two halves
     seen, clock = [], [0.0]
 
     def kernel(first, last):
@@ -271,10 +272,34 @@ def test_a_pass_estimated_long_is_split_without_trials(monkeypatch):
     kernel = lambda first, last: seen.append((first, last))  # noqa: E731
     for _ in range(3):
         _threads.in_threads(kernel, 4, 10**6, seconds=_threads.SPLIT_ALWAYS_SECONDS)
-    assert sorted(seen) == sorted([(0, 2), (2, 4)] * 3) and not _threads._trials and not _threads._split
+    assert sorted(seen) == sorted([(0, 1), (1, 2), (2, 3), (3, 4)] * 3) and not _threads._trials and not _threads._split
     seen.clear()
     _threads.in_threads(kernel, 4, 10**6, seconds=_threads.SPLIT_ALWAYS_SECONDS / 2)
     assert seen == [(0, 4)], "a short pass starts its trials whole"
+
+
+def test_a_split_pass_leaves_a_late_threads_pieces_to_the_others():
+    """A split pass's pieces go to whichever thread is free: with the pool's thread held up
+    (its core busy elsewhere) until every piece has run, the calling thread runs them all, each
+    once, and the late thread finds none left (cut in two halves, the pass waited for it)."""
+    import threading
+
+    pool = _threads._pool(1, 1)
+    release = threading.Event()
+    held = pool.submit(release.wait, 5.0)
+    seen = []
+    pieces = 2 * _threads.PIECES_PER_THREAD
+
+    def kernel(first, last):
+        seen.append((threading.get_ident(), first, last))
+        if len(seen) == pieces:
+            release.set()
+
+    _threads._run(kernel, (), 100, 2)
+    held.result()
+    assert {thread for thread, _, _ in seen} == {threading.get_ident()}, "a piece waited for the late thread"
+    assert sorted((first, last) for _, first, last in seen) == [(100 * i // pieces, 100 * (i + 1) // pieces)
+                                                                for i in range(pieces)]
 
 
 @pytest.mark.parametrize("stride", [1, 2])

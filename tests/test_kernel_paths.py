@@ -134,6 +134,31 @@ def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packe
             f"call {call + 1}: max error {np.abs(got - want).max()}, but should be within 1e-5 of the sum of |products|"
 
 
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_the_blocks_input_rewrite_is_the_padded_input_in_phases(stride):
+    """Every element of the rewritten input (chunks, rows, channels, stride phases) is the
+    zero-padded input at its position, whatever the padding, chunk and halo."""
+    import itertools
+
+    rng = np.random.default_rng(stride)
+    for _ in range(60):
+        n, c, d, h, w = (int(v) for v in rng.integers(1, [3, 4, 3, 4, 40]))
+        before = rng.integers(0, [2, 2, 6]).astype(np.int64)
+        chunk, chunks = int(rng.integers(1, 20)), int(rng.integers(1, 4))
+        q_ = chunk + int(rng.integers(0, 6))
+        dp, hp = d + before[0] + int(rng.integers(0, 2)), h + before[1] + int(rng.integers(0, 2))
+        x = rng.standard_normal((n, c, d, h, w)).astype(np.float32)
+        xb = np.full((n, chunks, dp, hp, c, stride, q_), np.nan, np.float32)
+        _blocked._fill(x, before, stride, chunk, xb)
+        want = np.zeros_like(xb)
+        for a, j, dd, hh, cc, p, q in itertools.product(*(range(v) for v in want.shape[:4]), range(c), range(stride),
+                                                        range(q_)):
+            di, hi, wi = dd - before[0], hh - before[1], (j * chunk + q) * stride + p - before[2]
+            if 0 <= di < d and 0 <= hi < h and 0 <= wi < w:
+                want[a, j, dd, hh, cc, p, q] = x[a, cc, di, hi, wi]
+        assert np.array_equal(xb, want), f"x {x.shape}, padding before {before}, chunk {chunk}, q {q_}"
+
+
 def test_blocks_take_planes_only_where_their_grid_is_not_mostly_waste():
     """7x7 outputs run on planes; a kernel as wide as its input (rows of one output, on a grid
     40 wide) stays on lines, where the estimate counts 8 outputs a row, not 40."""

@@ -60,7 +60,9 @@ def host_lanes(features=None):
     (``NUMBA_CPU_FEATURES``) or else the host's."""
     if features is None:
         from llvmlite import binding
-        if numba.config.CPU_NAME and not numba.config.CPU_FEATURES:  # another CPU named, without its features
+
+        named = numba.config.CPU_NAME not in (None, "", "host")
+        if named and not numba.config.CPU_FEATURES:  # Numba compiles for another CPU, of unknown features
             return 8
         features = numba.config.CPU_FEATURES or binding.get_host_cpu_features().flatten()
     return 16 if "+avx512f" in features.split(",") else 8

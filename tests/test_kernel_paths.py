@@ -176,12 +176,21 @@ def test_blocks_take_planes_only_where_their_grid_is_not_mostly_waste():
     assert _blocked._on_planes(*fourteen, 16) and not _blocked._on_planes(*fourteen, 8)
 
 
-def test_blocks_take_the_hosts_vector_length():
-    """16 floats a vector where the CPU has AVX-512, 8 elsewhere; and a kernel of 16 lanes is
-    compiled, for an AVX-512 CPU, to 512-bit instructions (zmm registers), not halves of them,
-    and to none for an AVX2 one."""
+def test_blocks_take_the_hosts_vector_length(monkeypatch):
+    """16 floats a vector where the CPU has AVX-512, 8 elsewhere (and where Numba is told to
+    compile for another CPU without its features); and a kernel of 16 lanes is compiled, for an
+    AVX-512 CPU, to 512-bit instructions (zmm registers), not halves of them, and to none for an
+    AVX2 one."""
+    import numba
+
     assert _blocked.host_lanes("+avx,+avx2,+fma,-avx512f") == 8
     assert _blocked.host_lanes("+avx2,+avx512f,+avx512vl") == 16
+    monkeypatch.setattr(numba.config, "CPU_NAME", "generic")
+    monkeypatch.setattr(numba.config, "CPU_FEATURES", None)
+    assert _blocked.host_lanes() == 8
+    monkeypatch.setattr(numba.config, "CPU_NAME", "skylake-avx512")
+    monkeypatch.setattr(numba.config, "CPU_FEATURES", "+avx2,+avx512f")
+    assert _blocked.host_lanes() == 16
     assert _blocked.LANES in _blocked.VECTOR_LANES
     from llvmlite import binding, ir
 

@@ -26,6 +26,7 @@ TARGETS = [
     ("ResNet-50 batch 1, each 3x3 layer", "resnet50", r" mb1ic.*kh3", CPU, "least", 0.8, "1 thread"),
     ("ResNet-50 batch 8", "resnet50", r" mb8ic", CPU, "geometric mean", 1.0, "1 thread"),
     ("ResNet-50 batch 8, each 3x3 layer", "resnet50", r" mb8ic.*kh3", CPU, "least", 0.8, "1 thread"),
+    ("ResNet-50 batch 1, 2 threads", None, r" mb1ic", CPU, "geometric mean", 0.9, "2 threads"),
     ("ResNet-50 batch 8, 2 threads", None, r" mb8ic", CPU, "geometric mean", 0.9, "2 threads"),
     ("MobileNetV2 depthwise and pointwise", "mobilenetv2", None, CPU, "geometric mean", 1.0, "1 thread"),
     ("audio-1d", "audio-1d", None, CPU, "geometric mean", 1.0, "1 thread"),

@@ -3,8 +3,8 @@ layers whose im2col columns cost about as much to build as the GEMM on them.
 
 A block is ``ROWS`` output channels by two vectors of consecutive outputs.  Its sums (eq. 9.7)
 stay in vector registers for the whole reduction over input channels and taps: for every ``k =
-(c, tap)`` the kernel loads the two vectors of inputs the tap reads (contiguous: the input is first
-split into its stride phases) and broadcasts one weight per output channel into them.  The
+(c, tap)`` the kernel loads the two vectors of inputs the tap reads (contiguous: the input is
+first split into its stride phases) and broadcasts one weight per output channel into them.  The
 weights are packed, six rows side by side, where their packing costs little against the
 pass (it is done on every call: they may have changed since the last one), and are read where
 they are, ``(O, C * prod(K))``, six rows in order, where it would not (packing took 2.3 ms for
@@ -214,10 +214,10 @@ def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row
             last):
     """Lines ``first <= line < last``: ``outputs[line]`` outputs from ``y_lines[line]`` in the
     output, their inputs from ``x_lines[line]``, in blocks of two vectors of ``lanes`` (the
-    last of one or two vectors, its last vector stored masked).  The reduction runs in slices of ``slice_`` of its
-    ``k`` (a block's inputs of one slice stay in the first-level cache), and each slice's
-    weights in groups of ``group`` panels (a group's weights stay in the second-level cache
-    while it passes over every block of the lines).  The weights ``w`` are as :func:`pack`
+    last of one or two vectors, its last vector stored masked).  The reduction runs in slices
+    of ``slice_`` of its ``k`` (a block's inputs of one slice stay in the first-level cache),
+    and each slice's weights in groups of ``group`` panels (a group's weights stay in the
+    second-level cache while it passes over every block of the lines).  The weights ``w`` are as :func:`pack`
     leaves them if ``packed``, else ``(O, count)``."""
     count = offsets.shape[0]
     panels = -(-channels // ROWS)
@@ -304,9 +304,9 @@ def _chunks(width, taps, dilation, stride, lanes):
 
 def _on_planes(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """Whether a layer runs by :func:`_plane_plan`: 2-D and 3-D layers whose output rows fit in
-    one vector of ``lanes``, where the phases' grid holds at most twice the outputs that rows of whole
-    vectors would compute (a kernel as wide as its input, as text models have, gives rows of one
-    output on a grid as wide as the input: those stay on lines)."""
+    one vector of ``lanes``, where the phases' grid holds at most twice the outputs that rows of
+    whole vectors would compute (a kernel as wide as its input, as text models have, gives rows
+    of one output on a grid as wide as the input: those stay on lines)."""
     if out[-1] > lanes or len(x_shape) < 4:
         return False
     x5, _, out5, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
@@ -415,7 +415,7 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
 
 
 def _line_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
-    """Blocks along the lines of the last output axis, cut into chunks of :data:`CHUNK`."""
+    """Blocks along the lines of the last output axis, cut into chunks (:func:`_chunks`)."""
     x5, kernel, out5, stride, padding, dilation = _lift(x_shape, w_shape, out, stride, padding, dilation)
     n, c = x5[:2]
     o = w_shape[0]

@@ -419,14 +419,18 @@ def max_pool(x, *, window, stride=None, padding=None, ceil_mode=False, dilation=
     """A channel at a time in its stride phases (:func:`convspec.impls.numba_direct.pool_plane`;
     one thread, medians, A-B-B-A, im2col's pass per tap / this / ONNX Runtime 1.32's MaxPool:
     3x3 stride 2 on 8 x 64 channels of 112x112 33.3 / 4.4 / 5.4 ms, on one image 1.8 / 0.52 /
-    0.47); a volume as its depth slices (:func:`_max_pool_by_slices`); else im2col (indices,
-    integers, low precision)."""
+    0.47); a 1-D pool whose windows of 2 or 4 tile the rows, a row at a time
+    (:func:`convspec.impls.numba_direct.max_pool_rows`); a volume as its depth slices
+    (:func:`_max_pool_by_slices`); else im2col (indices, integers, low precision)."""
     if not _by_planes(x, return_indices, volumes=True):
         return im2col.max_pool(x, window=window, stride=stride, padding=padding, ceil_mode=ceil_mode,
                                dilation=dilation, return_indices=return_indices)
     x, window, stride, padding, dilation, out = _pool_args(x, window, stride, padding, ceil_mode, dilation)
     if x.ndim == 5:
         return _max_pool_by_slices(x, window, stride, padding, dilation, out)
+    if (x.ndim == 3 and window == stride and window[0] in numba_direct.ROW_WINDOWS and padding == ((0, 0),)
+            and dilation == (1,) and out[2] == x.shape[2] // window[0]):
+        return numba_direct.max_pool_rows(x, window, out)
     return numba_direct.pool_plane(x, window, stride, padding, dilation, out)
 
 

@@ -397,6 +397,45 @@ def pool_plane(x, window, stride, padding, dilation, out, divisors=None):
     return y.reshape(out)
 
 
+#: Windows a row's max pool runs without stride phases (:func:`max_pool_rows`): 2 and 4 taps,
+#: whose fixed loops LLVM vectorises with shuffles (3 and 8 taps stayed scalar and ran slower
+#: than the phases).
+ROW_WINDOWS = (2, 4)
+
+
+@numba.njit(cache=True, nogil=True)
+def _max_pool_rows(x, k, y, first, last):
+    """Rows ``first <= r < last``: ``y[r, o]`` the max of ``x[r, k * o : k * o + k]`` (NaN
+    propagates, ties keep the earlier tap, as ``np.maximum`` does), ``k`` one of ROW_WINDOWS."""
+    out = y.shape[1]
+    for r in range(first, last):
+        row, dst = x[r], y[r]
+        if k == 2:
+            for o in range(out):
+                m, v = row[2 * o], row[2 * o + 1]
+                dst[o] = v if (v > m) | (v != v) else m
+        else:
+            for o in range(out):
+                m = row[4 * o]
+                for t in range(1, 4):
+                    v = row[4 * o + t]
+                    m = v if (v > m) | (v != v) else m
+                dst[o] = m
+
+
+def max_pool_rows(x, window, out):
+    """A 1-D float max pool whose windows tile each row (stride = window, one of
+    :data:`ROW_WINDOWS`, no padding or dilation; the inputs past the last window dropped), a
+    row at a time, the rows split over Numba's threads.  One thread, A-B-B-A, on 64 channels of
+    16000 against the stride phases of :func:`pool_plane`: 2 taps 0.18 ms against 0.30, 4 taps
+    0.31 against 0.53."""
+    n, c, width = x.shape
+    rows = np.ascontiguousarray(x).reshape(n * c, width)
+    y = np.empty((n * c, out[2]), dtype=x.dtype)
+    in_threads(_max_pool_rows, n * c, rows.size, rows, window[0], y)
+    return y.reshape(out)
+
+
 #: Input positions per channel up to which a strided or 3-D depthwise layer runs channels last
 #: (measured: channels last 0.10 ms against 0.17 ms by rows on 384 channels of 14x14, even at 28x28).
 CHANNELS_LAST_PLANE = 512

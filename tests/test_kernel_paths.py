@@ -337,6 +337,27 @@ def test_a_split_pass_leaves_a_late_threads_pieces_to_the_others():
                                                                 for i in range(pieces)]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("window", [2, 4])
+@pytest.mark.parametrize("width", [4, 5, 7, 33, 400])
+def test_rows_max_pool_is_the_windows_max(dtype, window, width):
+    """``auto``'s 1-D max pool of windows that tile the row (stride = window, 2 or 4 taps) is
+    each window's max, NaN wherever a window holds one (at any tap), inputs past the last
+    window dropped, from any memory layout; in ceil mode its last partial window too."""
+    rng = np.random.default_rng(width * window)
+    x = rng.standard_normal((2, 3, width)).astype(dtype)
+    x[0, 1, rng.integers(0, width, 3)] = np.nan
+    x[1, 2, rng.integers(0, width, 2)] = np.inf
+    x[1, 0, rng.integers(0, width, 2)] = -np.inf
+    for xs in (x, np.asfortranarray(x), x[:, ::-1, :]):
+        for ceil in (False, True):
+            kw = dict(window=(window,), stride=(window,), padding=((0, 0),), ceil_mode=ceil, dilation=(1,))
+            want = reference.max_pool(xs, **kw)
+            got = auto.max_pool(xs, **kw)
+            assert got.shape == want.shape and got.dtype == dtype
+            assert np.array_equal(got, want.astype(dtype), equal_nan=True), f"ceil_mode={ceil}"
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 def test_winograd_by_image_blocks_is_the_whole_batch(monkeypatch, stride):
     monkeypatch.setattr(winograd, "F43_MIN_TILES", 1)  # F(4x4, 3x3) on a whole batch and on each image

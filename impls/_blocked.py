@@ -217,8 +217,8 @@ def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row
     last of one or two vectors, its last vector stored masked).  The reduction runs in slices
     of ``slice_`` of its ``k`` (a block's inputs of one slice stay in the first-level cache),
     and each slice's weights in groups of ``group`` panels (a group's weights stay in the
-    second-level cache while it passes over every block of the lines).  The weights ``w`` are as :func:`pack`
-    leaves them if ``packed``, else ``(O, count)``."""
+    second-level cache while it passes over every block of the lines).  The weights ``w`` are
+    as :func:`pack` leaves them if ``packed``, else ``(O, count)``."""
     count = offsets.shape[0]
     panels = -(-channels // ROWS)
     width = 2 * lanes

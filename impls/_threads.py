@@ -121,8 +121,8 @@ SPLIT_ALWAYS_SECONDS = 2e-3
 
 def in_threads(kernel, count, elements, *args, seconds=0.0):
     """``kernel(*args, first, last)`` over ``0 <= first < last <= count``, split into pieces
-    that Numba's thread count of threads (``NUMBA_NUM_THREADS``; the kernels release the GIL)
-    take in turn (:func:`_run`) when the pass
+    that Numba's number of threads (``NUMBA_NUM_THREADS``; the kernels release the GIL) take
+    in turn (:func:`_run`) when the pass
     touches at least :data:`THREADED_ELEMENTS` elements and splitting was faster here: the
     first passes of a size run both ways in :data:`ORDER`, timed, and the faster way is kept for
     that size.  A pass the caller estimates at ``seconds`` of at least

@@ -331,7 +331,7 @@ def test_a_split_pass_leaves_a_late_threads_pieces_to_the_others():
             release.set()
 
     _threads._run(kernel, (), 100, 2)
-    held.result()
+    assert held.result(), "the held thread was released by the last piece, not by its timeout"
     assert {thread for thread, _, _ in seen} == {threading.get_ident()}, "a piece waited for the late thread"
     assert sorted((first, last) for _, first, last in seen) == [(100 * i // pieces, 100 * (i + 1) // pieces)
                                                                 for i in range(pieces)]

@@ -1,7 +1,7 @@
 """Direct float32 convolution in register blocks, with no columns: ``auto``'s algorithm for
 layers whose im2col columns cost about as much to build as the GEMM on them.
 
-A block is ``ROWS`` output channels by two vectors of consecutive outputs.  Its sums (eq. 9.7)
+A block is ``ROWS[lanes]`` output channels by two vectors of consecutive outputs.  Its sums (eq. 9.7)
 stay in vector registers for the whole reduction over input channels and taps: for every ``k =
 (c, tap)`` the kernel loads the two vectors of inputs the tap reads (contiguous: the input is
 first split into its stride phases) and broadcasts one weight per output channel into them.  The
@@ -70,9 +70,12 @@ def host_lanes(features=None):
 
 #: Floats per vector on this host (:func:`host_lanes`): every plan's default.
 LANES = host_lanes()
-#: Output channels per block: ROWS x 2 vectors of sums, two input vectors and a broadcast weight
-#: fill the 16 vector registers of AVX2 (half of AVX-512's 32).
-ROWS = 6
+#: Output channels per block (a panel of the weights), by floats per vector: ``rows`` x 2
+#: vectors of sums, two input vectors and a broadcast weight fill AVX2's 16 vector registers with
+#: 6 rows, and 27 of AVX-512's 32 with 12.  Twelve rows load each input vector for 24
+#: multiply-adds instead of 12: on an AMD EPYC with AVX-512 (Zen 5, one thread, A-B-B-A in one
+#: process), ResNet-50's 3x3 layers ran 1-5 % faster with 12 than with 6.
+ROWS = {8: 6, 16: 12}
 
 
 def _kernel_ir(module, rows, vectors, lanes):
@@ -178,7 +181,7 @@ def _block(typingctx, lanes, rows, vectors, w, w_at, x, x_at, offsets, k_at, y, 
            w_row, w_step):
     """``_block(lanes, rows, vectors, w, w_at, x, x_at, offsets, k_at, y, y_at, y_row, count,
     valid, more, w_row, w_step)`` for Numba code: the kernel of :func:`_kernel_ir` for ``rows``
-    (1 to ROWS) by ``vectors`` (1 or 2) of ``lanes`` (one of :data:`VECTOR_LANES`) on the arrays'
+    (1 to ``ROWS[lanes]``) by ``vectors`` (1 or 2) of ``lanes`` (one of :data:`VECTOR_LANES`) on the arrays'
     data from those element offsets (a switch to the kernel of that size)."""
     sig = types.void(types.intp, types.intp, types.intp, w, types.intp, x, types.intp, offsets, types.intp, y,
                      types.intp, types.intp, types.intp, types.intp, types.intp, types.intp, types.intp)
@@ -196,7 +199,7 @@ def _block(typingctx, lanes, rows, vectors, w, w_at, x, x_at, offsets, k_at, y, 
         done = builder.append_basic_block("block.done")
         switch = builder.switch(size, done)
         for n in VECTOR_LANES:
-            for r in range(1, ROWS + 1):
+            for r in range(1, ROWS[n] + 1):
                 for v in (1, 2):
                     case = builder.append_basic_block(f"block.{r}x{v}x{n}")
                     switch.add_case(const(100 * n + 2 * r + v), case)
@@ -210,17 +213,17 @@ def _block(typingctx, lanes, rows, vectors, w, w_at, x, x_at, offsets, k_at, y, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row, slice_, group, lanes, first,
-            last):
+def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row, slice_, group, lanes, panel,
+            first, last):
     """Lines ``first <= line < last``: ``outputs[line]`` outputs from ``y_lines[line]`` in the
     output, their inputs from ``x_lines[line]``, in blocks of two vectors of ``lanes`` (the
     last of one or two vectors, its last vector stored masked).  The reduction runs in slices
     of ``slice_`` of its ``k`` (a block's inputs of one slice stay in the first-level cache),
-    and each slice's weights in groups of ``group`` panels (a group's weights stay in the
+    and each slice's weights in groups of ``group`` panels of ``panel`` output channels (a group's weights stay in the
     second-level cache while it passes over every block of the lines).  The weights ``w`` are
     as :func:`pack` leaves them if ``packed``, else ``(O, count)``."""
     count = offsets.shape[0]
-    panels = -(-channels // ROWS)
+    panels = -(-channels // panel)
     width = 2 * lanes
     for k0 in range(0, count, slice_):
         n = min(slice_, count - k0)
@@ -232,12 +235,12 @@ def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row
                     valid = here - (vectors - 1) * lanes
                     x_at, y_at = x_lines[line] + at, y_lines[line] + at
                     for p in range(g, min(panels, g + group)):
-                        rows = min(ROWS, channels - p * ROWS)
+                        rows = min(panel, channels - p * panel)
                         if packed:  # (panel, k, rows)
-                            w_at, w_row, w_step = p * ROWS * count + k0 * rows, 1, rows
+                            w_at, w_row, w_step = p * panel * count + k0 * rows, 1, rows
                         else:
-                            w_at, w_row, w_step = p * ROWS * count + k0, count, 1
-                        _block(lanes, rows, vectors, w, w_at, x, x_at, offsets, k0, y, y_at + p * ROWS * y_row, y_row,
+                            w_at, w_row, w_step = p * panel * count + k0, count, 1
+                        _block(lanes, rows, vectors, w, w_at, x, x_at, offsets, k0, y, y_at + p * panel * y_row, y_row,
                                n, valid, k0, w_row, w_step)
 
 
@@ -339,31 +342,32 @@ def work(x_shape, w_shape, out, stride, padding, dilation, lanes):
 
 
 @numba.njit(cache=True, nogil=True)
-def _pack(flat, packed):
+def _pack(flat, panel, packed):
     """:func:`pack` into ``packed`` (read row by row: a NumPy transpose of 512 x 4608 weights
     took 7.6 ms, 7.5 times a plain copy)."""
     o, k = flat.shape
-    panels = o // ROWS
-    rest = o - panels * ROWS
+    panels = o // panel
+    rest = o - panels * panel
     for p in range(panels):
-        base = p * k * ROWS
-        for r in range(ROWS):
-            row = flat[p * ROWS + r]
+        base = p * k * panel
+        for r in range(panel):
+            row = flat[p * panel + r]
             for j in range(k):
-                packed[base + j * ROWS + r] = row[j]
-    base = panels * k * ROWS
+                packed[base + j * panel + r] = row[j]
+    base = panels * k * panel
     for r in range(rest):
-        row = flat[panels * ROWS + r]
+        row = flat[panels * panel + r]
         for j in range(k):
             packed[base + j * rest + r] = row[j]
 
 
-def pack(w):
-    """``w`` (O, C, *K) as the kernel reads it: full panels ``(O // ROWS, C * prod(K), ROWS)``
-    then the last ``O % ROWS`` channels ``(C * prod(K), O % ROWS)``, flat."""
+def pack(w, panel):
+    """``w`` (O, C, *K) as the kernel reads it in panels of ``panel`` output channels: full
+    panels ``(O // panel, C * prod(K), panel)`` then the last ``O % panel`` channels ``(C *
+    prod(K), O % panel)``, flat."""
     flat = np.ascontiguousarray(w).reshape(w.shape[0], -1)
     packed = np.empty(flat.size, dtype=np.float32)
-    _pack(flat, packed)
+    _pack(flat, panel, packed)
     return packed
 
 
@@ -375,13 +379,14 @@ def pack(w):
 #: 16000) rewrote its input 5 times in chunks of 256 and took 7.8 ms, 6.7 in chunks of 2048
 #: (one thread, A-B-B-A in one process).
 CHUNK = 256
-#: A plane pass's reduction in slices of this many ``k`` and its weights in groups of this many
-#: panels (96 KB of weights, reused by every block of the pass while in cache).  A plane pass
+#: A plane pass's reduction in slices of this many ``k`` and its weights in groups of panels of
+#: this many output channels in all (96 KB of weights, reused by every block of the pass while
+#: in cache).  A plane pass
 #: has few blocks (four for a 7x7 output), and without slices each block streamed all the
 #: weights again: 5.4 and 6.4 ms against 3.7 and 4.3 with slices for ResNet-50's 512-channel
 #: 3x3 stride-2 layer (one thread, two runs of A-B-B-A rounds).  Lines have many blocks of their own, and slices made
 #: them 1-6 % slower.
-PLANE_SLICE, PLANE_GROUP = 1024, 4
+PLANE_SLICE, PLANE_GROUP = 1024, 24
 #: Weights are packed (each panel's ``k`` in order, its weights side by side) for passes of at
 #: least this many multiply-adds per weight, and read where they are for the others.  Packing
 #: costs a pass over the weights on every call, and reading them in place slows the kernel:
@@ -508,15 +513,17 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
 
 def _passes(channels, offsets, x_lines, y_lines, outputs, y_row, macs, slice_, group, lanes):
     """``(w, xb, y)``: every block of the lines into ``y`` from the rewritten input ``xb`` (in
-    slices of ``slice_`` of the reduction, groups of ``group`` panels, vectors of ``lanes``),
-    the lines split over the threads."""
+    slices of ``slice_`` of the reduction, groups of panels of ``group`` output channels in all,
+    vectors of ``lanes``), the lines split over the threads."""
     seconds = macs / known()["blocked_macs_per_s"]
     packed = macs >= PACK_ABOVE * channels * len(offsets)
+    panel = ROWS[lanes]
+    panels = max(1, group // panel)
 
     def passes(w, xb, y):
-        w = pack(w) if packed else np.ascontiguousarray(w).reshape(-1)
+        w = pack(w, panel) if packed else np.ascontiguousarray(w).reshape(-1)
         in_threads(_blocks, len(x_lines), macs, w, packed, xb.reshape(-1), offsets, y.reshape(-1), x_lines, y_lines,
-                   outputs, channels, y_row, slice_, group, lanes, seconds=seconds)
+                   outputs, channels, y_row, slice_, panels, lanes, panel, seconds=seconds)
 
     return passes
 

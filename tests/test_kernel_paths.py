@@ -180,7 +180,7 @@ def test_blocks_take_the_hosts_vector_length(monkeypatch):
     """16 floats a vector where the CPU has AVX-512, 8 elsewhere (and where Numba is told to
     compile for another CPU without its features); and a kernel of 16 lanes is compiled, for an
     AVX-512 CPU, to 512-bit instructions (zmm registers), not halves of them, and to none for an
-    AVX2 one."""
+    AVX2 one; the widest kernels spill no vector register."""
     import numba
 
     assert _blocked.host_lanes("+avx,+avx2,+fma,-avx512f") == 8
@@ -201,7 +201,7 @@ def test_blocks_take_the_hosts_vector_length(monkeypatch):
 
     def assembly(lanes, cpu):
         module = ir.Module(name="kernel")
-        _blocked._kernel_ir(module, _blocked.ROWS, 2, lanes)
+        _blocked._kernel_ir(module, _blocked.ROWS[lanes], 2, lanes)
         parsed = binding.parse_assembly(str(module))
         target = binding.Target.from_triple(binding.get_process_triple())
         return target.create_target_machine(cpu=cpu, opt=3).emit_assembly(parsed)
@@ -209,6 +209,10 @@ def test_blocks_take_the_hosts_vector_length(monkeypatch):
     wide = assembly(16, "skylake-avx512")
     assert "vfmadd" in wide and "zmm" in wide and "ymm" not in wide
     assert "zmm" not in assembly(16, "haswell") and "ymm" in assembly(8, "haswell")
+    # the widest kernels (ROWS[lanes] output channels) keep every vector in a register
+    for lanes, cpu, register in ((16, "skylake-avx512", "zmm"), (8, "haswell", "ymm")):
+        code = assembly(lanes, cpu).splitlines()
+        assert not [line for line in code if register in line and "rsp" in line], "a vector register spilled"
 
 
 @pytest.mark.parametrize("shape, kernel, stride", [
@@ -243,15 +247,16 @@ def test_blocks_store_no_output_beyond_a_line(width, slices, packed, lanes):
     x = np.zeros(width + 4 * lanes, dtype=np.float32)
     x[:width + 1] = rng.standard_normal(width + 1)
     w = rng.standard_normal((3, 1, 2)).astype(np.float32)  # 3 output channels, 2 taps
-    y = np.full((3, width + 2 * lanes), 7.0, dtype=np.float32)
     one = np.zeros(1, dtype=np.int64)
     cut = 1 if slices else _blocked.WHOLE
-    weights = _blocked.pack(w) if packed else w.reshape(-1)
-    _blocked._blocks(weights, packed, x, np.arange(2, dtype=np.int64), y.reshape(-1), one, one,
-                     np.array([width], dtype=np.int64), 3, y.shape[1], cut, cut, lanes, 0, 1)
     want = w[:, 0, 0, None] * x[None, :width] + w[:, 0, 1, None] * x[None, 1:width + 1]
-    assert np.allclose(y[:, :width], want, rtol=1e-6, atol=1e-6)
-    assert np.all(y[:, width:] == 7.0), "outputs past the line's end were written"
+    for panel in (2, _blocked.ROWS[lanes]):  # a full panel and the rest, or the rest alone
+        y = np.full((3, width + 2 * lanes), 7.0, dtype=np.float32)
+        weights = _blocked.pack(w, panel) if packed else w.reshape(-1)
+        _blocked._blocks(weights, packed, x, np.arange(2, dtype=np.int64), y.reshape(-1), one, one,
+                         np.array([width], dtype=np.int64), 3, y.shape[1], cut, cut, lanes, panel, 0, 1)
+        assert np.allclose(y[:, :width], want, rtol=1e-6, atol=1e-6)
+        assert np.all(y[:, width:] == 7.0), "outputs past the line's end were written"
 
 
 def test_auto_runs_a_layer_in_blocks_where_that_is_cheapest(monkeypatch):

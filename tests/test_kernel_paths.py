@@ -180,7 +180,8 @@ def test_blocks_take_the_hosts_vector_length(monkeypatch):
     """16 floats a vector where the CPU has AVX-512, 8 elsewhere (and where Numba is told to
     compile for another CPU without its features); and a kernel of 16 lanes is compiled, for an
     AVX-512 CPU, to 512-bit instructions (zmm registers), not halves of them, and to none for an
-    AVX2 one; the widest kernels spill no vector register."""
+    AVX2 one; the widest kernels spill no vector register, and read packed weights at constant
+    offsets."""
     import numba
 
     assert _blocked.host_lanes("+avx,+avx2,+fma,-avx512f") == 8
@@ -201,7 +202,7 @@ def test_blocks_take_the_hosts_vector_length(monkeypatch):
 
     def assembly(lanes, cpu):
         module = ir.Module(name="kernel")
-        _blocked._kernel_ir(module, _blocked.ROWS[lanes], 2, lanes)
+        _blocked._kernel_ir(module, _blocked.ROWS[lanes], 2, lanes, True)
         parsed = binding.parse_assembly(str(module))
         target = binding.Target.from_triple(binding.get_process_triple())
         return target.create_target_machine(cpu=cpu, opt=3).emit_assembly(parsed)
@@ -213,6 +214,7 @@ def test_blocks_take_the_hosts_vector_length(monkeypatch):
     for lanes, cpu, register in ((16, "skylake-avx512", "zmm"), (8, "haswell", "ymm")):
         code = assembly(lanes, cpu).splitlines()
         assert not [line for line in code if register in line and "rsp" in line], "a vector register spilled"
+        assert [line for line in code if "vbroadcastss\t4(%" in line], "weights not read at constant offsets"
 
 
 @pytest.mark.parametrize("shape, kernel, stride", [

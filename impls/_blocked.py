@@ -13,12 +13,14 @@ input, so one kernel serves 1-D, 2-D and 3-D layers at any stride, dilation and 
 
 The input is rewritten once per call, zero-padded, in one of two layouts:
 
-- lines (:func:`_line_plan`): the last axis in stride phases, cut into chunks of
-  :data:`CHUNK` outputs with their halos, all channels of a row side by side, so that the
-  rows one block reads lie together in memory; blocks run along each output row;
-- planes (:func:`_plane_plan`, for output rows of one vector or less, ResNet-50's 7x7
-  layers): each channel's plane split into its stride phases along every axis, and blocks run
-  along the whole output flattened, so that they keep two vectors.
+- lines (:func:`_line_plan`, for 1-D layers and rows that fill their vectors): the last
+  axis in stride phases, cut into chunks of :data:`CHUNK` outputs with their halos, all
+  channels of a row side by side, so that the rows one block reads lie together in memory;
+  blocks run along each output row;
+- planes (:func:`_plane_plan`, for 2-D and 3-D layers whose rows would leave vectors part
+  empty, ResNet-50's 3x3 layers): each channel's plane split into its stride phases along
+  every axis, and blocks run along the whole output flattened, so that they keep two vectors
+  and compute a row's halo instead of the rest of its last vector.
 
 The kernel is LLVM IR built with llvmlite (Numba's own code generator) on vectors of
 :data:`LANES` floats: 16 (one 512-bit register) where the host has AVX-512, else 8 (one AVX2
@@ -315,14 +317,25 @@ def _chunks(width, taps, dilation, stride, lanes):
 
 
 def _on_planes(x_shape, w_shape, out, stride, padding, dilation, lanes):
-    """Whether a layer runs by :func:`_plane_plan`: 2-D and 3-D layers whose output rows fit in
-    one vector of ``lanes``, where the phases' grid holds at most twice the outputs that rows of
-    whole vectors would compute (a kernel as wide as its input, as text models have, gives rows
-    of one output on a grid as wide as the input: those stay on lines)."""
-    if out[-1] > lanes or len(x_shape) < 4:
+    """Whether a layer runs by :func:`_plane_plan`: 2-D and 3-D layers where the phases' grid
+    computes fewer outputs than rows of whole vectors of ``lanes`` would (rows of 56 outputs
+    run as 64 in vectors of 16, where the grid of a 3x3 layer computes 58 a row), and those
+    whose output rows fit in one vector where the grid computes at most twice as many (one
+    vector a row cannot hide the multiply-add's latency; a kernel as wide as its input, as text
+    models have, gives rows of one output on a grid as wide as the input: those stay on lines).
+
+    Measured on an AMD EPYC with AVX-512 (Zen 5), one thread, three A-B-B-A rounds in one
+    process, lines against planes (ratio of times, above 1: planes faster), 16 and 8 lanes:
+    64 channels of 56x56 1.058 and 1.021 (at 8 lanes the rows fill their vectors: lines kept),
+    128 channels 56x56 to 28x28 at stride 2 1.125 and 1.120 (1.47 and 1.41 at batch 8), 128
+    channels of 28x28 1.024 and 1.049; the 7x7 stem on 3 channels of 224x224, whose grid
+    computes more, 0.909 and 0.910."""
+    if len(x_shape) < 4:
         return False
     x5, _, out5, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
-    return _flat(out5, _grid(x5, padding5, stride5)) <= 2 * out5[0] * out5[1] * lanes
+    on_grid = -(-_flat(out5, _grid(x5, padding5, stride5)) // lanes) * lanes
+    in_rows = out5[0] * out5[1] * -(-out5[2] // lanes) * lanes
+    return on_grid < in_rows or (out5[2] <= lanes and on_grid <= 2 * in_rows)
 
 
 def _grid(x5, padding, stride):
@@ -388,13 +401,13 @@ def pack(w, panel):
 #: 16000) rewrote its input 5 times in chunks of 256 and took 7.8 ms, 6.7 in chunks of 2048
 #: (one thread, A-B-B-A in one process).
 CHUNK = 256
-#: A plane pass's reduction in slices of this many ``k`` and its weights in groups of panels of
-#: this many output channels in all (96 KB of weights, reused by every block of the pass while
-#: in cache).  A plane pass
+#: A plane pass of rows that fit in one vector: its reduction in slices of this many ``k`` and
+#: its weights in groups of panels of this many output channels in all (96 KB of weights, reused
+#: by every block of the pass while in cache).  Such a pass
 #: has few blocks (four for a 7x7 output), and without slices each block streamed all the
 #: weights again: 5.4 and 6.4 ms against 3.7 and 4.3 with slices for ResNet-50's 512-channel
-#: 3x3 stride-2 layer (one thread, two runs of A-B-B-A rounds).  Lines have many blocks of their own, and slices made
-#: them 1-6 % slower.
+#: 3x3 stride-2 layer (one thread, two runs of A-B-B-A rounds).  Lines have many blocks of their
+#: own, and slices made them 1-6 % slower.
 PLANE_SLICE, PLANE_GROUP = 1024, 24
 #: Weights are packed (each panel's ``k`` in order, its weights side by side) for passes of at
 #: least this many multiply-adds per weight, and read where they are for the others.  Packing
@@ -471,7 +484,8 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     run as one line over ``(a, b, e)`` on the phases' grid (its ``e >= out_w`` and ``b >=
     out_h`` computed and dropped).  A layer whose output rows fit in one vector (ResNet-50's
     7x7 layers) runs in two-vector blocks this way instead of one-vector blocks of one row,
-    whose six sums per input cannot hide the multiply-add's latency."""
+    whose six sums per input cannot hide the multiply-add's latency; one whose rows end part
+    way into a vector computes fewer outputs this way (:func:`_on_planes`)."""
     x5, kernel, out5, stride, padding, dilation = _lift(x_shape, w_shape, out, stride, padding, dilation)
     n, c = x5[:2]
     o = w_shape[0]
@@ -492,8 +506,11 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     x_lines = (g[0] * image + starts[g[1]]).astype(np.int64)
     y_lines = (g[0] * o * y_row + starts[g[1]]).astype(np.int64)
     outputs = np.minimum(chunk, flat - starts[g[1]]).astype(np.int64)
-    passes = _passes(o, offsets, x_lines, y_lines, outputs, y_row, n * o * flat * len(offsets), PLANE_SLICE,
-                     PLANE_GROUP, lanes)
+    # rows of one vector: few blocks a pass, so its weights in slices and groups; longer rows
+    # have many blocks, as lines do (without slices: 1.296 ms against 1.341 for 128 channels of
+    # 56x56 at stride 2 in vectors of 16, one thread, A-B-B-A in one process)
+    cut = (PLANE_SLICE, PLANE_GROUP) if out5[2] <= lanes else (WHOLE, WHOLE)
+    passes = _passes(o, offsets, x_lines, y_lines, outputs, y_row, n * o * flat * len(offsets), *cut, lanes)
     # each phase: (padded position p + s * i) - before, for the i whose position is in the input
     copies = []
     for ph in np.ndindex(*stride):

@@ -160,9 +160,11 @@ def test_the_blocks_input_rewrite_is_the_padded_input_in_phases(stride):
         assert np.array_equal(xb, want), f"x {x.shape}, padding before {before}, chunk {chunk}, q {q_}"
 
 
-def test_blocks_take_planes_only_where_their_grid_is_not_mostly_waste():
+def test_blocks_take_planes_where_their_grid_computes_less():
     """7x7 outputs run on planes; a kernel as wide as its input (rows of one output, on a grid
-    40 wide) stays on lines, where the estimate counts 8 outputs a row, not 40."""
+    40 wide) stays on lines, where the estimate counts 8 outputs a row, not 40; rows that end
+    part way into a vector run on planes where the grid computes fewer outputs, and 1-D layers
+    and the stem (whose grid computes more) on lines."""
     for lanes in _blocked.VECTOR_LANES:
         assert _blocked._on_planes((1, 512, 7, 7), (512, 512, 3, 3), (1, 512, 7, 7), (1, 1), ((1, 1), (1, 1)), (1, 1),
                                    lanes)
@@ -174,6 +176,15 @@ def test_blocks_take_planes_only_where_their_grid_is_not_mostly_waste():
     # 14x14 rows fill most of a vector of 16 (planes there), not one of 8 (lines)
     fourteen = ((1, 256, 14, 14), (256, 256, 3, 3), (1, 256, 14, 14), (1, 1), ((1, 1), (1, 1)), (1, 1))
     assert _blocked._on_planes(*fourteen, 16) and not _blocked._on_planes(*fourteen, 8)
+    # rows of 56: 64 outputs in vectors of 16, 58 on the grid (planes); 56 in vectors of 8 (lines)
+    fifty_six = ((1, 64, 56, 56), (64, 64, 3, 3), (1, 64, 56, 56), (1, 1), ((1, 1), (1, 1)), (1, 1))
+    assert _blocked._on_planes(*fifty_six, 16) and not _blocked._on_planes(*fifty_six, 8)
+    assert _blocked.work(*fifty_six, 16)[1] == 64 * -(-(55 * 58 + 56) // 16) * 16
+    assert _blocked.work(*fifty_six, 8)[1] == 64 * 56 * 56
+    stem = ((1, 3, 224, 224), (64, 3, 7, 7), (1, 64, 112, 112), (2, 2), ((3, 3), (3, 3)), (1, 1))
+    one_d = ((1, 64, 1000), (64, 64, 3), (1, 64, 1000), (1,), ((1, 1),), (1,))
+    for lanes in _blocked.VECTOR_LANES:
+        assert not _blocked._on_planes(*stem, lanes) and not _blocked._on_planes(*one_d, lanes)
 
 
 def test_blocks_take_the_hosts_vector_length(monkeypatch):

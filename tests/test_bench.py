@@ -201,3 +201,38 @@ def test_each_block_starts_once_other_threads_are_idle(monkeypatch, busy_windows
     windows = engine.IDLE_LIMIT / engine.IDLE_WINDOW if limit_hit else busy_windows + 1
     assert clock["windows"] == pytest.approx(windows), f"slept {clock['windows']} windows, but should sleep {windows}"
     assert waited == pytest.approx(clock["wall"])
+
+
+HOLD = '''
+import os, threading
+from convspec._bench.engine import environment, hold_to_cores
+
+started = threading.Event()
+stop = threading.Event()
+before = threading.Thread(target=lambda: (started.set(), stop.wait()))
+before.start()
+started.wait()
+held = hold_to_cores(1)
+seen = {}
+after = threading.Thread(target=lambda: seen.update(after=os.sched_getaffinity(0)))
+after.start()
+after.join()
+seen["before"] = os.sched_getaffinity(before.native_id)
+stop.set()
+before.join()
+print(held, sorted(os.sched_getaffinity(0)), sorted(seen["before"]), sorted(seen["after"]),
+      hold_to_cores(len(os.sched_getaffinity(0))), environment(1).get("held_to_cpus"))
+'''
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_getaffinity") or len(__import__("os").sched_getaffinity(0)) < 2,
+                    reason="needs CPU affinity and two CPUs")
+def test_a_one_thread_run_holds_every_thread_to_one_cpu():
+    """Asked for one thread, a run holds every thread of its process, those running already and
+    those started later (where XLA's pool ignores the thread settings), to one CPU; asked for
+    all of them, it holds nothing.  In a child process: the tests' own keep their CPUs."""
+    import os
+
+    first = min(os.sched_getaffinity(0))
+    out = subprocess.run([sys.executable, "-c", HOLD], capture_output=True, text=True, check=True).stdout.split("\n")[0]
+    assert out == f"[{first}] [{first}] [{first}] [{first}] None [{first}]"

@@ -6,7 +6,9 @@ OpenVINO running a layer with constant weights, as a deployed model holds them; 
 ``lax.conv_general_dilated`` and ``lax.reduce_window`` under ``jit``.
 
 Threads: the runtimes get the count of ``OMP_NUM_THREADS`` when it is set (what the benchmark
-commands set for every library), their own default otherwise."""
+commands set for every library), their own default otherwise; and a run on fewer threads than
+the machine has CPUs holds every thread of its process to that many CPUs
+(:func:`convspec._bench.engine.hold_to_cores`), which is what limits JAX."""
 
 from __future__ import annotations
 
@@ -208,7 +210,9 @@ def _openvino_compiled(model):
 class _Jax:
     """JAX on CPU, as a model calls it: ``jax.jit`` of ``lax.conv_general_dilated`` (NCHW, OIHW)
     and ``lax.reduce_window``, compiled per shape at the first call; NumPy arrays in and out.
-    With one thread asked for, XLA's CPU thread pool is limited before JAX is first imported."""
+    XLA's CPU client sizes its thread pool by the CPUs the process may run on: its flags
+    (``--xla_cpu_multi_thread_eigen=false``) left JAX 0.10 on two cores when one thread was asked
+    for, so a run holds the process to its CPUs instead."""
 
     convspec_capabilities = {"ops": ["conv", "max_pool", "avg_pool"], "dtypes": ["float32"]}
 
@@ -217,11 +221,6 @@ class _Jax:
 
     @staticmethod
     def _jax():
-        import sys
-
-        if "jax" not in sys.modules and threads() == 1:
-            os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
-                                       "intra_op_parallelism_threads=1").strip()
         import jax
 
         return jax

@@ -28,6 +28,8 @@ def markdown(board: dict, compare: dict | None = None) -> str:
              f"convspec {env['convspec']}, NumPy {env['numpy']} (BLAS: {blas_summary(env)}), "
              + ", ".join(f"{k} {env[k]}" for k in ("torch", "scipy") if k in env)
              + f"; {env['threads']} thread(s) of {env['cpus']}"
+             + (f" (every thread held to CPU {', '.join(map(str, env['held_to_cpus']))})"
+                if env.get("held_to_cpus") else "")
              + (f" ({env['cpu']}: {', '.join(env.get('isa') or []) or 'no extension recorded'})" if env.get("cpu") else "")
              + f"; float32 GEMM now: {env['gemm_gflops']} GFLOP/s. "
              "Every time is a median over blocks run in A-B-B-A order after a first call (shown apart: "

@@ -112,11 +112,33 @@ def _run(kernel, args, count, threads):
             done.result()
 
 
-#: A pass estimated to take at least this long is split without trials: the hand-off (0.1-0.2
-#: ms on a 2-vCPU VM) is a tenth of it at most, and a trial run right after a GEMM on several
-#: threads (OpenBLAS's idle threads spinning on the other core) would time the split at half
-#: speed and keep the pass whole for good.
-SPLIT_ALWAYS_SECONDS = 2e-3
+#: A pass estimated to take at least this many hand-offs (:func:`handoff_seconds`) is split
+#: without trials: the hand-off is then a tenth of it at most, and a trial run right after a
+#: GEMM on several threads (OpenBLAS's idle threads spinning on the other core) would time the
+#: split at half speed and keep the pass whole for good.  As a fixed 2 ms (ten hand-offs on the
+#: AVX2 VM this was first measured on), it left an AVX-512 EPYC's 3x3 passes of 1.1 ms, whose
+#: hand-off costs 0.05 ms, to trials that kept them whole: 1.09 ms where split they take 0.68
+#: (64 channels of 56x56, two threads, medians of three runs each way).
+SPLIT_ALWAYS_HANDOFFS = 10
+_handoffs = {}  # threads -> seconds
+
+
+def handoff_seconds(threads: int) -> float:
+    """What handing a pass's pieces to ``threads - 1`` of the pool's threads and taking them back
+    costs on this machine: the median of 21 split runs of an empty kernel, after three not
+    counted (they start the threads), measured once per process and thread count."""
+    if threads not in _handoffs:
+        def nothing(first, last):
+            pass
+
+        times = []
+        for i in range(24):
+            start = time.perf_counter()
+            _run(nothing, (), threads * PIECES_PER_THREAD, threads)
+            if i >= 3:
+                times.append(time.perf_counter() - start)
+        _handoffs[threads] = float(np.median(times))
+    return _handoffs[threads]
 
 
 def in_threads(kernel, count, elements, *args, seconds=0.0):
@@ -126,7 +148,7 @@ def in_threads(kernel, count, elements, *args, seconds=0.0):
     touches at least :data:`THREADED_ELEMENTS` elements and splitting was faster here: the
     first passes of a size run both ways in :data:`ORDER`, timed, and the faster way is kept for
     that size.  A pass the caller estimates at ``seconds`` of at least
-    :data:`SPLIT_ALWAYS_SECONDS` is split at once.  Each output is computed by one range either
+    :data:`SPLIT_ALWAYS_HANDOFFS` hand-offs here (:func:`handoff_seconds`) is split at once.  Each output is computed by one range either
     way, so splitting never changes a result.
 
     Measured on 2 vCPUs (AMD EPYC, a VM), where handing a range to a thread and back costs
@@ -140,7 +162,7 @@ def in_threads(kernel, count, elements, *args, seconds=0.0):
     if threads <= 1 or elements < THREADED_ELEMENTS:
         kernel(*args, 0, count)
         return
-    if seconds >= SPLIT_ALWAYS_SECONDS:
+    if seconds > 0 and seconds >= SPLIT_ALWAYS_HANDOFFS * handoff_seconds(threads):
         _run(kernel, args, count, threads)
         return
     key = (kernel, count, elements)

@@ -313,21 +313,26 @@ def test_auto_times_the_blocks_against_the_others_with_a_bias(monkeypatch):
 
 
 def test_a_pass_estimated_long_is_split_without_trials(monkeypatch):
-    """A pass its caller estimates at SPLIT_ALWAYS_SECONDS or more is split from its first run,
-    and no trial is kept for it; a shorter one still starts whole (ORDER's first run)."""
+    """A pass its caller estimates at SPLIT_ALWAYS_HANDOFFS hand-offs or more (as measured on
+    this machine) is split from its first run, and no trial is kept for it; a shorter one still
+    starts whole (ORDER's first run).  The hand-off is measured once, positive."""
     import numba
 
     monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "_trials", {})
     monkeypatch.setattr(_threads, "_split", {})
+    monkeypatch.setattr(_threads, "_handoffs", {})
+    handoff = _threads.handoff_seconds(2)
+    assert 0 < handoff < 0.1 and _threads.handoff_seconds(2) == handoff  # kept, not measured again
+    long = _threads.SPLIT_ALWAYS_HANDOFFS * handoff
     seen = []
     kernel = lambda first, last: seen.append((first, last))  # noqa: E731
     for _ in range(3):
-        _threads.in_threads(kernel, 4, 10**6, seconds=_threads.SPLIT_ALWAYS_SECONDS)
+        _threads.in_threads(kernel, 4, 10**6, seconds=long)
     assert sorted(seen) == sorted([(0, 1), (1, 2), (2, 3), (3, 4)] * 3) and not _threads._trials and not _threads._split
     seen.clear()
-    _threads.in_threads(kernel, 4, 10**6, seconds=_threads.SPLIT_ALWAYS_SECONDS / 2)
+    _threads.in_threads(kernel, 4, 10**6, seconds=long / 2)
     assert seen == [(0, 4)], "a short pass starts its trials whole"
 
 

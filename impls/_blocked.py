@@ -1,15 +1,16 @@
 """Direct float32 convolution in register blocks, with no columns: ``auto``'s algorithm for
 layers whose im2col columns cost about as much to build as the GEMM on them.
 
-A block is ``ROWS[lanes]`` output channels by two vectors of consecutive outputs.  Its sums (eq. 9.7)
-stay in vector registers for the whole reduction over input channels and taps: for every ``k =
-(c, tap)`` the kernel loads the two vectors of inputs the tap reads (contiguous: the input is
-first split into its stride phases) and broadcasts one weight per output channel into them.  The
-weights are packed, six rows side by side, where their packing costs little against the
-pass (it is done on every call: they may have changed since the last one), and are read where
-they are, ``(O, C * prod(K))``, six rows in order, where it would not (packing took 2.3 ms for
-512 x 4608 weights, half of that layer's time); and a table gives each ``k``'s offset in the rewritten
-input, so one kernel serves 1-D, 2-D and 3-D layers at any stride, dilation and padding.
+A block is ``ROWS[lanes]`` output channels (6 or 12) by two vectors of consecutive outputs.
+Its sums (eq. 9.7) stay in vector registers for the whole reduction over input channels and
+taps: for every ``k = (c, tap)`` the kernel loads the two vectors of inputs the tap reads
+(contiguous: the input is first split into its stride phases) and broadcasts one weight per
+output channel into them.  The weights are packed, a block's rows side by side, where their
+packing costs little against the pass (it is done on every call: they may have changed since
+the last one), and are read where they are, ``(O, C * prod(K))``, where it would not (packing
+took 2.3 ms for 512 x 4608 weights, half of that layer's time); and a table gives each ``k``'s
+offset in the rewritten input, so one kernel serves 1-D, 2-D and 3-D layers at any stride,
+dilation and padding.
 
 The input is rewritten once per call, zero-padded, in one of two layouts:
 
@@ -188,10 +189,10 @@ def _kernel_ir(module, rows, vectors, lanes, packed):
 def _block(typingctx, lanes, rows, vectors, packed, w, w_at, x, x_at, offsets, k_at, y, y_at, y_row, count, valid,
            more, w_row, w_step):
     """``_block(lanes, rows, vectors, packed, w, w_at, x, x_at, offsets, k_at, y, y_at, y_row,
-    count, valid, more, w_row, w_step)`` for Numba code: the kernel of :func:`_kernel_ir` for ``rows``
-    (1 to ``ROWS[lanes]``) by ``vectors`` (1 or 2) of ``lanes`` (one of :data:`VECTOR_LANES`),
-    its weights packed or not (``packed`` 1 or 0), on the arrays' data from those element
-    offsets (a switch to the kernel of that kind)."""
+    count, valid, more, w_row, w_step)`` for Numba code: the kernel of :func:`_kernel_ir` for
+    ``rows`` (1 to ``ROWS[lanes]``) by ``vectors`` (1 or 2) of ``lanes`` (one of
+    :data:`VECTOR_LANES`), its weights packed or not (``packed`` 1 or 0), on the arrays' data
+    from those element offsets (a switch to the kernel of that kind)."""
     sig = types.void(types.intp, types.intp, types.intp, types.intp, w, types.intp, x, types.intp, offsets, types.intp,
                      y, types.intp, types.intp, types.intp, types.intp, types.intp, types.intp, types.intp)
 
@@ -230,9 +231,10 @@ def _blocks(w, packed, x, offsets, y, x_lines, y_lines, outputs, channels, y_row
     output, their inputs from ``x_lines[line]``, in blocks of two vectors of ``lanes`` (the
     last of one or two vectors, its last vector stored masked).  The reduction runs in slices
     of ``slice_`` of its ``k`` (a block's inputs of one slice stay in the first-level cache),
-    and each slice's weights in groups of ``group`` panels of ``panel`` output channels (a group's weights stay in the
-    second-level cache while it passes over every block of the lines).  The weights ``w`` are
-    as :func:`pack` leaves them if ``packed``, else ``(O, count)``."""
+    and each slice's weights in groups of ``group`` panels of ``panel`` output channels (a
+    group's weights stay in the second-level cache while it passes over every block of the
+    lines).  The weights ``w`` are as :func:`pack` leaves them if ``packed``, else ``(O,
+    count)``."""
     count = offsets.shape[0]
     panels = -(-channels // panel)
     width = 2 * lanes

@@ -148,8 +148,8 @@ def in_threads(kernel, count, elements, *args, seconds=0.0):
     touches at least :data:`THREADED_ELEMENTS` elements and splitting was faster here: the
     first passes of a size run both ways in :data:`ORDER`, timed, and the faster way is kept for
     that size.  A pass the caller estimates at ``seconds`` of at least
-    :data:`SPLIT_ALWAYS_HANDOFFS` hand-offs here (:func:`handoff_seconds`) is split at once.  Each output is computed by one range either
-    way, so splitting never changes a result.
+    :data:`SPLIT_ALWAYS_HANDOFFS` hand-offs here (:func:`handoff_seconds`) is split at once.
+    Each output is computed by one range either way, so splitting never changes a result.
 
     Measured on 2 vCPUs (AMD EPYC, a VM), where handing a range to a thread and back costs
     0.1-0.2 ms: a stride-1 depthwise pass on 32 channels of 112x112 took 0.33 ms whole and

@@ -334,10 +334,17 @@ def _on_planes(x_shape, w_shape, out, stride, padding, dilation, lanes):
     computes more, 0.909 and 0.910."""
     if len(x_shape) < 4:
         return False
+    on_grid, in_rows = _computed(x_shape, w_shape, out, stride, padding, dilation, lanes)
+    return on_grid < in_rows or (out[-1] <= lanes and on_grid <= 2 * in_rows)
+
+
+def _computed(x_shape, w_shape, out, stride, padding, dilation, lanes):
+    """``(on_grid, in_rows)``: the outputs a pass computes for one output channel of one image
+    on planes (the phases' grid up to the last output) and on lines (every row in whole vectors),
+    in vectors of ``lanes``."""
     x5, _, out5, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
     on_grid = -(-_flat(out5, _grid(x5, padding5, stride5)) // lanes) * lanes
-    in_rows = out5[0] * out5[1] * -(-out5[2] // lanes) * lanes
-    return on_grid < in_rows or (out5[2] <= lanes and on_grid <= 2 * in_rows)
+    return on_grid, out5[0] * out5[1] * -(-out5[2] // lanes) * lanes
 
 
 def _grid(x5, padding, stride):
@@ -354,15 +361,14 @@ def _flat(out5, grid):
 def work(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """``(bytes, outputs)``: the input as the kernel reads it (rewritten on every call), and the
     outputs computed (whole vectors of ``lanes``; on planes, the phases' grid)."""
+    on_grid, in_rows = _computed(x_shape, w_shape, out, stride, padding, dilation, lanes)
     if _on_planes(x_shape, w_shape, out, stride, padding, dilation, lanes):
-        x5, _, out5, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
-        grid = _grid(x5, padding5, stride5)
-        return (x_shape[0] * x_shape[1] * math.prod(stride) * math.prod(grid) * 4,
-                x_shape[0] * w_shape[0] * -(-_flat(out5, grid) // lanes) * lanes)
+        x5, _, _, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
+        return (x_shape[0] * x_shape[1] * math.prod(stride) * math.prod(_grid(x5, padding5, stride5)) * 4,
+                x_shape[0] * w_shape[0] * on_grid)
     _, chunks, q = _chunks(out[-1], w_shape[-1], dilation[-1], stride[-1], lanes)
     spans = math.prod(sz + a + b for sz, (a, b) in zip(x_shape[2:-1], padding[:-1]))
-    return (x_shape[0] * x_shape[1] * chunks * spans * stride[-1] * q * 4,
-            math.prod(out[:-1]) * -(-out[-1] // lanes) * lanes)
+    return x_shape[0] * x_shape[1] * chunks * spans * stride[-1] * q * 4, x_shape[0] * w_shape[0] * in_rows
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1,8 +1,10 @@
 """Every path of the bundled fast kernels against the plain sums, whichever the dispatch
-would pick for a drawn property: numba's four depthwise kernels (channels last, output
-rows, a channel's plane split over threads, flat stride phases), Winograd a block of images
+would pick for a drawn property: numba's five depthwise kernels (masked runs along the plane,
+channels last, output rows, a channel's plane split over threads, flat stride phases), Winograd a block of images
 at a time, layers in register blocks, and ``auto``'s stride-1 input gradient as a forward layer.  Properties draw small shapes, which reach only some of
 these paths; here each path is forced."""
+
+import math
 
 import numpy as np
 import pytest
@@ -26,13 +28,32 @@ DEPTHWISE = [
     ((1, 2, 3, 30), (1, 7), (1, 1), ((0, 0), (9, 0)), (1, 3), 1),
     ((1, 2, 9), (9,), (1,), ((0, 0),), (1,), 1),
     ((1, 2, 12, 12), (9, 1), (1, 1), ((4, 4), (0, 0)), (1, 1), 2),
+    ((1, 3, 17), (4,), (1,), ((1, 2),), (1,), 1),
+    ((1, 3, 8, 10), (3, 3), (1, 1), ((0, 0), (1, 1)), (1, 1), 1),
+    ((2, 4, 10, 9), (3, 3), (1, 1), ((2, 2), (2, 2)), (2, 2), 1),
 ]
 
 
-@pytest.mark.parametrize("path", ["channels_last", "rows_plane_or_flat"])
+def _masked_applies(case):
+    """Whether a depthwise case can run masked: stride 1, and every output size but the first
+    that of the input (a signal's length may differ)."""
+    shape, kernel, stride, padding, dilation, _ = case
+    out = [n + a + b - (k - 1) * d for n, k, (a, b), d in zip(shape[2:], kernel, padding, dilation)]
+    return all(s == 1 for s in stride) and out[1:] == list(shape[3:])
+
+
+@pytest.fixture
+def fresh_depthwise_plans(request):
+    """Depthwise plans made while a path is forced are dropped before and after the test."""
+    numba_direct.depthwise_plan.cache_clear()
+    request.addfinalizer(numba_direct.depthwise_plan.cache_clear)
+
+
+@pytest.mark.parametrize("path", ["masked", "channels_last", "rows_plane_or_flat"])
 @pytest.mark.parametrize("case", DEPTHWISE, ids=lambda c: f"x{c[0]}k{c[1]}s{c[2]}")
-def test_each_depthwise_kernel_is_the_sum(monkeypatch, path, case):
+def test_each_depthwise_kernel_is_the_sum(monkeypatch, fresh_depthwise_plans, path, case):
     shape, kernel, stride, padding, dilation, per = case
+    monkeypatch.setattr(numba_direct, "MASKED_TAP_POSITIONS", 10**9 if path == "masked" else -1)
     monkeypatch.setattr(numba_direct, "CHANNELS_LAST_PLANE", 10**9 if path == "channels_last" else 0)
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)  # the channels split wherever there are threads
     monkeypatch.setattr(_threads, "_trials", {})  # split on the trials' split runs (calls 2, 4 and 5) at least
@@ -47,6 +68,50 @@ def test_each_depthwise_kernel_is_the_sum(monkeypatch, path, case):
         got = numba_direct.conv(x, w, bias=b, **kw)
         assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12), \
             f"call {call + 1}: max error {np.abs(got - want).max()}, but should be within 1e-12 ({path})"
+    plan = numba_direct.depthwise_plan(x.shape, w.shape, x.dtype, want.shape, stride, padding, dilation)
+    assert (plan.__name__ == "masked") == (path == "masked" and _masked_applies(case)), plan.__name__
+
+
+@pytest.mark.parametrize("case", [c for c in DEPTHWISE if _masked_applies(c)], ids=lambda c: f"x{c[0]}k{c[1]}")
+def test_masked_depthwise_reads_only_inside_its_arrays(case):
+    """The masked kernel run as Python, whose indexing raises past an array's ends (the compiled
+    one would read whatever lies there, and its masks would hide it): the channels at either
+    end of x, whose runs would leave it, must go through the zeroed copy."""
+    shape, kernel, stride, padding, dilation, per = case
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal(shape), rng.standard_normal((shape[1] * per, 1) + kernel)
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=shape[1])
+    want = reference.conv(x, w, **kw)
+    d = len(shape) - 2
+    up = lambda t, fill: (fill,) * (3 - d) + tuple(t)  # noqa: E731
+    n_in, n_out, kernel3 = up(shape[2:], 1), up(want.shape[2:], 1), up(kernel, 1)
+    lowest, offsets, masks = numba_direct._masked_geometry(n_in, n_out, kernel3, up(dilation, 1),
+                                                           up((a for a, _ in padding), 0))
+    got = np.empty(want.shape)
+    numba_direct._depthwise_masked.py_func(x.reshape(-1), w.reshape(w.shape[0], -1), per, shape[1], math.prod(n_in),
+                                           lowest, offsets, masks, got.reshape(-1), 0, want.shape[0] * want.shape[1])
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [c for c in DEPTHWISE if _masked_applies(c) and c[0][-1] > c[1][-1]],
+                         ids=lambda c: f"x{c[0]}k{c[1]}")
+def test_masked_depthwise_keeps_what_it_masks_out_of_the_sums(fresh_depthwise_plans, case):
+    """Infinities at the ends of lines and planes, where a run along the flattened plane reads
+    them for outputs of the line before or after (or of the next channel), reach only the
+    outputs whose windows hold them: the masks select, and never multiply (0 * inf is NaN)."""
+    shape, kernel, stride, padding, dilation, per = case
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape)
+    x[..., 0] = np.inf  # the first of every line
+    x[:, 1::2, ..., -1] = -np.inf  # the last of every line of every other channel
+    x.reshape(shape[:2] + (-1,))[:, :, -1] = np.nan  # the last of every plane
+    w = rng.standard_normal((shape[1] * per, 1) + kernel)
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=shape[1])
+    want = reference.conv(x, w, **kw)
+    got = numba_direct.depthwise_plan(x.shape, w.shape, x.dtype, want.shape, stride, padding, dilation)(x, w)
+    assert np.isfinite(want).any(), "some outputs should see none of the infinities"
+    assert np.array_equal(np.isnan(got), np.isnan(want)) and np.array_equal(np.isinf(got), np.isinf(want))
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-12, equal_nan=True)
 
 
 @pytest.mark.parametrize("split_seconds, split", [(3.0, False), (0.5, True)])

@@ -20,8 +20,8 @@ The input is rewritten once per call, zero-padded, in one of two layouts:
   blocks run along each output row;
 - planes (:func:`_plane_plan`, for 2-D and 3-D layers whose rows would leave vectors part
   empty, ResNet-50's 3x3 layers): each channel's plane split into its stride phases along
-  every axis, and blocks run along the whole output flattened, so that they keep two vectors
-  and compute a row's halo instead of the rest of its last vector.
+  every axis, and blocks run along each depth slice of the output flattened, so that they
+  keep two vectors and compute a row's halo instead of the rest of its last vector.
 
 The kernel is LLVM IR built with llvmlite (Numba's own code generator) on vectors of
 :data:`LANES` floats: 16 (one 512-bit register) where the host has AVX-512, else 8 (one AVX2
@@ -340,10 +340,10 @@ def _on_planes(x_shape, w_shape, out, stride, padding, dilation, lanes):
 
 def _computed(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """``(on_grid, in_rows)``: the outputs a pass computes for one output channel of one image
-    on planes (the phases' grid up to the last output) and on lines (every row in whole vectors),
-    in vectors of ``lanes``."""
+    on planes (each depth slice on the phases' grid up to its last output) and on lines (every
+    row in whole vectors), in vectors of ``lanes``."""
     x5, _, out5, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
-    on_grid = -(-_flat(out5, _grid(x5, padding5, stride5)) // lanes) * lanes
+    on_grid = out5[0] * -(-_flat(out5, _grid(x5, padding5, stride5)) // lanes) * lanes
     return on_grid, out5[0] * out5[1] * -(-out5[2] // lanes) * lanes
 
 
@@ -353,9 +353,9 @@ def _grid(x5, padding, stride):
 
 
 def _flat(out5, grid):
-    """Outputs a plane pass computes for one output channel of one image: ``(a, b, e)`` on the
-    phases' grid up to the last output."""
-    return (out5[0] - 1) * grid[1] * grid[2] + (out5[1] - 1) * grid[2] + out5[2]
+    """Outputs a plane pass computes for one depth slice of one output channel of one image:
+    ``(b, e)`` on the phases' grid up to the slice's last output."""
+    return (out5[1] - 1) * grid[2] + out5[2]
 
 
 def work(x_shape, w_shape, out, stride, padding, dilation, lanes):
@@ -486,11 +486,13 @@ def _line_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
 
 
 def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
-    """Blocks along each image's whole output, flat: every input channel's padded plane is
-    split into its stride phases along each axis (``(D', H', W')`` each), so that output
-    ``(a, b, e)`` of a tap reads phase element ``(a, b, e) + (tap's shift)``, and the outputs
-    run as one line over ``(a, b, e)`` on the phases' grid (its ``e >= out_w`` and ``b >=
-    out_h`` computed and dropped).  A layer whose output rows fit in one vector (ResNet-50's
+    """Blocks along each depth slice of each image's output, flat: every input channel's padded
+    plane is split into its stride phases along each axis (``(D', H', W')`` each), so that output
+    ``(a, b, e)`` of a tap reads phase element ``(a, b, e) + (tap's shift)``, and the outputs of
+    a slice ``a`` run as one line over ``(b, e)`` on the phases' grid (its ``e >= out_w``
+    computed and dropped).  A slice at a time, not the volume flat, so that the grid's rows
+    between slices are not computed: a 3x3x3 layer's pass over 256 channels of 4x14x14 computed
+    992 outputs per channel flat, 896 by slices.  A layer whose output rows fit in one vector (ResNet-50's
     7x7 layers) runs in two-vector blocks this way instead of one-vector blocks of one row,
     whose six sums per input cannot hide the multiply-add's latency; one whose rows end part
     way into a vector computes fewer outputs this way (:func:`_on_planes`)."""
@@ -498,7 +500,7 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     n, c = x5[:2]
     o = w_shape[0]
     grid = _grid(x5, padding, stride)
-    phases, plane, flat = math.prod(stride), math.prod(grid), _flat(out5, grid)
+    phases, plane, flat, depth = math.prod(stride), math.prod(grid), _flat(out5, grid), out5[0]
     y_row = out5[0] * grid[1] * grid[2]
     image = c * phases * plane
     x_buffer = n * image + 2 * lanes  # reads run past the last plane for dropped outputs only
@@ -508,17 +510,19 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     offsets = (taps[0] * phases * plane + phase * plane + shift[0] // stride[0] * grid[1] * grid[2]
                + shift[1] // stride[1] * grid[2] + shift[2] // stride[2]).astype(np.int64)
     width = 2 * lanes  # outputs per block
-    chunk = min(CHUNK, max(width, -(-flat // (2 * width)) * width))  # two lines or more: both threads work
+    chunk = min(CHUNK, max(width, -(-depth * flat // (2 * width)) * width))  # two lines or more: both threads work
     starts = np.arange(0, flat, chunk)
-    g = np.indices((n, len(starts))).reshape(2, -1)
-    x_lines = (g[0] * image + starts[g[1]]).astype(np.int64)
-    y_lines = (g[0] * o * y_row + starts[g[1]]).astype(np.int64)
-    outputs = np.minimum(chunk, flat - starts[g[1]]).astype(np.int64)
+    g = np.indices((n, depth, len(starts))).reshape(3, -1)
+    at = g[1] * grid[1] * grid[2] + starts[g[2]]  # the line's first output on the grid
+    x_lines = (g[0] * image + at).astype(np.int64)
+    y_lines = (g[0] * o * y_row + at).astype(np.int64)
+    outputs = np.minimum(chunk, flat - starts[g[2]]).astype(np.int64)
     # rows of one vector: few blocks a pass, so its weights in slices and groups; longer rows
     # have many blocks, as lines do (without slices: 1.296 ms against 1.341 for 128 channels of
     # 56x56 at stride 2 in vectors of 16, one thread, A-B-B-A in one process)
     cut = (PLANE_SLICE, PLANE_GROUP) if out5[2] <= lanes else (WHOLE, WHOLE)
-    passes = _passes(o, offsets, x_lines, y_lines, outputs, y_row, n * o * flat * len(offsets), *cut, lanes)
+    passes = _passes(o, offsets, x_lines, y_lines, outputs, y_row, n * o * depth * flat * len(offsets), *cut,
+                     lanes)
     # each phase: (padded position p + s * i) - before, for the i whose position is in the input
     copies = []
     for ph in np.ndindex(*stride):

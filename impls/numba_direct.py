@@ -493,20 +493,21 @@ def max_pool_rows(x, window, out):
 
 
 #: Taps times output positions per channel up to which a stride-1 depthwise layer whose output
-#: sizes are its input's past the first (a signal's length may differ) runs masked (:func:`_depthwise_masked`; its masks are this
-#: many bytes).  Measured at one thread, medians A-B-B-A against the kernels it replaced (AMD
-#: EPYC, AVX-512), in us: 3x3 on 960 channels of 7x7 29 against 52, 576 of 14x14 40 against
-#: 63, 192 of 28x28 42 against 59 (7056 here); 5x5 on 256 of 7x7 37 against 42; 3x3x3 on 128
-#: of 4x7x7 47 against 50; 3 taps on 64 of 1000 14 against 17.  At 144 channels of 56x56
-#: (28224) it took 123 against 111.
+#: sizes are its input's past the first (a signal's length may differ) runs masked
+#: (:func:`_depthwise_masked`; its masks are this many bytes).  Measured at one thread, medians
+#: A-B-B-A against the kernels it replaced (AMD EPYC, AVX-512), in us: 3x3 on 960 channels of
+#: 7x7 29 against 52, 576 of 14x14 40 against 63, 192 of 28x28 42 against 59 (7056 here); 5x5
+#: on 256 of 7x7 37 against 42; 3x3x3 on 128 of 4x7x7 47 against 50; 3 taps on 64 of 1000 14
+#: against 17.  At 144 channels of 56x56 (28224) it took 123 against 111.
 MASKED_TAP_POSITIONS = 1 << 13
 
 
 def _masked_geometry(n_in, n_out, kernel, dilation, before):
     """What :func:`_depthwise_masked` needs for a stride-1 depthwise layer of these 3-D sizes
-    whose output sizes are its input's past the first (outermost) one the layer has: ``(lowest, offsets, masks)``, tap ``t`` of
-    output position ``q`` (flattened) reading input position ``q + offsets[t] - lowest`` where
-    ``masks[t, q]`` (else the padding), nine rows at least (the kernel unpacks nine)."""
+    whose output sizes are its input's past the first (outermost) one the layer has: ``(lowest,
+    offsets, masks)``, tap ``t`` of output position ``q`` (flattened) reading input position ``q
+    + offsets[t] - lowest`` where ``masks[t, q]`` (else the padding), nine rows at least (the
+    kernel unpacks nine)."""
     positions = np.indices(n_out).reshape(3, -1)
     taps = list(np.ndindex(*kernel))
     rows = max(len(taps), 9)

@@ -225,6 +225,33 @@ def test_the_blocks_input_rewrite_is_the_padded_input_in_phases(stride):
         assert np.array_equal(xb, want), f"x {x.shape}, padding before {before}, chunk {chunk}, q {q_}"
 
 
+@pytest.mark.parametrize("first, last", [(0, None), (1, -1)])
+def test_the_blocks_plane_rewrite_is_the_padded_input_in_phases(first, last):
+    """Every element of the plane layout's rewrite (each channel's padded volume in its stride
+    phases along every axis, strides 1 to 3) is the zero-padded input at its position, over
+    stale values left in the buffer; channels outside the range asked for are not touched."""
+    rng = np.random.default_rng(5)
+    for _ in range(80):
+        n, c, d, h, w = (int(v) for v in rng.integers(1, [3, 4, 4, 9, 12]))
+        stride = tuple(int(v) for v in rng.integers(1, 4, 3))
+        before = tuple(int(v) for v in rng.integers(0, 3, 3))
+        after = rng.integers(0, 3, 3)
+        grid = tuple(-(-(size + b + a) // s) for size, b, a, s in zip((d, h, w), before, after, stride))
+        x = rng.standard_normal((n, c, d, h, w)).astype(np.float32)
+        phases = (n * c,) + stride + grid
+        xb = np.full(math.prod(phases), np.nan, np.float32)
+        items = n * c
+        lo, hi = first, items + last if last is not None else items
+        _blocked._fill_planes(x, stride, grid, before, xb, lo, hi)
+        padded = np.zeros((n * c,) + tuple(g * s for g, s in zip(grid, stride)), np.float32)
+        padded[:, before[0]:before[0] + d, before[1]:before[1] + h, before[2]:before[2] + w] = x.reshape(n * c, d, h, w)
+        want = np.full(phases, np.nan, np.float32)
+        for ph in np.ndindex(*stride):
+            want[(slice(lo, hi),) + ph] = padded[lo:hi, ph[0]::stride[0], ph[1]::stride[1], ph[2]::stride[2]]
+        assert np.array_equal(xb.reshape(phases), want, equal_nan=True), \
+            f"x {x.shape}, stride {stride}, before {before}, grid {grid}, channels {lo} to {hi}"
+
+
 def test_blocks_take_planes_where_their_grid_computes_less():
     """7x7 outputs run on planes; a kernel as wide as its input (rows of one output, on a grid
     40 wide) stays on lines, where the estimate counts 8 outputs a row, not 40; rows that end

@@ -49,7 +49,7 @@ from convspec._contract.functions import check_conv_args, conv_output_shape
 from convspec.impls import im2col
 from convspec.impls._algebra import add_bias
 from convspec.impls._calibration import known
-from convspec.impls._scratch import scratch
+from convspec.impls._scratch import result, scratch
 from convspec.impls._threads import in_threads
 
 #: The vector lengths the kernels are built for (floats per vector).
@@ -484,7 +484,7 @@ def _line_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     def run(x, w):
         xb = scratch("blocked input", x_buffer, np.float32)
         _fill(np.ascontiguousarray(x).reshape(x5), before, s, chunk, xb)
-        y = np.empty(y_buffer, dtype=np.float32)
+        y = result(y_buffer, np.float32)
         passes(w, xb, y)
         return y.reshape(out)
 
@@ -537,7 +537,7 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
         in_threads(_fill_planes, n * c, n * image, np.ascontiguousarray(x).reshape(x5), stride, grid, before, xb)
         yb = scratch("blocked output", (n, o) + out5[:1] + grid[1:], np.float32)
         passes(w, xb, yb)
-        y = np.empty((n, o) + out5, dtype=np.float32)  # a copy even where the rows fill the grid
+        y = result((n, o) + out5, np.float32)  # a copy even where the rows fill the grid
         in_threads(_copy_out, n * o, y.size, yb, y)
         return y.reshape(out)
 

@@ -1,4 +1,5 @@
-"""Work arrays reused across calls, per thread (results are never scratch)."""
+"""Work arrays reused across calls, per thread (results are never scratch), and the memory of
+large results, reused once nothing refers to an earlier result."""
 
 import math
 import threading
@@ -21,3 +22,52 @@ def scratch(name, shape, dtype):
     if held is None or held.size < size or held.dtype != dtype:
         held = cache[name] = np.empty(size, dtype=dtype)  # grows, never shrinks: blocks of a call differ in size
     return held[:size].reshape(shape)
+
+
+#: Results of at least this many bytes come from :func:`result`'s pool.  Fresh memory is zeroed
+#: by the kernel page by page on first touch: a 3x3x3 layer with 51 MB of output (64 channels of
+#: 16x112x112, in register blocks) took 19.3 ms with fresh output memory and 13.8 with glibc
+#: made to reuse its heap (one thread, AMD EPYC).  Below this, glibc's heap already reuses it.
+RECYCLE_BYTES = 1 << 23
+#: At most this many bytes of blocks wait in the pool; a block that would pass it is freed.
+POOL_BYTES = 1 << 28
+_pool: dict = {}  # bytes -> [uint8 blocks]
+
+
+class _Pooled:
+    """The owner of a pooled block behind a result: NumPy keeps it alive while any view of the
+    result lives, and when the last one goes its block returns to the pool."""
+
+    __slots__ = ("block",)
+
+    def __init__(self, block):
+        self.block = block
+
+    @property
+    def __array_interface__(self):
+        return self.block.__array_interface__
+
+    def __del__(self):
+        try:
+            free = _pool.setdefault(self.block.nbytes, [])
+            if sum(b.nbytes for blocks in _pool.values() for b in blocks) + self.block.nbytes <= POOL_BYTES:
+                free.append(self.block)
+        except Exception:  # noqa: BLE001 (interpreter shutdown: nothing to keep)
+            pass
+
+
+def result(shape, dtype):
+    """A new array for a result (its contents undefined), the caller's to keep: fresh memory
+    below :data:`RECYCLE_BYTES`, else a block of an earlier result that nothing refers to any
+    more, as a deployed runtime's arena would give (ONNX Runtime keeps its outputs' memory the
+    same way).  Never scratch: a block returns to the pool only once every view of the result
+    it held is gone."""
+    shape, dtype = tuple(int(s) for s in shape), np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes < RECYCLE_BYTES:
+        return np.empty(shape, dtype=dtype)
+    try:
+        block = _pool.get(nbytes, []).pop()
+    except IndexError:
+        block = np.empty(nbytes, dtype=np.uint8)
+    return np.asarray(_Pooled(block)).view(dtype).reshape(shape)

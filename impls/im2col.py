@@ -29,7 +29,7 @@ from convspec._contract.functions import (
 )
 
 from convspec.impls._algebra import add_bias, requantized, signal_via_conv
-from convspec.impls._scratch import scratch
+from convspec.impls._scratch import result, scratch
 
 convspec_capabilities = {"accuracy": "direct", "validates_arguments": True, "biases": True,
                          "features": ["pool_dilation", "pool_padding_to_window", "grad_input_bias",
@@ -153,7 +153,7 @@ def conv_plan(x_shape, w_shape, dtype, stride, padding, dilation, groups):
     groups_at = [(slice(g * c_group, (g + 1) * c_group), slice(g * o_group, (g + 1) * o_group)) for g in range(groups)]
 
     def run(x, w):
-        y = np.empty(out, dtype=dtype)
+        y = result(out, dtype)
         y3 = y.reshape(n, c_out, positions)
         xs = subsampled(x, out, stride) if pointwise else np.pad(x, pads)
         for channels, outputs in groups_at:

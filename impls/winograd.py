@@ -33,7 +33,7 @@ from convspec._contract.functions import check_conv_args, conv_output_shape
 
 from convspec.impls import im2col
 from convspec.impls._algebra import add_bias, signal_via_conv, zero_padded
-from convspec.impls._scratch import scratch
+from convspec.impls._scratch import result, scratch
 from convspec.impls._threads import in_threads
 
 convspec_capabilities = {
@@ -392,7 +392,7 @@ def conv_by_image_blocks(x, w, *, stride=None, padding=None, dilation=None, grou
             break
     if not applies(x.shape, w.shape, stride, dilation, groups) or x.dtype.kind != "f" or x.shape[0] <= group:
         return conv(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
-    y = np.empty(out, dtype=x.dtype)
+    y = result(out, x.dtype)
     for first in range(0, x.shape[0], group):
         y[first:first + group] = _winograd(x[first:first + group], w, stride, padding, dilation)
     return add_bias(y, bias)
@@ -426,7 +426,7 @@ def _winograd(x, w, stride, padding, dilation):
         last = min(first + block, c_out)
         _kernel_transform(w[first:last], u_rows)
         np.matmul(u_block[:, :last - first], v, out=m[:, first:last])  # GEMMs (block, C) @ (C, tiles)
-    y = np.empty(out, dtype=x.dtype)
+    y = result(out, x.dtype)
     in_threads(output_transform, c_out, tiles * c_out, m, tiles_h, tiles_w, y)
     return y
 
@@ -465,7 +465,9 @@ def _winograd3d(x, w, padding):
             np.matmul(u, v[:, first:first + k * c_in], out=m[:, block:block + c_out])
     y = np.empty((1, n * out_d * c_out, out_h, out_w), dtype=x.dtype)
     in_threads(output_transform, n * out_d * c_out, tiles * n * out_d * c_out, m, tiles_h, tiles_w, y)
-    return y.reshape(n, out_d, c_out, out_h, out_w).transpose(0, 2, 1, 3, 4).copy()
+    volume = result((n, c_out, out_d, out_h, out_w), x.dtype)
+    volume[...] = y.reshape(n, out_d, c_out, out_h, out_w).transpose(0, 2, 1, 3, 4)
+    return volume
 
 
 def correlate(x, w, *, mode):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from convspec._contract import reference
-from convspec.impls import _algebra, _blocked, _threads, auto, im2col, numba_direct, winograd
+from convspec.impls import _algebra, _blocked, _scratch, _threads, auto, im2col, numba_direct, winograd
 
 #: (x shape, kernel, stride, padding, dilation, channel multiplier)
 DEPTHWISE = [
@@ -633,3 +633,32 @@ def test_pools_by_stride_phases_are_the_definition(monkeypatch, case):
         want = reference.avg_pool(x, count_padding=count_padding, **kw)
         got = auto.avg_pool(x, count_padding=count_padding, **kw)
         assert np.allclose(got, want, rtol=1e-12, atol=1e-12, equal_nan=True), f"mean, count_padding={count_padding}"
+
+
+def test_large_results_reuse_memory_only_once_nothing_refers_to_them(monkeypatch):
+    """A result of at least RECYCLE_BYTES comes from the pool; its memory
+    goes back only when its last view is gone, and a later result of that size then reuses it;
+    the pool keeps at most POOL_BYTES waiting; smaller results are fresh arrays."""
+    monkeypatch.setattr(_scratch, "_pool", {})
+    monkeypatch.setattr(_scratch, "RECYCLE_BYTES", 1 << 12)
+    monkeypatch.setattr(_scratch, "POOL_BYTES", 3 << 14)
+    small = _scratch.result((4, 8), np.float32)
+    assert small.flags.owndata and small.shape == (4, 8)
+    first = _scratch.result((4, 1024), np.float32)
+    at = first.__array_interface__["data"][0]
+    assert first.flags.c_contiguous and first.flags.writeable and first.dtype == np.float32
+    first[...] = 1.0
+    view = first[2:]
+    del first
+    held = _scratch.result((4, 1024), np.float32)  # the first's memory is still viewed: not given out
+    assert held.__array_interface__["data"][0] != at and np.all(view == 1.0)
+    held[...] = 2.0
+    assert np.all(view == 1.0)
+    del view
+    again = _scratch.result((4, 1024), np.float32)
+    assert again.__array_interface__["data"][0] == at
+    other = _scratch.result((2, 1024), np.float64)  # same bytes, other dtype: the held block
+    assert other.__array_interface__["data"][0] != at and other.dtype == np.float64
+    blocks = [_scratch.result((1 << 12,), np.float32) for _ in range(4)]  # 16 KB each
+    del blocks, again, held, other
+    assert sum(b.nbytes for pooled in _scratch._pool.values() for b in pooled) <= 3 << 14

@@ -171,16 +171,20 @@ BLOCKED = [
 
 
 @pytest.mark.parametrize("lanes", _blocked.VECTOR_LANES)
-@pytest.mark.parametrize("packed", [True, False], ids=["packed", "in-place"])
+@pytest.mark.parametrize("packed, stream", [(True, False), (False, False), (True, True)],
+                         ids=["packed", "in-place", "packed-streamed"])
 @pytest.mark.parametrize("case", BLOCKED, ids=lambda c: f"x{c[0]}o{c[1]}k{c[2]}s{c[3]}")
-def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packed, lanes):
+def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packed, stream, lanes):
     """The blocks over every line, whole and split over threads (the trials' split runs, calls
     2, 4 and 5), from inputs in any memory layout, the weights packed or read in place, in
     vectors of 8 and 16 floats whatever the host's (where its registers are narrower, LLVM
-    splits the vectors); float32 sums within a few roundings of the float64 ones."""
+    splits the vectors), their outputs streamed past the caches into aligned pooled results or
+    stored; float32 sums within a few roundings of the float64 ones."""
     shape, c_out, kernel, stride, padding, dilation = case
     monkeypatch.setattr(_blocked, "LANES", lanes)
     monkeypatch.setattr(_blocked, "PACK_ABOVE", 0 if packed else float("inf"))
+    monkeypatch.setattr(_blocked, "streams", lambda output_bytes: stream)
+    monkeypatch.setattr(_scratch, "RECYCLE_BYTES", 0 if stream else _scratch.RECYCLE_BYTES)
     _blocked.conv_plan.cache_clear()  # plans made with either choice are dropped after the test too
     request.addfinalizer(_blocked.conv_plan.cache_clear)
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)
@@ -312,6 +316,7 @@ def test_blocks_take_the_hosts_vector_length(monkeypatch):
 
     wide = assembly(16, "skylake-avx512")
     assert "vfmadd" in wide and "zmm" in wide and "ymm" not in wide
+    assert "vmovntps\t%zmm" in wide and "vmovntps\t%ymm" in assembly(8, "haswell"), "no streaming stores"
     assert "zmm" not in assembly(16, "haswell") and "ymm" in assembly(8, "haswell")
     # the widest kernels (ROWS[lanes] output channels) keep every vector in a register
     for lanes, cpu, register in ((16, "skylake-avx512", "zmm"), (8, "haswell", "ymm")):
@@ -340,14 +345,25 @@ def test_blocks_results_are_the_callers(shape, kernel, stride):
     assert not np.shares_memory(y1, y2)
 
 
+def _aligned(shape, fill):
+    """A float32 array of ``shape`` full of ``fill``, its data aligned to 64 bytes."""
+    raw = np.empty(math.prod(shape) + 16, dtype=np.float32)
+    skip = (-raw.ctypes.data % 64) // 4
+    a = raw[skip:skip + math.prod(shape)].reshape(shape)
+    a[...] = fill
+    return a
+
+
 @pytest.mark.parametrize("lanes", _blocked.VECTOR_LANES)
-@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("packed, stream", [(False, False), (True, False), (True, True)])
 @pytest.mark.parametrize("slices", [False, True])
 @pytest.mark.parametrize("width", [1, 7, 8, 9, 16, 19, 23, 32, 33, 47, 64])
-def test_blocks_store_no_output_beyond_a_line(width, slices, packed, lanes):
+def test_blocks_store_no_output_beyond_a_line(width, slices, packed, stream, lanes):
     """The last vector of a line is stored masked: the outputs after the line's end (the next
     line's, or past the array: here sentinels) are never written, whatever its length; in
-    slices of the reduction (the second adds to the first's sums, read back masked) too."""
+    slices of the reduction (the second adds to the first's sums, read back masked) too; and
+    streamed past the caches (where the rows are a multiple of the vector long, every store is
+    aligned and streamed; elsewhere the kernel falls back to cached stores)."""
     rng = np.random.default_rng(width)
     x = np.zeros(width + 4 * lanes, dtype=np.float32)
     x[:width + 1] = rng.standard_normal(width + 1)
@@ -356,10 +372,10 @@ def test_blocks_store_no_output_beyond_a_line(width, slices, packed, lanes):
     cut = 1 if slices else _blocked.WHOLE
     want = w[:, 0, 0, None] * x[None, :width] + w[:, 0, 1, None] * x[None, 1:width + 1]
     for panel in (2, _blocked.ROWS[lanes]):  # a full panel and the rest, or the rest alone
-        y = np.full((3, width + 2 * lanes), 7.0, dtype=np.float32)
+        y = _aligned((3, width + 2 * lanes), 7.0)
         weights = _blocked.pack(w, panel) if packed else w.reshape(-1)
         _blocked._blocks(weights, packed, x, np.arange(2, dtype=np.int64), y.reshape(-1), one, one,
-                         np.array([width], dtype=np.int64), 3, y.shape[1], cut, cut, lanes, panel, 0, 1)
+                         np.array([width], dtype=np.int64), 3, y.shape[1], cut, cut, lanes, panel, stream, 0, 1)
         assert np.allclose(y[:, :width], want, rtol=1e-6, atol=1e-6)
         assert np.all(y[:, width:] == 7.0), "outputs past the line's end were written"
 
@@ -636,7 +652,7 @@ def test_pools_by_stride_phases_are_the_definition(monkeypatch, case):
 
 
 def test_large_results_reuse_memory_only_once_nothing_refers_to_them(monkeypatch):
-    """A result of at least RECYCLE_BYTES comes from the pool; its memory
+    """A result of at least RECYCLE_BYTES comes from the pool, aligned to 64 bytes; its memory
     goes back only when its last view is gone, and a later result of that size then reuses it;
     the pool keeps at most POOL_BYTES waiting; smaller results are fresh arrays."""
     monkeypatch.setattr(_scratch, "_pool", {})
@@ -646,7 +662,7 @@ def test_large_results_reuse_memory_only_once_nothing_refers_to_them(monkeypatch
     assert small.flags.owndata and small.shape == (4, 8)
     first = _scratch.result((4, 1024), np.float32)
     at = first.__array_interface__["data"][0]
-    assert first.flags.c_contiguous and first.flags.writeable and first.dtype == np.float32
+    assert at % 64 == 0 and first.flags.c_contiguous and first.flags.writeable and first.dtype == np.float32
     first[...] = 1.0
     view = first[2:]
     del first

@@ -450,11 +450,13 @@ PLANE_SLICE, PLANE_GROUP = 1024, 24
 #: 128 channels at stride 2 to 28x28 (784) 4.09 against 3.85, and 512 channels of 7x7 8.2
 #: against 4.4.
 PACK_ABOVE = 2048
-#: Lines an image's plane pass is cut into, where its blocks allow (a line holds at least two
-#: blocks of two vectors and at most :data:`CHUNK` outputs), so that threads taking them in turn
+#: Lines an image's plane pass is cut into, where its blocks allow (a line holds at least one
+#: block of two vectors and at most :data:`CHUNK` outputs), so that threads taking them in turn
 #: end together.  Cut in two or more lines of up to 256 outputs, 128 channels of 56x56 at stride
 #: 2 (811 outputs on the grid) made four lines, one of them 43 outputs; in seven, two threads
-#: ran the layer 1.09 times faster (128 channels of 28x28: 1.045; one thread: unchanged).
+#: ran the layer 1.09 times faster (128 channels of 28x28: 1.045; one thread: unchanged).  Lines
+#: of two blocks at least left a 7x7 layer's pass (61 outputs on the grid) in one line, which
+#: two threads then ran 1.7 times slower than in two.
 PLANE_LINES = 8
 #: No slices: one pass over all ``k`` and all panels.
 WHOLE = 1 << 62
@@ -557,10 +559,10 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     a slice ``a`` run as one line over ``(b, e)`` on the phases' grid (its ``e >= out_w``
     computed and dropped).  A slice at a time, not the volume flat, so that the grid's rows
     between slices are not computed: a 3x3x3 layer's pass over 256 channels of 4x14x14 computed
-    992 outputs per channel flat, 896 by slices.  A layer whose output rows fit in one vector (ResNet-50's
-    7x7 layers) runs in two-vector blocks this way instead of one-vector blocks of one row,
-    whose six sums per input cannot hide the multiply-add's latency; one whose rows end part
-    way into a vector computes fewer outputs this way (:func:`_on_planes`)."""
+    992 outputs per channel flat, 896 by slices.  A layer whose output rows fit in one vector
+    (ResNet-50's 7x7 layers) runs in two-vector blocks this way instead of one-vector blocks of
+    one row, whose six sums per input cannot hide the multiply-add's latency; one whose rows end
+    part way into a vector computes fewer outputs this way (:func:`_on_planes`)."""
     x5, kernel, out5, stride, padding, dilation = _lift(x_shape, w_shape, out, stride, padding, dilation)
     n, c = x5[:2]
     o = w_shape[0]
@@ -575,7 +577,7 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     offsets = (taps[0] * phases * plane + phase * plane + shift[0] // stride[0] * grid[1] * grid[2]
                + shift[1] // stride[1] * grid[2] + shift[2] // stride[2]).astype(np.int64)
     width = 2 * lanes  # outputs per block
-    chunk = min(CHUNK, max(2 * width, -(-depth * flat // (PLANE_LINES * width)) * width))
+    chunk = min(CHUNK, max(width, -(-depth * flat // (PLANE_LINES * width)) * width))
     starts = np.arange(0, flat, chunk)
     g = np.indices((n, depth, len(starts))).reshape(3, -1)
     at = g[1] * grid[1] * grid[2] + starts[g[2]]  # the line's first output on the grid

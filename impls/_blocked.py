@@ -552,6 +552,12 @@ def _line_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     return run
 
 
+def _plane_chunk(flat, depth, width):
+    """Outputs per line of a plane pass whose image has ``depth`` slices of ``flat`` outputs,
+    in blocks of ``width``: about :data:`PLANE_LINES` lines an image, of whole blocks, at most
+    :data:`CHUNK` outputs."""
+    return min(CHUNK, max(width, -(-depth * flat // (PLANE_LINES * width)) * width))
+
 def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """Blocks along each depth slice of each image's output, flat: every input channel's padded
     plane is split into its stride phases along each axis (``(D', H', W')`` each), so that output
@@ -577,7 +583,7 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     offsets = (taps[0] * phases * plane + phase * plane + shift[0] // stride[0] * grid[1] * grid[2]
                + shift[1] // stride[1] * grid[2] + shift[2] // stride[2]).astype(np.int64)
     width = 2 * lanes  # outputs per block
-    chunk = min(CHUNK, max(width, -(-depth * flat // (PLANE_LINES * width)) * width))
+    chunk = _plane_chunk(flat, depth, width)
     starts = np.arange(0, flat, chunk)
     g = np.indices((n, depth, len(starts))).reshape(3, -1)
     at = g[1] * grid[1] * grid[2] + starts[g[2]]  # the line's first output on the grid

@@ -256,6 +256,21 @@ def test_the_blocks_plane_rewrite_is_the_padded_input_in_phases(first, last):
             f"x {x.shape}, stride {stride}, before {before}, grid {grid}, channels {lo} to {hi}"
 
 
+def test_a_plane_pass_is_cut_into_lines_for_the_threads():
+    """An image's plane pass is cut into lines of whole blocks, at most CHUNK outputs long, and
+    into at least half of PLANE_LINES of them where it has blocks enough: a 7x7 layer's pass
+    (61 outputs on the grid, two blocks of 32) in two lines, not one that two threads cannot
+    split."""
+    for width in (16, 32):
+        for depth in (1, 2, 5):
+            for flat in range(1, 3000, 7):
+                chunk = _blocked._plane_chunk(flat, depth, width)
+                lines, blocks = depth * -(-flat // chunk), depth * -(-flat // width)
+                assert chunk % width == 0 and chunk <= max(_blocked.CHUNK, width)
+                assert lines >= min(_blocked.PLANE_LINES // 2, blocks), (flat, depth, width, chunk)
+    assert -(-61 // _blocked._plane_chunk(61, 1, 32)) == 2
+
+
 def test_blocks_take_planes_where_their_grid_computes_less():
     """7x7 outputs run on planes; a kernel as wide as its input (rows of one output, on a grid
     40 wide) stays on lines, where the estimate counts 8 outputs a row, not 40; rows that end

@@ -47,6 +47,7 @@ from numba.extending import intrinsic
 
 from convspec._contract.functions import check_conv_args, conv_output_shape
 from convspec.impls import im2col
+from convspec.impls.numba_direct import _copy_rows
 from convspec.impls._algebra import add_bias
 from convspec.impls._calibration import known
 from convspec.impls._scratch import result, scratch
@@ -462,7 +463,6 @@ PLANE_LINES = 8
 WHOLE = 1 << 62
 
 
-
 @functools.lru_cache(maxsize=1)
 def last_level_cache():
     """This machine's largest data cache in bytes (Linux's ``/sys/devices/system/cpu``), or
@@ -491,10 +491,11 @@ def streams(output_bytes):
     are more than the last-level cache holds, so that no layer after it could find them there
     anyway, and a store that first reads its line in (as a cached store does) would only double
     the memory traffic.  A 3x3x3 layer on 3 channels of 16x112x112 (51 MB of output; 32 MB of
-    last-level cache) took 11.7 ms streamed against 13.6 cached (one thread, AMD EPYC with
-    AVX-512, A-B-B-A in one process)."""
+    last-level cache) took 11.7 ms streamed into fresh memory against 13.6 cached into reused
+    memory (one thread, AMD EPYC with AVX-512, A-B-B-A in one process)."""
     cache = last_level_cache()
     return cache is not None and output_bytes > cache
+
 
 def _lift(x_shape, w_shape, out, stride, padding, dilation):
     """1-D and 2-D layers as 3-D ones with leading axes of one: ``(x5, kernel, out5, stride,
@@ -557,6 +558,7 @@ def _plane_chunk(flat, depth, width):
     in blocks of ``width``: about :data:`PLANE_LINES` lines an image, of whole blocks, at most
     :data:`CHUNK` outputs."""
     return min(CHUNK, max(width, -(-depth * flat // (PLANE_LINES * width)) * width))
+
 
 def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """Blocks along each depth slice of each image's output, flat: every input channel's padded
@@ -625,7 +627,7 @@ def _fill_planes(x, stride, grid, before, xb, first, last):
     the channels split over the threads (zeroing each line's padding apart instead cost 15 ns a
     line: 145 us at 512 of 14x14)."""
     u = np.uint64
-    _, c_, d_, h_, w_ = x.shape
+    _, _, d_, h_, w_ = x.shape
     s0, s1, s2 = stride
     g0, g1, g2 = grid
     plane, width = u(g0 * g1 * g2), u(g2)
@@ -648,9 +650,9 @@ def _fill_planes(x, stride, grid, before, xb, first, last):
                 for p1 in range(s1):
                     for i1 in range(g1):
                         a1 = p1 + s1 * i1 - before[1]
-                        line = u(item * s0 * s1 * s2 + (p0 * s1 + p1) * s2) * plane + u(i0 * g1 + i1) * width
                         if not (0 <= a0 < d_ and 0 <= a1 < h_):
                             continue
+                        line = u(item * s0 * s1 * s2 + (p0 * s1 + p1) * s2) * plane + u(i0 * g1 + i1) * width
                         row = u(((item * d_ + a0) * h_ + a1) * w_)
                         if s2 == 1:
                             at, since = line + lo[0], row + col[0]
@@ -676,18 +678,17 @@ def _fill_planes(x, stride, grid, before, xb, first, last):
 def _copy_out(yb, y, first, last):
     """``y[n, o] = yb[n, o, :, :H, :W]`` for the channels ``first <= n * O + o < last``: a plane
     pass's outputs off the phases' grid (``yb``: (N, O, D, H', W')) into ``y`` (N, O, D, H, W),
-    a line at a time (NumPy's copy of the view took 14-24 us on ResNet-50's layers at batch 1,
-    this 11-17, one thread; and it splits over the threads)."""
+    a depth slice at a time by the depthwise kernels' copy (NumPy's copy of the view took 14-24
+    us on ResNet-50's layers at batch 1, this 11-17, one thread; and it splits over the
+    threads)."""
     u = np.uint64
     _, _, d, h, w = y.shape
     _, _, _, g1, g2 = yb.shape
     src, dst = yb.reshape(-1), y.reshape(-1)
     for item in range(first, last):
         for a in range(d):
-            for b in range(h):
-                at, to = u(((item * d + a) * g1 + b) * g2), u(((item * d + a) * h + b) * w)
-                for i in range(u(w)):
-                    dst[to + i] = src[at + i]
+            at = item * d + a  # the depth slice's index over all channels
+            _copy_rows(dst, u(at * h * w), src[at * g1 * g2:], h, u(w), u(g2))
 
 
 def _passes(channels, offsets, x_lines, y_lines, outputs, y_row, macs, slice_, group, lanes, stream=False):

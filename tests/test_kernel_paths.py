@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from convspec._contract import reference
-from convspec.impls import _algebra, _blocked, _scratch, _threads, auto, im2col, numba_direct, winograd
+from convspec.impls import _algebra, _blocked, _blocked_channels, _scratch, _threads, auto, im2col, numba_direct, winograd
 
 #: (x shape, kernel, stride, padding, dilation, channel multiplier)
 DEPTHWISE = [
@@ -167,20 +167,26 @@ BLOCKED = [
     ((2, 120, 14, 13), 31, (3, 3), (2, 2), ((1, 1), (1, 0)), (1, 1)),
     ((1, 4, 7, 8, 9), 7, (3, 3, 2), (2, 3, 2), ((1, 1), (1, 2), (0, 1)), (1, 1, 2)),  # phases on three axes
     ((2, 1, 12, 40), 5, (3, 40), (1, 1), ((0, 0), (0, 0)), (1, 1)),  # rows of one output, on lines
+    # with channels in the lanes: full panels and a part, slices of the reduction (1080 k)
+    ((1, 120, 9, 9), 100, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
 ]
 
 
 @pytest.mark.parametrize("lanes", _blocked.VECTOR_LANES)
-@pytest.mark.parametrize("packed, stream", [(True, False), (False, False), (True, True)],
-                         ids=["packed", "in-place", "packed-streamed"])
+@pytest.mark.parametrize("packed, stream, channels", [(True, False, False), (False, False, False),
+                                                      (True, True, False), (True, False, True)],
+                         ids=["packed", "in-place", "packed-streamed", "channels"])
 @pytest.mark.parametrize("case", BLOCKED, ids=lambda c: f"x{c[0]}o{c[1]}k{c[2]}s{c[3]}")
-def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packed, stream, lanes):
+def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packed, stream, channels, lanes):
     """The blocks over every line, whole and split over threads (the trials' split runs, calls
     2, 4 and 5), from inputs in any memory layout, the weights packed or read in place, in
     vectors of 8 and 16 floats whatever the host's (where its registers are narrower, LLVM
     splits the vectors), their outputs streamed past the caches into aligned pooled results or
-    stored; float32 sums within a few roundings of the float64 ones."""
+    stored, or with output channels in the lanes (every layer, 1-D ones included, though the
+    plans take that layout only for 2-D and 3-D ones); float32 sums within a few roundings of
+    the float64 ones."""
     shape, c_out, kernel, stride, padding, dilation = case
+    monkeypatch.setattr(_blocked, "_on_channels", lambda x_shape, w_shape, lanes: channels)
     monkeypatch.setattr(_blocked, "LANES", lanes)
     monkeypatch.setattr(_blocked, "PACK_ABOVE", 0 if packed else float("inf"))
     monkeypatch.setattr(_blocked, "streams", lambda output_bytes: stream)
@@ -296,6 +302,70 @@ def test_blocks_take_planes_where_their_grid_computes_less():
     one_d = ((1, 64, 1000), (64, 64, 3), (1, 64, 1000), (1,), ((1, 1),), (1,))
     for lanes in _blocked.VECTOR_LANES:
         assert not _blocked._on_planes(*stem, lanes) and not _blocked._on_planes(*one_d, lanes)
+
+
+def test_blocks_put_many_output_channels_in_the_lanes():
+    """ResNet-50's 3x3 layers of 128 output channels and more, and video's 3x3x3 ones, run with
+    output channels in the lanes of vectors of 16, where that computes no output it drops (49
+    of 49 on 7x7); 64 output channels (one full panel and a vector), 1-D layers and vectors of
+    8 keep the other layouts."""
+    seven = ((1, 512, 7, 7), (512, 512, 3, 3), (1, 512, 7, 7), (1, 1), ((1, 1), (1, 1)), (1, 1))
+    assert _blocked._on_channels(seven[0], seven[1], 16) and not _blocked._on_channels(seven[0], seven[1], 8)
+    assert _blocked.work(*seven, 16)[1] == 512 * 49
+    assert _blocked.work(*seven, 8)[1] == 512 * -(-(6 * 9 + 7) // 8) * 8  # on the planes' grid
+    assert _blocked._on_channels((1, 128, 56, 56), (128, 128, 3, 3), 16)
+    assert _blocked._on_channels((1, 256, 4, 14, 14), (256, 256, 3, 3, 3), 16)
+    assert not _blocked._on_channels((1, 64, 56, 56), (64, 64, 3, 3), 16)
+    assert not _blocked._on_channels((1, 3, 16, 112, 112), (64, 3, 3, 3, 3), 16)
+    assert not _blocked._on_channels((1, 256, 1000), (256, 256, 3), 16)
+    assert _blocked_channels.computed((2, 8, 5, 5), (100, 8, 3, 3), (2, 100, 3, 3), 16) == 2 * 112 * 9
+
+
+@pytest.mark.parametrize("lanes", _blocked.VECTOR_LANES)
+def test_channel_lanes_transposes_are_numpys(lanes):
+    """The weights packed by panels and slices of the reduction, and the sums copied into the
+    output, are NumPy's transposes: tiles in registers, the rest (channels past the last whole
+    tile, zeros past the last channel, a reduction not a whole number of tiles) element by
+    element."""
+    rng = np.random.default_rng(lanes)
+    for o, k in ((100, 1080), (7, 9), (16, 16), (48, 33), (33, 1)):
+        flat = rng.standard_normal((o, k)).astype(np.float32)
+        panel, panels = _blocked_channels._panels(o, lanes)
+        for p in range(panels):
+            width = min(panel, -(-(o - p * panel) // lanes) * lanes)
+            for k0, n in ((0, k), (k // 3, k - k // 3)):
+                packed = np.full(n * width + 5, np.nan, np.float32)
+                _blocked_channels._pack(flat, p, k0, n, panel, lanes, packed)
+                want = np.zeros((n, width), np.float32)
+                rows = flat[p * panel:p * panel + width, k0:k0 + n]
+                want[:, :rows.shape[0]] = rows.T
+                assert np.array_equal(packed[:n * width].reshape(n, width), want), (o, k, p, k0)
+                assert np.isnan(packed[n * width:]).all(), "written past the panel's slice"
+        for positions in (49, 16, 5):
+            yb = rng.standard_normal((2, panels, positions, panel)).astype(np.float32)
+            y = np.full((2, o, positions), np.nan, np.float32)
+            _blocked_channels._copy_out(yb, y, lanes, 0, 2 * panels)
+            want = yb.transpose(0, 1, 3, 2).reshape(2, panels * panel, positions)[:, :o]
+            assert np.array_equal(y, want), (o, positions)
+
+
+def test_channel_lanes_kernel_keeps_its_sums_in_registers():
+    """The widest kernel with channels in the lanes (3 vectors of 16 by 8 positions: 24 sums),
+    as Numba compiles it, runs one multiply-add per sum a step (its loop is marked not to be
+    unrolled; LLVM unrolled it twice) and spills no vector register."""
+    import numba
+
+    if _blocked.LANES != 16:
+        pytest.skip("vectors of 16 fill 512-bit registers only on an AVX-512 host")
+    line = numba.njit(nogil=True)(_blocked_channels._line.py_func)  # compiled afresh: its assembly is readable
+    x, w, y = np.ones(200, np.float32), np.ones(48 * 10, np.float32), np.zeros(48 * 8, np.float32)
+    line(16, 3, 8, w, x, 0, np.arange(10, dtype=np.int64), 0, y, 0, 48, 10, 8)
+    assert np.all(y == 10.0)
+    code = line.inspect_asm(line.signatures[0])
+    start = code.index("convspec_channel_block_8x3x16:")
+    body = code[start:code.index(".Lfunc_end", start)].splitlines()
+    assert len([text for text in body if "vfmadd" in text and "zmm" in text]) == 24, "the loop unrolled"
+    assert not [text for text in body if "zmm" in text and "rsp" in text], "a vector register spilled"
 
 
 def test_blocks_take_the_hosts_vector_length(monkeypatch):

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from convspec._contract import reference
-from convspec.impls import _algebra, _blocked, _blocked_channels, _scratch, _threads, auto, im2col, numba_direct, winograd
+from convspec.impls import (_algebra, _blocked, _blocked_channels, _scratch, _threads, auto,
+                            im2col, numba_direct, winograd)
 
 #: (x shape, kernel, stride, padding, dilation, channel multiplier)
 DEPTHWISE = [

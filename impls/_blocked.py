@@ -42,6 +42,7 @@ same shapes (its packing included) reaches 60-70.
 
 import functools
 import math
+from types import SimpleNamespace
 
 import numba
 import numpy as np
@@ -86,13 +87,6 @@ LANES = host_lanes()
 ROWS = {8: 6, 16: 12}
 
 
-class _Loop:
-    """A kernel's loop over ``k`` as :func:`_loop_start` opens it: its blocks and its phis."""
-
-    def __init__(self, **parts):
-        self.__dict__.update(parts)
-
-
 def _loop_start(b, fn, more, count, w, places, vec, load_one):
     """Open a kernel's loop over ``k < count`` in ``fn`` from ``b``'s block: the sums start at
     zero, or where ``more`` is not 0 (a later slice of the ``k``) at what ``places`` hold, each
@@ -122,7 +116,7 @@ def _loop_start(b, fn, more, count, w, places, vec, load_one):
     wk.add_incoming(w, start)
     for s, value in zip(sums, initial):
         s.add_incoming(value, start)
-    return _Loop(start=start, body=body, done=done, initial=initial, k=k, wk=wk, sums=sums)
+    return SimpleNamespace(start=start, body=body, done=done, initial=initial, k=k, wk=wk, sums=sums)
 
 
 def _loop_end(b, loop, w_step, new, count):

@@ -19,6 +19,7 @@ way into the output.
 Where it is taken, and what it gained, measured: :func:`convspec.impls._blocked._on_channels`.
 """
 
+import functools
 import math
 
 import numba
@@ -108,21 +109,10 @@ def _block(typingctx, lanes, positions, vectors, w, w_at, x, x_at, offsets, k_at
                 for i, a in ((3, wa), (5, xa), (7, oa), (9, ya))]
         call = [builder.gep(data[0], [w_at_]), builder.gep(data[1], [x_at_]), builder.gep(data[2], [k_at_]),
                 builder.gep(data[3], [y_at_]), y_step_, count_, more_]
-        i64 = ir.IntType(64)
-        const = lambda v: ir.Constant(i64, v)  # noqa: E731
-        kind = builder.add(builder.add(builder.mul(lanes_, const(1000)), builder.mul(positions_, const(10))),
-                           vectors_)
-        done = builder.append_basic_block("channels.done")
-        switch = builder.switch(kind, done)
-        for n in _blocked.VECTOR_LANES:
-            for p in range(1, POSITIONS[n] + 1):
-                for v in range(1, VECTORS[n] + 1):
-                    case = builder.append_basic_block(f"channels.{p}x{v}x{n}")
-                    switch.add_case(const(1000 * n + 10 * p + v), case)
-                    builder.position_at_end(case)
-                    builder.call(_kernel_ir(builder.module, p, v, n), call)
-                    builder.branch(done)
-        builder.position_at_end(done)
+        _blocked._dispatch(builder, (lanes_, positions_, vectors_),
+                           {(n, p, v): functools.partial(_kernel_ir, positions=p, vectors=v, lanes=n)
+                            for n in _blocked.VECTOR_LANES for p in range(1, POSITIONS[n] + 1)
+                            for v in range(1, VECTORS[n] + 1)}, call)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -173,15 +163,8 @@ def _transpose(typingctx, lanes, src, src_at, src_row, dst, dst_at, dst_row):
         s = context.make_array(signature.args[1])(context, builder, sa).data
         d = context.make_array(signature.args[4])(context, builder, da).data
         call = [builder.gep(s, [src_at_]), src_row_, builder.gep(d, [dst_at_]), dst_row_]
-        done = builder.append_basic_block("transpose.done")
-        switch = builder.switch(lanes_, done)
-        for n in _blocked.VECTOR_LANES:
-            case = builder.append_basic_block(f"transpose.{n}")
-            switch.add_case(ir.Constant(ir.IntType(64), n), case)
-            builder.position_at_end(case)
-            builder.call(_transpose_ir(builder.module, n), call)
-            builder.branch(done)
-        builder.position_at_end(done)
+        _blocked._dispatch(builder, (lanes_,), {(n,): functools.partial(_transpose_ir, lanes=n)
+                                                for n in _blocked.VECTOR_LANES}, call)
         return context.get_dummy_value()
 
     return sig, codegen

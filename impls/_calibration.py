@@ -32,13 +32,16 @@ DEFAULTS = {
     "direct_narrow_macs_per_s": 7e9,  # the same with fewer than four taps on the last axis
     "fft_seconds_per_butterfly": 7e-10,  # per L log2 L of the padded length, every transform included
     "gemm_macs_per_s": 4.2e10,  # sustained float32 GEMM, as im2col runs it
+    # the same on a GEMM of few columns (a 1x1 layer on one 7x7 image: 49), where OpenBLAS ran
+    # at 0.7 of its rate on many (one thread, AVX-512)
+    "gemm_narrow_macs_per_s": 3e10,
     "copy_bytes_per_s": 8e9,  # building im2col's columns: a strided gather
     "blocked_macs_per_s": 3.2e10,  # float32 direct layers in register blocks (impls/_blocked.py)
 }
 #: The fixed cost of one call (Python dispatch, allocation), seconds, as ``auto`` assumes it.
 CALL_SECONDS = 2e-5
 #: Bump when a measurement changes, so that older files are not read.
-FORMAT = 2
+FORMAT = 3
 
 _rates: dict | None = None
 
@@ -66,6 +69,9 @@ def measure() -> dict:
                                                                                                dtype=np.float32)
     macs1 = 256 * 256 * 28 * 28
     gemm = macs1 / max(_best(lambda: im2col.conv(x1, w1, stride=1, padding=0)) - CALL_SECONDS, 1e-9)
+    x7, w7 = rng.standard_normal((1, 512, 7, 7), dtype=np.float32), rng.standard_normal((512, 512, 1, 1),
+                                                                                            dtype=np.float32)
+    narrow_gemm = 512 * 512 * 49 / max(_best(lambda: im2col.conv(x7, w7, stride=1, padding=0)) - CALL_SECONDS, 1e-9)
     x3, w3 = rng.standard_normal((1, 64, 28, 28), dtype=np.float32), rng.standard_normal((64, 64, 3, 3),
                                                                                              dtype=np.float32)
     macs3, copies3 = 64 * 64 * 9 * 28 * 28, 64 * 9 * 28 * 28 * 4
@@ -85,7 +91,7 @@ def measure() -> dict:
     lengths = [m + k - 1 for m, k in zip(signal.shape, long_kernel.shape)]
     size = math.prod(lengths)
     butterfly = _best(lambda: fft.correlate(signal, long_kernel, mode="full")) / (size * math.log2(size))
-    return {"gemm_macs_per_s": gemm, "copy_bytes_per_s": copy, **direct, "fft_seconds_per_butterfly": butterfly,
+    return {"gemm_macs_per_s": gemm, "gemm_narrow_macs_per_s": narrow_gemm, "copy_bytes_per_s": copy, **direct, "fft_seconds_per_butterfly": butterfly,
             "blocked_macs_per_s": blocked}
 
 

@@ -229,6 +229,8 @@ def _layer_estimates(x_shape, w_shape, out, stride, padding, dilation, groups, i
     copies = 0 if taps == 1 else n * c_in * taps * positions * itemsize
     r = rates()
     gemm, copy, direct = r["gemm_macs_per_s"], r["copy_bytes_per_s"], r["direct_macs_per_s"]
+    if n * positions <= NARROW_COLUMNS:  # a GEMM of few columns runs slower per multiply-add
+        gemm = r["gemm_narrow_macs_per_s"]
     estimates = {"im2col": CALL_SECONDS + macs / gemm + copies / copy}
     if _blocked.applies(x_shape, w_shape, np.float32 if itemsize == 4 else np.float64, groups, out):
         # no columns: the input rewritten once, outputs in whole vectors
@@ -251,6 +253,11 @@ def _layer_estimates(x_shape, w_shape, out, stride, padding, dilation, groups, i
         estimates["fft"] = (FFT_LAYER_CALL_SECONDS + transforms * _fft_seconds(lengths) / 3
                             + products / direct)
     return estimates
+
+
+#: GEMMs of at most this many columns (images x output positions) run at the calibration's
+#: narrow rate (measured on 49 columns) in ``auto``'s estimates.
+NARROW_COLUMNS = 64
 
 
 _LAYERS = {"im2col": im2col.conv, "winograd": winograd.conv, "winograd-blocks": winograd.conv_by_image_blocks,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from convspec._contract import reference
-from convspec.impls import (_algebra, _blocked, _blocked_channels, _scratch, _threads, auto,
-                            im2col, numba_direct, winograd)
+from convspec.impls import (_algebra, _blocked, _blocked_channels, _blocked_columns, _calibration, _scratch,
+                            _threads, auto, im2col, numba_direct, winograd)
 
 #: (x shape, kernel, stride, padding, dilation, channel multiplier)
 DEPTHWISE = [
@@ -192,7 +192,16 @@ def test_layers_in_register_blocks_are_the_sum(monkeypatch, request, case, packe
     monkeypatch.setattr(_blocked, "PACK_ABOVE", 0 if packed else float("inf"))
     monkeypatch.setattr(_blocked, "streams", lambda output_bytes: stream)
     monkeypatch.setattr(_scratch, "RECYCLE_BYTES", 0 if stream else _scratch.RECYCLE_BYTES)
-    _blocked.conv_plan.cache_clear()  # plans made with either choice are dropped after the test too
+    _blocks_are_the_sum(monkeypatch, request, case)
+
+
+def _blocks_are_the_sum(monkeypatch, request, case):
+    """``_blocked.conv`` on ``case`` (the plans made for the test's choices dropped after it
+    too), five calls (a pass split over the threads in calls 2, 4 and 5, as the trials run it)
+    and one from a Fortran-ordered input and reversed weights: float32 sums within a few
+    roundings of the float64 ones."""
+    shape, c_out, kernel, stride, padding, dilation = case
+    _blocked.conv_plan.cache_clear()
     request.addfinalizer(_blocked.conv_plan.cache_clear)
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 1)
     monkeypatch.setattr(_threads, "_trials", {})
@@ -303,6 +312,62 @@ def test_blocks_take_planes_where_their_grid_computes_less():
     one_d = ((1, 64, 1000), (64, 64, 3), (1, 64, 1000), (1,), ((1, 1),), (1,))
     for lanes in _blocked.VECTOR_LANES:
         assert not _blocked._on_planes(*stem, lanes) and not _blocked._on_planes(*one_d, lanes)
+
+
+COLUMNS = [  # one image, outputs whole vectors and one more, the reduction whole vectors
+    ((1, 32, 7, 7), 13, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),  # 49 outputs, blocks and a part
+    ((1, 64, 7, 7), 20, (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),  # 1x1: the input is the columns
+    ((1, 48, 14, 14), 7, (1, 1), (2, 2), ((0, 0), (0, 0)), (1, 1)),  # 1x1 at stride 2
+    ((1, 1040, 7, 7), 9, (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),  # slices of the reduction
+    ((1, 16, 3, 7, 7), 5, (3, 3, 3), (1, 1, 1), ((0, 0), (1, 1), (1, 1)), (1, 1, 1)),  # depth slices
+    ((1, 16, 1, 19), 6, (1, 3), (1, 1), ((0, 0), (0, 0)), (1, 1)),  # 17 outputs
+    ((1, 16, 5, 5), 7, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),  # 25 = 3 x 8 + 1
+    ((1, 8, 7, 7), 4, (3, 3), (2, 2), ((1, 1), (1, 1)), (2, 2)),  # 9 = 8 + 1, dilated, strided
+]
+
+
+@pytest.mark.parametrize("lanes", _blocked.VECTOR_LANES)
+@pytest.mark.parametrize("case", COLUMNS, ids=lambda c: f"x{c[0]}o{c[1]}k{c[2]}s{c[3]}")
+def test_layers_on_columns_are_the_sum(monkeypatch, request, case, lanes):
+    """Layers on columns (every case the layout takes at that vector length), whole and split
+    over threads, from inputs in any memory layout: the outputs in vectors and the last one
+    along the reduction, each within a few roundings of the float64 sums."""
+    shape, c_out, kernel, stride, padding, dilation = case
+    out = (1, c_out) + tuple((n + a + b - d * (k - 1) - 1) // s + 1
+                             for n, (a, b), d, k, s in zip(shape[2:], padding, dilation, kernel, stride))
+    if not _blocked_columns.applies(shape, (c_out, shape[1]) + kernel, out, lanes):
+        pytest.skip(f"not on columns in vectors of {lanes}")
+    monkeypatch.setattr(_blocked, "_on_columns", lambda x_shape, w_shape, out, lanes: True)
+    monkeypatch.setattr(_blocked, "LANES", lanes)
+    _blocks_are_the_sum(monkeypatch, request, case)
+
+
+def test_one_image_of_7x7_outputs_runs_on_columns():
+    """One image of 7x7 outputs (1x1 layers too) runs on columns in vectors of 16, computing
+    49 outputs a channel; not in vectors of 8 (49 is 6 x 8 + 1), not a batch, not 14x14, not a
+    reduction that is not whole vectors; and ``auto`` estimates a GEMM of 49 columns at the
+    calibration's narrow rate."""
+    seven = ((1, 512, 7, 7), (512, 512, 3, 3), (1, 512, 7, 7), (1, 1), ((1, 1), (1, 1)), (1, 1))
+    assert _blocked._on_columns(seven[0], seven[1], seven[2], 16)
+    assert _blocked.work(*seven, 16) == (4608 * 4 * 49, 512 * 49)
+    assert not _blocked._on_columns(seven[0], seven[1], seven[2], 8)
+    assert not _blocked._on_columns((2, 512, 7, 7), (512, 512, 3, 3), (2, 512, 7, 7), 16)
+    assert not _blocked._on_columns((1, 256, 14, 14), (256, 256, 3, 3), (1, 256, 14, 14), 16)
+    assert not _blocked._on_columns((1, 3, 7, 7), (64, 3, 3, 3), (1, 64, 7, 7), 16)  # 27 k
+    one = ((1, 2048, 7, 7), (512, 2048, 1, 1), (1, 512, 7, 7), (1, 1), ((0, 0), (0, 0)), (1, 1))
+    assert _blocked.work(*one, 16) == (0, 512 * 49)  # the input is its columns
+    assert _blocked.applies(one[0], one[1], np.float32, 1, one[2]) == (_blocked.LANES == 16)
+    assert not _blocked.applies((2, 2048, 7, 7), (512, 2048, 1, 1), np.float32, 1, (2, 512, 7, 7))
+    import unittest.mock
+
+    def estimates(x_shape, narrow_rate):
+        rates = {**_calibration.DEFAULTS, "gemm_narrow_macs_per_s": narrow_rate}
+        with unittest.mock.patch.object(auto, "rates", lambda: rates):
+            return auto._layer_estimates(x_shape, one[1], (x_shape[0],) + one[2][1:], (1, 1), ((0, 0), (0, 0)),
+                                         (1, 1), 1, 4)["im2col"]
+
+    assert estimates(one[0], 1.0) > 1e6 > estimates(one[0], 1e10)  # 49 columns: the narrow rate
+    assert estimates((2,) + one[0][1:], 1.0) == estimates((2,) + one[0][1:], 1e10) < 1  # 98: the other
 
 
 def test_blocks_put_many_output_channels_in_the_lanes():

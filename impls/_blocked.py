@@ -458,19 +458,18 @@ def work(x_shape, w_shape, out, stride, padding, dilation, lanes):
     the lanes, every position for the channels in whole vectors)."""
     on_grid, in_rows = _computed(x_shape, w_shape, out, stride, padding, dilation, lanes)
     if _on_columns(x_shape, w_shape, out, lanes):  # the columns, built from the input rewritten
-        direct = math.prod(w_shape[2:]) == 1 and all(s == 1 for s in stride) and not any(a or b for a, b in padding)
-        written = 0 if direct else math.prod(w_shape[1:]) * 4
+        from convspec.impls import _blocked_columns
+
+        written = 0 if _blocked_columns.direct(w_shape, stride, padding) else math.prod(w_shape[1:]) * 4
         return written * math.prod(out[2:]), w_shape[0] * math.prod(out[2:])
-    if _on_channels(x_shape, w_shape, lanes):
+    channels = _on_channels(x_shape, w_shape, lanes)
+    if channels or _on_planes(x_shape, w_shape, out, stride, padding, dilation, lanes):  # the planes' input
         from convspec.impls import _blocked_channels
 
         x5, _, _, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
         return (x_shape[0] * x_shape[1] * math.prod(stride) * math.prod(_grid(x5, padding5, stride5)) * 4,
-                _blocked_channels.computed(x_shape, w_shape, out, lanes))
-    if _on_planes(x_shape, w_shape, out, stride, padding, dilation, lanes):
-        x5, _, _, stride5, padding5, _ = _lift(x_shape, w_shape, out, stride, padding, dilation)
-        return (x_shape[0] * x_shape[1] * math.prod(stride) * math.prod(_grid(x5, padding5, stride5)) * 4,
-                x_shape[0] * w_shape[0] * on_grid)
+                _blocked_channels.computed(x_shape, w_shape, out, lanes) if channels
+                else x_shape[0] * w_shape[0] * on_grid)
     _, chunks, q = _chunks(out[-1], w_shape[-1], dilation[-1], stride[-1], lanes)
     spans = math.prod(sz + a + b for sz, (a, b) in zip(x_shape[2:-1], padding[:-1]))
     return x_shape[0] * x_shape[1] * chunks * spans * stride[-1] * q * 4, x_shape[0] * w_shape[0] * in_rows
@@ -660,6 +659,27 @@ def _plane_offsets(c, kernel, stride, dilation, grid):
             + shift[1] // stride[1] * grid[2] + shift[2] // stride[2]).astype(np.int64)
 
 
+def _plane_input(x5, kernel, stride, padding, dilation, spare=0):
+    """The plane layout's input for ``x`` of shape ``x5`` (each channel's padded volume in its
+    stride phases of the ``grid``): ``(grid, image, offsets, rewrite)``, ``image`` the elements
+    of one image, ``offsets`` each ``k``'s (:func:`_plane_offsets`), ``rewrite(x)`` the input
+    rewritten into scratch (:func:`_fill_planes`, split by channel over the threads), with
+    ``spare`` zeros after it."""
+    n, c = x5[:2]
+    grid = _grid(x5, padding, stride)
+    image = c * math.prod(stride) * math.prod(grid)
+    offsets = _plane_offsets(c, kernel, stride, dilation, grid)
+    before = tuple(a for a, _ in padding)
+
+    def rewrite(x):
+        xb = scratch("blocked input", (n * image + spare,), np.float32)
+        xb[n * image:] = 0.0
+        in_threads(_fill_planes, n * c, n * image, np.ascontiguousarray(x).reshape(x5), stride, grid, before, xb)
+        return xb
+
+    return grid, image, offsets, rewrite
+
+
 def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """Blocks along each depth slice of each image's output, flat: every input channel's padded
     plane is split into its stride phases along each axis (``(D', H', W')`` each), so that output
@@ -672,14 +692,12 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     one row, whose six sums per input cannot hide the multiply-add's latency; one whose rows end
     part way into a vector computes fewer outputs this way (:func:`_on_planes`)."""
     x5, kernel, out5, stride, padding, dilation = _lift(x_shape, w_shape, out, stride, padding, dilation)
-    n, c = x5[:2]
+    n = x5[0]
     o = w_shape[0]
-    grid = _grid(x5, padding, stride)
-    phases, plane, flat, depth = math.prod(stride), math.prod(grid), _flat(out5, grid), out5[0]
+    # reads run past the last plane for dropped outputs only
+    grid, image, offsets, rewrite = _plane_input(x5, kernel, stride, padding, dilation, spare=2 * lanes)
+    flat, depth = _flat(out5, grid), out5[0]
     y_row = out5[0] * grid[1] * grid[2]
-    image = c * phases * plane
-    x_buffer = n * image + 2 * lanes  # reads run past the last plane for dropped outputs only
-    offsets = _plane_offsets(c, kernel, stride, dilation, grid)
     width = 2 * lanes  # outputs per block
     chunk = _plane_chunk(flat, depth, width)
     starts = np.arange(0, flat, chunk)
@@ -694,12 +712,9 @@ def _plane_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     cut = (PLANE_SLICE, PLANE_GROUP) if out5[2] <= lanes else (WHOLE, WHOLE)
     passes = _passes(o, offsets, x_lines, y_lines, outputs, y_row, n * o * depth * flat * len(offsets), *cut,
                      lanes)
-    before = tuple(a for a, _ in padding)
 
     def run(x, w):
-        xb = scratch("blocked input", (x_buffer,), np.float32)
-        xb[n * image:] = 0.0
-        in_threads(_fill_planes, n * c, n * image, np.ascontiguousarray(x).reshape(x5), stride, grid, before, xb)
+        xb = rewrite(x)
         yb = scratch("blocked output", (n, o) + out5[:1] + grid[1:], np.float32)
         passes(w, xb, yb)
         y = result((n, o) + out5, np.float32)  # a copy even where the rows fill the grid

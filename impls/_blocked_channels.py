@@ -280,12 +280,9 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     padded volume in its stride phases), lines along each output row (each depth slice, where
     its rows lie together on the phases' grid)."""
     x5, kernel, out5, stride5, padding5, dilation5 = _blocked._lift(x_shape, w_shape, out, stride, padding, dilation)
-    n, c = x5[:2]
+    n = x5[0]
     o = w_shape[0]
-    grid = _blocked._grid(x5, padding5, stride5)
-    phases, plane = math.prod(stride5), math.prod(grid)
-    image = c * phases * plane
-    offsets = _blocked._plane_offsets(c, kernel, stride5, dilation5, grid)
+    grid, image, offsets, rewrite = _blocked._plane_input(x5, kernel, stride5, padding5, dilation5)
     positions = math.prod(out5)
     panel, panels = _panels(o, lanes)
     if grid[2] == out5[2]:  # an output slice's rows lie together on the grid: one line a slice
@@ -303,15 +300,12 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     # panels a piece for the threads, and where there are few, runs of lines (a slice of a
     # panel's weights is packed once for each piece that comes to it)
     groups = min(len(x_lines), -(-PIECES // panels))
-    before = tuple(a for a, _ in padding5)
     count = len(offsets)
     macs = n * o * positions * count
     seconds = macs / _blocked.known()["blocked_macs_per_s"]
 
     def run(x, w):
-        xb = scratch("blocked input", (n * image,), np.float32)  # no block reads past the outputs' inputs
-        in_threads(_blocked._fill_planes, n * c, n * image, np.ascontiguousarray(x).reshape(x5), stride5, grid,
-                   before, xb)
+        xb = rewrite(x)  # no spare: no block reads past the outputs' inputs
         yb = scratch("blocked output", (n, panels, positions, panel), np.float32)
         in_threads(_blocks, panels * groups, macs, np.ascontiguousarray(w).reshape(o, count), xb, offsets,
                    yb.reshape(-1), x_lines, y_lines, outputs, o, positions, lanes, VECTORS[lanes], POSITIONS[lanes],

@@ -160,6 +160,11 @@ def _columns(xb, offsets, row_at, width, cols, last, first, end):
         last[k] = src[u(offsets[k] + row_at[rows - 1] + width - 1)]
 
 
+def direct(w_shape, stride, padding):
+    """Whether the layer's input is its columns: 1x1, at stride 1, without padding."""
+    return math.prod(w_shape[2:]) == 1 and all(s == 1 for s in stride) and not any(a or b for a, b in padding)
+
+
 def applies(x_shape, w_shape, out, lanes):
     """Whether a layer runs on columns: one image in 2-D or 3-D, outputs ``vectors * lanes + 1``
     (at most :data:`MOST_VECTORS` vectors), a reduction of whole vectors (the weights' rows
@@ -182,24 +187,20 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     macs = o * outputs * count
     seconds = macs / _blocked.known()["blocked_macs_per_s"]
     slice_ = _blocked.PLANE_SLICE
-    direct = math.prod(kernel) == 1 and all(s == 1 for s in stride5) and not any(a or b for a, b in padding5)
-    if not direct:
-        grid = _blocked._grid(x5, padding5, stride5)
-        image = c * math.prod(stride5) * math.prod(grid)
-        offsets = _blocked._plane_offsets(c, kernel, stride5, dilation5, grid)
-        before = tuple(a for a, _ in padding5)
+    in_place = direct(w_shape, stride, padding)
+    if not in_place:
+        grid, _, offsets, rewrite = _blocked._plane_input(x5, kernel, stride5, padding5, dilation5)
         g = np.indices(out5[:2]).reshape(2, -1)
         row_at = (g[0] * grid[1] * grid[2] + g[1] * grid[2]).astype(np.int64)
 
     def run(x, w):
         x = np.ascontiguousarray(x)
-        if direct:  # (C, outputs) is the columns, and its last column the last output's inputs
+        if in_place:  # (C, outputs) is the columns, and its last column the last output's inputs
             cols = x.reshape(c, outputs)
             last = np.ascontiguousarray(cols[:, -1])
             col_row = outputs
         else:
-            xb = scratch("blocked input", (image,), np.float32)
-            in_threads(_blocked._fill_planes, c, image, x.reshape(x5), stride5, grid, before, xb)
+            xb = rewrite(x)
             cols = scratch("blocked columns", (count, vectors * lanes), np.float32)
             last = scratch("blocked last output", (count,), np.float32)
             in_threads(_columns, count, count * outputs, xb, offsets, row_at, out5[2], cols, last)

@@ -5,6 +5,7 @@ at a time, layers in register blocks, and ``auto``'s stride-1 input gradient as 
 these paths; here each path is forced."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -625,6 +626,28 @@ def test_a_split_pass_leaves_a_late_threads_pieces_to_the_others():
     assert {thread for thread, _, _ in seen} == {threading.get_ident()}, "a piece waited for the late thread"
     assert sorted((first, last) for _, first, last in seen) == [(100 * i // pieces, 100 * (i + 1) // pieces)
                                                                 for i in range(pieces)]
+
+
+@pytest.mark.skipif(_threads._getcpu is None or len(os.sched_getaffinity(0)) < 2,
+                    reason="thread affinity is set on Linux, with two CPUs or more")
+def test_a_split_pass_keeps_the_pool_threads_off_the_callers_cpu(monkeypatch):
+    """After a split pass, the pool's threads may run on every CPU of the process but the one the
+    calling thread ran on when it handed the pieces out (woken there, they took turns with it);
+    with a single CPU to run on, nothing is set."""
+    monkeypatch.setattr(_threads, "_apart", {})
+    _threads._run(lambda first, last: None, (), 8, 2)
+    _threads._run(lambda first, last: None, (), 8, 2)  # the first started the thread; this one sets it
+    ids = _threads._workers[1]
+    cpu, threads = _threads._apart[1]
+    assert threads == len(ids) >= 1
+    for tid in ids:
+        assert os.sched_getaffinity(tid) == os.sched_getaffinity(0) - {cpu}
+    monkeypatch.setattr(_threads, "_apart", {})
+    set_to = []
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {_threads._getcpu()})
+    monkeypatch.setattr(_threads.os, "sched_setaffinity", lambda pid, cpus: set_to.append(cpus))
+    _threads._keep_apart(1)
+    assert not set_to, "one CPU: the threads were left where they may run"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

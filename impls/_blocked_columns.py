@@ -13,7 +13,8 @@ last output's inputs), summed across at the end.
 
 The inputs are the layer's columns (eq. 9.7 as a matrix product: ``k = (c, tap)`` by output),
 ``(K, vectors * lanes)`` and the last output's ``(K,)``, built once per call from the plane
-layout's rewritten input; a 1x1 layer at stride 1 without padding reads its input where it is.
+layout's rewritten input; a 1x1 layer without padding reads its input where it is (at stride 1)
+or picks every stride-th input position by one strided copy.
 """
 
 import functools
@@ -165,6 +166,13 @@ def direct(w_shape, stride, padding):
     return math.prod(w_shape[2:]) == 1 and all(s == 1 for s in stride) and not any(a or b for a, b in padding)
 
 
+def picked(w_shape, padding):
+    """Whether the layer's columns are its input at every stride-th position (1x1 without
+    padding), picked from it by one strided copy, not from the plane layout's rewrite (which
+    writes every stride phase, of which the layer reads one)."""
+    return math.prod(w_shape[2:]) == 1 and not any(a or b for a, b in padding)
+
+
 def applies(x_shape, w_shape, out, lanes):
     """Whether a layer runs on columns: one image in 2-D or 3-D, outputs ``vectors * lanes + 1``
     (at most :data:`MOST_VECTORS` vectors), a reduction of whole vectors (the weights' rows
@@ -188,15 +196,21 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     seconds = macs / _blocked.known()["blocked_macs_per_s"]
     slice_ = _blocked.PLANE_SLICE
     in_place = direct(w_shape, stride, padding)
-    if not in_place:
+    strided = not in_place and picked(w_shape, padding)
+    every = (0, slice(None)) + tuple(slice(None, None, step) for step in stride)  # of x, if strided
+    if not (in_place or strided):
         grid, _, offsets, rewrite = _blocked._plane_input(x5, kernel, stride5, padding5, dilation5)
         g = np.indices(out5[:2]).reshape(2, -1)
         row_at = (g[0] * grid[1] * grid[2] + g[1] * grid[2]).astype(np.int64)
 
     def run(x, w):
         x = np.ascontiguousarray(x)
-        if in_place:  # (C, outputs) is the columns, and its last column the last output's inputs
-            cols = x.reshape(c, outputs)
+        if in_place or strided:  # (C, outputs) is the columns, and its last column the last output's inputs
+            if in_place:
+                cols = x.reshape(c, outputs)
+            else:
+                cols = scratch("blocked columns", (c, outputs), np.float32)
+                cols.reshape((c,) + tuple(out[2:]))[...] = x[every]
             last = np.ascontiguousarray(cols[:, -1])
             col_row = outputs
         else:

@@ -318,7 +318,10 @@ def test_blocks_take_planes_where_their_grid_computes_less():
 COLUMNS = [  # one image, outputs whole vectors and one more, the reduction whole vectors
     ((1, 32, 7, 7), 13, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),  # 49 outputs, blocks and a part
     ((1, 64, 7, 7), 20, (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),  # 1x1: the input is the columns
-    ((1, 48, 14, 14), 7, (1, 1), (2, 2), ((0, 0), (0, 0)), (1, 1)),  # 1x1 at stride 2
+    ((1, 48, 14, 14), 7, (1, 1), (2, 2), ((0, 0), (0, 0)), (1, 1)),  # 1x1 at stride 2: picked
+    ((1, 32, 13, 13), 6, (1, 1), (2, 2), ((0, 0), (0, 0)), (1, 1)),  # picked up to the last position
+    ((1, 16, 9, 9), 5, (1, 1), (2, 2), ((0, 0), (0, 0)), (1, 1)),  # picked: 25 = 3 x 8 + 1
+    ((1, 16, 2, 13, 19), 5, (1, 1, 1), (2, 2, 3), ((0, 0), (0, 0), (0, 0)), (1, 1, 1)),  # picked in depth
     ((1, 1040, 7, 7), 9, (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),  # slices of the reduction
     ((1, 16, 3, 7, 7), 5, (3, 3, 3), (1, 1, 1), ((0, 0), (1, 1), (1, 1)), (1, 1, 1)),  # depth slices
     ((1, 16, 1, 19), 6, (1, 3), (1, 1), ((0, 0), (0, 0)), (1, 1)),  # 17 outputs

@@ -118,23 +118,11 @@ def _block(typingctx, lanes, positions, vectors, w, w_at, x, x_at, offsets, k_at
     return sig, codegen
 
 
-def _transpose_ir(module, lanes):
-    """``(src, src_row, dst, dst_row)``: ``dst[j * dst_row + i] = src[i * src_row + j]`` for
-    ``i, j < lanes``, as an internal function of ``module``: ``lanes`` vector loads, four (or
-    three) rounds of two-source shuffles, ``lanes`` vector stores.  Each round swaps one bit of
-    the row's index with the same bit of the column's."""
-    name = f"convspec_transpose_{lanes}"
-    if name in module.globals:
-        return module.globals[name]
-    f32, i64, i32 = ir.FloatType(), ir.IntType(64), ir.IntType(32)
-    vec = ir.VectorType(f32, lanes)
-    fptr, vptr = f32.as_pointer(), vec.as_pointer()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [fptr, i64, fptr, i64]), name=name)
-    fn.linkage = "internal"
-    src, src_row, dst, dst_row = fn.args
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
-    rows = [b.load(b.bitcast(b.gep(src, [b.mul(src_row, ir.Constant(i64, i))]), vptr), align=4)
-            for i in range(lanes)]
+def transposed(b, rows):
+    """The columns of the ``lanes x lanes`` tile whose rows are the vectors ``rows`` (IR values),
+    built where ``b`` is: ``log2(lanes)`` rounds of two-source shuffles, each swapping one bit
+    of the row's index with the same bit of the column's."""
+    lanes, i32 = len(rows), ir.IntType(32)
     bit = 1
     while bit < lanes:
         low = ir.Constant(ir.VectorType(i32, lanes), [j if not j & bit else lanes + (j ^ bit) for j in range(lanes)])
@@ -145,6 +133,25 @@ def _transpose_ir(module, lanes):
                 swapped[i] = b.shuffle_vector(rows[i], rows[i | bit], low)
                 swapped[i | bit] = b.shuffle_vector(rows[i], rows[i | bit], high)
         rows, bit = swapped, 2 * bit
+    return rows
+
+
+def _transpose_ir(module, lanes):
+    """``(src, src_row, dst, dst_row)``: ``dst[j * dst_row + i] = src[i * src_row + j]`` for
+    ``i, j < lanes``, as an internal function of ``module``: ``lanes`` vector loads, four (or
+    three) rounds of two-source shuffles (:func:`transposed`), ``lanes`` vector stores."""
+    name = f"convspec_transpose_{lanes}"
+    if name in module.globals:
+        return module.globals[name]
+    f32, i64 = ir.FloatType(), ir.IntType(64)
+    vec = ir.VectorType(f32, lanes)
+    fptr, vptr = f32.as_pointer(), vec.as_pointer()
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [fptr, i64, fptr, i64]), name=name)
+    fn.linkage = "internal"
+    src, src_row, dst, dst_row = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    rows = transposed(b, [b.load(b.bitcast(b.gep(src, [b.mul(src_row, ir.Constant(i64, i))]), vptr), align=4)
+                          for i in range(lanes)])
     for j, row in enumerate(rows):
         b.store(row, b.bitcast(b.gep(dst, [b.mul(dst_row, ir.Constant(i64, j))]), vptr), align=4)
     b.ret_void()

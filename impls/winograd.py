@@ -24,14 +24,18 @@ bounded elementwise by the direct-summation bound; the backend declares the norm
 accuracy class (the one FFT methods use), which its errors stay far below.
 """
 
+import functools
 import math
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from convspec._contract.functions import check_conv_args, conv_output_shape
 
-from convspec.impls import im2col
+from convspec.impls import _blocked, _blocked_channels, im2col
 from convspec.impls._algebra import add_bias, signal_via_conv, zero_padded
 from convspec.impls._scratch import result, scratch
 from convspec.impls._threads import in_threads
@@ -81,15 +85,150 @@ def _kernel_transform(w, u):
     product by a zero of G is skipped (so an infinite weight reaches only the planes that
     use it), and each plane is written at consecutive addresses along the input channels."""
     c_out, c_in = w.shape[:2]
-    flat = w.reshape(c_out * c_in * 9)
+    _kernels(w.reshape(c_out * c_in * 9), u, 0, c_out * c_in)
+
+
+@numba.njit(cache=True, nogil=True)
+def _kernels(flat, u, first, last):
+    """:func:`_kernel_transform` of the kernels ``first <= q < last`` of ``flat`` (kernel ``q``'s
+    taps at ``9 q``), one at a time."""
     half = u.dtype.type(0.5)
-    for q in range(c_out * c_in):
+    for q in range(first, last):
         if u.shape[0] == 16:
             _one_kernel(_g_f23, flat, 9 * q, half, u, q)
         elif u.shape[0] == 36:
             _one_kernel(_g_f43, flat, 9 * q, half, u, q)
         else:
             _one_kernel(_g_s2, flat, 9 * q, half, u, q)
+
+
+def kernel_transform(w, u):
+    """:func:`_kernel_transform` of ``w`` into the planes' rows ``u``: float32 kernels
+    :data:`~convspec.impls._blocked.LANES` at a time (:func:`_kernel_tiles`), the same values."""
+    if w.dtype == np.float32 and u.dtype == np.float32 and w.flags.c_contiguous:
+        _kernel_tiles(w, u, _blocked.LANES)
+    else:
+        _kernel_transform(w, u)
+
+
+class _Lanes:
+    """An IR vector with the arithmetic the 1-D transforms (:func:`_g_f23`, :func:`_g_s2`,
+    :func:`_g_f43`) use, so that their Python code builds the vector form of the same operations,
+    in the same order and types as Numba compiles them: ``+``, ``-``, negation, and products and
+    quotients by constants; float32 with float32 (an ``np.float32`` constant) stays float32, and
+    with a Python float or a float64 vector is widened to float64 first."""
+
+    __array_ufunc__ = None  # np.float32(0.5) * lanes: NumPy leaves it to __rmul__, the constant kept float32
+
+    def __init__(self, b, value):
+        self.b, self.value = b, value
+
+    def _wide(self, value):
+        return value if value.type.element == ir.DoubleType() else self.b.fpext(
+            value, ir.VectorType(ir.DoubleType(), value.type.count))
+
+    def _pair(self, other):
+        if isinstance(other, _Lanes):
+            a, b = self.value, other.value
+            if a.type != b.type:
+                a, b = self._wide(a), self._wide(b)
+            return a, b
+        a = self.value if isinstance(other, np.float32) else self._wide(self.value)
+        return a, ir.Constant(a.type, [float(other)] * a.type.count)
+
+    def __add__(self, other):
+        return _Lanes(self.b, self.b.fadd(*self._pair(other)))
+
+    def __sub__(self, other):
+        return _Lanes(self.b, self.b.fsub(*self._pair(other)))
+
+    def __mul__(self, other):
+        return _Lanes(self.b, self.b.fmul(*self._pair(other)))
+
+    def __rmul__(self, other):
+        a, b = self._pair(other)
+        return _Lanes(self.b, self.b.fmul(b, a))
+
+    def __truediv__(self, other):
+        return _Lanes(self.b, self.b.fdiv(*self._pair(other)))
+
+    def __neg__(self):
+        return _Lanes(self.b, self.b.fneg(self.value))
+
+
+def _kernel_tile_ir(module, planes, lanes):
+    """``(src, dst, dst_row)``: the planes of ``lanes`` consecutive 3x3 kernels from ``src``
+    (kernel ``i``'s taps at ``9 i``), ``dst[xi * dst_row + i]``, as an internal function of
+    ``module``.  The tile of ``lanes`` floats from each kernel's first tap, transposed in
+    registers, holds each tap of the ``lanes`` kernels in one vector (the ninth gathered apart
+    with vectors of 8); the 1-D transform runs down the columns of taps, then along the rows, on
+    those vectors, by the same Python function as :func:`_kernel_transform`'s, in the same
+    types (:class:`_Lanes`; F(4x4, 3x3) partly in float64, rounded once when stored)."""
+    one_d = {16: _g_f23, 36: _g_f43, 25: _g_s2}[planes].py_func  # the Python function, on _Lanes
+    name = f"convspec_winograd_kernels_{planes}x{lanes}"
+    if name in module.globals:
+        return module.globals[name]
+    f32, i64, i32 = ir.FloatType(), ir.IntType(64), ir.IntType(32)
+    vec = ir.VectorType(f32, lanes)
+    fptr, vptr = f32.as_pointer(), vec.as_pointer()
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [fptr, fptr, i64]), name=name)
+    fn.linkage = "internal"
+    src, dst, dst_row = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    taps = _blocked_channels.transposed(b, [b.load(b.bitcast(b.gep(src, [ir.Constant(i64, 9 * i)]), vptr), align=4)
+                                            for i in range(lanes)])[:9]
+    for j in range(len(taps), 9):
+        gathered = ir.Constant(vec, ir.Undefined)
+        for i in range(lanes):
+            gathered = b.insert_element(gathered, b.load(b.gep(src, [ir.Constant(i64, 9 * i + j)])), ir.Constant(i32, i))
+        taps.append(gathered)
+    t = [_Lanes(b, v) for v in taps]
+    half = np.float32(0.5)
+    columns = [one_d(t[j], t[j + 3], t[j + 6], half) for j in range(3)]
+    alpha = len(columns[0])
+    for a in range(alpha):
+        row = one_d(columns[0][a], columns[1][a], columns[2][a], half)
+        for e in range(alpha):
+            value = row[e].value
+            value = value if value.type == vec else b.fptrunc(value, vec)
+            b.store(value, b.bitcast(b.gep(dst, [b.mul(dst_row, ir.Constant(i64, alpha * a + e))]), vptr), align=4)
+    b.ret_void()
+    return fn
+
+
+@intrinsic
+def _kernel_tile(typingctx, lanes, planes, src, src_at, dst, dst_at, dst_row):
+    """``_kernel_tile(lanes, planes, src, src_at, dst, dst_at, dst_row)`` for Numba code: the
+    kernel of :func:`_kernel_tile_ir` for ``planes`` (16, 36 or 25) and ``lanes`` (one of
+    ``VECTOR_LANES``) between the arrays' data from those element offsets."""
+    sig = types.void(types.intp, types.intp, src, types.intp, dst, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        lanes_, planes_, sa, src_at_, da, dst_at_, dst_row_ = args
+        s = context.make_array(signature.args[2])(context, builder, sa).data
+        d = context.make_array(signature.args[4])(context, builder, da).data
+        _blocked._dispatch(builder, (lanes_, planes_),
+                           {(n, p): functools.partial(_kernel_tile_ir, planes=p, lanes=n)
+                            for n in _blocked.VECTOR_LANES for p in (16, 36, 25)},
+                           [builder.gep(s, [src_at_]), builder.gep(d, [dst_at_]), dst_row_])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@numba.njit(cache=True, nogil=True)
+def _kernel_tiles(w, u, lanes):
+    """:func:`_kernel_transform` of float32 kernels, ``lanes`` at a time
+    (:func:`_kernel_tile_ir`); those whose tile would read past the last tap one at a time."""
+    c_out, c_in = w.shape[:2]
+    count = c_out * c_in
+    flat, rows = w.reshape(count * 9), u.reshape(-1)
+    whole = 0
+    while 9 * (whole + lanes - 1) + lanes <= 9 * count:
+        whole += lanes
+    for q0 in range(0, whole, lanes):
+        _kernel_tile(lanes, u.shape[0], flat, 9 * q0, rows, q0, u.shape[1])
+    _kernels(flat, u, whole, count)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -424,7 +563,7 @@ def _winograd(x, w, stride, padding, dilation):
     u_block, u_rows = planes("u", (min(block, c_out), c_in), x.dtype, alpha * alpha)
     for first in range(0, c_out, block):
         last = min(first + block, c_out)
-        _kernel_transform(w[first:last], u_rows)
+        kernel_transform(w[first:last], u_rows)
         np.matmul(u_block[:, :last - first], v, out=m[:, first:last])  # GEMMs (block, C) @ (C, tiles)
     y = result(out, x.dtype)
     in_threads(output_transform, c_out, tiles * c_out, m, tiles_h, tiles_w, y)
@@ -456,7 +595,7 @@ def _winograd3d(x, w, padding):
     in_threads(input_transform, channels, tiles * channels, xp.reshape(1, channels, rows, cols), tiles_h, tiles_w, v)
     # U[xi] (C_out, k C), its columns ordered (depth tap, channel) as the slices' rows are
     u, u_rows = planes("u3", (c_out, k * c_in), x.dtype, alpha * alpha)
-    _kernel_transform(np.ascontiguousarray(w.transpose(0, 2, 1, 3, 4)).reshape(c_out, k * c_in, 3, 3), u_rows)
+    kernel_transform(np.ascontiguousarray(w.transpose(0, 2, 1, 3, 4)).reshape(c_out, k * c_in, 3, 3), u_rows)
     m, _ = planes("m", (n * out_d * c_out, tiles), x.dtype, alpha * alpha)
     for image in range(n):
         for d in range(out_d):

@@ -721,6 +721,39 @@ def test_volumes_by_winograd_slices_are_the_sum(monkeypatch, algorithm, shape, c
     assert not winograd.applies(shape, w.shape, (1, 2, 2), (1, 1, 1), 1)  # strided volumes: im2col
 
 
+#: Each algorithm's G (one axis), by planes: F(2x2, 3x3), F(4x4, 3x3) and the stride-2 variant.
+WINOGRAD_G = {
+    16: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+    36: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6],
+         [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
+    25: [[1, 0, 0], [1, 0, 1], [0, 0, 1], [0, 1, 0], [0, 1, 0]],
+}
+
+
+@pytest.mark.parametrize("lanes", _blocked.VECTOR_LANES)
+@pytest.mark.parametrize("planes", [16, 36, 25])
+@pytest.mark.parametrize("kernels", [(1, 1), (3, 5), (4, 4), (17, 3), (5, 40)])
+def test_winograd_kernels_in_tiles_are_the_kernels_one_at_a_time(planes, lanes, kernels):
+    """float32 kernels transformed ``lanes`` at a time (a tile of their taps transposed in
+    registers, the ninth gathered apart in vectors of 8, the last kernels one at a time) give
+    the kernel-at-a-time planes bit for bit, infinities and NaN included, and write nothing past
+    the last kernel; both are ``G g G^T`` of float64 arithmetic within a few roundings."""
+    o, c = kernels
+    rng = np.random.default_rng(planes * lanes + o * c)
+    w = rng.standard_normal((o, c, 3, 3)).astype(np.float32)
+    finite = w.copy()
+    w.reshape(-1)[rng.permutation(w.size)[:3]] = [np.inf, -np.inf, np.nan]
+    one, tiles = np.full((planes, o * c + 16), 7.0, np.float32), np.full((planes, o * c + 16), 7.0, np.float32)
+    winograd._kernel_transform(w, one)
+    winograd._kernel_tiles(w, tiles, lanes)
+    assert np.array_equal(one, tiles, equal_nan=True)
+    assert (tiles[:, o * c:] == 7.0).all(), "written past the last kernel"
+    winograd._kernel_tiles(finite, tiles, lanes)
+    g = np.array(WINOGRAD_G[planes])
+    want = np.einsum("ai,ocij,bj->aboc", g, finite.astype(np.float64), g).reshape(planes, o * c)
+    assert np.allclose(tiles[:, :o * c], want, rtol=1e-6, atol=1e-6)
+
+
 def test_f43_runs_where_there_are_tiles_enough():
     assert winograd.algorithm((1, 1), (56, 56), 1, 64) == "f43"  # 196 tiles of 4x4
     assert winograd.algorithm((1, 1), (14, 14), 1, 256) == "f23"  # 16 tiles: the kernel transform would dominate

@@ -174,12 +174,39 @@ def picked(w_shape, padding):
 
 
 def applies(x_shape, w_shape, out, lanes):
-    """Whether a layer runs on columns: one image in 2-D or 3-D, outputs ``vectors * lanes + 1``
-    (at most :data:`MOST_VECTORS` vectors), a reduction of whole vectors (the weights' rows
-    are read a vector at a time for the last output)."""
-    outputs, count = math.prod(out[2:]), math.prod(w_shape[1:])
-    return (x_shape[0] == 1 and len(x_shape) >= 4 and outputs % lanes == 1
-            and 1 <= outputs // lanes <= MOST_VECTORS and count % lanes == 0)
+    """Whether a layer runs on columns: one image in 2-D or 3-D whose product :func:`fits`."""
+    return x_shape[0] == 1 and len(x_shape) >= 4 and fits(math.prod(w_shape[1:]), math.prod(out[2:]), lanes)
+
+
+def fits(count, outputs, lanes):
+    """Whether a product of ``count`` by ``outputs`` columns runs on columns: ``outputs`` is
+    ``vectors * lanes + 1`` (at most :data:`MOST_VECTORS` vectors), the reduction whole vectors
+    (the weights' rows are read a vector at a time for the last output)."""
+    return outputs % lanes == 1 and 1 <= outputs // lanes <= MOST_VECTORS and count % lanes == 0
+
+
+def products(u, v, m, lanes):
+    """``m[xi] = u[xi] @ v[xi]`` for every plane ``xi`` (float32, each plane's matrix
+    C-contiguous; a product that :func:`fits`), on columns: ``v[xi]`` is its own columns, its
+    last column copied apart; the planes split over the threads.  Winograd's GEMMs on one image
+    of 7x7 tiles: 16 planes of 256 x 256 by 49 in 0.47 ms against NumPy's batched matmul's 0.57
+    (one thread, AMD EPYC with AVX-512)."""
+    planes, rows, count = u.shape
+    outputs = v.shape[2]
+    last = np.ascontiguousarray(v[:, :, -1])
+    macs = planes * rows * count * outputs
+    in_threads(_plane_blocks, planes, macs, u, v, last, m, lanes, ROWS[lanes], _blocked.PLANE_SLICE,
+               seconds=macs / _blocked.known()["blocked_macs_per_s"])
+
+
+@numba.njit(cache=True, nogil=True)
+def _plane_blocks(u, v, last, m, lanes, most_rows, slice_, first, end):
+    """The planes ``first <= xi < end`` of :func:`products`, each by :func:`_blocks`."""
+    rows, count = u.shape[1:]
+    outputs = v.shape[2]
+    blocks = -(-rows // most_rows)
+    for xi in range(first, end):
+        _blocks(u[xi], v[xi], outputs, last[xi], m[xi], rows, count, outputs, lanes, most_rows, slice_, 0, blocks)
 
 
 def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):

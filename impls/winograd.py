@@ -561,20 +561,31 @@ def _winograd(x, w, stride, padding, dilation):
     # columns all at once, the products one pass split over the threads (256 channels of 14x14,
     # one image: 0.69 ms, against 0.78 in blocks of 30 rows and 0.85 by NumPy's matmul at one
     # thread; at two, 0.61 against 0.83, a hand-off per block)
-    columns = x.dtype == np.float32 and _blocked_columns.fits(c_in, tiles, _blocked.LANES)
+    columns = _on_columns(x.dtype, c_in, tiles)
     block = c_out if columns else max(32, KERNEL_BLOCK_BYTES // (alpha * alpha * c_in * x.dtype.itemsize) // 32 * 32)
     w = np.ascontiguousarray(w)
     u_block, u_rows = planes("u", (min(block, c_out), c_in), x.dtype, alpha * alpha)
     for first in range(0, c_out, block):
         last = min(first + block, c_out)
         kernel_transform(w[first:last], u_rows)
-        if columns:
-            _blocked_columns.products(u_block[:, :last - first], v, m[:, first:last], _blocked.LANES)
-        else:
-            np.matmul(u_block[:, :last - first], v, out=m[:, first:last])  # GEMMs (block, C) @ (C, tiles)
+        _products(u_block[:, :last - first], v, m[:, first:last])  # GEMMs (block, C) @ (C, tiles)
     y = result(out, x.dtype)
     in_threads(output_transform, c_out, tiles * c_out, m, tiles_h, tiles_w, y)
     return y
+
+
+def _on_columns(dtype, count, tiles):
+    """Whether products of ``count`` by ``tiles`` run on columns (:func:`_products`)."""
+    return dtype == np.float32 and _blocked_columns.fits(count, tiles, _blocked.LANES)
+
+
+def _products(u, v, m):
+    """``m[xi] = u[xi] @ v[xi]`` for every plane: on columns (:func:`convspec.impls._blocked_columns.products`)
+    where the product fits, as on one image of 7x7 tiles, else by NumPy's matmul."""
+    if _on_columns(u.dtype, u.shape[2], v.shape[2]):
+        _blocked_columns.products(u, v, m, _blocked.LANES)
+    else:
+        np.matmul(u, v, out=m)
 
 
 def _winograd3d(x, w, padding):
@@ -608,7 +619,7 @@ def _winograd3d(x, w, padding):
         for d in range(out_d):
             first = (image * slices + d) * c_in
             block = (image * out_d + d) * c_out
-            np.matmul(u, v[:, first:first + k * c_in], out=m[:, block:block + c_out])
+            _products(u, v[:, first:first + k * c_in], m[:, block:block + c_out])
     y = np.empty((1, n * out_d * c_out, out_h, out_w), dtype=x.dtype)
     in_threads(output_transform, n * out_d * c_out, tiles * n * out_d * c_out, m, tiles_h, tiles_w, y)
     volume = result((n, c_out, out_d, out_h, out_w), x.dtype)

@@ -721,25 +721,28 @@ def test_volumes_by_winograd_slices_are_the_sum(monkeypatch, algorithm, shape, c
     assert not winograd.applies(shape, w.shape, (1, 2, 2), (1, 1, 1), 1)  # strided volumes: im2col
 
 
-@pytest.mark.parametrize(("lanes", "shape", "c_out"), [
-    (16, (1, 16, 14, 14), 13), (16, (1, 32, 13, 14), 7), (8, (1, 8, 10, 10), 5), (8, (1, 16, 9, 10), 4)])
-def test_winograd_products_on_columns_are_the_sum(monkeypatch, lanes, shape, c_out):
+@pytest.mark.parametrize(("lanes", "shape", "c_out", "k"), [
+    (16, (1, 16, 14, 14), 13, None), (16, (1, 32, 13, 14), 7, None), (8, (1, 8, 10, 10), 5, None),
+    (8, (1, 16, 9, 10), 4, None), (16, (1, 16, 3, 14, 14), 9, 3), (8, (1, 8, 3, 10, 9), 3, 2)])
+def test_winograd_products_on_columns_are_the_sum(monkeypatch, lanes, shape, c_out, k):
     """One image of F(2x2, 3x3) tiles whose count is whole vectors and one more (49 in vectors
-    of 16, 25 in vectors of 8; rows of output channels in blocks and a part) runs its products on
-    columns: within a few roundings of the float64 sums, and of NumPy's matmul of the same planes."""
+    of 16, 25 in vectors of 8; rows of output channels in blocks and a part), in 2-D and on
+    volumes (``k x 3 x 3``, the depth taps in the reduction), runs its products on columns:
+    within a few roundings of the float64 sums, and of NumPy's matmul of the same planes."""
     monkeypatch.setattr(_blocked, "LANES", lanes)
     monkeypatch.setattr(winograd, "algorithm", lambda stride, out, n, c: "f23")
     rng = np.random.default_rng(c_out)
     x = rng.standard_normal(shape).astype(np.float32)
-    w = rng.standard_normal((c_out, shape[1], 3, 3)).astype(np.float32)
-    kw = dict(stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1)
-    tiles = -(-shape[2] // 2) * -(-shape[3] // 2)
-    assert _blocked_columns.fits(shape[1], tiles, lanes)
+    w = rng.standard_normal((c_out, shape[1]) + ((k,) if k else ()) + (3, 3)).astype(np.float32)
+    depth = ((0, 0),) if k else ()
+    kw = dict(stride=(1,) * (x.ndim - 2), padding=depth + ((1, 1), (1, 1)), dilation=(1,) * (x.ndim - 2), groups=1)
+    tiles = -(-shape[-2] // 2) * -(-shape[-1] // 2)
+    assert _blocked_columns.fits(shape[1] * (k or 1), tiles, lanes)
     calls = []
     products = _blocked_columns.products
     monkeypatch.setattr(_blocked_columns, "products", lambda *a: (calls.append(a[3]), products(*a)))
     got = winograd.conv(x, w, **kw)
-    assert calls == [lanes]
+    assert calls == [lanes] * (shape[2] - k + 1 if k else 1)  # a pass per output depth slice
     exact = reference.conv(x.astype(np.float64), w.astype(np.float64), **kw)
     assert np.abs(got - exact).max() <= 1e-5 * np.abs(exact).max()
     monkeypatch.setattr(_blocked_columns, "fits", lambda *a: False)

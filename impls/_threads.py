@@ -196,6 +196,14 @@ def handoff_seconds(threads: int) -> float:
     return _handoffs[threads]
 
 
+def threads_here() -> int:
+    """The threads :func:`in_threads` splits a pass over from this thread (1 in the threads of
+    :func:`over_images`)."""
+    import numba
+
+    return 1 if getattr(_serial, "on", False) else numba.config.NUMBA_NUM_THREADS
+
+
 def in_threads(kernel, count, elements, *args, seconds=0.0):
     """``kernel(*args, first, last)`` over ``0 <= first < last <= count``, split into pieces
     that Numba's number of threads (``NUMBA_NUM_THREADS``; the kernels release the GIL) take
@@ -211,9 +219,7 @@ def in_threads(kernel, count, elements, *args, seconds=0.0):
     0.42 ms split; one at stride 2 on 96 channels, 0.51 ms whole and 0.39 ms split.  (A rule
     by the hand-off's cost, as before, split the first: its second run, still cold, took
     1.3 ms; two split runs right after the pool's threads started chose whole for both.)"""
-    import numba
-
-    threads = 1 if getattr(_serial, "on", False) else min(numba.config.NUMBA_NUM_THREADS, count)
+    threads = min(threads_here(), count)
     if threads <= 1 or elements < THREADED_ELEMENTS:
         kernel(*args, 0, count)
         return

@@ -346,6 +346,37 @@ def test_layers_on_columns_are_the_sum(monkeypatch, request, case, lanes):
     _blocks_are_the_sum(monkeypatch, request, case)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("case", [
+    COLUMNS[0],  # 32 channels: two shares, or one pass whole for three threads
+    ((1, 64, 7, 7), 13, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),  # shares of 16 and 32 channels
+    ((1, 48, 14, 14), 7, (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1)),  # stride 2: the planes in phases
+    ((1, 32, 3, 7, 7), 5, (3, 3, 3), (1, 1, 1), ((0, 0), (1, 1), (1, 1)), (1, 1, 1)),  # 27 taps a channel
+    COLUMNS[1], COLUMNS[3]], ids=lambda c: f"x{c[0]}k{c[2]}s{c[3]}")  # 1x1: blocks of output channels
+def test_layers_on_columns_split_by_input_channels_are_the_sum(monkeypatch, request, case, threads):
+    """On several threads a layer whose columns are built is cut into shares of its input
+    channels (whole vectors of k each), each rewritten, built and summed by one thread, the
+    shares' sums added: every share's part is in the result, whichever thread ran it; a layer
+    of fewer channels than shares runs whole, and a 1x1 layer by blocks of output channels."""
+    monkeypatch.setattr(_threads, "threads_here", lambda: threads)
+    monkeypatch.setattr(_blocked_columns, "threads_here", lambda: threads)
+    monkeypatch.setattr(_threads, "_handoffs", {threads: 0.0})  # every pass split at once
+    monkeypatch.setattr(_blocked, "_on_columns", lambda x_shape, w_shape, out, lanes: True)
+    monkeypatch.setattr(_blocked, "LANES", 16)
+    parts = []
+    run = _threads._run
+    monkeypatch.setattr(_threads, "_run", lambda kernel, args, count, n: (
+        kernel is _blocked_columns._channel_parts and parts.append(count), run(kernel, args, count, n)))
+    _blocks_are_the_sum(monkeypatch, request, case)
+    unit = 16 // math.gcd(math.prod(case[2]), 16)
+    if _blocked_columns.picked((case[1], case[0][1]) + case[2], case[4]):
+        assert not parts, "a 1x1 layer's input is its columns: blocks of output channels, no sums to add"
+    elif case[0][1] >= threads * unit:
+        assert parts and set(parts) == {threads}, "the input channels in a share per thread"
+    else:
+        assert not parts, "fewer channels than shares: one pass, whole"
+
+
 def test_one_image_of_7x7_outputs_runs_on_columns():
     """One image of 7x7 outputs (1x1 layers too) runs on columns in vectors of 16, computing
     49 outputs a channel; not in vectors of 8 (49 is 6 x 8 + 1), not a batch, not 14x14, not a

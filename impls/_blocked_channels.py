@@ -30,7 +30,7 @@ from numba.extending import intrinsic
 
 from convspec.impls import _blocked
 from convspec.impls._scratch import result, scratch
-from convspec.impls._threads import in_threads
+from convspec.impls._threads import in_threads, threads_here
 
 #: Vectors of output channels and positions per block, by floats per vector: 3 x 8 sums, three
 #: weight vectors and a broadcast input fill 28 of AVX-512's 32 registers; 2 x 6, two and one,
@@ -208,36 +208,37 @@ def _pack(flat, p, k0, n, panel, lanes, packed):
 
 
 @numba.njit(cache=True, nogil=True)
-def _line(lanes, vectors, most_positions, packed, x, x_at, offsets, k0, y, y_at, panel, n, length):
-    """One line of ``length`` outputs in blocks of ``vectors`` by at most ``most_positions``."""
+def _line(lanes, vectors, most_positions, packed, x, x_at, offsets, k0, y, y_at, panel, n, length, more):
+    """One line of ``length`` outputs in blocks of ``vectors`` by at most ``most_positions``
+    (added to ``y``'s sums where ``more`` is not 0)."""
     blocks = -(-length // most_positions)  # as even as they go: 49 as 7 x 7, not 6 x 8 + 1
     at = 0
     for i in range(blocks):
         here = length // blocks + (1 if i < length % blocks else 0)
-        _block(lanes, here, vectors, packed, 0, x, x_at + at, offsets, k0, y, y_at + at * panel, panel, n, k0)
+        _block(lanes, here, vectors, packed, 0, x, x_at + at, offsets, k0, y, y_at + at * panel, panel, n, more)
         at += here
 
 
 @numba.njit(cache=True, nogil=True)
 def _blocks(w, x, offsets, y, x_lines, y_lines, outputs, channels, positions, lanes, most_vectors, most_positions,
-            slice_, groups, first, last):
+            slice_, groups, ka, kb, first, last):
     """Items ``first <= item < last``, item ``p * groups + g``: output channels of panel ``p``
     over the ``g``-th of ``groups`` runs of the lines, line by line: ``outputs[line]`` outputs
     from ``y_lines[line]`` (an image's panel ``p`` starts at
     ``y_lines[line] + p * positions`` positions of ``panel`` sums), their inputs from
     ``x_lines[line]``, in blocks of ``most_vectors`` vectors by ``most_positions`` positions
-    (:data:`VECTORS`, :data:`POSITIONS`), the weights ``w`` (O, K) where they are.  The
-    reduction runs in slices of ``slice_`` of its ``k``; each slice of a panel's weights is
+    (:data:`VECTORS`, :data:`POSITIONS`), the weights ``w`` (O, K) where they are, summed over
+    ``ka <= k < kb`` (``y`` overwritten).  The reduction runs in slices of ``slice_`` of its
+    ``k``; each slice of a panel's weights is
     packed (:func:`_pack`) when the thread comes to it, into a buffer that stays in the
     second-level cache while the thread's lines pass over it.  Packed apart first, ResNet-50's
     512 x 4608 weights took 0.40 ms to pack and the blocks 0.92 ms to read them back, on 512
     channels of 7x7: more than blocks along the planes took in all (one thread)."""
-    count = offsets.shape[0]
     lines = x_lines.shape[0]
     panel = most_vectors * lanes
-    packed = np.empty(min(slice_, count) * panel, np.float32)
-    for k0 in range(0, count, slice_):
-        n = min(slice_, count - k0)
+    packed = np.empty(min(slice_, kb - ka) * panel, np.float32)
+    for k0 in range(ka, kb, slice_):
+        n = min(slice_, kb - k0)
         held = -1
         for item in range(first, last):
             p, g = item // groups, item % groups
@@ -247,7 +248,23 @@ def _blocks(w, x, offsets, y, x_lines, y_lines, outputs, channels, positions, la
             vectors = min(most_vectors, -(-(channels - p * panel) // lanes))
             for line in range(g * lines // groups, (g + 1) * lines // groups):
                 _line(lanes, vectors, most_positions, packed, x, x_lines[line], offsets, k0, y,
-                      (y_lines[line] + p * positions) * panel, panel, n, outputs[line])
+                      (y_lines[line] + p * positions) * panel, panel, n, outputs[line], k0 - ka)
+
+
+@numba.njit(cache=True, nogil=True)
+def _channel_parts(x5, stride, grid, before, xb, w, offsets, y, parts, written, x_lines, y_lines, outputs, positions,
+                   lanes, most_vectors, most_positions, slice_, groups, cuts, taps, first, end):
+    """The input channels ``cuts[first] <= c < cuts[end]`` of one image, all of it on one
+    thread: their planes rewritten, and every item's sums over their ``k`` into ``y`` (``first``
+    0) or ``parts[first - 1]``, ``written`` set (:func:`conv_plan`)."""
+    c0, c1 = cuts[first], cuts[end]
+    o = w.shape[0]
+    _blocked._fill_planes(x5, stride, grid, before, xb, c0, c1)
+    target = y if first == 0 else parts[first - 1]
+    panels = -(-o // (most_vectors * lanes))
+    _blocks(w, xb, offsets, target, x_lines, y_lines, outputs, o, positions, lanes, most_vectors, most_positions,
+            slice_, groups, c0 * taps, c1 * taps, 0, panels * groups)
+    written[first] = 1
 
 
 @numba.njit(cache=True, nogil=True)
@@ -310,13 +327,30 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     count = len(offsets)
     macs = n * o * positions * count
     seconds = macs / _blocked.known()["blocked_macs_per_s"]
+    c, taps = x5[1], count // x5[1]
+    unit = lanes // math.gcd(taps, lanes)  # channels of whole vectors of k
+    before = tuple(a for a, _ in padding5)
 
     def run(x, w):
-        xb = rewrite(x)  # no spare: no block reads past the outputs' inputs
+        w = np.ascontiguousarray(w).reshape(o, count)
         yb = scratch("blocked output", (n, panels, positions, panel), np.float32)
-        in_threads(_blocks, panels * groups, macs, np.ascontiguousarray(w).reshape(o, count), xb, offsets,
-                   yb.reshape(-1), x_lines, y_lines, outputs, o, positions, lanes, VECTORS[lanes], POSITIONS[lanes],
-                   _blocked.PLANE_SLICE, groups, seconds=seconds)
+        parts = threads_here() if n == 1 and c >= threads_here() * unit else 1
+        if parts > 1:  # one image: a share of the input channels per thread, their sums added
+            cuts = np.array([round(c * i / parts / unit) * unit for i in range(parts)] + [c], np.int64)
+            extra = scratch("blocked channel sums", (parts - 1, yb.size), np.float32)
+            written = np.zeros(parts, np.int8)
+            in_threads(_channel_parts, parts, macs, np.ascontiguousarray(x).reshape(x5), stride5, grid, before,
+                       scratch("blocked input", (image,), np.float32), w, offsets, yb.reshape(-1), extra, written,
+                       x_lines, y_lines, outputs, positions, lanes, VECTORS[lanes], POSITIONS[lanes],
+                       _blocked.PLANE_SLICE, groups, cuts, taps, seconds=seconds)
+            for i in range(1, parts):
+                if written[i]:
+                    yb.reshape(-1)[...] += extra[i - 1]
+        else:
+            xb = rewrite(x)  # no spare: no block reads past the outputs' inputs
+            in_threads(_blocks, panels * groups, macs, w, xb, offsets, yb.reshape(-1), x_lines, y_lines, outputs, o,
+                       positions, lanes, VECTORS[lanes], POSITIONS[lanes], _blocked.PLANE_SLICE, groups, 0, count,
+                       seconds=seconds)
         y = result((n, o, positions), np.float32)
         in_threads(_copy_out, n * panels, y.size, yb, y, lanes)
         return y.reshape(out)

@@ -405,6 +405,35 @@ def test_one_image_of_7x7_outputs_runs_on_columns():
     assert estimates((2,) + one[0][1:], 1.0) == estimates((2,) + one[0][1:], 1e10) < 1  # 98: the other
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("case", [
+    ((1, 120, 9, 9), 100, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),  # full panels and a part, 1080 k
+    ((1, 64, 14, 13), 50, (3, 3), (2, 2), ((1, 1), (1, 0)), (1, 1)),  # stride 2: lines on the grid
+    ((1, 32, 4, 6, 6), 20, (3, 3, 3), (1, 1, 1), ((1, 1), (1, 1), (1, 1)), (1, 1, 1)),  # 27 taps a channel
+    ((2, 64, 7, 7), 30, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1))], ids=lambda c: f"x{c[0]}k{c[2]}s{c[3]}")
+def test_channel_lanes_split_by_input_channels_are_the_sum(monkeypatch, request, case, threads):
+    """With output channels in the lanes, one image on several threads is cut into shares of its
+    input channels (whole vectors of k each), each rewritten and summed by one thread, the
+    shares' sums added before the copy out; fewer channels than shares, or a batch, run as
+    before (items of output channels by lines)."""
+    monkeypatch.setattr(_threads, "threads_here", lambda: threads)
+    monkeypatch.setattr(_blocked_channels, "threads_here", lambda: threads)
+    monkeypatch.setattr(_threads, "_handoffs", {threads: 0.0})  # every pass split at once
+    monkeypatch.setattr(_blocked, "_on_channels", lambda x_shape, w_shape, lanes: True)
+    monkeypatch.setattr(_blocked, "_on_columns", lambda x_shape, w_shape, out, lanes: False)
+    monkeypatch.setattr(_blocked, "LANES", 16)
+    parts = []
+    run = _threads._run
+    monkeypatch.setattr(_threads, "_run", lambda kernel, args, count, n: (
+        kernel is _blocked_channels._channel_parts and parts.append(count), run(kernel, args, count, n)))
+    _blocks_are_the_sum(monkeypatch, request, case)
+    unit = 16 // math.gcd(math.prod(case[2]), 16)
+    if case[0][0] == 1 and case[0][1] >= threads * unit:
+        assert parts and set(parts) == {threads}, "the input channels in a share per thread"
+    else:
+        assert not parts, "a batch, or fewer channels than shares: items of output channels"
+
+
 def test_blocks_put_many_output_channels_in_the_lanes():
     """ResNet-50's 3x3 layers of 128 output channels and more, and video's 3x3x3 ones, run with
     output channels in the lanes of vectors of 16, where that computes no output it drops (49
@@ -460,7 +489,7 @@ def test_channel_lanes_kernel_keeps_its_sums_in_registers():
         pytest.skip("vectors of 16 fill 512-bit registers only on an AVX-512 host")
     line = numba.njit(nogil=True)(_blocked_channels._line.py_func)  # compiled afresh: its assembly is readable
     x, w, y = np.ones(200, np.float32), np.ones(48 * 10, np.float32), np.zeros(48 * 8, np.float32)
-    line(16, 3, 8, w, x, 0, np.arange(10, dtype=np.int64), 0, y, 0, 48, 10, 8)
+    line(16, 3, 8, w, x, 0, np.arange(10, dtype=np.int64), 0, y, 0, 48, 10, 8, 0)
     assert np.all(y == 10.0)
     code = line.inspect_asm(line.signatures[0])
     start = code.index("convspec_channel_block_8x3x16:")

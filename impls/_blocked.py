@@ -58,7 +58,7 @@ from convspec.impls.numba_direct import _copy_rows
 from convspec.impls._algebra import add_bias
 from convspec.impls._calibration import known
 from convspec.impls._scratch import result, scratch
-from convspec.impls._threads import in_threads
+from convspec.impls._threads import in_threads, threads_here
 
 #: The vector lengths the kernels are built for (floats per vector).
 VECTOR_LANES = (8, 16)
@@ -657,6 +657,23 @@ def _plane_offsets(c, kernel, stride, dilation, grid):
     phase = (shift[0] % stride[0] * stride[1] + shift[1] % stride[1]) * stride[2] + shift[2] % stride[2]
     return (taps[0] * phases * plane + phase * plane + shift[0] // stride[0] * grid[1] * grid[2]
             + shift[1] // stride[1] * grid[2] + shift[2] // stride[2]).astype(np.int64)
+
+
+def input_shares(c, taps, lanes):
+    """Where one image's ``c`` input channels are cut into a share per thread
+    (:func:`~convspec.impls._threads.threads_here`), each share whole vectors of ``k = (channel,
+    tap)``: ``shares + 1`` cuts, one share where there are fewer channels than that takes."""
+    unit = lanes // math.gcd(taps, lanes)  # channels of whole vectors of k
+    shares = threads_here() if c >= threads_here() * unit else 1
+    return np.array([round(c * i / shares / unit) * unit for i in range(shares)] + [c], np.int64)
+
+
+def add_shares(y, extra, written):
+    """The sums of shares ``i >= 1`` that a thread wrote (``written[i]``) into ``extra[i - 1]``,
+    added into ``y`` (flat), where share 0's went."""
+    for i in range(1, len(written)):
+        if written[i]:
+            y += extra[i - 1]
 
 
 def _plane_input(x5, kernel, stride, padding, dilation, spare=0):

@@ -30,7 +30,7 @@ from numba.extending import intrinsic
 
 from convspec.impls import _blocked
 from convspec.impls._scratch import result, scratch
-from convspec.impls._threads import in_threads, threads_here
+from convspec.impls._threads import in_threads
 
 #: Vectors of output channels and positions per block, by floats per vector: 3 x 8 sums, three
 #: weight vectors and a broadcast input fill 28 of AVX-512's 32 registers; 2 x 6, two and one,
@@ -328,24 +328,20 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     macs = n * o * positions * count
     seconds = macs / _blocked.known()["blocked_macs_per_s"]
     c, taps = x5[1], count // x5[1]
-    unit = lanes // math.gcd(taps, lanes)  # channels of whole vectors of k
     before = tuple(a for a, _ in padding5)
 
     def run(x, w):
         w = np.ascontiguousarray(w).reshape(o, count)
         yb = scratch("blocked output", (n, panels, positions, panel), np.float32)
-        parts = threads_here() if n == 1 and c >= threads_here() * unit else 1
-        if parts > 1:  # one image: a share of the input channels per thread, their sums added
-            cuts = np.array([round(c * i / parts / unit) * unit for i in range(parts)] + [c], np.int64)
-            extra = scratch("blocked channel sums", (parts - 1, yb.size), np.float32)
-            written = np.zeros(parts, np.int8)
-            in_threads(_channel_parts, parts, macs, np.ascontiguousarray(x).reshape(x5), stride5, grid, before,
-                       scratch("blocked input", (image,), np.float32), w, offsets, yb.reshape(-1), extra, written,
-                       x_lines, y_lines, outputs, positions, lanes, VECTORS[lanes], POSITIONS[lanes],
+        cuts = _blocked.input_shares(c, taps, lanes) if n == 1 else None
+        if cuts is not None and len(cuts) > 2:  # one image: a share of the input channels per thread
+            extra = scratch("blocked channel sums", (len(cuts) - 2, yb.size), np.float32)
+            written = np.zeros(len(cuts) - 1, np.int8)
+            in_threads(_channel_parts, len(cuts) - 1, macs, np.ascontiguousarray(x).reshape(x5), stride5, grid,
+                       before, scratch("blocked input", (image,), np.float32), w, offsets, yb.reshape(-1), extra,
+                       written, x_lines, y_lines, outputs, positions, lanes, VECTORS[lanes], POSITIONS[lanes],
                        _blocked.PLANE_SLICE, groups, cuts, taps, seconds=seconds)
-            for i in range(1, parts):
-                if written[i]:
-                    yb.reshape(-1)[...] += extra[i - 1]
+            _blocked.add_shares(yb.reshape(-1), extra, written)
         else:
             xb = rewrite(x)  # no spare: no block reads past the outputs' inputs
             in_threads(_blocks, panels * groups, macs, w, xb, offsets, yb.reshape(-1), x_lines, y_lines, outputs, o,

@@ -29,7 +29,7 @@ from numba.extending import intrinsic
 from convspec.impls import _blocked
 from convspec.impls._blocked_channels import _unrolled_never
 from convspec.impls._scratch import result, scratch
-from convspec.impls._threads import in_threads, threads_here
+from convspec.impls._threads import in_threads
 
 #: Output channels per block, by floats per vector: 6 x 3 vectors of sums, 6 along the
 #: reduction, three input vectors and a broadcast weight fill 28 of AVX-512's 32 registers;
@@ -146,10 +146,10 @@ def _blocks(w, cols, col_row, last, y, channels, count, outputs, lanes, most_row
 def _channel_parts(x5, stride, grid, before, xb, offsets, row_at, width, w, cols, col_row, last, y, parts, written,
                    cuts, taps, lanes, most_rows, slice_, first, end):
     """The input channels ``cuts[first] <= c < cuts[end]`` of a layer on columns, all of it on
-    one thread: their planes rewritten, their columns built, and every
-    block summed over their ``k`` into ``y`` (``first`` 0) or ``parts[first - 1]``, ``written``
-    set.  The threads share no line of the rewritten input or the columns, and add their sums
-    at the end (:func:`conv_plan`)."""
+    one thread: their planes rewritten, their columns built, and every block summed over their
+    ``k`` into ``y`` (``first`` 0) or ``parts[first - 1]``, ``written`` set.  The threads share
+    no line of the rewritten input or the columns, and add their sums at the end
+    (:func:`conv_plan`)."""
     c0, c1 = cuts[first], cuts[end]
     o, count = w.shape
     outputs = y.size // o
@@ -233,7 +233,8 @@ def _plane_blocks(u, v, last, m, lanes, most_rows, slice_, first, end):
 def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
     """The layer (one image, :func:`applies`) as ``(x, w) -> y`` on columns: the input rewritten
     as the plane layout has it (each channel's padded volume in its stride phases), then its
-    columns; a 1x1 layer at stride 1 without padding takes its columns from the input itself.
+    columns; a 1x1 layer without padding takes its columns from the input itself (:func:`direct`)
+    or picks them from it (:func:`picked`).
 
     On several threads, where the columns are built, each thread takes a share of the input
     channels whole: it rewrites their planes, builds their columns and sums every output over
@@ -261,7 +262,6 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
         before = tuple(a for a, _ in padding5)
         g = np.indices(out5[:2]).reshape(2, -1)
         row_at = (g[0] * grid[1] * grid[2] + g[1] * grid[2]).astype(np.int64)
-    unit = lanes // math.gcd(taps, lanes)  # channels of whole vectors of k
     blocks = -(-o // most_rows)
 
     def run(x, w):
@@ -280,18 +280,15 @@ def conv_plan(x_shape, w_shape, out, stride, padding, dilation, lanes):
                        lanes, most_rows, slice_, 0, count, seconds=seconds)
             return y.reshape(out)
         y = result((1, o) + out5, np.float32)
-        parts = threads_here() if c >= threads_here() * unit else 1
-        cuts = np.array([round(c * i / parts / unit) * unit for i in range(parts)] + [c], np.int64)
+        cuts = _blocked.input_shares(c, taps, lanes)
         cols = scratch("blocked columns", (count, vectors * lanes), np.float32)
         last = scratch("blocked last output", (count,), np.float32)
-        extra = scratch("blocked column sums", (parts - 1, o * outputs), np.float32)
-        written = np.zeros(parts, np.int8)
-        in_threads(_channel_parts, parts, macs, x.reshape(x5), stride5, grid, before,
+        extra = scratch("blocked column sums", (len(cuts) - 2, o * outputs), np.float32)
+        written = np.zeros(len(cuts) - 1, np.int8)
+        in_threads(_channel_parts, len(cuts) - 1, macs, x.reshape(x5), stride5, grid, before,
                    scratch("blocked input", (image,), np.float32), offsets, row_at, out5[2], w, cols, vectors * lanes,
                    last, y.reshape(-1), extra, written, cuts, taps, lanes, most_rows, slice_, seconds=seconds)
-        for i in range(1, parts):
-            if written[i]:
-                y.reshape(-1)[...] += extra[i - 1]
+        _blocked.add_shares(y.reshape(-1), extra, written)
         return y.reshape(out)
 
     return run

@@ -359,7 +359,7 @@ def test_layers_on_columns_split_by_input_channels_are_the_sum(monkeypatch, requ
     shares' sums added: every share's part is in the result, whichever thread ran it; a layer
     of fewer channels than shares runs whole, and a 1x1 layer by blocks of output channels."""
     monkeypatch.setattr(_threads, "threads_here", lambda: threads)
-    monkeypatch.setattr(_blocked_columns, "threads_here", lambda: threads)
+    monkeypatch.setattr(_blocked, "threads_here", lambda: threads)
     monkeypatch.setattr(_threads, "_handoffs", {threads: 0.0})  # every pass split at once
     monkeypatch.setattr(_blocked, "_on_columns", lambda x_shape, w_shape, out, lanes: True)
     monkeypatch.setattr(_blocked, "LANES", 16)
@@ -417,7 +417,7 @@ def test_channel_lanes_split_by_input_channels_are_the_sum(monkeypatch, request,
     shares' sums added before the copy out; fewer channels than shares, or a batch, run as
     before (items of output channels by lines)."""
     monkeypatch.setattr(_threads, "threads_here", lambda: threads)
-    monkeypatch.setattr(_blocked_channels, "threads_here", lambda: threads)
+    monkeypatch.setattr(_blocked, "threads_here", lambda: threads)
     monkeypatch.setattr(_threads, "_handoffs", {threads: 0.0})  # every pass split at once
     monkeypatch.setattr(_blocked, "_on_channels", lambda x_shape, w_shape, lanes: True)
     monkeypatch.setattr(_blocked, "_on_columns", lambda x_shape, w_shape, out, lanes: False)

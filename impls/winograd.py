@@ -180,7 +180,8 @@ def _kernel_tile_ir(module, planes, lanes):
     for j in range(len(taps), 9):
         gathered = ir.Constant(vec, ir.Undefined)
         for i in range(lanes):
-            gathered = b.insert_element(gathered, b.load(b.gep(src, [ir.Constant(i64, 9 * i + j)])), ir.Constant(i32, i))
+            tap = b.load(b.gep(src, [ir.Constant(i64, 9 * i + j)]))
+            gathered = b.insert_element(gathered, tap, ir.Constant(i32, i))
         taps.append(gathered)
     t = [_Lanes(b, v) for v in taps]
     half = np.float32(0.5)
@@ -223,9 +224,9 @@ def _kernel_tiles(w, u, lanes):
     c_out, c_in = w.shape[:2]
     count = c_out * c_in
     flat, rows = w.reshape(count * 9), u.reshape(-1)
-    whole = 0
-    while 9 * (whole + lanes - 1) + lanes <= 9 * count:
-        whole += lanes
+    # the last kernel a tile may start at: its last row, 9 (q + lanes - 1) + lanes, within the taps
+    last_tile = count - lanes + 1 - -(-lanes // 9)
+    whole = (last_tile // lanes + 1) * lanes if last_tile >= 0 else 0
     for q0 in range(0, whole, lanes):
         _kernel_tile(lanes, u.shape[0], flat, 9 * q0, rows, q0, u.shape[1])
     _kernels(flat, u, whole, count)

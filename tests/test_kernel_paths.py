@@ -346,6 +346,22 @@ def test_layers_on_columns_are_the_sum(monkeypatch, request, case, lanes):
     _blocks_are_the_sum(monkeypatch, request, case)
 
 
+def _shares_are_the_sum(monkeypatch, request, case, threads, shares):
+    """:func:`_blocks_are_the_sum` in vectors of 16 with ``threads`` threads, every pass split at
+    once: ``(parts, unit)``, the share counts of the passes of the kernel ``shares`` (one entry
+    a split pass) and the channels of whole vectors of k of the case."""
+    monkeypatch.setattr(_threads, "threads_here", lambda: threads)
+    monkeypatch.setattr(_blocked, "threads_here", lambda: threads)
+    monkeypatch.setattr(_threads, "_handoffs", {threads: 0.0})
+    monkeypatch.setattr(_blocked, "LANES", 16)
+    parts = []
+    run = _threads._run
+    monkeypatch.setattr(_threads, "_run", lambda kernel, args, count, n: (
+        kernel is shares and parts.append(count), run(kernel, args, count, n)))
+    _blocks_are_the_sum(monkeypatch, request, case)
+    return parts, 16 // math.gcd(math.prod(case[2]), 16)
+
+
 @pytest.mark.parametrize("threads", [2, 3])
 @pytest.mark.parametrize("case", [
     COLUMNS[0],  # 32 channels: two shares, or one pass whole for three threads
@@ -358,17 +374,8 @@ def test_layers_on_columns_split_by_input_channels_are_the_sum(monkeypatch, requ
     channels (whole vectors of k each), each rewritten, built and summed by one thread, the
     shares' sums added: every share's part is in the result, whichever thread ran it; a layer
     of fewer channels than shares runs whole, and a 1x1 layer by blocks of output channels."""
-    monkeypatch.setattr(_threads, "threads_here", lambda: threads)
-    monkeypatch.setattr(_blocked, "threads_here", lambda: threads)
-    monkeypatch.setattr(_threads, "_handoffs", {threads: 0.0})  # every pass split at once
     monkeypatch.setattr(_blocked, "_on_columns", lambda x_shape, w_shape, out, lanes: True)
-    monkeypatch.setattr(_blocked, "LANES", 16)
-    parts = []
-    run = _threads._run
-    monkeypatch.setattr(_threads, "_run", lambda kernel, args, count, n: (
-        kernel is _blocked_columns._channel_parts and parts.append(count), run(kernel, args, count, n)))
-    _blocks_are_the_sum(monkeypatch, request, case)
-    unit = 16 // math.gcd(math.prod(case[2]), 16)
+    parts, unit = _shares_are_the_sum(monkeypatch, request, case, threads, _blocked_columns._channel_parts)
     if _blocked_columns.picked((case[1], case[0][1]) + case[2], case[4]):
         assert not parts, "a 1x1 layer's input is its columns: blocks of output channels, no sums to add"
     elif case[0][1] >= threads * unit:
@@ -416,18 +423,9 @@ def test_channel_lanes_split_by_input_channels_are_the_sum(monkeypatch, request,
     input channels (whole vectors of k each), each rewritten and summed by one thread, the
     shares' sums added before the copy out; fewer channels than shares, or a batch, run as
     before (items of output channels by lines)."""
-    monkeypatch.setattr(_threads, "threads_here", lambda: threads)
-    monkeypatch.setattr(_blocked, "threads_here", lambda: threads)
-    monkeypatch.setattr(_threads, "_handoffs", {threads: 0.0})  # every pass split at once
     monkeypatch.setattr(_blocked, "_on_channels", lambda x_shape, w_shape, lanes: True)
     monkeypatch.setattr(_blocked, "_on_columns", lambda x_shape, w_shape, out, lanes: False)
-    monkeypatch.setattr(_blocked, "LANES", 16)
-    parts = []
-    run = _threads._run
-    monkeypatch.setattr(_threads, "_run", lambda kernel, args, count, n: (
-        kernel is _blocked_channels._channel_parts and parts.append(count), run(kernel, args, count, n)))
-    _blocks_are_the_sum(monkeypatch, request, case)
-    unit = 16 // math.gcd(math.prod(case[2]), 16)
+    parts, unit = _shares_are_the_sum(monkeypatch, request, case, threads, _blocked_channels._channel_parts)
     if case[0][0] == 1 and case[0][1] >= threads * unit:
         assert parts and set(parts) == {threads}, "the input channels in a share per thread"
     else:

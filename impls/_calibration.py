@@ -40,8 +40,10 @@ DEFAULTS = {
 }
 #: The fixed cost of one call (Python dispatch, allocation), seconds, as ``auto`` assumes it.
 CALL_SECONDS = 2e-5
-#: Bump when a measurement changes, so that older files are not read.
-FORMAT = 3
+#: Bump when a measurement changes, so that older files are not read (4: split passes on
+#: spinning workers, :mod:`convspec.impls._spin_workers`, measure the register blocks faster on
+#: several threads).
+FORMAT = 4
 
 _rates: dict | None = None
 
@@ -106,7 +108,8 @@ def _key() -> str:
 
     c = cpu()
     text = json.dumps([FORMAT, c["model"], c["isa"], np.__version__, scipy.__version__, numba.__version__,
-                       __version__, blas_threads(), os.environ.get("OMP_NUM_THREADS", "")])
+                       __version__, blas_threads(), os.environ.get("OMP_NUM_THREADS", ""),
+                       numba.config.NUMBA_NUM_THREADS])
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 

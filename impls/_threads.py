@@ -1,6 +1,7 @@
 """Threads for the bundled fast backends: a batch split over Python threads with the BLAS at one
-thread (:func:`over_images`), a compiled pass split over Numba's threads (:func:`in_threads`),
-and the BLAS's thread count read through threadpoolctl."""
+thread (:func:`over_images`), a compiled pass split over ``NUMBA_NUM_THREADS`` threads
+(:func:`in_threads`: spinning workers, :mod:`convspec.impls._spin_workers`, where the kernel
+allows, else a Python pool), and the BLAS's thread count read through threadpoolctl."""
 
 import ctypes
 import os
@@ -8,7 +9,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
+
+from convspec.impls import _spin_workers as spin_workers
 
 #: Elements a compiled pass must touch before it is split across threads.
 THREADED_ELEMENTS = 1 << 18
@@ -139,12 +143,20 @@ PIECES_PER_THREAD = 4
 
 def _run(kernel, args, count, threads):
     """``kernel(*args, first, last)`` over ``range(count)`` whole, or cut into pieces that the
-    calling thread and ``threads - 1`` of the pool's take in turn; the call waits for every
-    thread even if a piece fails."""
+    calling thread and ``threads - 1`` workers take in turn: spinning ones that take them in
+    compiled code (:mod:`convspec.impls._spin_workers`) where the kernel and its arguments
+    allow, else the Python pool's; the call waits for every thread even if a piece fails."""
     if threads <= 1:
         kernel(*args, 0, count)
         return
     pieces = min(count, threads * PIECES_PER_THREAD)
+    if spin_workers.runs(kernel, args):
+        workers = spin_workers.pool(threads)
+        key = ("spinning", threads - 1)
+        _workers[key] = workers.ids
+        _keep_apart(key)
+        if spin_workers.run(workers, kernel, args, count, pieces):
+            return
     cuts = [count * i // pieces for i in range(pieces + 1)]
     taken = iter(range(pieces))
     lock = threading.Lock()
@@ -167,6 +179,11 @@ def _run(kernel, args, count, threads):
             done.result()
 
 
+@numba.njit(nogil=True, cache=True)
+def _nothing(first, last):
+    """The empty kernel :func:`handoff_seconds` times."""
+
+
 #: A pass estimated to take at least this many hand-offs (:func:`handoff_seconds`) is split
 #: without trials: the hand-off is then a tenth of it at most, and a trial run right after a
 #: GEMM on several threads (OpenBLAS's idle threads spinning on the other core) would time the
@@ -183,13 +200,10 @@ def handoff_seconds(threads: int) -> float:
     costs on this machine: the median of 21 split runs of an empty kernel, after three not
     counted (they start the threads), measured once per process and thread count."""
     if threads not in _handoffs:
-        def nothing(first, last):
-            pass
-
         times = []
         for i in range(24):
             start = time.perf_counter()
-            _run(nothing, (), threads * PIECES_PER_THREAD, threads)
+            _run(_nothing, (), threads * PIECES_PER_THREAD, threads)
             if i >= 3:
                 times.append(time.perf_counter() - start)
         _handoffs[threads] = float(np.median(times))
@@ -199,8 +213,6 @@ def handoff_seconds(threads: int) -> float:
 def threads_here() -> int:
     """The threads :func:`in_threads` splits a pass over from this thread (1 in the threads of
     :func:`over_images`)."""
-    import numba
-
     return 1 if getattr(_serial, "on", False) else numba.config.NUMBA_NUM_THREADS
 
 

@@ -60,8 +60,11 @@ FFT_LAYER_CALL_SECONDS = 1e-4
 #: shortlisted candidate once per problem (about 15 ms for a layer of 0.5 ms, beside 30-600 ms
 #: of compilation and plans on a first call); estimates off by 1.5x on this machine (a 1-D
 #: stride-2 layer of 64 channels of 4000: im2col estimated 1.2 ms and took 1.8, the blocks 1.9
-#: and 1.6) kept wrong picks for layers of 0.5-2 ms when only those above 2 ms were timed.
-MEASURE_ABOVE = 5e-4
+#: and 1.6) kept wrong picks for layers of 0.5-2 ms when only those above 2 ms were timed.  At
+#: two threads, once split passes ran on spinning workers, 1x1 layers on one 7x7 image estimated
+#: at 0.30 ms went to im2col (0.29-0.31 ms on OpenBLAS's two threads) where the register blocks
+#: take 0.22-0.24: the two estimates were 3 % apart, so such layers are timed too.
+MEASURE_ABOVE = 2e-4
 #: Candidates estimated within this factor of the best are timed.
 SHORTLIST = 4.0
 

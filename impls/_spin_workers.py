@@ -10,13 +10,14 @@ half alone), the empty pass 35-49 us.  Here:
 - each worker waits in compiled code (:func:`_serve`, the GIL released), reading a
   generation counter, ``pause`` between reads and ``sched_yield`` every few, so that another
   thread ready on its CPU (a BLAS's) runs first;
-- the caller publishes a pass (:func:`_go`, compiled per signature of the kernel's arguments,
-  the GIL released) with the kernel's compiled entry point and the address of its arguments,
+- the caller publishes a pass (``go``, generated and compiled per signature of the kernel's
+  arguments, the GIL released) with the kernel's compiled entry point and the address of its
+  arguments,
   and takes pieces itself; each piece is claimed by a compare-and-swap on a word holding the
   pass's generation and the next piece, so a worker that arrives late takes none of a pass that
   has moved on, and the caller waits, spinning, only for pieces a worker has claimed;
 - a worker idle for :data:`SPIN_SECONDS` sleeps on a semaphore, which the next caller
-  releases before it publishes.
+  releases before it publishes; woken, the worker waits for that caller's pass.
 
 Each output is still computed by one range, so splitting never changes a result.  A kernel
 that returns an error status (none of the bundled ones raises) marks the pass, and the caller
@@ -43,10 +44,14 @@ from numba.extending import intrinsic
 #: then pays a wake-up, as on the Python pool).  Passes of one layer follow each other within
 #: microseconds, and layers of a network within a millisecond.
 SPIN_SECONDS = 2e-3
+#: How long a worker woken from its sleep waits for the pass of the caller that woke it (which
+#: publishes it at once; the bound only matters if that caller failed before publishing).
+WOKEN_SECONDS = 1.0
 #: ``pause`` instructions between two ``sched_yield`` calls in a spin.
 PAUSES = 32
 
-# The shared state: one int64 array; fields a worker polls apart from those the caller writes.
+# The shared state, one int64 array: the pass, then the claim and done words on cache lines of
+# their own, then one sleeping word a worker.
 GEN = 0  # the generation of the pass published last (0: none yet)
 PIECE_FN = 1  # the address of the compiled piece-taker for the pass's signature
 KERNEL = 2  # the kernel's compiled entry point
@@ -56,8 +61,9 @@ COUNT = 5
 FAILED = 6  # set when a kernel returned an error status
 NEXT = 8  # (generation << 32) | the next piece to claim
 DONE = 16  # pieces finished in this pass
-SLEEPING = 24  # one word a worker: 1 while it sleeps or is about to
-STATE = 24 + 64
+SLEEPING = 24  # one word a worker from here: 1 while it sleeps or is about to
+#: Words of the state before the workers' sleeping words.
+STATE = SLEEPING
 
 
 def _data(context, builder, ty, value):
@@ -260,20 +266,23 @@ def go(state, me, kernel, count, pieces, pauses, {names}):
 
 
 @numba.njit(nogil=True, cache=True)
-def _serve(state, worker, seen, spins, pauses):
+def _serve(state, worker, seen, spins, first, pauses):
     """A worker's wait: run the piece-taker of every new pass, and return the last generation
-    seen once ``spins`` waits passed with none, its sleeping word set (the caller that clears
-    it releases the worker's semaphore)."""
+    seen once ``spins`` waits passed with none (``first`` before the first pass: a worker just
+    woken waits for the pass of the caller that woke it), its sleeping word set (the caller
+    that clears it releases the worker's semaphore)."""
     idle = 0
+    limit = first
     while True:
         gen = _load(state, GEN)
         if gen != seen:
             seen = gen
             _call_piece_fn(_load(state, PIECE_FN), _address_of(state))
             idle = 0
+            limit = spins
             continue
         idle += 1
-        if idle < spins:
+        if idle < limit:
             _relax(pauses)
             continue
         _store(state, SLEEPING + worker, 1)
@@ -324,19 +333,20 @@ class _Signature:
 
 class _Pool:
     def __init__(self, workers):
-        self.state = np.zeros(STATE, np.int64)
+        self.state = np.zeros(STATE + workers, np.int64)
         # never freed: a worker may still be spinning on it while the interpreter shuts down
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(self.state))
         self.workers = workers
         self.wake = [threading.Semaphore(0) for _ in range(workers)]
         self.lock = threading.Lock()
         self.ids = []
-        probe = np.zeros(STATE, np.int64)
-        _serve(probe, 0, 0, 1, PAUSES)  # compiled (or loaded) before it is timed
+        probe = np.zeros(STATE + 1, np.int64)
+        _serve(probe, 0, 0, 1, 1, PAUSES)  # compiled (or loaded) before it is timed
         start = time.perf_counter()
-        _serve(probe, 0, 0, 2000, PAUSES)
+        _serve(probe, 0, 0, 2000, 2000, PAUSES)
         wait = max((time.perf_counter() - start) / 2000, 1e-9)
         self.spins = max(1, int(SPIN_SECONDS / wait))
+        self.woken = max(1, int(WOKEN_SECONDS / wait))
         for worker in range(workers):
             threading.Thread(target=self._loop, args=(worker,), daemon=True,
                              name=f"convspec-worker-{worker}").start()
@@ -345,13 +355,14 @@ class _Pool:
 
     def _loop(self, worker):
         self.ids.append(threading.get_native_id())
-        seen = 0
+        seen = _serve(self.state, worker, 0, self.spins, self.spins, PAUSES)
         while True:
-            seen = _serve(self.state, worker, seen, self.spins, PAUSES)
             self.wake[worker].acquire()
+            seen = _serve(self.state, worker, seen, self.spins, self.woken, PAUSES)
 
 
 _pools = {}  # (process id, workers) -> _Pool
+_starting = threading.Lock()  # one pool per key, whichever threads ask at once
 _signatures = {}  # argument types -> _Signature, or None where they are not supported
 _kernels = {}  # (kernel, cheap key of the arguments) -> (signature, entry point) or None
 
@@ -367,12 +378,15 @@ def _prepare(kernel, args):
         argtypes = tuple(numba.typeof(a) for a in args)
         if all(map(_supported, argtypes)):
             full = argtypes + (types.int64, types.int64)
-            kernel.compile(full)
-            result = kernel.overloads[full]
-            if argtypes not in _signatures:
-                _signatures[argtypes] = _Signature(argtypes)
-            entry = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)
-            found = (_signatures[argtypes], entry)
+            try:
+                kernel.compile(full)
+                result = kernel.overloads[full]
+                if argtypes not in _signatures:
+                    _signatures[argtypes] = _Signature(argtypes)
+                entry = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)
+                found = (_signatures[argtypes], entry)
+            except numba.core.errors.NumbaError:  # left to the Python pool's call, which raises it
+                found = None
     _kernels[key] = found
     return found
 
@@ -389,9 +403,12 @@ def pool(threads):
     pid = os.getpid()
     found = _pools.get((pid, threads - 1))
     if found is None:
-        for key in [key for key in _pools if key[0] != pid]:  # a forked child's copies of its parent's
-            del _pools[key]
-        found = _pools[(pid, threads - 1)] = _Pool(threads - 1)
+        with _starting:
+            for key in [key for key in _pools if key[0] != pid]:  # a forked child's copies of its parent's
+                del _pools[key]
+            found = _pools.get((pid, threads - 1))
+            if found is None:
+                found = _pools[(pid, threads - 1)] = _Pool(threads - 1)
     return found
 
 

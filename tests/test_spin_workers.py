@@ -63,7 +63,7 @@ def _fails_at(at, counts, first, last):
 needs_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pthread_self and fork: Linux")
 
 
-@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("threads", [2, 3, 6])
 def test_every_piece_runs_once(threads):
     """Passes of 1 to 60 items in up to 4 pieces a thread, one after another: every item once,
     and the pass is over when the call returns."""

@@ -104,12 +104,11 @@ def _key() -> str:
 
     from convspec._engine.machine import cpu
     from convspec._versions import __version__
-    from convspec.impls._threads import blas_threads
+    from convspec.impls._threads import blas_threads, threads_here
 
     c = cpu()
     text = json.dumps([FORMAT, c["model"], c["isa"], np.__version__, scipy.__version__, numba.__version__,
-                       __version__, blas_threads(), os.environ.get("OMP_NUM_THREADS", ""),
-                       numba.config.NUMBA_NUM_THREADS])
+                       __version__, blas_threads(), os.environ.get("OMP_NUM_THREADS", ""), threads_here()])
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 

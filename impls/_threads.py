@@ -210,10 +210,23 @@ def handoff_seconds(threads: int) -> float:
     return _handoffs[threads]
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on: its affinity where the system tells it, else all."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def threads_here() -> int:
-    """The threads :func:`in_threads` splits a pass over from this thread (1 in the threads of
-    :func:`over_images`)."""
-    return 1 if getattr(_serial, "on", False) else numba.config.NUMBA_NUM_THREADS
+    """The threads :func:`in_threads` splits a pass over from this thread: ``NUMBA_NUM_THREADS``
+    (Numba's default: every CPU of the machine), but no more than the CPUs the process may run
+    on, and 1 in the threads of :func:`over_images`.  Held to one CPU (``taskset -c 0``) with
+    Numba's default of two threads, split passes took turns on it: depthwise 144 channels of
+    56x56 0.134 ms against 0.111 whole, 512 channels of 7x7 1.03 against 1.00."""
+    if getattr(_serial, "on", False):
+        return 1
+    return max(1, min(numba.config.NUMBA_NUM_THREADS, usable_cpus()))
 
 
 def in_threads(kernel, count, elements, *args, seconds=0.0):

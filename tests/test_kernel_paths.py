@@ -124,6 +124,7 @@ def test_a_pass_is_split_only_when_splitting_was_faster(monkeypatch, split_secon
     import numba
 
     monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(_threads, "usable_cpus", lambda: 2)
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "_trials", {})
     monkeypatch.setattr(_threads, "_split", {})
@@ -643,6 +644,7 @@ def test_a_pass_estimated_long_is_split_without_trials(monkeypatch):
     import numba
 
     monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(_threads, "usable_cpus", lambda: 2)
     monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "_trials", {})
     monkeypatch.setattr(_threads, "_split", {})

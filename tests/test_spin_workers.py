@@ -202,3 +202,22 @@ def test_the_workers_are_kept_off_the_callers_cpu(monkeypatch):
     cpu, threads = _threads._apart[("spinning", 1)]
     assert threads == len(ids) == 1
     assert os.sched_getaffinity(ids[0]) == os.sched_getaffinity(0) - {cpu}
+
+
+def test_passes_split_no_wider_than_the_cpus_the_process_may_use(monkeypatch):
+    """``NUMBA_NUM_THREADS`` of 2 (Numba's default on two CPUs) with the process held to one CPU:
+    passes run whole; with two CPUs, split."""
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(_threads, "THREADED_ELEMENTS", 0)
+    monkeypatch.setattr(_threads, "_handoffs", {2: 0.0})
+    ranges = []
+    kernel = lambda first, last: ranges.append((first, last))  # noqa: E731
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0})
+    assert _threads.threads_here() == 1
+    _threads.in_threads(kernel, 8, 10**6, seconds=1.0)
+    assert ranges == [(0, 8)]
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert _threads.threads_here() == 2
+    ranges.clear()
+    _threads.in_threads(kernel, 8, 10**6, seconds=1.0)
+    assert sorted(ranges) == [(i, i + 1) for i in range(8)]

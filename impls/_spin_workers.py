@@ -22,8 +22,8 @@ half alone), the empty pass 35-49 us.  Here:
 Each output is still computed by one range, so splitting never changes a result.  A kernel
 that returns an error status (none of the bundled ones raises) marks the pass, and the caller
 runs it again whole in Python, where the exception is raised as usual.  Kernels that are not
-Numba dispatchers, or whose arguments are not arrays, numbers or tuples of numbers, run on the
-pool of :mod:`convspec.impls._threads` instead.  A forked child starts a pool of its own.
+Numba dispatchers, return a value, or take arguments other than arrays, numbers and tuples of
+numbers, run on the pool of :mod:`convspec.impls._threads` instead.  A forked child starts a pool of its own.
 """
 
 import ctypes
@@ -38,6 +38,7 @@ import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
+from numba.core.callconv import RETCODE_NONE, RETCODE_OK
 from numba.extending import intrinsic
 
 #: How long an idle worker keeps spinning for the next pass before it sleeps (the next caller
@@ -182,7 +183,7 @@ def _signature_code(argtypes):
     """``(unstash, call)``: intrinsics for a pass whose kernel takes ``argtypes`` and then
     ``first, last``: the arguments back from :func:`_stash`'s address (arrays as borrowed
     views: the caller holds them, so no reference is counted here, where there is no GIL), and
-    a call of the kernel's compiled entry point by address, returning its status (0: done)."""
+    a call of the kernel's compiled entry point by address, returning 1 where it failed."""
     values = types.Tuple(argtypes)
     kernel_types = tuple(argtypes) + (types.int64, types.int64)
 
@@ -211,7 +212,9 @@ def _signature_code(argtypes):
             parts = [builder.extract_value(args[1], i) for i in range(len(argtypes))] + [args[2], args[3]]
             packed = list(conv._get_arg_packer(kernel_types).as_arguments(builder, parts))
             status = builder.call(builder.inttoptr(args[0], fnty.as_pointer()), [result, excinfo] + packed)
-            return builder.sext(status, ir.IntType(64))
+            ok = builder.or_(builder.icmp_signed("==", status, RETCODE_OK),
+                             builder.icmp_signed("==", status, RETCODE_NONE))  # as Numba reads a status
+            return builder.zext(builder.not_(ok), ir.IntType(64))
 
         return types.int64(types.int64, values, types.int64, types.int64), codegen
 
@@ -363,7 +366,16 @@ class _Pool:
 
 _pools = {}  # (process id, workers) -> _Pool
 _starting = threading.Lock()  # one pool per key, whichever threads ask at once
-_signatures = {}  # argument types -> _Signature, or None where they are not supported
+_signatures = {}  # argument types -> _Signature
+
+
+def _after_fork_in_child():
+    global _starting
+    _starting = threading.Lock()  # another thread of the parent may have held it at the fork
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 _kernels = {}  # (kernel, cheap key of the arguments) -> (signature, entry point) or None
 
 
@@ -381,6 +393,8 @@ def _prepare(kernel, args):
             try:
                 kernel.compile(full)
                 result = kernel.overloads[full]
+                if result.signature.return_type != types.none:  # the call by address expects none
+                    raise numba.core.errors.NumbaError("returns a value")
                 if argtypes not in _signatures:
                     _signatures[argtypes] = _Signature(argtypes)
                 entry = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)

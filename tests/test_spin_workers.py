@@ -135,8 +135,8 @@ def test_a_kernels_error_reaches_the_caller(monkeypatch):
 
 
 def test_what_cannot_run_on_them_runs_on_the_python_pool():
-    """A Python kernel, or a compiled one given a list: :func:`run` declines, and ``_run``
-    computes the pass on the Python pool."""
+    """A Python kernel, a compiled one that returns a value, or one given a list: :func:`run`
+    declines, and ``_run`` computes the pass on the Python pool."""
     seen = []
     assert not spin.runs(lambda first, last: None, ())
 
@@ -144,6 +144,14 @@ def test_what_cannot_run_on_them_runs_on_the_python_pool():
     def first_of(values, out, first, last):
         for i in range(first, last):
             out[i] = values[0] + i
+
+    @numba.njit(nogil=True)
+    def counted(out, first, last):
+        for i in range(first, last):
+            out[i] = i
+        return last - first
+
+    assert not spin.runs(counted, (np.zeros(4),))
 
     from numba.typed import List
 

@@ -379,12 +379,17 @@ if hasattr(os, "register_at_fork"):
 _kernels = {}  # (kernel, cheap key of the arguments) -> (signature, entry point) or None
 
 
-def _prepare(kernel, args):
+_UNSEEN = object()
+
+
+def prepared(kernel, args):
     """``(signature, entry point)`` for calling ``kernel(*args, first, last)`` from compiled
-    code, or None where this module cannot run it."""
+    code (compiling what it needs on the first call for these argument types), or None where
+    this module cannot run it."""
     key = (kernel, tuple(map(_describe, args)))
-    if key in _kernels:
-        return _kernels[key]
+    found = _kernels.get(key, _UNSEEN)
+    if found is not _UNSEEN:
+        return found
     found = None
     if isinstance(kernel, numba.core.registry.CPUDispatcher):
         argtypes = tuple(numba.typeof(a) for a in args)
@@ -406,9 +411,8 @@ def _prepare(kernel, args):
 
 
 def runs(kernel, args) -> bool:
-    """Whether :func:`run` can run ``kernel(*args, first, last)`` (compiling what it needs on
-    the first call for these argument types)."""
-    return _prepare(kernel, args) is not None
+    """Whether :func:`run` can run ``kernel(*args, first, last)`` (:func:`prepared`)."""
+    return prepared(kernel, args) is not None
 
 
 def pool(threads):
@@ -426,14 +430,15 @@ def pool(threads):
     return found
 
 
-def run(workers, kernel, args, count, pieces) -> bool:
+def run(workers, kernel, args, count, pieces, ready=None) -> bool:
     """``kernel(*args, first, last)`` over ``range(count)`` cut into ``pieces`` pieces, taken by
-    the calling thread and the pool ``workers``'s.  Returns False, having run nothing, where
-    :func:`runs` is false or another thread is running a pass on these workers."""
-    prepared = _prepare(kernel, args)
-    if prepared is None or not workers.lock.acquire(blocking=False):
+    the calling thread and the pool ``workers``'s (``ready``: what :func:`prepared` gave for
+    them, else looked up here).  Returns False, having run nothing, where :func:`runs` is false
+    or another thread is running a pass on these workers."""
+    ready = prepared(kernel, args) if ready is None else ready
+    if ready is None or not workers.lock.acquire(blocking=False):
         return False
-    signature, entry = prepared
+    signature, entry = ready
     try:
         for worker in range(workers.workers):
             if _wake_word(workers.state, worker):

@@ -150,12 +150,13 @@ def _run(kernel, args, count, threads):
         kernel(*args, 0, count)
         return
     pieces = min(count, threads * PIECES_PER_THREAD)
-    if spin_workers.runs(kernel, args):
+    ready = spin_workers.prepared(kernel, args)
+    if ready is not None:
         workers = spin_workers.pool(threads)
         key = ("spinning", threads - 1)
         _workers[key] = workers.ids
         _keep_apart(key)
-        if spin_workers.run(workers, kernel, args, count, pieces):
+        if spin_workers.run(workers, kernel, args, count, pieces, ready):
             return
     cuts = [count * i // pieces for i in range(pieces + 1)]
     taken = iter(range(pieces))

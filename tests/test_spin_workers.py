@@ -102,7 +102,7 @@ def test_a_late_worker_takes_nothing_of_a_pass_that_moved_on():
     counts = np.zeros(8, np.int64)
     workers = spin.pool(2)
     assert spin.run(workers, _count, (counts,), 8, 8)
-    signature, entry = spin._prepare(_count, (counts,))
+    signature, entry = spin.prepared(_count, (counts,))
     state = workers.state.copy()  # a finished pass: every piece claimed
     address = state.ctypes.data
     signature.piece.ctypes(address, signature.piece.address)
